@@ -1,0 +1,488 @@
+/*
+ * diag: queue and print diagnostics. Input: records with byte spans.
+ * Output: text with the source line and carets, short one-liners, or JSON
+ * lines. Columns count code points; carets are placed by display width.
+ */
+#include "diag.h"
+
+#include "arena.h"
+#include "strbuf.h"
+#include "utf8.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const code_strs[] = {
+#define DIAG(code, name, text) #code,
+#include "diag_codes.def"
+#undef DIAG
+};
+
+static const char *const code_meanings[] = {
+#define DIAG(code, name, text) text,
+#include "diag_codes.def"
+#undef DIAG
+};
+
+const char *diag_code_str(enum diag_code code)
+{
+	return code < DIAG__COUNT ? code_strs[code] : "E????";
+}
+
+const char *diag_code_meaning(enum diag_code code)
+{
+	return code < DIAG__COUNT ? code_meanings[code] : "";
+}
+
+void diag_sink_init(struct diag_sink *s, struct source_map *sm, unsigned max_errors)
+{
+	*s = (struct diag_sink){.sm = sm, .max_errors = max_errors};
+}
+
+static void diag_free(struct diag *d)
+{
+	if (!d)
+		return;
+	free(d->message);
+	free(d->help);
+	for (int i = 0; i < d->nlabels; i++)
+		free(d->labels[i].text);
+	free(d);
+}
+
+/* Scratch record handed out once the sink is full; its contents are dropped. */
+static struct diag scratch;
+
+static void scratch_reset(void)
+{
+	free(scratch.message);
+	free(scratch.help);
+	for (int i = 0; i < scratch.nlabels; i++)
+		free(scratch.labels[i].text);
+	memset(&scratch, 0, sizeof(scratch));
+}
+
+void diag_sink_release(struct diag_sink *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		diag_free(s->items[i]);
+	free(s->items);
+	scratch_reset();
+	*s = (struct diag_sink){0};
+}
+
+bool diag_too_many(const struct diag_sink *s)
+{
+	return s->max_errors && s->nerrors >= s->max_errors;
+}
+
+static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_severity sev,
+			 struct src_span span, bool has_span, const char *fmt, va_list ap)
+{
+	if (sev == DIAG_ERROR && diag_too_many(s)) {
+		s->truncated = true;
+		scratch_reset();
+		return &scratch;
+	}
+	struct diag *d = xcalloc(1, sizeof(*d));
+	d->code = code;
+	d->severity = sev;
+	d->span = span;
+	d->has_span = has_span;
+	d->message = xvasprintf(fmt, ap);
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->items = xrealloc(s->items, s->cap * sizeof(*s->items));
+	}
+	s->items[s->n++] = d;
+	if (sev == DIAG_ERROR)
+		s->nerrors++;
+	else
+		s->nwarnings++;
+	return d;
+}
+
+struct diag *diag_error(struct diag_sink *s, enum diag_code code, struct src_span span,
+			const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct diag *d = push(s, code, DIAG_ERROR, span, true, fmt, ap);
+	va_end(ap);
+	return d;
+}
+
+struct diag *diag_warning(struct diag_sink *s, enum diag_code code, struct src_span span,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct diag *d = push(s, code, DIAG_WARNING, span, true, fmt, ap);
+	va_end(ap);
+	return d;
+}
+
+struct diag *diag_file_error(struct diag_sink *s, enum diag_code code, uint32_t file,
+			     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct diag *d = push(s, code, DIAG_ERROR, (struct src_span){file, 0, 0}, false, fmt, ap);
+	va_end(ap);
+	return d;
+}
+
+struct diag *diag_file_warning(struct diag_sink *s, enum diag_code code, uint32_t file,
+			       const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct diag *d =
+		push(s, code, DIAG_WARNING, (struct src_span){file, 0, 0}, false, fmt, ap);
+	va_end(ap);
+	return d;
+}
+
+void diag_label(struct diag *d, struct src_span span, const char *fmt, ...)
+{
+	if (d == &scratch || d->nlabels == DIAG_MAX_LABELS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	d->labels[d->nlabels].span = span;
+	d->labels[d->nlabels].text = xvasprintf(fmt, ap);
+	d->nlabels++;
+	va_end(ap);
+}
+
+void diag_help(struct diag *d, const char *fmt, ...)
+{
+	if (d == &scratch)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	free(d->help);
+	d->help = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Damerau-style edit distance (optimal string alignment), capped inputs. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	size_t d[65][65];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+const char *diag_closest(const char *const *candidates, size_t n, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	size_t limit = strlen(name) / 3 + 1; /* about one typo per three letters */
+	for (size_t i = 0; i < n; i++) {
+		if (!candidates[i] || !strcmp(candidates[i], name))
+			continue;
+		size_t dist = edit_distance(candidates[i], name);
+		if (dist <= limit && dist < best_d) {
+			best = candidates[i];
+			best_d = dist;
+		}
+	}
+	return best;
+}
+
+void diag_suggest(struct diag *d, const char *const *candidates, size_t n, const char *name)
+{
+	const char *best = diag_closest(candidates, n, name);
+	if (best)
+		diag_help(d, "did you mean '%s'?", best);
+}
+
+/* ---- printing ---------------------------------------------------------- */
+
+struct style {
+	const char *bold, *red, *yellow, *cyan, *blue, *reset;
+};
+
+static const struct style plain_style = {"", "", "", "", "", ""};
+static const struct style color_style = {"\033[1m",  "\033[1;31m", "\033[1;33m",
+					 "\033[1;36m", "\033[1;34m", "\033[0m"};
+
+static int cmp_diag(const void *pa, const void *pb)
+{
+	const struct diag *a = *(const struct diag *const *)pa;
+	const struct diag *b = *(const struct diag *const *)pb;
+	if (a->span.file != b->span.file)
+		return a->span.file < b->span.file ? -1 : 1;
+	if (a->has_span != b->has_span)
+		return a->has_span ? 1 : -1;
+	if (a->span.start != b->span.start)
+		return a->span.start < b->span.start ? -1 : 1;
+	return 0;
+}
+
+/* Diagnostics in source order; equal positions keep the order they were made. */
+static struct diag **sorted(const struct diag_sink *s)
+{
+	struct diag **v = xmalloc((s->n ? s->n : 1) * sizeof(*v));
+	memcpy(v, s->items, s->n * sizeof(*v));
+	/* insertion sort is stable; the list is short and nearly sorted */
+	for (size_t i = 1; i < s->n; i++) {
+		struct diag *x = v[i];
+		size_t j = i;
+		while (j > 0 && cmp_diag(&v[j - 1], &x) > 0) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+	return v;
+}
+
+/* Write text with invalid UTF-8 and control characters made visible. */
+static void put_clean(FILE *out, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\t' || (c >= 0x20 && c < 0x7F)) {
+			fputc(c, out);
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			fputc(' ', out);
+			i++;
+			continue;
+		}
+		uint32_t cp;
+		size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (len == 0) {
+			fputs("\xEF\xBF\xBD", out);
+			i++;
+		} else {
+			fwrite(s + i, 1, len, out);
+			i += len;
+		}
+	}
+}
+
+/* Display columns of s[0..n): tabs are kept by the caller, so count them as 1. */
+static void put_marker_line(FILE *out, const char *line, uint32_t col_start, uint32_t col_end,
+			    char mark)
+{
+	/* whitespace up to col_start, copying tabs, then marks to col_end */
+	uint32_t i = 0;
+	while (i < col_start) {
+		uint32_t cp;
+		size_t len = utf8_decode((const unsigned char *)line + i, col_end - i + 4, &cp);
+		if (len == 0)
+			len = 1;
+		if (line[i] == '\t')
+			fputc('\t', out);
+		else
+			for (int w = utf8_width(cp); w > 0; w--)
+				fputc(' ', out);
+		i += (uint32_t)len;
+	}
+	int marks = 0;
+	while (i < col_end) {
+		uint32_t cp;
+		size_t len = utf8_decode((const unsigned char *)line + i, col_end - i, &cp);
+		if (len == 0)
+			len = 1;
+		int w = line[i] == '\t' ? 1 : utf8_width(cp);
+		for (; w > 0; w--, marks++)
+			fputc(mark, out);
+		i += (uint32_t)len;
+	}
+	if (marks == 0)
+		fputc(mark, out);
+}
+
+static void print_snippet(FILE *out, struct source_file *f, struct src_span span, char mark,
+			  const struct style *st, const char *color)
+{
+	uint32_t line, col, lstart, llen;
+	source_position(f, span.start, &line, &col);
+	source_line(f, line, &lstart, &llen);
+	const char *text = f->text + lstart;
+	uint32_t a = span.start - lstart;
+	uint32_t b = span.end > span.start ? span.end - lstart : a;
+	if (b > llen)
+		b = llen; /* a span over several lines is marked on its first */
+	if (a > llen)
+		a = llen;
+	fprintf(out, "%s%5u |%s ", st->blue, line, st->reset);
+	put_clean(out, text, llen);
+	fprintf(out, "\n%s      |%s ", st->blue, st->reset);
+	fputs(color, out);
+	put_marker_line(out, text, a, b, mark);
+	fprintf(out, "%s\n", st->reset);
+}
+
+static void print_text(const struct diag_sink *s, const struct diag *d, FILE *out,
+		       const struct style *st)
+{
+	struct source_file *f = source_get(s->sm, d->span.file);
+	const char *sev = d->severity == DIAG_ERROR ? "error" : "warning";
+	const char *color = d->severity == DIAG_ERROR ? st->red : st->yellow;
+	fputs(st->bold, out);
+	put_clean(out, f->name, strlen(f->name));
+	if (d->has_span) {
+		uint32_t line, col;
+		source_position(f, d->span.start, &line, &col);
+		fprintf(out, ":%u:%u", line, col);
+	}
+	fprintf(out, ":%s %s%s[%s]%s%s: ", st->reset, color, sev, diag_code_str(d->code),
+		st->reset, st->bold);
+	put_clean(out, d->message, strlen(d->message));
+	fprintf(out, "%s\n", st->reset);
+	if (d->has_span && f->loaded)
+		print_snippet(out, f, d->span, '^', st, color);
+	for (int i = 0; i < d->nlabels; i++) {
+		const struct diag_label *l = &d->labels[i];
+		struct source_file *lf = source_get(s->sm, l->span.file);
+		uint32_t line, col;
+		source_position(lf, l->span.start, &line, &col);
+		fputs(st->bold, out);
+		put_clean(out, lf->name, strlen(lf->name));
+		fprintf(out, ":%u:%u:%s %snote%s: ", line, col, st->reset, st->cyan, st->reset);
+		put_clean(out, l->text, strlen(l->text));
+		fputc('\n', out);
+		if (lf->loaded)
+			print_snippet(out, lf, l->span, '~', st, st->cyan);
+	}
+	if (d->help) {
+		fprintf(out, "      %s=%s %shelp%s: ", st->blue, st->reset, st->bold, st->reset);
+		put_clean(out, d->help, strlen(d->help));
+		fputc('\n', out);
+	}
+}
+
+static void print_short(const struct diag_sink *s, const struct diag *d, FILE *out)
+{
+	struct source_file *f = source_get(s->sm, d->span.file);
+	uint32_t line = 1, col = 1;
+	if (d->has_span)
+		source_position(f, d->span.start, &line, &col);
+	put_clean(out, f->name, strlen(f->name));
+	fprintf(out, ":%u:%u: %s: ", line, col, d->severity == DIAG_ERROR ? "error" : "warning");
+	put_clean(out, d->message, strlen(d->message));
+	fprintf(out, " [%s]\n", diag_code_str(d->code));
+}
+
+/* A JSON string of arbitrary bytes: invalid UTF-8 becomes U+FFFD. */
+static json_t *json_clean_string(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = strlen(s), i = 0;
+	while (i < n) {
+		uint32_t cp;
+		size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (len == 0) {
+			sb_add(&sb, "\xEF\xBF\xBD", 3);
+			i++;
+		} else {
+			sb_add(&sb, s + i, len);
+			i += len;
+		}
+	}
+	json_t *j = json_stringn(sb.buf ? sb.buf : "", sb.len);
+	sb_release(&sb);
+	return j;
+}
+
+static json_t *json_pos(struct source_file *f, uint32_t off)
+{
+	uint32_t line, col;
+	source_position(f, off, &line, &col);
+	return json_pack("{s:I,s:I,s:I}", "line", (json_int_t)line, "column", (json_int_t)col,
+			 "offset", (json_int_t)off);
+}
+
+static void print_json(const struct diag_sink *s, const struct diag *d, FILE *out)
+{
+	struct source_file *f = source_get(s->sm, d->span.file);
+	json_t *o = json_object();
+	json_object_set_new(o, "code", json_string(diag_code_str(d->code)));
+	json_object_set_new(o, "severity",
+			    json_string(d->severity == DIAG_ERROR ? "error" : "warning"));
+	json_object_set_new(o, "message", json_clean_string(d->message));
+	json_object_set_new(o, "file", json_clean_string(f->name));
+	if (d->has_span) {
+		json_object_set_new(o, "start", json_pos(f, d->span.start));
+		json_object_set_new(o, "end", json_pos(f, d->span.end));
+	}
+	json_t *labels = json_array();
+	for (int i = 0; i < d->nlabels; i++) {
+		const struct diag_label *l = &d->labels[i];
+		struct source_file *lf = source_get(s->sm, l->span.file);
+		json_t *lo = json_object();
+		json_object_set_new(lo, "file", json_clean_string(lf->name));
+		json_object_set_new(lo, "start", json_pos(lf, l->span.start));
+		json_object_set_new(lo, "end", json_pos(lf, l->span.end));
+		json_object_set_new(lo, "text", json_clean_string(l->text));
+		json_array_append_new(labels, lo);
+	}
+	json_object_set_new(o, "labels", labels);
+	if (d->help)
+		json_object_set_new(o, "help", json_clean_string(d->help));
+	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (line) {
+		fputs(line, out);
+		fputc('\n', out);
+		free(line);
+	}
+	json_decref(o);
+}
+
+void diag_print(const struct diag_sink *s, FILE *out, enum diag_format fmt, bool color)
+{
+	const struct style *st = color ? &color_style : &plain_style;
+	struct diag **v = sorted(s);
+	for (size_t i = 0; i < s->n; i++) {
+		switch (fmt) {
+		case DIAG_TEXT:
+			print_text(s, v[i], out, st);
+			break;
+		case DIAG_SHORT:
+			print_short(s, v[i], out);
+			break;
+		case DIAG_JSON:
+			print_json(s, v[i], out);
+			break;
+		}
+	}
+	free(v);
+	if (fmt == DIAG_TEXT && (s->nerrors || s->nwarnings)) {
+		if (s->truncated)
+			fprintf(out, "kiln: too many errors, stopped after %u (--max-errors)\n",
+				s->max_errors);
+		fprintf(out, "kiln: %u error%s, %u warning%s\n", s->nerrors,
+			s->nerrors == 1 ? "" : "s", s->nwarnings, s->nwarnings == 1 ? "" : "s");
+	}
+	fflush(out);
+}

@@ -1,0 +1,24 @@
+/*
+ * parse: grammar/'s entry point. Source text in, AST out; diagnostics
+ * (E0004, E1xxx, W0001) go to the sink. On syntax errors the AST is partial:
+ * the parts that failed are N_ERROR / EX_ERROR nodes, and later passes skip
+ * them without reporting again.
+ */
+#ifndef KILN_PARSE_H
+#define KILN_PARSE_H
+
+#include "arena.h"
+#include "ast.h"
+#include "diag.h"
+
+#include <stdio.h>
+
+struct parse_opts {
+	FILE *dump_tokens; /* non-NULL: print every token here and do not parse */
+};
+
+/* Parse file `file` of the sink's source map. Never returns NULL. */
+struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t file,
+			      const struct parse_opts *opts);
+
+#endif

@@ -166,10 +166,8 @@ struct ast_node *ast_for(struct parser *ps, const struct tok_str *var, struct sr
 			 struct ast_expr *iter, struct src_span span)
 {
 	struct ast_node *n = ast_named(ps, N_FOR, var, var_span, span);
-	if (var2) {
-		n->name2 = str_of(ps, var2);
-		n->name2_span = var2_span;
-	}
+	if (var2)
+		n->label = ast_ident(ps, var2, var2_span);
 	n->value = iter;
 	return n;
 }
@@ -909,19 +907,21 @@ static void dump_node(struct dumper *d, const struct ast_node *n, int depth)
 		fprintf(d->out, " %s", n->name.s);
 	else if (n->name.len)
 		fprintf(d->out, " %s", n->name.s);
-	if (n->name2.len)
-		fprintf(d->out, ", %s", n->name2.s);
+	if (n->kind == N_FOR && n->label)
+		fprintf(d->out, ", %s", n->label->str.s);
 	dump_span(d, n->span);
-	if (n->label)
+	if (n->label && n->kind != N_FOR)
 		dump_expr(d, n->label, depth + 1, "label");
 	if (n->type)
 		dump_type(d, n->type, depth + 1, NULL);
 	if (n->value)
 		dump_expr(d, n->value, depth + 1, value_role(n->kind));
-	for (const struct ast_node *p = n->params; p; p = p->next)
-		dump_node(d, p, depth + 1);
-	for (const struct ast_arg *a = n->args; a; a = a->next)
-		dump_expr(d, a->value, depth + 1, a->name.len ? a->name.s : "arg");
+	if (n->kind == N_ROLE)
+		for (const struct ast_node *p = n->params; p; p = p->next)
+			dump_node(d, p, depth + 1);
+	if (n->kind == N_USE)
+		for (const struct ast_arg *a = n->args; a; a = a->next)
+			dump_expr(d, a->value, depth + 1, a->name.len ? a->name.s : "arg");
 	for (const struct ast_node *c = n->body; c; c = c->next)
 		dump_node(d, c, depth + 1);
 }

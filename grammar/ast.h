@@ -137,27 +137,28 @@ struct ast_enum_value {
 };
 
 /*
- * kind        name          name2   label        type  value        params args body
- * N_PARAM     param name            -            type  default      -      -    attrs
- * N_LET       let name              -            type  value        -      -    -
- * N_IMPORT    -                     path         -     -            -      -    -
- * N_ROLE      role name             -            -     -            params -    items
- * N_IMAGE     image name            -            -     from expr    -      -    items
- * N_STAGE     stage name            -            -     -            -      -    items
- * N_TASK      module name           label?       -     -            -      -    items
- * N_USE       role name             -            -     -            -      args -
- * N_HANDLER   handler name          -            -     -            -      -    items
- * N_CONFIG    -                     -            -     -            -      -    items
- * N_OUTPUT    output kind           path         -     -            -      -    items
- * N_TEST      -                     test name    -     -            -      -    items
- * N_HOSTS     group name            -            -     -            -      -    entries
- * N_HOST      -                     host name    -     -            -      -    attrs
- * N_GROUP_REF group name            -            -     -            -      -    -
- * N_INVENTORY -                     path         -     -            -      -    -
- * N_APPLY     target group          -            -     -            -      -    items
- * N_ATTR      attribute name        -            -     value        -      -    -
- * N_FOR       loop var      2nd var -            -     iterable     -      -    -
- * N_WHEN      -                     -            -     condition    -      -    -
+ * kind        name         label     type value     params/args body
+ * N_PARAM     param name   -         type default   -           attrs
+ * N_LET       let name     -         type value     -           -
+ * N_IMPORT    -            path      -    -         -           -
+ * N_ROLE      role name    -         -    -         params      items
+ * N_IMAGE     image name   -         -    from expr -           items
+ * N_STAGE     stage name   -         -    -         -           items
+ * N_TASK      module name  label?    -    -         -           items
+ * N_USE       role name    -         -    -         args        -
+ * N_HANDLER   handler name -         -    -         -           items
+ * N_CONFIG    -            -         -    -         -           items
+ * N_OUTPUT    output kind  path      -    -         -           attrs
+ * N_TEST      -            test name -    -         -           items
+ * N_HOSTS     group name   -         -    -         -           entries
+ * N_HOST      -            host name -    -         -           attrs
+ * N_GROUP_REF group name   -         -    -         -           -
+ * N_INVENTORY -            path      -    -         -           -
+ * N_APPLY     target group -         -    -         -           items
+ * N_ATTR      attr name    -         -    value     -           -
+ * N_FOR       loop var     2nd var?  -    iterable  -           -
+ * N_WHEN      -            -         -    condition -           -
+ * (N_FOR's label is the second loop variable, as an EX_IDENT.)
  * N_ERROR     (a part that failed to parse)
  */
 #define AST_KINDS(X)                                                                               \
@@ -195,13 +196,13 @@ struct ast_node {
 	struct src_span span;
 	struct ast_str name;
 	struct src_span name_span;
-	struct ast_str name2;
-	struct src_span name2_span;
 	struct ast_expr *label;
 	struct ast_type *type;
 	struct ast_expr *value;
-	struct ast_node *params; /* N_ROLE: N_PARAM nodes */
-	struct ast_arg *args;    /* N_USE */
+	union {
+		struct ast_node *params; /* N_ROLE: N_PARAM nodes */
+		struct ast_arg *args;    /* N_USE */
+	};
 	struct ast_node *body;
 };
 

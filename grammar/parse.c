@@ -11,9 +11,46 @@
 #include "utf8.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 int kiln_scan(YYSTYPE *lval, YYLTYPE *lloc, void *scanner);
+
+static uint32_t hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+const char *parse_intern(struct parser *ps, const char *s, size_t n)
+{
+	if (ps->names_len * 2 >= ps->names_cap) {
+		uint32_t cap = ps->names_cap ? ps->names_cap * 2 : 256;
+		const char **slots = xcalloc(cap, sizeof(*slots));
+		for (uint32_t i = 0; i < ps->names_cap; i++) {
+			const char *old = ps->names[i];
+			if (!old)
+				continue;
+			uint32_t j = hash(old, strlen(old)) & (cap - 1);
+			while (slots[j])
+				j = (j + 1) & (cap - 1);
+			slots[j] = old;
+		}
+		free(ps->names);
+		ps->names = slots;
+		ps->names_cap = cap;
+	}
+	uint32_t j = hash(s, n) & (ps->names_cap - 1);
+	while (ps->names[j]) {
+		if (!strncmp(ps->names[j], s, n) && ps->names[j][n] == '\0')
+			return ps->names[j];
+		j = (j + 1) & (ps->names_cap - 1);
+	}
+	ps->names_len++;
+	return ps->names[j] = arena_strndup(ps->arena, s, n);
+}
 
 int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct parser *ps)
 {
@@ -128,5 +165,6 @@ struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t
 				  "apply block");
 	}
 	kiln_lex_destroy(&ps);
+	free(ps.names);
 	return ast;
 }

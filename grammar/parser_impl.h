@@ -57,7 +57,14 @@ struct parser {
 	struct src_span prev_span, last_span;
 
 	struct ast_file *result;
+
+	/* identifiers, stored once each in the arena */
+	const char **names;
+	uint32_t names_cap, names_len;
 };
+
+/* The arena copy of identifier s[0..n), the same pointer for the same name. */
+const char *parse_intern(struct parser *ps, const char *s, size_t n);
 
 /* Lexer entry points (lexer.l). */
 int kiln_lex_init(struct parser *ps);

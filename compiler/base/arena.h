@@ -19,7 +19,7 @@ struct arena {
 
 #define ARENA_INIT {0}
 
-/* Zeroed memory of n bytes, aligned for any object. */
+/* Zeroed memory of n bytes, 8-byte aligned (enough for every kiln object). */
 void *arena_alloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);

@@ -1,9 +1,15 @@
 /*
  * kiln: the command line. Parses the command and its options, runs the
  * pipeline, prints diagnostics, and maps the outcome to an exit status:
- * 0 success, 1 errors in the input, 2 usage errors.
+ * 0 success, 1 errors in the input, 2 usage errors (plan -detailed-exitcode:
+ * 2 means changes are pending).
+ *
+ * Options take one dash or two (Packer writes -var, GNU tools --var), and
+ * their value after '=' or as the next argument.
  */
 #include "compile.h"
+#include "plan.h"
+#include "builtins.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,34 +24,85 @@ struct command {
 	const char *name;
 	const char *summary;
 	const char *usage;
-	int (*run)(int argc, char **argv);
+	int (*run)(const struct command *c, int argc, char **argv);
 };
 
-static int cmd_lint(int argc, char **argv);
-static int cmd_help(int argc, char **argv);
-static int cmd_version(int argc, char **argv);
+static const char common_options[] =
+	"  --diagnostics=FORMAT  text (default, on stderr), short (one line each,\n"
+	"                        file:line:col: error: message, on stderr), or\n"
+	"                        json (JSON Lines on stdout, for editors)\n"
+	"  --max-errors=N        stop after N errors (default 20; 0: no limit)\n"
+	"  --color=WHEN          auto (default), always or never; NO_COLOR is respected\n";
+
+static const char var_options[] =
+	"  -var NAME=VALUE       set a param (lists and maps as JSON); later wins\n"
+	"  -var-file=FILE        set params from a file of NAME = VALUE lines (kiln\n"
+	"                        syntax) or a JSON object; later wins\n"
+	"                        (the environment's KILN_VAR_NAME comes below both)\n"
+	"  -only=NAME            only this image and the images it is built from\n"
+	"  -except=NAME          every image but this one and those built from it\n";
 
 static const char lint_usage[] =
 	"usage: kiln lint [OPTIONS] FILE...\n"
 	"       kiln validate [OPTIONS] FILE...\n"
 	"\n"
-	"Check kiln files without building anything: syntax and structure now;\n"
-	"names, types and module arguments as the compiler grows. Every mistake\n"
-	"is reported at once, with file:line:col and the source line.\n"
+	"Check kiln files without building anything: syntax, names, types and every\n"
+	"module's arguments. Every mistake is reported at once, with file:line:col\n"
+	"and the source line. Params need no values to lint.\n"
 	"\n"
 	"options:\n"
-	"  --diagnostics=FORMAT  text (default, on stderr), short (one line each,\n"
-	"                        file:line:col: error: message, on stderr), or\n"
-	"                        json (JSON Lines on stdout, for editors)\n"
-	"  --max-errors N        stop after N errors (default 20; 0: no limit)\n"
-	"  --dump=WHAT           print tokens or ast to stdout\n"
-	"  --color=WHEN          auto (default), always or never; NO_COLOR is respected\n"
+	"  --syntax-only         check the syntax and the blocks' structure only\n"
+	"                        (no imports, names or types; Packer's -syntax-only)\n"
+	"  --dump=WHAT           print the tokens or the ast of each file to stdout\n";
+
+static const char compile_usage[] =
+	"usage: kiln compile [OPTIONS] FILE... [-o PLAN]\n"
 	"\n"
-	"exit status: 0 no errors (warnings allowed), 1 errors, 2 usage error\n";
+	"Check the files, give every param its value and write the plan that\n"
+	"'kiln apply' carries out (default: plan.json; '-o -' for stdout). The plan\n"
+	"is deterministic: the same inputs give the same bytes. Secrets appear in\n"
+	"it only as the place their value comes from.\n"
+	"\n"
+	"options:\n"
+	"  -o FILE               where to write the plan\n"
+	"  --dump=ir             print the lowered program instead\n";
+
+static const char plan_usage[] =
+	"usage: kiln plan [OPTIONS] FILE...|PLAN.json\n"
+	"\n"
+	"Show what 'kiln apply' will do: images, stages, tasks, handlers, outputs,\n"
+	"hosts, with counts.\n"
+	"\n"
+	"options:\n"
+	"  -detailed-exitcode    exit 0 when there is nothing to do, 2 when there is,\n"
+	"                        1 on errors\n";
+
+static const char graph_usage[] =
+	"usage: kiln graph [OPTIONS] FILE...|PLAN.json\n"
+	"\n"
+	"Print the build as a Graphviz DOT graph: bases and images, their 'from'\n"
+	"edges, stages, outputs, host groups. e.g. kiln graph web.img | dot -Tsvg > web.svg\n"
+	"\n"
+	"options:\n";
+
+static const char doc_usage[] =
+	"usage: kiln doc [NAME]\n"
+	"\n"
+	"List the modules, bases, outputs and functions, or show one's arguments.\n";
+
+static int cmd_lint(const struct command *c, int argc, char **argv);
+static int cmd_compile(const struct command *c, int argc, char **argv);
+static int cmd_doc(const struct command *c, int argc, char **argv);
+static int cmd_help(const struct command *c, int argc, char **argv);
+static int cmd_version(const struct command *c, int argc, char **argv);
 
 static const struct command commands[] = {
 	{"lint", "check files for mistakes without building", lint_usage, cmd_lint},
-	{"validate", "the same as lint (Packer's name)", lint_usage, cmd_lint},
+	{"validate", "the same as lint (Packer's name for it)", lint_usage, cmd_lint},
+	{"compile", "check files and write the plan (plan.json)", compile_usage, cmd_compile},
+	{"plan", "show what apply will do", plan_usage, cmd_compile},
+	{"graph", "print the build as a Graphviz graph", graph_usage, cmd_compile},
+	{"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
 	{"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
 	{"version", "print the version", "usage: kiln version\n", cmd_version},
 };
@@ -74,6 +131,17 @@ static void print_overview(FILE *out)
 	fprintf(out, "\nSee 'kiln help COMMAND' for a command's options.\n");
 }
 
+static void print_usage(const struct command *c, FILE *out)
+{
+	fputs(c->usage, out);
+	if (c->run == cmd_compile)
+		fputs(var_options, out);
+	if (c->run == cmd_lint || c->run == cmd_compile)
+		fputs(common_options, out);
+	if (c->run == cmd_lint)
+		fputs("\nexit status: 0 no errors (warnings allowed), 1 errors, 2 usage error\n", out);
+}
+
 static const struct command *find_command(const char *name)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
@@ -82,8 +150,9 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
-static int cmd_help(int argc, char **argv)
+static int cmd_help(const struct command *self, int argc, char **argv)
 {
+	(void)self;
 	if (argc < 2) {
 		print_overview(stdout);
 		return EXIT_OK;
@@ -93,28 +162,87 @@ static int cmd_help(int argc, char **argv)
 		usage_error(NULL, "no such command '%s'", argv[1]);
 		return EXIT_USAGE;
 	}
-	fputs(c->usage, stdout);
+	print_usage(c, stdout);
 	return EXIT_OK;
 }
 
-static int cmd_version(int argc, char **argv)
+static int cmd_version(const struct command *c, int argc, char **argv)
 {
+	(void)c;
 	(void)argc;
 	(void)argv;
 	printf("kiln %s\n", KILN_VERSION);
 	return EXIT_OK;
 }
 
+static int cmd_doc(const struct command *c, int argc, char **argv)
+{
+	if (argc > 2) {
+		usage_error(c->name, "doc takes one name at most");
+		return EXIT_USAGE;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		print_usage(c, stdout);
+		return EXIT_OK;
+	}
+	if (argc < 2) {
+		stdlib_doc_list(stdout);
+		return EXIT_OK;
+	}
+	if (stdlib_doc_page(stdout, argv[1]) < 0) {
+		fprintf(stderr, "kiln: no module, base, output or function '%s'\n", argv[1]);
+		static const enum kiln_schema_kind kinds[] = {SCHEMA_MODULE, SCHEMA_BASE, SCHEMA_OUTPUT,
+							      SCHEMA_FUNCTION};
+		const char *names[256];
+		size_t k = 0;
+		for (size_t i = 0; i < 4; i++) {
+			size_t n;
+			const char *const *v = stdlib_names(kinds[i], &n);
+			for (size_t j = 0; j < n && k < 256; j++)
+				names[k++] = v[j];
+		}
+		const char *best = diag_closest(names, k, argv[1]);
+		if (best)
+			fprintf(stderr, "Did you mean '%s'?\n", best);
+		else
+			fprintf(stderr, "'kiln doc' lists them all.\n");
+		return EXIT_ERRORS;
+	}
+	return EXIT_OK;
+}
+
+/* ---- options -------------------------------------------------------------- */
+
+struct args {
+	enum diag_format fmt;
+	unsigned long max_errors;
+	const char *color;
+	struct compile_opts opts;
+	const char *output;
+	bool dump_ir;
+	bool detailed_exitcode;
+	const char **files;
+	int nfiles;
+	struct compile_var *vars;
+	const char **only, **except;
+};
+
 /*
- * Match "--name=value" or "--name value". Returns 1 and sets *ret_value on a
- * match, 0 if arg is another option, -1 if the value is missing.
+ * Does arg name option `name` (written with one dash or two)? Returns 1 and
+ * sets *ret_value when it does, -1 when its value is missing, 0 otherwise.
  */
-static int option_value(const char *name, int argc, char **argv, int *i, const char **ret_value)
+static int option(const char *name, bool takes_value, int argc, char **argv, int *i,
+		  const char **ret_value)
 {
 	const char *arg = argv[*i];
+	if (arg[0] != '-')
+		return 0;
+	arg += arg[1] == '-' ? 2 : 1;
 	size_t n = strlen(name);
 	if (strncmp(arg, name, n))
 		return 0;
+	if (!takes_value)
+		return arg[n] == '\0';
 	if (arg[n] == '=') {
 		*ret_value = arg + n + 1;
 		return 1;
@@ -127,7 +255,7 @@ static int option_value(const char *name, int argc, char **argv, int *i, const c
 	return 1;
 }
 
-static bool want_color(const char *when)
+static bool want_color(const char *when, int fd)
 {
 	if (!strcmp(when, "always"))
 		return true;
@@ -135,107 +263,221 @@ static bool want_color(const char *when)
 		return false;
 	const char *nc = getenv("NO_COLOR");
 	const char *term = getenv("TERM");
-	return (!nc || !*nc) && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+	return (!nc || !*nc) && isatty(fd) && !(term && !strcmp(term, "dumb"));
 }
 
-static int cmd_lint(int argc, char **argv)
+static void args_free(struct args *a)
 {
-	const char *cmd = argv[0];
-	enum diag_format fmt = DIAG_TEXT;
-	unsigned long max_errors = 20;
-	struct compile_opts opts = {.dump = DUMP_NONE, .dump_out = stdout};
-	const char *color = "auto";
-	int nfiles = 0;
-	char **files = calloc((size_t)argc, sizeof(*files));
-	if (!files)
+	for (size_t i = 0; a->vars && i < a->opts.nvars; i++)
+		free((char *)a->vars[i].name);
+	free(a->files);
+	free(a->vars);
+	free(a->only);
+	free(a->except);
+}
+
+/* Returns EXIT_OK, or EXIT_USAGE after printing why; -1 after printing help. */
+static int parse_args(const struct command *c, int argc, char **argv, struct args *a)
+{
+	bool compiling = c->run == cmd_compile;
+	*a = (struct args){.fmt = DIAG_TEXT, .max_errors = 20, .color = "auto"};
+	a->opts.dump_out = stdout;
+	a->files = calloc((size_t)argc, sizeof(*a->files));
+	a->vars = calloc((size_t)argc, sizeof(*a->vars));
+	a->only = calloc((size_t)argc, sizeof(*a->only));
+	a->except = calloc((size_t)argc, sizeof(*a->except));
+	if (!a->files || !a->vars || !a->only || !a->except)
 		abort();
 	bool options_done = false;
-
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *v = NULL;
 		int r;
 		if (options_done || arg[0] != '-' || !strcmp(arg, "-")) {
-			files[nfiles++] = argv[i];
+			a->files[a->nfiles++] = argv[i];
 			continue;
 		}
+#define VALUE_OR_FAIL(optname)                                                            \
+	if (r < 0 || !v) {                                                               \
+		usage_error(c->name, "option '%s' needs a value", optname);              \
+		return EXIT_USAGE;                                                       \
+	}
 		if (!strcmp(arg, "--")) {
 			options_done = true;
 		} else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-			fputs(lint_usage, stdout);
-			free(files);
-			return EXIT_OK;
-		} else if ((r = option_value("--diagnostics", argc, argv, &i, &v))) {
-			if (r < 0 || !v) {
-				usage_error(cmd, "option '%s' needs a value", "--diagnostics");
-				goto usage;
-			}
+			print_usage(c, stdout);
+			return -1;
+		} else if ((r = option("diagnostics", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--diagnostics");
 			if (!strcmp(v, "text"))
-				fmt = DIAG_TEXT;
+				a->fmt = DIAG_TEXT;
 			else if (!strcmp(v, "short"))
-				fmt = DIAG_SHORT;
+				a->fmt = DIAG_SHORT;
 			else if (!strcmp(v, "json"))
-				fmt = DIAG_JSON;
+				a->fmt = DIAG_JSON;
 			else {
-				usage_error(cmd, "unknown diagnostics format '%s' (text, short, json)", v);
-				goto usage;
+				usage_error(c->name, "unknown diagnostics format '%s' (text, short, json)", v);
+				return EXIT_USAGE;
 			}
-		} else if ((r = option_value("--max-errors", argc, argv, &i, &v))) {
+		} else if ((r = option("max-errors", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--max-errors");
 			char *end = NULL;
-			if (r > 0 && v)
-				max_errors = strtoul(v, &end, 10);
-			if (r < 0 || !v || !*v || *end || max_errors > 1000000 || v[0] == '-') {
-				usage_error(cmd, "option '--max-errors' needs a number, not '%s'",
-					    v ? v : "");
-				goto usage;
+			a->max_errors = strtoul(v, &end, 10);
+			if (!*v || *end || a->max_errors > 1000000 || v[0] == '-') {
+				usage_error(c->name, "option '--max-errors' needs a number, not '%s'", v);
+				return EXIT_USAGE;
 			}
-		} else if ((r = option_value("--dump", argc, argv, &i, &v))) {
-			if (r > 0 && v && !strcmp(v, "tokens"))
-				opts.dump = DUMP_TOKENS;
-			else if (r > 0 && v && !strcmp(v, "ast"))
-				opts.dump = DUMP_AST;
+		} else if ((r = option("color", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--color");
+			if (strcmp(v, "auto") && strcmp(v, "always") && strcmp(v, "never")) {
+				usage_error(c->name, "option '--color' takes auto, always or never, not '%s'", v);
+				return EXIT_USAGE;
+			}
+			a->color = v;
+		} else if ((r = option("dump", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--dump");
+			if (!compiling && !strcmp(v, "tokens"))
+				a->opts.dump = DUMP_TOKENS;
+			else if (!compiling && !strcmp(v, "ast"))
+				a->opts.dump = DUMP_AST;
+			else if (compiling && !strcmp(v, "ir"))
+				a->dump_ir = true;
 			else {
-				usage_error(cmd, "unknown dump '%s' (tokens, ast)", v ? v : "");
-				goto usage;
+				usage_error(c->name, "unknown dump '%s' (%s)", v,
+					    compiling ? "ir" : "tokens, ast");
+				return EXIT_USAGE;
 			}
-		} else if ((r = option_value("--color", argc, argv, &i, &v))) {
-			if (r < 0 || !v ||
-			    (strcmp(v, "auto") && strcmp(v, "always") && strcmp(v, "never"))) {
-				usage_error(cmd, "option '--color' takes auto, always or never, not "
-						 "'%s'",
-					    v ? v : "");
-				goto usage;
+		} else if (!compiling && option("syntax-only", false, argc, argv, &i, &v)) {
+			a->opts.syntax_only = true;
+		} else if (compiling && (r = option("var-file", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("-var-file");
+			a->vars[a->opts.nvars++] = (struct compile_var){.file = v};
+		} else if (compiling && (r = option("var", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("-var");
+			const char *eq = strchr(v, '=');
+			if (!eq || eq == v) {
+				usage_error(c->name, "-var takes NAME=VALUE, not '%s'", v);
+				return EXIT_USAGE;
 			}
-			color = v;
+			char *name = strndup(v, (size_t)(eq - v));
+			if (!name)
+				abort();
+			a->vars[a->opts.nvars++] = (struct compile_var){.name = name, .value = eq + 1};
+		} else if (compiling && (r = option("only", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("-only");
+			a->only[a->opts.nonly++] = v;
+		} else if (compiling && (r = option("except", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("-except");
+			a->except[a->opts.nexcept++] = v;
+		} else if (c->run == cmd_compile && !strcmp(c->name, "compile") && !strcmp(arg, "-o")) {
+			if (i + 1 >= argc) {
+				usage_error(c->name, "option '-o' needs a file");
+				return EXIT_USAGE;
+			}
+			a->output = argv[++i];
+		} else if (!strcmp(c->name, "plan") && option("detailed-exitcode", false, argc, argv, &i, &v)) {
+			a->detailed_exitcode = true;
 		} else {
-			usage_error(cmd, "unknown option '%s'", arg);
-			goto usage;
+			usage_error(c->name, "unknown option '%s'", arg);
+			return EXIT_USAGE;
 		}
+#undef VALUE_OR_FAIL
 	}
-	if (nfiles == 0) {
-		usage_error(cmd, "%s: no files given", cmd);
-		goto usage;
+	a->opts.vars = a->vars;
+	a->opts.only = a->only;
+	a->opts.except = a->except;
+	if (a->nfiles == 0) {
+		usage_error(c->name, "%s: no files given", c->name);
+		return EXIT_USAGE;
 	}
+	return EXIT_OK;
+}
 
-	struct compile_ctx cx;
-	compile_ctx_init(&cx, (unsigned)max_errors);
-	for (int i = 0; i < nfiles; i++) {
-		if (diag_too_many(&cx.diags))
-			break;
-		kiln_lint_file(&cx, strcmp(files[i], "-") ? files[i] : "/dev/stdin", &opts);
-	}
-	if (fmt == DIAG_JSON)
-		diag_print(&cx.diags, stdout, fmt, false);
+static void print_diags(struct compile_ctx *cx, const struct args *a)
+{
+	if (a->fmt == DIAG_JSON)
+		diag_print(&cx->diags, stdout, a->fmt, false);
 	else
-		diag_print(&cx.diags, stderr, fmt, want_color(color));
-	int status = diag_has_errors(&cx.diags) ? EXIT_ERRORS : EXIT_OK;
-	compile_ctx_release(&cx);
-	free(files);
-	fflush(stdout);
-	return ferror(stdout) ? EXIT_ERRORS : status;
+		diag_print(&cx->diags, stderr, a->fmt, want_color(a->color, STDERR_FILENO));
+}
 
-usage:
-	free(files);
-	return EXIT_USAGE;
+static int finish(struct compile_ctx *cx, struct args *a, int status)
+{
+	print_diags(cx, a);
+	compile_ctx_release(cx);
+	args_free(a);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kiln: cannot write the output\n");
+		return EXIT_ERRORS;
+	}
+	return status;
+}
+
+static int cmd_lint(const struct command *c, int argc, char **argv)
+{
+	struct args a;
+	int r = parse_args(c, argc, argv, &a);
+	if (r != EXIT_OK) {
+		args_free(&a);
+		return r < 0 ? EXIT_OK : r;
+	}
+	struct compile_ctx cx;
+	compile_ctx_init(&cx, (unsigned)a.max_errors);
+	for (int i = 0; i < a.nfiles; i++)
+		if (!strcmp(a.files[i], "-"))
+			a.files[i] = "/dev/stdin";
+	kiln_lint(&cx, a.files, (size_t)a.nfiles, &a.opts);
+	return finish(&cx, &a, diag_has_errors(&cx.diags) ? EXIT_ERRORS : EXIT_OK);
+}
+
+static bool is_plan_file(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 5 && !strcmp(path + n - 5, ".json");
+}
+
+/* compile, plan and graph: a plan from .img files, or (plan, graph) read from plan.json */
+static int cmd_compile(const struct command *c, int argc, char **argv)
+{
+	struct args a;
+	int r = parse_args(c, argc, argv, &a);
+	if (r != EXIT_OK) {
+		args_free(&a);
+		return r < 0 ? EXIT_OK : r;
+	}
+	struct compile_ctx cx;
+	compile_ctx_init(&cx, (unsigned)a.max_errors);
+	json_t *plan = NULL;
+	if (strcmp(c->name, "compile") && a.nfiles == 1 && is_plan_file(a.files[0])) {
+		char *err = NULL;
+		plan = plan_read(a.files[0], &err);
+		if (!plan) {
+			fprintf(stderr, "kiln: %s\n", err);
+			free(err);
+			return finish(&cx, &a, EXIT_ERRORS);
+		}
+	} else if (kiln_compile(&cx, a.files, (size_t)a.nfiles, &a.opts, &plan) < 0) {
+		return finish(&cx, &a, EXIT_ERRORS);
+	}
+	int status = EXIT_OK;
+	if (a.dump_ir) {
+		plan_dump_ir(stdout, plan);
+	} else if (!strcmp(c->name, "compile")) {
+		char *err = NULL;
+		if (plan_write(plan, a.output ? a.output : "plan.json", &err) < 0) {
+			fprintf(stderr, "kiln: %s\n", err);
+			free(err);
+			status = EXIT_ERRORS;
+		}
+	} else if (!strcmp(c->name, "graph")) {
+		plan_graph(stdout, plan);
+	} else {
+		plan_print(stdout, plan, want_color(a.color, STDOUT_FILENO));
+		struct plan_counts n = plan_count(plan);
+		if (a.detailed_exitcode && n.tasks + n.outputs + n.apply_tasks + n.images > 0)
+			status = 2;
+	}
+	json_decref(plan);
+	return finish(&cx, &a, status);
 }
 
 int main(int argc, char **argv)
@@ -245,9 +487,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
-		return cmd_version(argc - 1, argv + 1);
+		return cmd_version(NULL, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-		return cmd_help(1, argv + 1);
+		return cmd_help(NULL, 1, argv + 1);
 	const struct command *c = find_command(argv[1]);
 	if (!c) {
 		if (argv[1][0] == '-')
@@ -256,10 +498,5 @@ int main(int argc, char **argv)
 			usage_error(NULL, "no such command '%s'", argv[1]);
 		return EXIT_USAGE;
 	}
-	for (int i = 2; i < argc && c->run != cmd_lint; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(c->usage, stdout);
-			return EXIT_OK;
-		}
-	return c->run(argc - 1, argv + 1);
+	return c->run(c, argc - 1, argv + 1);
 }

@@ -1,10 +1,29 @@
-/* compile: the front half of kiln, in order; see compile.h. */
+/*
+ * compile: the front half of kiln, in order. Input: the files named on the
+ * command line and their options. Output: diagnostics, and for compile the
+ * plan. Invariant: a program with errors is never lowered.
+ *
+ *   load      read each file and every file it imports (E0xxx, E2008)
+ *   parse     tokens -> AST, structure (E1xxx)
+ *   declare   the top-level names of every file (E2003)
+ *   check     names and types, module arguments (E2xxx, E3xxx)
+ *   order     images by their 'from' edges (E2007)
+ *   vars      params' values from -var, -var-file, KILN_VAR_, defaults (E4xxx)
+ *   lower     the plan (E4xxx)
+ */
 #include "compile.h"
 
 #include "ast.h"
+#include "eval.h"
+#include "inventory.h"
+#include "lower.h"
 #include "parse.h"
+#include "path.h"
+#include "program.h"
+#include "vars.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 void compile_ctx_init(struct compile_ctx *cx, unsigned max_errors)
@@ -20,8 +39,9 @@ void compile_ctx_release(struct compile_ctx *cx)
 	arena_release(&cx->arena);
 }
 
-/* Read path; on failure queue E0001-E0003 and return -1. */
-static int load(struct compile_ctx *cx, const char *path, uint32_t *ret_id)
+/* Read path; on failure queue E0001-E0003 (with a label at `from`, an import) and return -1. */
+static int load(struct compile_ctx *cx, const char *path, const struct src_span *from,
+		uint32_t *ret_id)
 {
 	uint32_t err_id = 0;
 	int r = source_load(&cx->sm, path, &err_id);
@@ -37,35 +57,388 @@ static int load(struct compile_ctx *cx, const char *path, uint32_t *ret_id)
 		diag_help(d, "name the .img files: kiln lint %s/*.img", path);
 		break;
 	case EFBIG:
-		diag_file_error(&cx->diags, E_FILE_TOO_LARGE, err_id,
-				"file is larger than %u MiB", SOURCE_MAX_SIZE / (1024 * 1024));
+		d = diag_file_error(&cx->diags, E_FILE_TOO_LARGE, err_id,
+				    "file is larger than %u MiB", SOURCE_MAX_SIZE / (1024 * 1024));
 		break;
 	case EINVAL:
-		diag_file_error(&cx->diags, E_FILE_UNREADABLE, err_id,
-				"not a regular file (a device, socket or pipe)");
+		d = diag_file_error(&cx->diags, E_FILE_UNREADABLE, err_id,
+				    "not a regular file (a device, socket or pipe)");
 		break;
 	default:
 		d = diag_file_error(&cx->diags, E_FILE_UNREADABLE, err_id, "cannot read: %s",
 				    strerror(-r));
 		if (-r == ENOENT)
-			diag_help(d, "check the path; it is relative to the current directory");
+			diag_help(d, from ? "the path of an import is relative to the file that "
+					    "imports it"
+					  : "check the path; it is relative to the current directory");
 		break;
 	}
+	if (from)
+		diag_label(d, *from, "imported here");
 	return -1;
 }
 
-int kiln_lint_file(struct compile_ctx *cx, const char *path, const struct compile_opts *opts)
-{
-	unsigned errors = cx->diags.nerrors;
-	uint32_t id;
-	if (load(cx, path, &id) < 0)
-		return -1;
+/* ---- one file alone: lint --dump, lint --syntax-only --------------------- */
 
+static int dump_file(struct compile_ctx *cx, const char *path, const struct compile_opts *opts)
+{
+	uint32_t id;
+	if (load(cx, path, NULL, &id) < 0)
+		return -1;
 	struct parse_opts po = {0};
-	if (opts && opts->dump == DUMP_TOKENS)
+	if (opts->dump == DUMP_NONE) {
+		parse_source(&cx->arena, &cx->diags, id, &po);
+		return 0;
+	}
+	if (opts->dump == DUMP_TOKENS)
 		po.dump_tokens = opts->dump_out;
 	struct ast_file *ast = parse_source(&cx->arena, &cx->diags, id, &po);
-	if (opts && opts->dump == DUMP_AST)
+	if (opts->dump == DUMP_AST)
 		ast_dump(opts->dump_out, source_get(&cx->sm, id), ast);
+	return 0;
+}
+
+/* ---- the program ------------------------------------------------------- */
+
+static struct symbol facts_symbol = {.name = "facts", .kind = SYM_FACTS, .used = true};
+
+static void add_file(struct program *p, struct ast_file *f)
+{
+	p->files = xrealloc(p->files, (p->nfiles + 1) * sizeof(*p->files));
+	p->files[p->nfiles++] = f;
+}
+
+static struct ast_file *parse_path(struct program *p, const char *path, const struct src_span *from)
+{
+	uint32_t id;
+	if (load(p->cx, path, from, &id) < 0)
+		return NULL;
+	struct ast_file *f = parse_source(p->a, &p->cx->diags, id, NULL);
+	char *dir = path_dirname(path);
+	f->dir = arena_strdup(p->a, dir);
+	free(dir);
+	return f;
+}
+
+static int file_index(struct program *p, const char *path)
+{
+	char *norm = path_normalize(path);
+	int found = -1;
+	for (uint32_t i = 0; i < p->nfiles && found < 0; i++) {
+		char *other = path_normalize(source_get(&p->cx->sm, p->files[i]->file)->name);
+		if (!strcmp(other, norm))
+			found = (int)i;
+		free(other);
+	}
+	free(norm);
+	return found;
+}
+
+/* Where file i's imports lead: the index of each, or -1 (unreadable). */
+struct import_edge {
+	uint32_t from, to;
+	struct ast_node *node;
+};
+
+static void report_import_cycles(struct program *p, struct import_edge *edges, size_t nedges)
+{
+	/* colour each file: 0 new, 1 on the path, 2 done; a back edge is a cycle */
+	uint8_t *colour = xcalloc(p->nfiles, 1);
+	uint32_t *stack = xmalloc(p->nfiles * sizeof(*stack));
+	size_t *next = xcalloc(p->nfiles, sizeof(*next));
+	for (uint32_t root = 0; root < p->nfiles; root++) {
+		if (colour[root])
+			continue;
+		size_t depth = 0;
+		stack[depth++] = root;
+		colour[root] = 1;
+		while (depth) {
+			uint32_t f = stack[depth - 1];
+			size_t e = next[f];
+			while (e < nedges && edges[e].from != f)
+				e++;
+			if (e == nedges) {
+				colour[f] = 2;
+				depth--;
+				continue;
+			}
+			next[f] = e + 1;
+			uint32_t to = edges[e].to;
+			if (colour[to] == 1) {
+				struct strbuf sb = STRBUF_INIT;
+				size_t k = 0;
+				while (stack[k] != to)
+					k++;
+				for (size_t i = k; i < depth; i++)
+					sb_addf(&sb, "%s -> ",
+						source_get(&p->cx->sm, p->files[stack[i]]->file)->name);
+				sb_adds(&sb, source_get(&p->cx->sm, p->files[to]->file)->name);
+				diag_help(diag_error(&p->cx->diags, E_IMPORT_CYCLE, edges[e].node->span,
+						     "files import each other: %s", sb.buf),
+					  "move what both need into a third file that both import");
+				sb_release(&sb);
+			} else if (colour[to] == 0) {
+				colour[to] = 1;
+				stack[depth++] = to;
+			}
+		}
+	}
+	free(colour);
+	free(stack);
+	free(next);
+}
+
+/* Load the main files, then what they import, breadth first. */
+static void load_program(struct program *p, const char *const *paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (file_index(p, paths[i]) >= 0)
+			continue;
+		struct ast_file *f = parse_path(p, paths[i], NULL);
+		if (f)
+			add_file(p, f);
+	}
+	p->nmain = p->nfiles;
+	struct import_edge *edges = NULL;
+	size_t nedges = 0;
+	for (uint32_t i = 0; i < p->nfiles; i++) {
+		for (struct ast_node *imp = p->files[i]->items; imp; imp = imp->next) {
+			if (imp->kind != N_IMPORT)
+				continue;
+			if (imp->label->kind != EX_STRING) {
+				diag_help(diag_error(&p->cx->diags, E_TYPE_MISMATCH, imp->label->span,
+						     "an import's path must be a plain string"),
+					  "write the path without ${...}");
+				continue;
+			}
+			char *path = path_join(p->files[i]->dir, imp->label->str.s);
+			int to = file_index(p, path);
+			if (to < 0) {
+				struct ast_file *f = parse_path(p, path, &imp->label->span);
+				if (f) {
+					add_file(p, f);
+					to = (int)p->nfiles - 1;
+				}
+			}
+			free(path);
+			if (to >= 0) {
+				edges = xrealloc(edges, (nedges + 1) * sizeof(*edges));
+				edges[nedges++] = (struct import_edge){i, (uint32_t)to, imp};
+			}
+		}
+	}
+	report_import_cycles(p, edges, nedges);
+	free(edges);
+}
+
+static void declare_inventory(struct program *p, struct ast_file *f, struct ast_node *inv)
+{
+	if (inv->label->kind != EX_STRING) {
+		diag_error(&p->cx->diags, E_TYPE_MISMATCH, inv->label->span,
+			   "an inventory's path must be a plain string");
+		return;
+	}
+	char *path = path_join(f->dir, inv->label->str.s);
+	uint32_t id;
+	if (load(p->cx, path, &inv->label->span, &id) < 0) {
+		free(path);
+		return;
+	}
+	free(path);
+	struct source_file *src = source_get(&p->cx->sm, id);
+	uint32_t line = 0;
+	char *msg = NULL;
+	json_t *groups = inventory_parse_ini(src->text, src->len, &line, &msg);
+	if (!groups) {
+		uint32_t start, len;
+		source_line(src, line, &start, &len);
+		diag_error(&p->cx->diags, E_BAD_VAR_FILE, (struct src_span){id, start, start + len},
+			   "not an Ansible INI inventory: %s", msg);
+		free(msg);
+		return;
+	}
+	const char *name;
+	json_t *g;
+	json_object_foreach(groups, name, g)
+	{
+		struct symbol *s = scope_declare(p, &p->globals, arena_strdup(p->a, name), SYM_GROUP,
+						 NULL, inv->span);
+		if (!s->inventory && !s->decl) {
+			json_object_set_new(g, "source", json_string(src->name));
+			s->inventory = json_incref(g);
+		}
+	}
+	json_decref(groups);
+}
+
+static void declare_globals(struct program *p)
+{
+	for (uint32_t i = 0; i < p->nfiles; i++) {
+		for (struct ast_node *n = p->files[i]->items; n; n = n->next) {
+			enum sym_kind kind;
+			switch (n->kind) {
+			case N_PARAM:
+				kind = SYM_PARAM;
+				break;
+			case N_LET:
+				kind = SYM_LET;
+				break;
+			case N_ROLE:
+				kind = SYM_ROLE;
+				break;
+			case N_IMAGE:
+				kind = SYM_IMAGE;
+				break;
+			case N_HOSTS:
+				kind = SYM_GROUP;
+				break;
+			case N_INVENTORY:
+				declare_inventory(p, p->files[i], n);
+				continue;
+			default:
+				continue;
+			}
+			scope_declare(p, &p->globals, n->name.s, kind, n, n->name_span);
+		}
+	}
+}
+
+/* -var-file FILE: kiln syntax (NAME = VALUE lines) or, for *.json or text starting with '{', JSON. */
+static void load_var_file(struct program *p, const char *path)
+{
+	uint32_t id;
+	if (load(p->cx, path, NULL, &id) < 0)
+		return;
+	struct source_file *src = source_get(&p->cx->sm, id);
+	const char *t = src->text;
+	while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+		t++;
+	size_t plen = strlen(path);
+	if (*t == '{' || (plen > 5 && !strcmp(path + plen - 5, ".json"))) {
+		json_error_t err;
+		json_t *j = json_loadb(src->text, src->len, 0, &err);
+		if (!j || !json_is_object(j)) {
+			uint32_t off = j ? 0 : (uint32_t)err.position;
+			diag_error(&p->cx->diags, E_BAD_VAR_FILE, (struct src_span){id, off, off},
+				   "var-file is not a JSON object: %s", j ? "found another value" : err.text);
+			json_decref(j);
+			return;
+		}
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v)
+		{
+			p->vars = xrealloc(p->vars, (p->nvars + 1) * sizeof(*p->vars));
+			p->vars[p->nvars++] = (struct var_setting){
+				.name = arena_strdup(p->a, k), .json = json_incref(v), .origin = src->name};
+		}
+		json_decref(j);
+		return;
+	}
+	struct parse_opts po = {.var_file = true};
+	struct ast_file *f = parse_source(p->a, &p->cx->diags, id, &po);
+	for (struct ast_node *n = f->items; n; n = n->next) {
+		if (n->kind != N_ATTR)
+			continue;
+		check_standalone(p, n->value);
+		p->vars = xrealloc(p->vars, (p->nvars + 1) * sizeof(*p->vars));
+		p->vars[p->nvars++] = (struct var_setting){.name = n->name.s,
+							   .expr = n->value,
+							   .origin = src->name,
+							   .span = n->span};
+	}
+}
+
+static void program_init(struct program *p, struct compile_ctx *cx)
+{
+	*p = (struct program){.cx = cx, .a = &cx->arena, .globals = {.names = HASHMAP_INIT}};
+	p->facts = &facts_symbol;
+	p->cmdline = UINT32_MAX;
+	for (uint32_t i = 0; i < cx->sm.n; i++)
+		if (!strcmp(cx->sm.files[i]->name, "<command line>"))
+			p->cmdline = i;
+	if (p->cmdline == UINT32_MAX)
+		p->cmdline = source_add(&cx->sm, "<command line>", "", 0);
+}
+
+static void program_release(struct program *p)
+{
+	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
+		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
+		val_release(&s->value);
+		json_decref(s->inventory);
+	}
+	for (uint32_t i = 0; i < p->nvars; i++)
+		json_decref(p->vars[i].json);
+	free(p->vars);
+	hashmap_release(&p->globals.names);
+	free(p->files);
+}
+
+/* Load, parse, declare, check: what lint and compile share. */
+static void front(struct program *p, const char *const *paths, size_t n)
+{
+	load_program(p, paths, n);
+	char *root = path_dirname(n ? paths[0] : ".");
+	p->root = arena_strdup(p->a, root);
+	free(root);
+	declare_globals(p);
+	check_program(p);
+	lower_check_images(p);
+}
+
+int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
+	      const struct compile_opts *opts)
+{
+	unsigned errors = cx->diags.nerrors;
+	if (opts && (opts->dump != DUMP_NONE || opts->syntax_only)) {
+		for (size_t i = 0; i < n; i++)
+			dump_file(cx, paths[i], opts);
+		return cx->diags.nerrors == errors ? 0 : -1;
+	}
+	/* each file named is a build of its own, with what it imports */
+	for (size_t i = 0; i < n && !diag_too_many(&cx->diags); i++) {
+		struct program p;
+		program_init(&p, cx);
+		front(&p, &paths[i], 1);
+		program_release(&p);
+	}
 	return cx->diags.nerrors == errors ? 0 : -1;
+}
+
+int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
+		 const struct compile_opts *opts, json_t **ret_plan)
+{
+	struct program p;
+	program_init(&p, cx);
+	front(&p, paths, n);
+	for (size_t i = 0; opts && i < opts->nvars; i++) {
+		const struct compile_var *v = &opts->vars[i];
+		if (v->file) {
+			load_var_file(&p, v->file);
+			continue;
+		}
+		p.vars = xrealloc(p.vars, (p.nvars + 1) * sizeof(*p.vars));
+		p.vars[p.nvars++] = (struct var_setting){.name = v->name, .text = v->value, .origin = "var"};
+	}
+	json_t *plan = NULL;
+	/* values are resolved even after errors, so a missing param is reported with them */
+	vars_resolve(&p);
+	if (!diag_has_errors(&cx->diags)) {
+		struct lower_opts lo = {0};
+		if (opts) {
+			lo.only = opts->only;
+			lo.nonly = opts->nonly;
+			lo.except = opts->except;
+			lo.nexcept = opts->nexcept;
+		}
+		plan = lower_program(&p, &lo);
+	}
+	program_release(&p);
+	if (diag_has_errors(&cx->diags)) {
+		json_decref(plan);
+		return -1;
+	}
+	*ret_plan = plan;
+	return 0;
 }

@@ -1,7 +1,6 @@
 /*
- * compile: the front half of kiln, in order. Today: read each file, parse
- * it, check its structure. Name resolution, type checking, lowering and the
- * plan join here, in this order, as they are built.
+ * compile: the front half of kiln, in order (see compile.c): load, parse,
+ * declare, check, order, then for compile also vars and lower to the plan.
  */
 #ifndef KILN_COMPILE_H
 #define KILN_COMPILE_H
@@ -10,28 +9,42 @@
 #include "diag.h"
 #include "source.h"
 
+#include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 
 struct compile_ctx {
-	struct arena arena; /* AST and strings of the whole compilation */
+	struct arena arena; /* ASTs, symbols and strings of the whole compilation */
 	struct source_map sm;
 	struct diag_sink diags;
 };
 
 enum compile_dump { DUMP_NONE, DUMP_TOKENS, DUMP_AST };
 
+/* One -var NAME=VALUE (file == NULL) or -var-file FILE, in command-line order. */
+struct compile_var {
+	const char *name, *value;
+	const char *file;
+};
+
 struct compile_opts {
-	enum compile_dump dump;
+	enum compile_dump dump; /* lint: print tokens or the AST of each file instead */
+	bool syntax_only;       /* lint: parse and check structure, no names or types */
 	FILE *dump_out;
+	const struct compile_var *vars;
+	size_t nvars;
+	const char *const *only, *const *except; /* image names (-only, -except) */
+	size_t nonly, nexcept;
 };
 
 void compile_ctx_init(struct compile_ctx *cx, unsigned max_errors);
 void compile_ctx_release(struct compile_ctx *cx);
 
-/*
- * Check one file: read, lex, parse, check structure. Diagnostics go to
- * cx->diags. Returns 0 when the file has no errors, -1 otherwise.
- */
-int kiln_lint_file(struct compile_ctx *cx, const char *path, const struct compile_opts *opts);
+/* Check files without values or lowering. Returns 0 without errors, -1 with. */
+int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
+	      const struct compile_opts *opts);
+/* Check, give params their values, lower. On success *ret_plan is the plan. */
+int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
+		 const struct compile_opts *opts, json_t **ret_plan);
 
 #endif

@@ -73,6 +73,9 @@ struct ast_expr {
 	enum ast_expr_kind kind;
 	uint16_t depth; /* 1 + the deepest child's depth */
 	struct src_span span;
+	/* filled by the compiler's checker: the symbol an EX_IDENT names, the type */
+	void *sym;
+	const void *type;
 	union {
 		bool b;
 		int64_t i;
@@ -204,10 +207,15 @@ struct ast_node {
 		struct ast_arg *args;    /* N_USE */
 	};
 	struct ast_node *body;
+	/* filled by the compiler's checker: the stdlib schema of a task, base or
+	   output; the symbol a declaration or reference stands for */
+	const void *schema;
+	void *sym;
 };
 
 struct ast_file {
 	uint32_t file;
+	const char *dir; /* the directory relative paths in this file start from */
 	struct src_span span;
 	struct ast_node *items;
 };

@@ -54,6 +54,12 @@ const char *parse_intern(struct parser *ps, const char *s, size_t n)
 
 int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct parser *ps)
 {
+	if (ps->start_tok) {
+		int t = ps->start_tok;
+		ps->start_tok = 0;
+		*lloc = (struct src_span){ps->file, 0, 0};
+		return t;
+	}
 	int t = ps->fatal ? 0 : kiln_scan(lval, lloc, ps->scanner);
 	if (ps->fatal)
 		t = 0;
@@ -154,6 +160,14 @@ struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t
 	}
 	if (opts && opts->dump_tokens) {
 		dump_tokens(&ps, opts->dump_tokens);
+	} else if (opts && opts->var_file) {
+		ps.start_tok = VARS_START;
+		yyparse(&ps);
+		for (struct ast_node *n = ast->items; n; n = n->next)
+			if (n->kind != N_ATTR && n->kind != N_ERROR)
+				diag_help(diag_error(diags, E_MISPLACED, n->span,
+						     "a var-file holds only NAME = VALUE lines"),
+					  "declarations belong in .img files");
 	} else {
 		unsigned errors_before = diags->nerrors;
 		yyparse(&ps);

@@ -11,10 +11,12 @@
 #include "ast.h"
 #include "diag.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct parse_opts {
 	FILE *dump_tokens; /* non-NULL: print every token here and do not parse */
+	bool var_file;     /* a var-file: NAME = VALUE lines, nothing else */
 };
 
 /* Parse file `file` of the sink's source map. Never returns NULL. */

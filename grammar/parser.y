@@ -77,6 +77,7 @@ static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 %token WHEN "'when'" USE "'use'" CONFIG "'config'" OUTPUT "'output'" TEST "'test'"
 %token HOSTS "'hosts'" INVENTORY "'inventory'" APPLY "'apply'"
 %token TRUE "'true'" FALSE "'false'" NUL "'null'"
+%token VARS_START "start of a var-file"
 %token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" ANDAND "'&&'" OROR "'||'"
 
 %right '?' ':'
@@ -103,6 +104,7 @@ static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 
 file
 	: items                         { ast_file_done(ps, $1, @$); }
+	| VARS_START body               { ast_file_done(ps, $2, @$); }
 	;
 
 /* ---- top level ------------------------------------------------------- */
@@ -485,7 +487,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, struct parser *ps)
 	bool top_level = tok == YYSYMBOL_IMAGE || tok == YYSYMBOL_PARAM || tok == YYSYMBOL_ROLE ||
 			 tok == YYSYMBOL_HOSTS || tok == YYSYMBOL_APPLY || tok == YYSYMBOL_IMPORT ||
 			 tok == YYSYMBOL_INVENTORY;
-	if (top_level && ps->nopen > 0 && ps->open[ps->nopen - 1].c == '{') {
+	if (is_sym(tok, "'='") && (ps->prev_tok == WHEN || ps->prev_tok == FOR)) {
+		diag_help(d, "'%s' is a clause, not an attribute: write it without '='",
+			  ps->prev_tok == WHEN ? "when" : "for");
+	} else if (top_level && ps->nopen > 0 && ps->open[ps->nopen - 1].c == '{') {
 		uint32_t off = ps->open[ps->nopen - 1].off;
 		diag_label(d, (struct src_span){ps->file, off, off + 1}, "this '{' is still open");
 		diag_help(d, "a '}' is missing before %s",

@@ -57,6 +57,7 @@ struct parser {
 	struct src_span prev_span, last_span;
 
 	struct ast_file *result;
+	int start_tok; /* a token to hand the parser first (VARS_START), or 0 */
 
 	/* identifiers, stored once each in the arena */
 	const char **names;

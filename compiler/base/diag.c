@@ -6,6 +6,7 @@
 #include "diag.h"
 
 #include "arena.h"
+#include "hashmap.h"
 #include "strbuf.h"
 #include "utf8.h"
 
@@ -69,6 +70,9 @@ void diag_sink_release(struct diag_sink *s)
 	for (size_t i = 0; i < s->n; i++)
 		diag_free(s->items[i]);
 	free(s->items);
+	for (uint32_t i = 0; i < hashmap_len(&s->seen); i++)
+		free((char *)hashmap_at(&s->seen, i)->key);
+	hashmap_release(&s->seen);
 	scratch_reset();
 	*s = (struct diag_sink){0};
 }
@@ -86,12 +90,22 @@ static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_sev
 		scratch_reset();
 		return &scratch;
 	}
+	char *message = xvasprintf(fmt, ap);
+	/* the same finding twice (a file imported by two builds of one run) is shown once */
+	char *key = xasprintf("%d:%u:%u:%d:%s", (int)code, span.file, span.start, has_span, message);
+	if (hashmap_get(&s->seen, key)) {
+		free(key);
+		free(message);
+		scratch_reset();
+		return &scratch;
+	}
+	hashmap_put(&s->seen, key, key);
 	struct diag *d = xcalloc(1, sizeof(*d));
 	d->code = code;
 	d->severity = sev;
 	d->span = span;
 	d->has_span = has_span;
-	d->message = xvasprintf(fmt, ap);
+	d->message = message;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
 		s->items = xrealloc(s->items, s->cap * sizeof(*s->items));

@@ -10,6 +10,7 @@
 #ifndef KILN_DIAG_H
 #define KILN_DIAG_H
 
+#include "hashmap.h"
 #include "source.h"
 
 #include <stdbool.h>
@@ -49,6 +50,7 @@ struct diag_sink {
 	unsigned nerrors, nwarnings;
 	unsigned max_errors; /* 0: no limit */
 	bool truncated;      /* errors were dropped after max_errors */
+	struct hashmap seen; /* every diagnostic's identity, to drop repeats */
 };
 
 void diag_sink_init(struct diag_sink *s, struct source_map *sm, unsigned max_errors);

@@ -1,0 +1,706 @@
+/*
+ * lower: checked AST -> the plan (the IR, held as JSON). Roles are expanded
+ * with their arguments, loops over values known at compile time unrolled
+ * with stable ids, constant 'when's folded, handlers linked to the tasks
+ * that notify them, images ordered by their 'from' edges, paths made
+ * relative to the build's root directory. Invariant: every step carries its
+ * source file:line:col; nothing of the machine (absolute paths, time) and no
+ * secret's clear text enters the plan.
+ */
+#include "lower.h"
+
+#include "eval.h"
+#include "path.h"
+#include "builtins.h"
+#include "vars.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct lowerer {
+	struct program *p;
+	struct diag_sink *d;
+	int role_depth;
+	const struct ast_node *role_stack[32];
+	/* handlers of roles used in the current image: name -> lowered handler */
+	json_t *role_handlers;
+	/* a 'local' task came earlier in this image: it may make the files that
+	   later tasks copy, so their existence is checked at build time */
+	bool local_seen;
+};
+
+static const struct ast_file *file_of(struct program *p, uint32_t id)
+{
+	for (uint32_t i = 0; i < p->nfiles; i++)
+		if (p->files[i]->file == id)
+			return p->files[i];
+	return NULL;
+}
+
+/* "web.img:12:5", the file relative to the root */
+static json_t *source_of(struct program *p, struct src_span span)
+{
+	struct source_file *f = source_get(&p->cx->sm, span.file);
+	uint32_t line, col;
+	source_position(f, span.start, &line, &col);
+	char *rel = path_relative(p->root, f->name);
+	char *s = xasprintf("%s:%u:%u", rel, line, col);
+	json_t *j = json_string(s);
+	free(s);
+	free(rel);
+	return j;
+}
+
+/* ---- image order --------------------------------------------------------- */
+
+static struct symbol *from_image(const struct ast_node *image)
+{
+	struct symbol *s = image->value ? image->value->sym : NULL;
+	return s && s->kind == SYM_IMAGE ? s : NULL;
+}
+
+static void visit(struct lowerer *lw, struct ast_node *image, struct hashmap *state,
+		  struct ast_node **stack, size_t depth, struct ast_node ***out, size_t *nout)
+{
+	static char visiting, done;
+	void *st = hashmap_get(state, image->name.s);
+	if (st == &done)
+		return;
+	if (st == &visiting) {
+		/* the cycle is the part of the stack from image on */
+		size_t k = 0;
+		while (k < depth && stack[k] != image)
+			k++;
+		struct strbuf sb = STRBUF_INIT;
+		for (size_t i = k; i < depth; i++)
+			sb_addf(&sb, "%s -> ", stack[i]->name.s);
+		sb_adds(&sb, image->name.s);
+		struct diag *d = diag_error(lw->d, E_IMAGE_CYCLE, image->value->span,
+					    "images are built from each other: %s", sb.buf);
+		for (size_t i = k + 1; i < depth && d->nlabels < DIAG_MAX_LABELS; i++)
+			diag_label(d, stack[i]->value->span, "'%s' is built from '%s'", stack[i]->name.s,
+				   from_image(stack[i]) ? from_image(stack[i])->name : "?");
+		diag_help(d, "an image's 'from' must lead back to a base such as debian(...)");
+		sb_release(&sb);
+		return;
+	}
+	hashmap_put(state, image->name.s, &visiting);
+	stack[depth] = image;
+	struct symbol *parent = from_image(image);
+	if (parent && depth < 4096)
+		visit(lw, parent->decl, state, stack, depth + 1, out, nout);
+	hashmap_put(state, image->name.s, &done);
+	(*out)[(*nout)++] = image;
+}
+
+/* Images in build order (parents first); reports cycles (E2007). Caller frees. */
+static struct ast_node **order_images(struct lowerer *lw, size_t *ret_n)
+{
+	struct program *p = lw->p;
+	size_t total = 0;
+	for (uint32_t f = 0; f < p->nfiles; f++)
+		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
+			total += n->kind == N_IMAGE && n->sym && ((struct symbol *)n->sym)->decl == n;
+	struct ast_node **out = xmalloc((total + 1) * sizeof(*out));
+	struct ast_node **stack = xmalloc((total + 1) * sizeof(*stack));
+	size_t n = 0;
+	struct hashmap state = HASHMAP_INIT;
+	for (uint32_t f = 0; f < p->nfiles; f++)
+		for (struct ast_node *img = p->files[f]->items; img; img = img->next)
+			if (img->kind == N_IMAGE && img->sym &&
+			    ((struct symbol *)img->sym)->decl == img && img->value)
+				visit(lw, img, &state, stack, 0, &out, &n);
+	hashmap_release(&state);
+	free(stack);
+	*ret_n = n;
+	return out;
+}
+
+void lower_check_images(struct program *p)
+{
+	struct lowerer lw = {.p = p, .d = &p->cx->diags};
+	size_t n;
+	free(order_images(&lw, &n));
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+/* A path on the build machine, relative to the root; checked to exist when asked. */
+static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *v, bool must_exist)
+{
+	if (!json_is_string(v))
+		return v;
+	const struct ast_file *f = file_of(lw->p, e->span.file);
+	char *full = path_join(f ? f->dir : ".", json_string_value(v));
+	if (must_exist) {
+		struct stat st;
+		if (stat(full, &st) < 0)
+			diag_help(diag_error(lw->d, E_FILE_NOT_FOUND, e->span, "no such file: %s",
+					     full),
+				  "paths are relative to the file that names them");
+	}
+	char *rel = full[0] == '/' ? xstrdup(full) : path_relative(lw->p->root, full);
+	const char *orig = json_string_value(v);
+	if (orig[0] && orig[strlen(orig) - 1] == '/' && strcmp(rel, "/")) {
+		/* a trailing slash means "the directory's contents" to copy: keep it */
+		char *slashed = xasprintf("%s/", rel);
+		free(rel);
+		rel = slashed;
+	}
+	json_t *out = json_string(rel);
+	free(rel);
+	free(full);
+	json_decref(v);
+	return out;
+}
+
+/* Evaluate e for the plan; NULL after an error (already reported). */
+static json_t *value(struct lowerer *lw, const struct env *env, const struct ast_expr *e,
+		     const char *type)
+{
+	struct val v = eval_expr(lw->p, env, e);
+	if (!v.json)
+		return NULL;
+	if (v.deferred) {
+		json_t *j = val_to_plan(&v);
+		val_release(&v);
+		return j;
+	}
+	if (type && !strcmp(type, "path"))
+		return local_path(lw, e, v.json, !lw->local_seen);
+	if (type && !strcmp(type, "mode") && json_is_integer(v.json)) {
+		/* modes read best in octal, as they were written */
+		char *m = xasprintf("0%03llo", (unsigned long long)json_integer_value(v.json) & 07777);
+		json_decref(v.json);
+		json_t *j = json_string(m);
+		free(m);
+		return j;
+	}
+	return v.json;
+}
+
+static const struct kiln_arg *arg_of(const struct kiln_schema *s, const char *name)
+{
+	for (const struct kiln_arg *a = s ? s->args : NULL; a && a->name; a++)
+		if (!strcmp(a->name, name))
+			return a;
+	return NULL;
+}
+
+/* ---- tasks --------------------------------------------------------------- */
+
+static void lower_body(struct lowerer *lw, struct ast_node *body, const struct env *env,
+		       const char *prefix, const char *role, json_t *tasks);
+
+static void lower_task_once(struct lowerer *lw, struct ast_node *task, const struct env *env,
+			    const char *id, const char *role, json_t *tasks)
+{
+	const struct kiln_schema *s = task->schema;
+	json_t *t = json_object();
+	json_t *args = json_object();
+	bool ok = true;
+	for (struct ast_node *n = task->body; n; n = n->next) {
+		if (n->kind == N_WHEN) {
+			struct val c = eval_expr(lw->p, env, n->value);
+			if (!c.json) {
+				ok = false;
+				continue;
+			}
+			if (!c.deferred && !json_is_true(c.json)) {
+				/* folded: the task is not part of this build */
+				val_release(&c);
+				json_decref(args);
+				json_decref(t);
+				return;
+			}
+			if (c.deferred)
+				json_object_set_new(t, "when", val_to_plan(&c));
+			val_release(&c);
+		}
+	}
+	json_object_set_new(t, "id", json_string(id));
+	json_object_set_new(t, "module", json_string(task->name.s));
+	json_object_set_new(t, "source", source_of(lw->p, task->span));
+	if (role)
+		json_object_set_new(t, "role", json_string(role));
+	if (task->label) {
+		const struct kiln_arg *la = label_arg(task, s);
+		json_t *v = value(lw, env, task->label, la ? la->type : NULL);
+		if (!v)
+			ok = false;
+		else if (la)
+			json_object_set_new(args, la->name, v);
+		else
+			json_object_set_new(t, "label", v);
+	}
+	for (struct ast_node *n = task->body; n; n = n->next) {
+		if (n->kind != N_ATTR)
+			continue;
+		if (!strcmp(n->name.s, "notify")) {
+			json_t *names = json_array();
+			const struct ast_expr *v = n->value;
+			for (const struct ast_expr *h = v->kind == EX_LIST ? v->list.items : v; h;
+			     h = v->kind == EX_LIST ? h->next : NULL)
+				if (h->kind == EX_IDENT)
+					json_array_append_new(names, json_string(h->str.s));
+			json_object_set_new(t, "notify", names);
+			continue;
+		}
+		if (!strcmp(n->name.s, "ignore_errors")) {
+			json_t *v = value(lw, env, n->value, NULL);
+			if (v)
+				json_object_set_new(t, "ignore_errors", v);
+			continue;
+		}
+		const struct kiln_arg *a = arg_of(s, n->name.s);
+		json_t *v = value(lw, env, n->value, a ? a->type : NULL);
+		if (!v) {
+			ok = false;
+			continue;
+		}
+		json_object_set_new(args, n->name.s, v);
+	}
+	json_object_set_new(t, "args", args);
+	if (!strcmp(task->name.s, "local"))
+		lw->local_seen = true;
+	if (ok)
+		json_array_append_new(tasks, t);
+	else
+		json_decref(t);
+}
+
+static void lower_task(struct lowerer *lw, struct ast_node *task, const struct env *env,
+		       const char *id, const char *role, json_t *tasks)
+{
+	struct ast_node *loop = NULL;
+	for (struct ast_node *n = task->body; n; n = n->next)
+		if (n->kind == N_FOR)
+			loop = n;
+	if (!loop) {
+		lower_task_once(lw, task, env, id, role, tasks);
+		return;
+	}
+	struct val it = eval_expr(lw->p, env, loop->value);
+	if (!it.json)
+		return;
+	if (it.deferred) {
+		diag_help(diag_error(lw->d, E_NOT_CONSTANT, loop->value->span,
+				     "the list a 'for' loops over must be known before the build"),
+			  "loop over params, lets and literals; facts and secrets are known only "
+			  "while the image is built");
+		val_release(&it);
+		return;
+	}
+	struct symbol *kv = loop->sym, *vv = loop->label ? loop->label->sym : NULL;
+	struct env e1 = {.parent = env, .sym = kv}, e2 = {.parent = &e1, .sym = vv};
+	if (json_is_array(it.json)) {
+		size_t i;
+		json_t *item;
+		json_array_foreach(it.json, i, item)
+		{
+			char *sub = xasprintf("%s[%zu]", id, i);
+			if (vv) {
+				e1.v = (struct val){json_integer((json_int_t)i), false, it.secret};
+				e2.v = (struct val){item, false, it.secret};
+				lower_task_once(lw, task, &e2, sub, role, tasks);
+				json_decref(e1.v.json);
+			} else {
+				e1.v = (struct val){item, false, it.secret};
+				lower_task_once(lw, task, &e1, sub, role, tasks);
+			}
+			free(sub);
+		}
+	} else if (json_is_object(it.json)) {
+		const char *k;
+		json_t *item;
+		json_object_foreach(it.json, k, item)
+		{
+			char *sub = xasprintf("%s[%s]", id, k);
+			e1.v = (struct val){json_string(k), false, it.secret};
+			e2.v = (struct val){item, false, it.secret};
+			lower_task_once(lw, task, vv ? &e2 : &e1, sub, role, tasks);
+			json_decref(e1.v.json);
+			free(sub);
+		}
+	}
+	val_release(&it);
+}
+
+/* The bindings of a role's parameters for one 'use'. Caller frees the chain with free_env. */
+static struct env *bind_role(struct lowerer *lw, struct ast_node *use, struct ast_node *role,
+			     const struct env *env, bool *ok)
+{
+	struct env *chain = NULL;
+	size_t pos = 0;
+	for (struct ast_node *param = role->params; param; param = param->next, pos++) {
+		const struct ast_expr *arg = NULL;
+		size_t i = 0;
+		for (struct ast_arg *a = use ? use->args : NULL; a; a = a->next, i++) {
+			if (a->name.len ? !strcmp(a->name.s, param->name.s) : i == pos) {
+				arg = a->value;
+				break;
+			}
+		}
+		struct val v;
+		if (arg)
+			v = eval_expr(lw->p, env, arg);
+		else if (param->value)
+			v = eval_expr(lw->p, NULL, param->value);
+		else
+			v = (struct val){NULL, false, false};
+		if (!v.json)
+			*ok = false;
+		struct env *b = xcalloc(1, sizeof(*b));
+		b->parent = chain;
+		b->sym = param->sym;
+		b->v = v;
+		chain = b;
+	}
+	return chain;
+}
+
+static void free_env(struct env *e, const struct env *stop)
+{
+	while (e && e != stop) {
+		struct env *next = (struct env *)e->parent;
+		val_release(&e->v);
+		free(e);
+		e = next;
+	}
+}
+
+static json_t *lower_handler(struct lowerer *lw, struct ast_node *h, const struct env *env,
+			     const char *prefix, const char *role)
+{
+	json_t *tasks = json_array();
+	char *id = xasprintf("%s.handler.%s", prefix, h->name.s);
+	lower_body(lw, h->body, env, id, role, tasks);
+	json_t *out = json_pack("{s:s,s:o,s:o}", "name", h->name.s, "source", source_of(lw->p, h->span),
+				"tasks", tasks);
+	if (role)
+		json_object_set_new(out, "role", json_string(role));
+	free(id);
+	return out;
+}
+
+static void lower_use(struct lowerer *lw, struct ast_node *use, const struct env *env,
+		      const char *id, json_t *tasks)
+{
+	struct symbol *rs = use->sym;
+	if (!rs)
+		return;
+	struct ast_node *role = rs->decl;
+	for (int i = 0; i < lw->role_depth; i++)
+		if (lw->role_stack[i] == role || lw->role_depth >= 31) {
+			diag_help(diag_error(lw->d, E_ROLE_CYCLE, use->span,
+					     "role '%s' uses itself, through the roles it uses",
+					     role->name.s),
+				  "a role cannot use a role that leads back to it");
+			return;
+		}
+	bool ok = true;
+	struct env *bound = bind_role(lw, use, role, NULL, &ok);
+	(void)env; /* a role sees its parameters and the globals, not the caller's locals */
+	if (ok) {
+		lw->role_stack[lw->role_depth++] = role;
+		char *prefix = xasprintf("%s:%s", id, role->name.s);
+		lower_body(lw, role->body, bound, prefix, role->name.s, tasks);
+		/* the role's handlers join the image's, with the first use's arguments */
+		for (struct ast_node *h = role->body; h; h = h->next)
+			if (h->kind == N_HANDLER && lw->role_handlers &&
+			    !json_object_get(lw->role_handlers, h->name.s))
+				json_object_set_new(lw->role_handlers, h->name.s,
+						    lower_handler(lw, h, bound, prefix, role->name.s));
+		free(prefix);
+		lw->role_depth--;
+	}
+	free_env(bound, NULL);
+}
+
+static void lower_body(struct lowerer *lw, struct ast_node *body, const struct env *env,
+		       const char *prefix, const char *role, json_t *tasks)
+{
+	size_t i = 0;
+	for (struct ast_node *n = body; n; n = n->next) {
+		if (n->kind != N_TASK && n->kind != N_USE)
+			continue;
+		char *id = xasprintf("%s.%zu", prefix, i++);
+		if (n->kind == N_TASK)
+			lower_task(lw, n, env, id, role, tasks);
+		else
+			lower_use(lw, n, env, id, tasks);
+		free(id);
+	}
+}
+
+/* ---- blocks -------------------------------------------------------------- */
+
+static json_t *lower_attrs(struct lowerer *lw, struct ast_node *body, const struct env *env)
+{
+	json_t *o = json_object();
+	for (struct ast_node *n = body; n; n = n->next) {
+		if (n->kind != N_ATTR)
+			continue;
+		json_t *v = value(lw, env, n->value, NULL);
+		if (v)
+			json_object_set_new(o, n->name.s, v);
+	}
+	return o;
+}
+
+static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
+{
+	struct symbol *parent = from_image(image);
+	if (parent)
+		return json_pack("{s:s}", "image", parent->name);
+	const struct kiln_schema *s = image->schema;
+	if (!s)
+		return json_null();
+	json_t *args = json_object();
+	const struct ast_expr *from = image->value;
+	size_t pos = 0;
+	for (const struct ast_arg *a = from->kind == EX_CALL ? from->call.args : NULL; a; a = a->next) {
+		const struct kiln_arg *sa = a->name.len ? arg_of(s, a->name.s) : &s->args[pos++];
+		if (!sa || !sa->name)
+			continue;
+		json_t *v = value(lw, NULL, a->value, NULL);
+		if (v && !strcmp(sa->type, "path"))
+			v = local_path(lw, a->value, v, false);
+		if (v)
+			json_object_set_new(args, sa->name, v);
+	}
+	return json_pack("{s:s,s:o}", "base", s->name, "args", args);
+}
+
+static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "type", json_string(out->name.s));
+	json_object_set_new(o, "source", source_of(lw->p, out->span));
+	if (out->label) {
+		json_t *v = value(lw, NULL, out->label, NULL);
+		if (v)
+			json_object_set_new(o, "path", local_path(lw, out->label, v, false));
+	}
+	json_object_set_new(o, "args", lower_attrs(lw, out->body, NULL));
+	return o;
+}
+
+static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
+{
+	json_t *img = json_object();
+	const char *name = image->name.s;
+	json_object_set_new(img, "name", json_string(name));
+	json_object_set_new(img, "source", source_of(lw->p, image->span));
+	json_object_set_new(img, "from", lower_from(lw, image));
+	json_t *stages = json_array(), *handlers = json_array(), *outputs = json_array(),
+	       *tests = json_array();
+	lw->role_handlers = json_object();
+	lw->local_seen = false;
+	json_t *attrs = lower_attrs(lw, image->body, NULL);
+	if (json_object_get(attrs, "description"))
+		json_object_set(img, "description", json_object_get(attrs, "description"));
+	json_decref(attrs);
+	for (struct ast_node *n = image->body; n; n = n->next) {
+		switch (n->kind) {
+		case N_STAGE: {
+			json_t *tasks = json_array();
+			char *prefix = xasprintf("%s.%s", name, n->name.s);
+			lower_body(lw, n->body, NULL, prefix, NULL, tasks);
+			free(prefix);
+			json_array_append_new(stages, json_pack("{s:s,s:o,s:o}", "name", n->name.s,
+								"source", source_of(lw->p, n->span),
+								"tasks", tasks));
+			break;
+		}
+		case N_HANDLER:
+			json_array_append_new(handlers, lower_handler(lw, n, NULL, name, NULL));
+			break;
+		case N_CONFIG:
+			json_object_set_new(img, "config", lower_attrs(lw, n->body, NULL));
+			break;
+		case N_OUTPUT:
+			json_array_append_new(outputs, lower_output(lw, n));
+			break;
+		case N_TEST: {
+			json_t *tasks = json_array();
+			char *prefix = xasprintf("%s.test%zu", name, json_array_size(tests));
+			lower_body(lw, n->body, NULL, prefix, NULL, tasks);
+			free(prefix);
+			json_t *label = n->label ? value(lw, NULL, n->label, NULL) : json_string("");
+			json_array_append_new(tests, json_pack("{s:o,s:o,s:o}", "name",
+							       label ? label : json_string(""), "source",
+							       source_of(lw->p, n->span), "tasks", tasks));
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	/* role handlers after the image's own, in the order of first use */
+	const char *k;
+	json_t *h;
+	json_object_foreach(lw->role_handlers, k, h)
+	{
+		bool shadowed = false;
+		size_t i;
+		json_t *own;
+		json_array_foreach(handlers, i, own)
+		{
+			shadowed |= !strcmp(json_string_value(json_object_get(own, "name")), k);
+		}
+		if (!shadowed)
+			json_array_append(handlers, h);
+	}
+	json_decref(lw->role_handlers);
+	lw->role_handlers = NULL;
+	json_object_set_new(img, "stages", stages);
+	json_object_set_new(img, "handlers", handlers);
+	json_object_set_new(img, "outputs", outputs);
+	json_object_set_new(img, "tests", tests);
+	return img;
+}
+
+/* ---- hosts ----------------------------------------------------------------- */
+
+static void lower_groups(struct lowerer *lw, json_t *groups)
+{
+	struct program *p = lw->p;
+	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
+		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
+		if (s->kind != SYM_GROUP)
+			continue;
+		if (s->inventory) {
+			json_object_set(groups, s->name, s->inventory);
+			continue;
+		}
+		json_t *hosts = json_object(), *children = json_array();
+		for (struct ast_node *n = s->decl->body; n; n = n->next) {
+			if (n->kind == N_HOST) {
+				json_t *name = value(lw, NULL, n->label, NULL);
+				if (name && json_is_string(name))
+					json_object_set_new(hosts, json_string_value(name),
+							    lower_attrs(lw, n->body, NULL));
+				json_decref(name);
+			} else if (n->kind == N_GROUP_REF) {
+				json_array_append_new(children, json_string(n->name.s));
+			}
+		}
+		json_object_set_new(groups, s->name,
+				    json_pack("{s:o,s:o,s:o,s:o}", "hosts", hosts, "children", children,
+					      "vars", lower_attrs(lw, s->decl->body, NULL), "source",
+					      source_of(p, s->decl->span)));
+	}
+}
+
+static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
+{
+	json_t *tasks = json_array(), *handlers = json_array();
+	char *prefix = xasprintf("apply.%s", ap->name.s);
+	lw->role_handlers = json_object();
+	lower_body(lw, ap->body, NULL, prefix, NULL, tasks);
+	for (struct ast_node *n = ap->body; n; n = n->next)
+		if (n->kind == N_HANDLER)
+			json_array_append_new(handlers, lower_handler(lw, n, NULL, prefix, NULL));
+	const char *k;
+	json_t *h;
+	json_object_foreach(lw->role_handlers, k, h)
+	{
+		json_array_append(handlers, h);
+	}
+	json_decref(lw->role_handlers);
+	lw->role_handlers = NULL;
+	free(prefix);
+	return json_pack("{s:s,s:o,s:o,s:o,s:o}", "target", ap->name.s, "source",
+			 source_of(lw->p, ap->span), "connection", lower_attrs(lw, ap->body, NULL),
+			 "tasks", tasks, "handlers", handlers);
+}
+
+/* ---- the program ------------------------------------------------------------- */
+
+static bool selected(const struct lower_opts *o, const char *name)
+{
+	if (!o)
+		return true;
+	for (size_t i = 0; i < o->nexcept; i++)
+		if (!strcmp(o->except[i], name))
+			return false;
+	if (!o->nonly)
+		return true;
+	for (size_t i = 0; i < o->nonly; i++)
+		if (!strcmp(o->only[i], name))
+			return true;
+	return false;
+}
+
+json_t *lower_program(struct program *p, const struct lower_opts *opts)
+{
+	struct lowerer lw = {.p = p, .d = &p->cx->diags};
+	size_t nimages;
+	struct ast_node **images = order_images(&lw, &nimages);
+
+	/* -only / -except: an image needs the images it is built from */
+	struct hashmap want = HASHMAP_INIT;
+	static char yes;
+	for (size_t i = nimages; i-- > 0;) {
+		const char *name = images[i]->name.s;
+		if (selected(opts, name) || hashmap_get(&want, name)) {
+			hashmap_put(&want, name, &yes);
+			struct symbol *parent = from_image(images[i]);
+			if (parent)
+				hashmap_put(&want, parent->name, &yes);
+		}
+	}
+	for (size_t i = 0; opts && i < opts->nonly + opts->nexcept; i++) {
+		const char *name = i < opts->nonly ? opts->only[i] : opts->except[i - opts->nonly];
+		struct symbol *s = scope_lookup(&p->globals, name);
+		if (!s || s->kind != SYM_IMAGE) {
+			struct diag *d = diag_file_error(&p->cx->diags, E_NO_IMAGES_SELECTED, p->cmdline,
+							 "%s=%s: no image '%s' in this build",
+							 i < opts->nonly ? "-only" : "-except", name, name);
+			size_t n;
+			const char *const *names = scope_names(&p->globals, &n);
+			diag_suggest(d, names, n, name);
+		}
+	}
+
+	json_t *plan = json_object();
+	json_object_set_new(plan, "format_version", json_integer(PLAN_FORMAT_VERSION));
+	json_object_set_new(plan, "kiln_version", json_string(KILN_VERSION));
+	json_t *files = json_array();
+	for (uint32_t i = 0; i < p->nfiles; i++) {
+		char *rel = path_relative(p->root, source_get(&p->cx->sm, p->files[i]->file)->name);
+		json_array_append_new(files, json_string(rel));
+		free(rel);
+	}
+	json_object_set_new(plan, "files", files);
+	json_t *params = json_object();
+	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
+		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
+		if (s->kind != SYM_PARAM)
+			continue;
+		json_t *entry = vars_param_plan(s);
+		json_object_set_new(entry, "type", json_string(type_str(p->a, s->type)));
+		json_object_set_new(params, s->name, entry);
+	}
+	json_object_set_new(plan, "params", params);
+	json_t *jimages = json_array();
+	for (size_t i = 0; i < nimages; i++)
+		if (hashmap_get(&want, images[i]->name.s))
+			json_array_append_new(jimages, lower_image(&lw, images[i]));
+	json_object_set_new(plan, "images", jimages);
+	json_t *groups = json_object();
+	lower_groups(&lw, groups);
+	json_object_set_new(plan, "groups", groups);
+	json_t *applies = json_array();
+	if (!opts || (!opts->nonly && !opts->nexcept))
+		for (uint32_t f = 0; f < p->nfiles; f++)
+			for (struct ast_node *n = p->files[f]->items; n; n = n->next)
+				if (n->kind == N_APPLY && n->sym)
+					json_array_append_new(applies, lower_apply(&lw, n));
+	json_object_set_new(plan, "applies", applies);
+	hashmap_release(&want);
+	free(images);
+	return plan;
+}

@@ -1,0 +1,27 @@
+/*
+ * plan: plan.json on disk and the plan shown to people; see plan.c and
+ * docs/plan-format.md.
+ */
+#ifndef KILN_PLAN_H
+#define KILN_PLAN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+struct plan_counts {
+	size_t images, stages, tasks, handlers, outputs, tests, applies, apply_tasks, groups;
+};
+
+/* The plan's bytes: sorted keys, two-space indent, ASCII, final newline. Caller frees. */
+char *plan_dumps(json_t *plan);
+/* Write atomically (temporary name, fsync, rename); "-" is stdout. */
+int plan_write(json_t *plan, const char *path, char **reterr);
+/* Read and check the format version; NULL with *reterr (malloc'd) on failure. */
+json_t *plan_read(const char *path, char **reterr);
+struct plan_counts plan_count(json_t *plan);
+void plan_print(FILE *out, json_t *plan, bool color);
+void plan_graph(FILE *out, json_t *plan);
+void plan_dump_ir(FILE *out, json_t *plan);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * vars: give every param its value. Input: the params' declarations and the
+ * settings from the command line (-var, -var-file, in order) and the
+ * environment (KILN_VAR_name). Output: each param symbol's value and source.
+ *
+ * Precedence, as Packer's: the last -var or -var-file that sets a name wins;
+ * the command line wins over the environment; the environment over the
+ * default. A secret's value never enters the plan: the plan names where it
+ * comes from, and apply reads it there again.
+ */
+#include "vars.h"
+
+#include "eval.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Convert text from -var or KILN_VAR_ to the param's type; NULL if it does not fit. */
+static json_t *from_text(const struct type *t, const char *text)
+{
+	switch (t->kind) {
+	case T_STRING:
+	case T_SECRET:
+	case T_PATH:
+	case T_ANY:
+		return json_string(text);
+	case T_MODE:
+	case T_INT: {
+		char *end;
+		errno = 0;
+		long long v = strtoll(text, &end, t->kind == T_MODE ? 8 : 10);
+		if (!*text || *end || errno)
+			return NULL;
+		return json_integer(v);
+	}
+	case T_BOOL:
+		if (!strcmp(text, "true"))
+			return json_true();
+		if (!strcmp(text, "false"))
+			return json_false();
+		return NULL;
+	case T_ENUM:
+		return type_enum_has(t, text) ? json_string(text) : NULL;
+	default: {
+		/* lists, maps and objects are written as JSON: -var 'ports=[80,443]' */
+		json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+		if (j && !val_fits(t, j)) {
+			json_decref(j);
+			return NULL;
+		}
+		if (!j && t->kind == T_UNION)
+			j = json_string(text);
+		return j;
+	}
+	}
+}
+
+static const char *type_text(struct program *p, const struct type *t)
+{
+	return type_str(p->a, t);
+}
+
+/* The secret's source as the plan records it. */
+static json_t *secret_ref(const struct symbol *sym)
+{
+	if (!strcmp(sym->source, "env"))
+		return json_pack("{s:s,s:s}", "from", "env", "var", sym->source_detail);
+	if (!strcmp(sym->source, "var-file"))
+		return json_pack("{s:s,s:s,s:s}", "from", "var-file", "file", sym->source_detail,
+				 "name", sym->name);
+	return json_pack("{s:s,s:s}", "from", "var", "name", sym->name);
+}
+
+json_t *vars_param_plan(const struct symbol *sym)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "source", json_string(sym->source ? sym->source : "none"));
+	if (sym->type->kind == T_SECRET)
+		json_object_set_new(o, "secret", secret_ref(sym));
+	else if (sym->value.json)
+		json_object_set_new(o, "value", val_to_plan(&sym->value));
+	return o;
+}
+
+static void set_value(struct symbol *sym, json_t *j, const char *source, const char *detail)
+{
+	sym->source = source;
+	sym->source_detail = detail;
+	sym->eval_state = 2;
+	if (sym->type->kind == T_SECRET) {
+		json_decref(j);
+		sym->value = (struct val){json_pack("{s:s}", "secret", sym->name), true, true};
+	} else {
+		sym->value = (struct val){j, false, false};
+	}
+}
+
+static void bad_value(struct program *p, struct symbol *sym, struct src_span span,
+		      const char *origin, const char *text)
+{
+	struct diag *d = diag_error(&p->cx->diags, E_BAD_VARIABLE, span,
+				    "%s: param '%s' expects %s, not '%s'", origin, sym->name,
+				    type_text(p, sym->type), sym->type->kind == T_SECRET ? "(secret)" : text);
+	if (sym->type->kind == T_LIST || sym->type->kind == T_MAP || sym->type->kind == T_OBJECT)
+		diag_help(d, "write lists and maps as JSON: -var '%s=[\"a\", \"b\"]'", sym->name);
+}
+
+static bool resolve_one(struct program *p, struct symbol *sym)
+{
+	/* the command line, the last setting first */
+	for (uint32_t i = p->nvars; i-- > 0;) {
+		struct var_setting *v = &p->vars[i];
+		if (strcmp(v->name, sym->name))
+			continue;
+		v->used = true;
+		json_t *j = NULL;
+		if (v->text) {
+			j = from_text(sym->type, v->text);
+			if (!j) {
+				char *origin = xasprintf("-var %s=...", sym->name);
+				bad_value(p, sym, sym->span, origin, v->text);
+				free(origin);
+				return true;
+			}
+			set_value(sym, j, "var", NULL);
+			return true;
+		}
+		if (v->expr) {
+			struct val val = eval_expr(p, NULL, v->expr);
+			if (!val.json)
+				return true;
+			if (val.deferred || !val_fits(sym->type, val.json)) {
+				char *shown = val_show(&val);
+				bad_value(p, sym, v->span, v->origin, shown);
+				free(shown);
+				val_release(&val);
+				return true;
+			}
+			set_value(sym, val.json, "var-file", v->origin);
+			return true;
+		}
+		if (!val_fits(sym->type, v->json)) {
+			char *shown = json_dumps(v->json, JSON_ENCODE_ANY | JSON_COMPACT);
+			char *origin = xasprintf("var-file %s", v->origin);
+			bad_value(p, sym, sym->span, origin, shown ? shown : "?");
+			free(origin);
+			free(shown);
+			return true;
+		}
+		set_value(sym, json_incref(v->json), "var-file", v->origin);
+		return true;
+	}
+	/* the environment */
+	char *env_name = xasprintf("KILN_VAR_%s", sym->name);
+	const char *text = getenv(env_name);
+	if (text) {
+		json_t *j = from_text(sym->type, text);
+		if (!j)
+			bad_value(p, sym, sym->span, env_name, text);
+		else
+			set_value(sym, j, "env", arena_strdup(p->a, env_name));
+		free(env_name);
+		return true;
+	}
+	free(env_name);
+	/* the default */
+	struct ast_expr *def = sym->decl->value;
+	if (!def)
+		return false;
+	if (sym->type->kind == T_SECRET) {
+		/* only env("NAME") is allowed (E3011 otherwise): the plan keeps the name */
+		struct ast_arg *a = def->kind == EX_CALL ? def->call.args : NULL;
+		if (!a || a->value->kind != EX_STRING || strcmp(def->call.fn->str.s, "env"))
+			return true;
+		const char *var = a->value->str.s;
+		if (!getenv(var)) {
+			if (a->next)
+				diag_help(diag_error(&p->cx->diags, E_SECRET_DEFAULT, def->span,
+						     "a secret's fallback must not be written in the "
+						     "source"),
+					  "remove the second argument of env()");
+			return a->next != NULL;
+		}
+		set_value(sym, NULL, "env", var);
+		return true;
+	}
+	struct val v = eval_expr(p, NULL, def);
+	if (!v.json)
+		return true; /* reported by eval */
+	sym->value = v;
+	sym->eval_state = 2;
+	sym->source = "default";
+	return true;
+}
+
+void vars_resolve(struct program *p)
+{
+	struct symbol *missing[64];
+	uint32_t nmissing = 0, total_missing = 0;
+	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
+		struct symbol *sym = hashmap_at(&p->globals.names, i)->value;
+		if (sym->kind != SYM_PARAM || sym->type->kind == T_ERROR)
+			continue;
+		if (!resolve_one(p, sym)) {
+			total_missing++;
+			if (nmissing < 64)
+				missing[nmissing++] = sym;
+		}
+	}
+	if (total_missing) {
+		struct strbuf sb = STRBUF_INIT;
+		for (uint32_t i = 0; i < nmissing; i++)
+			sb_addf(&sb, "%s'%s'", i ? ", " : "", missing[i]->name);
+		if (total_missing > nmissing)
+			sb_addf(&sb, " and %u more", total_missing - nmissing);
+		struct diag *d = diag_error(&p->cx->diags, E_MISSING_VALUES, missing[0]->span,
+					    "%u param%s ha%s no value: %s", total_missing,
+					    total_missing == 1 ? "" : "s", total_missing == 1 ? "s" : "ve",
+					    sb.buf);
+		for (uint32_t i = 1; i < nmissing && i <= DIAG_MAX_LABELS; i++)
+			diag_label(d, missing[i]->span, "'%s' has no value either", missing[i]->name);
+		diag_help(d, "set each with -var %s=VALUE, a -var-file, or KILN_VAR_%s in the "
+			     "environment",
+			  missing[0]->name, missing[0]->name);
+		sb_release(&sb);
+	}
+	/* settings for names no param declares */
+	for (uint32_t i = 0; i < p->nvars; i++) {
+		struct var_setting *v = &p->vars[i];
+		if (v->used)
+			continue;
+		struct symbol *sym = scope_lookup(&p->globals, v->name);
+		if (sym && sym->kind == SYM_PARAM)
+			continue; /* used by an earlier setting's param, overridden */
+		size_t n;
+		const char *const *names = scope_names(&p->globals, &n);
+		if (v->text) {
+			struct diag *d = diag_file_error(&p->cx->diags, E_UNKNOWN_VARIABLE, p->cmdline,
+							 "-var %s=...: no param '%s' is declared",
+							 v->name, v->name);
+			diag_suggest(d, names, n, v->name);
+		} else if (v->expr) {
+			struct diag *d = diag_warning(&p->cx->diags, W_VAR_FILE_UNUSED, v->span,
+						      "no param '%s' is declared, ignoring", v->name);
+			diag_suggest(d, names, n, v->name);
+		} else {
+			diag_file_warning(&p->cx->diags, W_VAR_FILE_UNUSED, p->cmdline,
+					  "var-file %s: no param '%s' is declared, ignoring",
+					  v->origin, v->name);
+		}
+	}
+}

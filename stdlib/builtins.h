@@ -1,0 +1,80 @@
+/*
+ * builtins: the stdlib's public header. kiln's built-in modules, bases
+ * (builders), outputs and functions. Each declares its arguments once, here in a struct kiln_schema; the
+ * compiler checks every task, base call, output block and function call
+ * against it, and `kiln doc` prints it. One file per entry:
+ * mod_NAME.c, base_NAME.c, out_NAME.c, fn_NAME.c (or fn_strings.c for a
+ * family of small functions). The runtime adds each module's behaviour to
+ * its mod_NAME.c later.
+ *
+ * Types are written as in the language: bool, int, string, secret, path,
+ * mode (an octal file mode: 0644 or "0644"), any, list<T>, map<T>,
+ * object(name: T, ...), enum(a, b, c), and A|B for "either".
+ */
+#ifndef KILN_BUILTINS_H
+#define KILN_BUILTINS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct kiln_arg {
+	const char *name;
+	const char *type;
+	bool required;
+	const char *def; /* default as JSON text ("true", "\"present\"", "0644" is not JSON: 420), or NULL */
+	const char *doc; /* one line */
+};
+
+enum kiln_schema_kind { SCHEMA_MODULE, SCHEMA_BASE, SCHEMA_OUTPUT, SCHEMA_FUNCTION };
+
+/*
+ * A function's implementation: pure, deterministic except env() and file().
+ * Arguments are already checked against the schema's types. Returns a new
+ * reference, or NULL with *reterr set to a malloc'd message (e.g. "file
+ * 'x' not found").
+ */
+typedef json_t *(*kiln_fn)(json_t *const *args, size_t nargs, char **reterr);
+
+struct kiln_schema {
+	enum kiln_schema_kind kind;
+	const char *name;
+	const char *doc;            /* one line: what it does */
+	const char *label;          /* module/output: the argument a block's label sets */
+	const struct kiln_arg *args; /* terminated by an entry with name == NULL */
+	/* groups of arguments of which exactly one must be given, e.g. "src|content" */
+	const char *const *one_of;  /* NULL-terminated, or NULL */
+	/* functions */
+	const char *returns;        /* return type */
+	bool variadic;              /* the last argument may repeat (format) */
+	kiln_fn fn;
+	const char *example;        /* one line of kiln showing a use */
+};
+
+/* The entry of that kind and name, or NULL. */
+const struct kiln_schema *stdlib_lookup(enum kiln_schema_kind kind, const char *name);
+/* All entries of a kind, sorted by name; returns the count. */
+size_t stdlib_all(enum kiln_schema_kind kind, const struct kiln_schema *const **ret_list);
+/* All names of a kind (for "did you mean"); *ret_n set. Static storage. */
+const char *const *stdlib_names(enum kiln_schema_kind kind, size_t *ret_n);
+const char *stdlib_kind_name(enum kiln_schema_kind kind);
+
+/*
+ * Call function `fn` on values, filling in what the call leaves out:
+ * args[i] is the value of the schema's i-th argument (positional and named
+ * arguments already put in their places), or NULL where the call gives
+ * none; a variadic function's extra values follow its last argument.
+ * Too many arguments or a missing required one is an error; a missing
+ * argument with a default gets it; one without stays NULL, and fn->fn sees
+ * that NULL (or a shorter nargs). Types are not checked here: the compiler
+ * has checked them. Returns a new reference, or NULL with *reterr set to a
+ * malloc'd message.
+ */
+json_t *stdlib_call(const struct kiln_schema *fn, json_t *const *args, size_t nargs, char **reterr);
+
+/* kiln doc: the list of everything, or one entry's page. Returns 0, or -1 if no such entry. */
+void stdlib_doc_list(FILE *out);
+int stdlib_doc_page(FILE *out, const char *name);
+
+#endif

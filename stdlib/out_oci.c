@@ -1,0 +1,22 @@
+/*
+ * output oci: the image as an OCI image layout (a directory), the format
+ * skopeo, podman, umoci and registries read. The label is the path.
+ */
+#include "entries.h"
+
+static const struct kiln_arg args[] = {
+    {"path", "path", true, NULL,
+     "directory to write the layout to, relative to the .img file; the label sets it"},
+    {"tag", "string|list<string>", false, NULL,
+     "tag or tags of the image in the layout, e.g. \"app:1.0\""},
+    {0},
+};
+
+const struct kiln_schema out_oci_schema = {
+    .kind = SCHEMA_OUTPUT,
+    .name = "oci",
+    .doc = "write the image as an OCI image layout directory",
+    .label = "path",
+    .args = args,
+    .example = "output oci \"out/app\" { tag = [\"app:1.0\", \"app:latest\"] }",
+};

@@ -1,0 +1,198 @@
+/* Unit tests of `kiln doc`'s text: the list of entries and the page of one. */
+#include "check.h"
+#include "builtins.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define N_KINDS (SCHEMA_FUNCTION + 1)
+
+/* Run stdlib_doc_page into a string; *ret_rc gets its return value. */
+static char *page(const char *name, int *ret_rc)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *out = open_memstream(&buf, &n);
+
+	*ret_rc = stdlib_doc_page(out, name);
+	fclose(out);
+	return buf;
+}
+
+/* text with every run of spaces and newlines made one space, in place */
+static char *squash(char *text)
+{
+	char *w = text;
+
+	for (const char *r = text; *r; r++) {
+		bool space = *r == ' ' || *r == '\n';
+
+		if (space && w > text && w[-1] == ' ')
+			continue;
+		*w++ = space ? ' ' : *r;
+	}
+	*w = '\0';
+	return text;
+}
+
+/* the longest line of text, in bytes */
+static size_t longest_line(const char *text)
+{
+	size_t max = 0;
+
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		if (n > max)
+			max = n;
+		text += n + (text[n] == '\n');
+	}
+	return max;
+}
+
+static void test_list(void)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *out = open_memstream(&buf, &n);
+
+	stdlib_doc_list(out);
+	fclose(out);
+	/* the groups, in this order */
+	const char *m = strstr(buf, "modules:\n"), *b = strstr(buf, "\nbases:\n");
+	const char *o = strstr(buf, "\noutputs:\n"), *f = strstr(buf, "\nfunctions:\n");
+	CHECK(m == buf && b && o && f && m < b && b < o && o < f);
+	/* one line per entry, with its doc, in its group */
+	for (int k = 0; k < N_KINDS; k++) {
+		const struct kiln_schema *const *list;
+		size_t count = stdlib_all((enum kiln_schema_kind)k, &list);
+		const char *start = k == 0 ? m : k == 1 ? b : k == 2 ? o : f;
+		const char *end = k == 0 ? b : k == 1 ? o : k == 2 ? f : buf + n;
+
+		for (size_t i = 0; i < count; i++) {
+			char line[256];
+			snprintf(line, sizeof(line), "\n  %s ", list[i]->name);
+			const char *at = strstr(start, line);
+			CHECK(at && at < end);
+			const char *eol = at ? strchr(at + 1, '\n') : NULL;
+			const char *doc = at ? strstr(at, list[i]->doc) : NULL;
+			CHECK(doc && eol && doc < eol);
+		}
+	}
+	CHECK(strstr(buf, "\n  apt ") && strstr(buf, "\n  docker-archive "));
+	free(buf);
+}
+
+static void test_pages(void)
+{
+	int rc;
+
+	/* every entry has a page naming its arguments and showing its example */
+	for (int k = 0; k < N_KINDS; k++) {
+		const struct kiln_schema *const *list;
+		size_t count = stdlib_all((enum kiln_schema_kind)k, &list);
+
+		for (size_t i = 0; i < count; i++) {
+			const struct kiln_schema *s = list[i];
+			char name[128], head[128];
+
+			snprintf(name, sizeof(name), "%s:%s", stdlib_kind_name(s->kind), s->name);
+			snprintf(head, sizeof(head), "%s (%s)\n  %s\n", s->name,
+			         stdlib_kind_name(s->kind), s->doc);
+			char *text = page(name, &rc);
+			CHECK(rc == 0 && !strncmp(text, head, strlen(head)));
+			for (const struct kiln_arg *a = s->args; a->name; a++) {
+				char row[128];
+				snprintf(row, sizeof(row), "\n  %s ", a->name);
+				CHECK(strstr(text, row) != NULL);
+			}
+			CHECK(strstr(text, s->example) != NULL);
+			if (s->kind == SCHEMA_FUNCTION)
+				CHECK(strstr(text, "usage: ") && strstr(text, s->returns));
+			/* descriptions wrap to keep pages within 100 columns */
+			CHECK(longest_line(text) <= 100);
+			squash(text);
+			for (const struct kiln_arg *a = s->args; a->name; a++)
+				CHECK(strstr(text, a->doc) != NULL);
+			free(text);
+		}
+	}
+
+	/* one page, in full */
+	char *text = page("apt", &rc);
+	CHECK(rc == 0);
+	CHECK(strstr(text, "apt (module)\n  install, upgrade or remove Debian packages\n\n") ==
+	      text);
+	CHECK(strstr(text, "\nlabel: a free description of the task; it sets no argument\n"));
+	CHECK(strstr(text, "\narguments:\n  NAME                TYPE "));
+	CHECK(strstr(text, "\n  state               enum(present, absent, latest)  present "));
+	CHECK(strstr(text, "\n  name                string|list<string>            -       "));
+	CHECK(strstr(text, "\n\n  exactly one of: name, packages\n"));
+	CHECK(strstr(text, "\nexample:\n  apt \"install the web server\" {"));
+	free(text);
+
+	text = page("command", &rc);
+	CHECK(strstr(text, "\nlabel: sets 'cmd': command \"X\" {} is command { cmd = \"X\" }\n"));
+	CHECK(strstr(text, "\n  cmd      string ") && strstr(text, " required "));
+	free(text);
+
+	text = page("format", &rc);
+	CHECK(strstr(text, "\nusage: format(fmt, [args...]) -> string\n"));
+	CHECK(strstr(text, " any... "));
+	free(text);
+
+	text = page("debian", &rc);
+	CHECK(strstr(text,
+	             "\nusage: debian([suite], [variant], [mirror], [components], [include])\n"));
+	/* a wide table: each description goes below its row */
+	CHECK(strstr(
+	    text,
+	    "\n  suite       string                           \"bookworm\"\n      the release"));
+	CHECK(strstr(text, " minbase\n") && strstr(text, " [\"main\"]\n"));
+	free(text);
+
+	text = page("busybox", &rc);
+	CHECK(strstr(text, "\nusage: busybox()\n") && strstr(text, "\narguments: none\n"));
+	free(text);
+
+	/* a name of two kinds prints both pages; KIND:NAME picks one */
+	text = page("file", &rc);
+	CHECK(rc == 0 && strstr(text, "file (module)") && strstr(text, "\n\nfile (function)"));
+	free(text);
+	text = page("function:file", &rc);
+	CHECK(rc == 0 && !strstr(text, "(module)") && strstr(text, "file (function)") == text);
+	free(text);
+	text = page("output:oci", &rc);
+	CHECK(rc == 0 && strstr(text, "oci (output)") == text && !strstr(text, "(base)"));
+	free(text);
+
+	/* nothing by that name: -1, and nothing printed */
+	text = page("no-such-thing", &rc);
+	CHECK(rc == -1 && text[0] == '\0');
+	free(text);
+	text = page("module:sha256", &rc);
+	CHECK(rc == -1 && text[0] == '\0');
+	free(text);
+	text = page("nokind:apt", &rc);
+	CHECK(rc == -1);
+	free(text);
+	text = page("", &rc);
+	CHECK(rc == -1);
+	free(text);
+}
+
+int main(void)
+{
+	test_list();
+	test_pages();
+	if (getenv("KILN_TEST_VERBOSE")) {
+		stdlib_doc_list(stdout);
+		for (const char *const *n =
+		         (const char *const[]){"apt", "file", "format", "debian", "tar", NULL};
+		     *n; n++) {
+			putchar('\n');
+			stdlib_doc_page(stdout, *n);
+		}
+	}
+	return CHECK_DONE();
+}

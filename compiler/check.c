@@ -262,7 +262,8 @@ static void check_let(struct checker *ck, struct symbol *sym);
 
 static const struct type *typed(struct ast_expr *e, const struct type *t)
 {
-	e->type = t;
+	e->flags = AST_CHECKED | (t->kind == T_ERROR ? AST_FAILED : 0) |
+		   (t->kind == T_SECRET ? AST_SECRET : 0);
 	return t;
 }
 
@@ -350,13 +351,13 @@ static const struct type *check_call(struct checker *ck, struct ast_expr *e)
 			check_expr(ck, a->value, NULL);
 		return typed(e, &type_error);
 	}
-	fn->type = &type_any;
+	fn->flags = AST_CHECKED;
 	check_args(ck, s, e->call.args, e->span, "function");
 	const struct type *ret = schema_type(ck, s->returns ? s->returns : "any");
 	/* a function of a secret is a secret */
 	if (type_is_stringish(ret))
 		for (struct ast_arg *a = e->call.args; a; a = a->next)
-			if (a->value->type && ((const struct type *)a->value->type)->kind == T_SECRET)
+			if (a->value->flags & AST_SECRET)
 				ret = &type_secret;
 	return typed(e, ret);
 }
@@ -507,7 +508,7 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 	}
 	case EX_MEMBER: {
 		const struct type *t = check_expr(ck, e->member.obj, NULL);
-		const char *name = e->member.name.s;
+		const char *name = e->member.name;
 		if (t->kind == T_ERROR || t->kind == T_ANY)
 			return typed(e, t);
 		if (t->kind == T_MAP)
@@ -713,7 +714,7 @@ static void check_notify(struct checker *ck, struct ast_node *attr)
 		}
 		sym->used = true;
 		h->sym = sym;
-		h->type = &type_any;
+		h->flags = AST_CHECKED;
 	}
 }
 
@@ -1240,7 +1241,7 @@ static void check_from(struct checker *ck, struct ast_node *image)
 	if (fn->kind == EX_MEMBER && fn->member.obj->kind == EX_IDENT &&
 	    !strcmp(fn->member.obj->str.s, "image"))
 		fn = fn->member.obj; /* image.NAME */
-	const char *name = from->kind == EX_MEMBER ? from->member.name.s
+	const char *name = from->kind == EX_MEMBER ? from->member.name
 			   : fn->kind == EX_IDENT  ? fn->str.s
 						   : NULL;
 	if (from->kind == EX_ERROR)
@@ -1276,7 +1277,6 @@ static void check_from(struct checker *ck, struct ast_node *image)
 			diag_help(d, "'kiln doc' lists the bases");
 		return;
 	}
-	image->schema = s;
 	check_args(ck, s, from->kind == EX_CALL ? from->call.args : NULL, from->span, "base");
 }
 

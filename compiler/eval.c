@@ -338,8 +338,7 @@ static struct val eval_binary(struct program *p, const struct env *env, const st
 
 struct val eval_expr(struct program *p, const struct env *env, const struct ast_expr *e)
 {
-	const struct type *t = e->type;
-	if (!t || t->kind == T_ERROR)
+	if (!(e->flags & AST_CHECKED) || (e->flags & AST_FAILED))
 		return failed();
 	switch (e->kind) {
 	case EX_ERROR:
@@ -440,7 +439,7 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		struct val o = eval_expr(p, env, e->member.obj);
 		if (!o.json)
 			return failed();
-		const char *name = e->member.name.s;
+		const char *name = e->member.name;
 		if (o.deferred) {
 			if (extend_fact(o.json, name))
 				return o;

@@ -454,7 +454,11 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 	struct symbol *parent = from_image(image);
 	if (parent)
 		return json_pack("{s:s}", "image", parent->name);
-	const struct kiln_schema *s = image->schema;
+	const struct ast_expr *f = image->value;
+	const char *base = f->kind == EX_CALL && f->call.fn->kind == EX_IDENT ? f->call.fn->str.s
+			   : f->kind == EX_IDENT			   ? f->str.s
+									   : NULL;
+	const struct kiln_schema *s = base ? stdlib_lookup(SCHEMA_BASE, base) : NULL;
 	if (!s)
 		return json_null();
 	json_t *args = json_object();

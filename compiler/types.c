@@ -27,6 +27,18 @@ static struct type *new_type(struct arena *a, enum type_kind kind)
 
 const struct type *type_list(struct arena *a, const struct type *elem)
 {
+	/* lists of scalars are common: one type each, shared */
+	static const struct type scalar_lists[] = {
+		[T_ANY] = {.kind = T_LIST, .elem = &type_any},
+		[T_BOOL] = {.kind = T_LIST, .elem = &type_bool},
+		[T_INT] = {.kind = T_LIST, .elem = &type_int},
+		[T_STRING] = {.kind = T_LIST, .elem = &type_string},
+		[T_SECRET] = {.kind = T_LIST, .elem = &type_secret},
+		[T_PATH] = {.kind = T_LIST, .elem = &type_path},
+	};
+	if (elem->kind < sizeof(scalar_lists) / sizeof(*scalar_lists) &&
+	    scalar_lists[elem->kind].elem == elem)
+		return &scalar_lists[elem->kind];
 	struct type *t = new_type(a, T_LIST);
 	t->elem = elem;
 	return t;

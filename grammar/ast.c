@@ -465,7 +465,7 @@ struct ast_expr *ast_member(struct parser *ps, struct ast_expr *obj, const struc
 {
 	struct ast_expr *e = expr(ps, EX_MEMBER, span);
 	e->member.obj = obj;
-	e->member.name = str_of(ps, name);
+	e->member.name = name->s;
 	e->member.name_span = name_span;
 	return deeper(ps, e, obj);
 }
@@ -817,7 +817,7 @@ static void dump_expr(struct dumper *d, const struct ast_expr *e, int depth, con
 		fputs("map", d->out);
 		break;
 	case EX_MEMBER:
-		fprintf(d->out, "member .%s", e->member.name.s);
+		fprintf(d->out, "member .%s", e->member.name);
 		break;
 	case EX_INDEX:
 		fputs("index", d->out);

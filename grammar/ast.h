@@ -38,6 +38,13 @@ enum ast_expr_kind {
 	EX_COND,   /* cond ? then : els */
 };
 
+/* ast_expr.flags, set by the checker */
+enum {
+	AST_CHECKED = 1, /* the checker has seen it */
+	AST_FAILED = 2,  /* it has an error (reported once): later passes skip it */
+	AST_SECRET = 4,  /* its value derives from a secret */
+};
+
 enum ast_op {
 	OP_NOT, OP_NEG,
 	OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
@@ -70,12 +77,12 @@ struct ast_arg { /* a call argument: [name =] value */
 
 struct ast_expr {
 	void *next; /* in a list or template */
+	struct src_span span;
 	enum ast_expr_kind kind;
 	uint16_t depth; /* 1 + the deepest child's depth */
-	struct src_span span;
-	/* filled by the compiler's checker: the symbol an EX_IDENT names, the type */
-	void *sym;
-	const void *type;
+	/* filled by the compiler's checker */
+	uint8_t flags; /* AST_CHECKED, AST_FAILED, AST_SECRET */
+	void *sym;     /* the symbol an EX_IDENT names */
 	union {
 		bool b;
 		int64_t i;
@@ -91,7 +98,7 @@ struct ast_expr {
 		} map;
 		struct {
 			struct ast_expr *obj;
-			struct ast_str name;
+			const char *name;
 			struct src_span name_span;
 		} member;
 		struct {
@@ -195,22 +202,23 @@ enum ast_kind {
 
 struct ast_node {
 	void *next;
-	enum ast_kind kind;
 	struct src_span span;
-	struct ast_str name;
+	enum ast_kind kind;
 	struct src_span name_span;
+	struct ast_str name;
 	struct ast_expr *label;
-	struct ast_type *type;
 	struct ast_expr *value;
 	union {
+		struct ast_type *type;   /* N_PARAM, N_LET */
 		struct ast_node *params; /* N_ROLE: N_PARAM nodes */
 		struct ast_arg *args;    /* N_USE */
 	};
 	struct ast_node *body;
-	/* filled by the compiler's checker: the stdlib schema of a task, base or
-	   output; the symbol a declaration or reference stands for */
-	const void *schema;
-	void *sym;
+	/* filled by the compiler's checker */
+	union {
+		const void *schema; /* N_TASK, N_OUTPUT: the stdlib's schema */
+		void *sym;          /* a declaration's or a reference's symbol */
+	};
 };
 
 struct ast_file {

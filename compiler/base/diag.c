@@ -473,8 +473,14 @@ static void print_json(const struct diag_sink *s, const struct diag *d, FILE *ou
 	json_decref(o);
 }
 
-void diag_print(const struct diag_sink *s, FILE *out, enum diag_format fmt, bool color)
+void diag_print(const struct diag_sink *s, FILE *final_out, enum diag_format fmt, bool color)
 {
+	/* stderr is unbuffered: build the text in memory, write it once */
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *out = open_memstream(&text, &text_len);
+	if (!out)
+		out = final_out;
 	const struct style *st = color ? &color_style : &plain_style;
 	struct diag **v = sorted(s);
 	for (size_t i = 0; i < s->n; i++) {
@@ -498,5 +504,10 @@ void diag_print(const struct diag_sink *s, FILE *out, enum diag_format fmt, bool
 		fprintf(out, "kiln: %u error%s, %u warning%s\n", s->nerrors,
 			s->nerrors == 1 ? "" : "s", s->nwarnings, s->nwarnings == 1 ? "" : "s");
 	}
-	fflush(out);
+	if (out != final_out) {
+		fclose(out);
+		fwrite(text, 1, text_len, final_out);
+		free(text);
+	}
+	fflush(final_out);
 }

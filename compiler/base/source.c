@@ -59,7 +59,8 @@ int source_load(struct source_map *sm, const char *path, uint32_t *reterr_id)
 		errno = EFBIG;
 		goto fail_close;
 	}
-	size_t cap = (size_t)st.st_size, len = 0;
+	/* one byte more than the size, so the read that finds the end needs no growth */
+	size_t cap = (size_t)st.st_size + 1, len = 0;
 	char *text = xmalloc(cap + 2);
 	for (;;) {
 		if (len == cap) {

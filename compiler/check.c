@@ -8,6 +8,8 @@
 #include "program.h"
 
 #include "builtins.h"
+#include "path.h"
+#include "template.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +153,7 @@ const struct type *check_ast_type(struct program *p, const struct ast_type *t)
 		diag_suggest(d, all, sizeof(all) / sizeof(*all), t->name.s);
 		if (!d->help)
 			diag_help(d, "the types are bool, int, string, secret, path, mode, list<T>, "
-				     "map<T>, object(name: T, ...) and enum(a, b, ...)");
+				     "map<T>, object{ name: T, ... } and enum(a, b, ...)");
 		return &type_error;
 	}
 	case TY_LIST:
@@ -450,7 +452,7 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 				diag_help(diag_error(ck->d, E_TYPE_MISMATCH, p->span,
 						     "cannot interpolate a %s into a string",
 						     tstr(ck, pt)),
-					  "pick one element, or join a list: ${join(xs, \", \")}");
+					  "pick one element, or join a list: ${join(\", \", xs)}");
 			}
 		}
 		return typed(e, t);
@@ -733,6 +735,93 @@ const struct kiln_arg *label_arg(const struct ast_node *task, const struct kiln_
 	return schema_arg(s, s->label);
 }
 
+/* ---- templates --------------------------------------------------------- */
+
+static void check_tmpl_nodes(struct checker *ck, struct tmpl_node *n)
+{
+	for (; n; n = n->next) {
+		switch (n->kind) {
+		case TM_TEXT:
+			break;
+		case TM_EXPR: {
+			const struct type *t = check_expr(ck, n->expr, NULL);
+			if (t->kind == T_LIST || t->kind == T_MAP || t->kind == T_OBJECT)
+				diag_help(diag_error(ck->d, E_TYPE_MISMATCH, n->expr->span,
+						     "cannot put a %s into the text", tstr(ck, t)),
+					  "loop over it with {%% for x in ... %%}, or join it: "
+					  "{{ join(\", \", xs) }}");
+			break;
+		}
+		case TM_FOR: {
+			const struct type *t = check_expr(ck, n->expr, NULL);
+			const struct type *key = &type_int, *elem = &type_any;
+			if (t->kind == T_LIST) {
+				elem = t->elem;
+			} else if (t->kind == T_MAP || t->kind == T_OBJECT) {
+				key = &type_string;
+				elem = t->kind == T_MAP ? t->elem : &type_any;
+			} else if (t->kind != T_ERROR && t->kind != T_ANY) {
+				diag_error(ck->d, E_TYPE_MISMATCH, n->expr->span,
+					   "'for' loops over a list or a map, found %s", tstr(ck, t));
+			}
+			struct scope s;
+			scope_enter(ck, &s);
+			n->sym = scope_declare(ck->p, &s, n->var, SYM_LOCAL, NULL, n->var_span);
+			n->sym->used = true;
+			if (n->var2) {
+				n->sym2 = scope_declare(ck->p, &s, n->var2, SYM_LOCAL, NULL, n->var2_span);
+				n->sym2->used = true;
+				n->sym->type = key;
+				n->sym2->type = elem;
+			} else {
+				n->sym->type = t->kind == T_LIST ? elem : &type_any;
+			}
+			check_tmpl_nodes(ck, n->body);
+			scope_leave(ck, &s);
+			break;
+		}
+		case TM_IF:
+			for (struct tmpl_node *b = n; b; b = b->els) {
+				if (b->expr)
+					expect(ck, b->expr, &type_bool, check_expr(ck, b->expr, NULL),
+					       "'{% if %}'");
+				check_tmpl_nodes(ck, b->body);
+			}
+			break;
+		}
+	}
+}
+
+/* template { src = "..." }: read, parse and check the template; keep it on the src attribute. */
+static void check_template_src(struct checker *ck, struct ast_node *task, struct ast_node *src)
+{
+	if (src->value->kind != EX_STRING) {
+		if (!(src->value->flags & AST_FAILED))
+			diag_help(diag_error(ck->d, E_TYPE_MISMATCH, src->value->span,
+					     "a template's src must be a plain string"),
+				  "templates are read when the build is compiled; write the path");
+		return;
+	}
+	const char *dir = ".";
+	for (uint32_t i = 0; i < ck->p->nfiles; i++)
+		if (ck->p->files[i]->file == task->span.file)
+			dir = ck->p->files[i]->dir;
+	char *path = path_join(dir, src->value->str.s);
+	uint32_t err_id = 0;
+	int id = source_load(&ck->p->cx->sm, path, &err_id);
+	if (id < 0) {
+		diag_help(diag_error(ck->d, E_FILE_NOT_FOUND, src->value->span,
+				     "cannot read template %s: %s", path, strerror(-id)),
+			  "paths are relative to the file that names them");
+		free(path);
+		return;
+	}
+	free(path);
+	struct tmpl *t = template_parse(ck->p, (uint32_t)id);
+	check_tmpl_nodes(ck, t->nodes);
+	src->sym = t;
+}
+
 /* Task attributes every module takes, beside its own arguments. */
 static const char *const task_common[] = {"notify", "ignore_errors"};
 
@@ -833,6 +922,8 @@ static void check_task(struct checker *ck, struct ast_node *task)
 		char *w = xasprintf("argument '%s'", sa->name);
 		expect(ck, n->value, want, got, w);
 		free(w);
+		if (!strcmp(s->name, "template") && !strcmp(sa->name, "src"))
+			check_template_src(ck, task, n);
 	}
 	if (s) {
 		for (const struct kiln_arg *sa = s->args; sa && sa->name; sa++) {

@@ -11,6 +11,7 @@
 
 #include "eval.h"
 #include "path.h"
+#include "template.h"
 #include "builtins.h"
 #include "vars.h"
 
@@ -260,6 +261,15 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			continue;
 		}
 		json_object_set_new(args, n->name.s, v);
+		if (n->sym && !strcmp(task->name.s, "template") && !strcmp(n->name.s, "src")) {
+			/* the template's text, rendered with the task's values */
+			struct val content = template_render(lw->p, env, n->sym);
+			if (!content.json)
+				ok = false;
+			else
+				json_object_set_new(args, "content", val_to_plan(&content));
+			val_release(&content);
+		}
 	}
 	json_object_set_new(t, "args", args);
 	if (!strcmp(task->name.s, "local"))

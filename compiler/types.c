@@ -162,9 +162,11 @@ static const struct type *parse_one(struct tparser *tp)
 		return type_enum(tp->a, vals, n);
 	}
 	if (!strcmp(w, "object")) {
+		/* object{ a: T, ... } as the language writes it; object(a: T, ...) too */
 		struct type_field fields[64];
 		uint32_t n = 0;
-		if (!eat(tp, '('))
+		bool brace = eat(tp, '{');
+		if (!brace && !eat(tp, '('))
 			goto bad;
 		do {
 			if (n == 64)
@@ -174,7 +176,7 @@ static const struct type *parse_one(struct tparser *tp)
 				goto bad;
 			fields[n++].type = parse_union(tp);
 		} while (eat(tp, ','));
-		if (!eat(tp, ')'))
+		if (!eat(tp, brace ? '}' : ')'))
 			goto bad;
 		return type_object(tp->a, fields, n);
 	}
@@ -366,14 +368,13 @@ void type_print(struct strbuf *sb, const struct type *t)
 		sb_addc(sb, '>');
 		break;
 	case T_OBJECT:
-		sb_adds(sb, "object(");
+		sb_adds(sb, "object{");
 		for (uint32_t i = 0; i < t->nfields; i++) {
-			if (i)
-				sb_adds(sb, ", ");
+			sb_adds(sb, i ? ", " : " ");
 			sb_addf(sb, "%s: ", t->fields[i].name);
 			type_print(sb, t->fields[i].type);
 		}
-		sb_addc(sb, ')');
+		sb_adds(sb, t->nfields ? " }" : "}");
 		break;
 	case T_ENUM:
 		sb_adds(sb, "enum(");

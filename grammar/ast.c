@@ -217,15 +217,11 @@ struct ast_type *ast_type_generic(struct parser *ps, const struct tok_str *name,
 	return t;
 }
 
-struct ast_type *ast_type_object(struct parser *ps, const struct tok_str *name,
-				 struct ast_list fields, struct src_span span)
+struct ast_type *ast_type_object(struct parser *ps, struct ast_list fields, struct src_span span)
 {
-	struct ast_type *t = type_new(ps, TY_OBJECT, name, span);
+	static const struct tok_str object = {"object", 6, false};
+	struct ast_type *t = type_new(ps, TY_OBJECT, &object, span);
 	t->fields = fields.head;
-	if (strcmp(name->s, "object"))
-		diag_help(diag_error(ps->diags, E_UNEXPECTED_TOKEN, span,
-				     "'%s(NAME: TYPE, ...)' is not a type", name->s),
-			  "an object type is written object(name: string, port: int)");
 	return t;
 }
 
@@ -237,7 +233,8 @@ struct ast_type *ast_type_enum(struct parser *ps, const struct tok_str *name,
 	if (strcmp(name->s, "enum"))
 		diag_help(diag_error(ps->diags, E_UNEXPECTED_TOKEN, span,
 				     "'%s(...)' is not a type", name->s),
-			  "an enumeration is written enum(present, absent)");
+			  "an enumeration is written enum(present, absent); an object type "
+			  "object{ name: string, port: int }");
 	return t;
 }
 
@@ -912,7 +909,7 @@ static void dump_node(struct dumper *d, const struct ast_node *n, int depth)
 	dump_span(d, n->span);
 	if (n->label && n->kind != N_FOR)
 		dump_expr(d, n->label, depth + 1, "label");
-	if (n->type)
+	if ((n->kind == N_PARAM || n->kind == N_LET) && n->type)
 		dump_type(d, n->type, depth + 1, NULL);
 	if (n->value)
 		dump_expr(d, n->value, depth + 1, value_role(n->kind));

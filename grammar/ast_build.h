@@ -48,8 +48,7 @@ struct ast_node *ast_use(struct parser *ps, const struct tok_str *name, struct s
 struct ast_type *ast_type_named(struct parser *ps, const struct tok_str *name, struct src_span span);
 struct ast_type *ast_type_generic(struct parser *ps, const struct tok_str *name,
 				  struct ast_type *elem, struct src_span span);
-struct ast_type *ast_type_object(struct parser *ps, const struct tok_str *name,
-				 struct ast_list fields, struct src_span span);
+struct ast_type *ast_type_object(struct parser *ps, struct ast_list fields, struct src_span span);
 struct ast_type *ast_type_enum(struct parser *ps, const struct tok_str *name,
 			       struct ast_list values, struct src_span span);
 struct ast_field *ast_field_new(struct parser *ps, const struct tok_str *name,

@@ -60,11 +60,15 @@ int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct parser *ps)
 		*lloc = (struct src_span){ps->file, 0, 0};
 		return t;
 	}
+	unsigned errors = ps->diags->nerrors;
 	int t = ps->fatal ? 0 : kiln_scan(lval, lloc, ps->scanner);
+	/* the lexer explained a mistake while reading this token: a syntax error
+	   on it would only repeat the same mistake */
+	ps->lex_err_pending = ps->diags->nerrors > errors;
 	if (ps->fatal)
 		t = 0;
 	if (t == 0)
-		*lloc = (struct src_span){ps->file, ps->src->len, ps->src->len};
+		*lloc = (struct src_span){ps->file, ps->end, ps->end};
 	ps->prev_tok = ps->last_tok;
 	ps->prev_span = ps->last_span;
 	ps->last_tok = t;
@@ -153,6 +157,7 @@ struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t
 		.src = src,
 		.file = file,
 		.result = ast,
+		.end = src->len,
 	};
 	if (kiln_lex_init(&ps) < 0) {
 		diag_file_error(diags, E_FILE_UNREADABLE, file, "cannot start the lexer");
@@ -181,4 +186,33 @@ struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t
 	kiln_lex_destroy(&ps);
 	free(ps.names);
 	return ast;
+}
+
+struct ast_expr *parse_expr_range(struct arena *a, struct diag_sink *diags, uint32_t file,
+				  uint32_t start, uint32_t end)
+{
+	struct source_file *src = source_get(diags->sm, file);
+	struct ast_file dummy = {.file = file};
+	struct parser ps = {
+		.arena = a,
+		.diags = diags,
+		.src = src,
+		.file = file,
+		.result = &dummy,
+		.start = start,
+		.end = end,
+		.start_tok = EXPR_START,
+	};
+	ps.range_buf = xmalloc((size_t)(end - start) + 2);
+	memcpy(ps.range_buf, src->text + start, end - start);
+	ps.range_buf[end - start] = ps.range_buf[end - start + 1] = '\0';
+	struct ast_expr *e = NULL;
+	if (kiln_lex_init(&ps) == 0) {
+		yyparse(&ps);
+		e = ps.result_expr;
+		kiln_lex_destroy(&ps);
+	}
+	free(ps.range_buf);
+	free(ps.names);
+	return e ? e : ast_expr_error(&ps, (struct src_span){file, start, end});
 }

@@ -23,4 +23,12 @@ struct parse_opts {
 struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t file,
 			      const struct parse_opts *opts);
 
+/*
+ * Parse the expression in bytes [start, end) of a loaded file (a template's
+ * {{ ... }}); spans point into the file. Never returns NULL: a broken
+ * expression is reported and comes back as EX_ERROR.
+ */
+struct ast_expr *parse_expr_range(struct arena *a, struct diag_sink *diags, uint32_t file,
+				  uint32_t start, uint32_t end);
+
 #endif

@@ -38,6 +38,34 @@ static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 		if (diag_too_many(ps->diags) || ps->fatal)                       \
 			YYABORT;                                                 \
 	} while (0)
+
+/*
+ * After `LIST error`: when the lookahead is known and starts the next item,
+ * the parser will make progress, so the next mistake may be reported at
+ * once (without it, bison stays silent for three more tokens). Without a
+ * lookahead (a default reduction) it must not: that could loop.
+ */
+#define RECOVERED_AT(ok)                                                         \
+	do {                                                                     \
+		RECOVERED();                                                     \
+		if (yychar != YYEMPTY && (ok))                                   \
+			yyerrok;                                                 \
+	} while (0)
+
+#define STARTS_ITEM(t)                                                           \
+	((t) == PARAM || (t) == LET || (t) == IMPORT || (t) == ROLE || (t) == IMAGE ||    \
+	 (t) == HOSTS || (t) == INVENTORY || (t) == APPLY || (t) == END)
+#define STARTS_BODY_ITEM(t)                                                      \
+	((t) == IDENT || (t) == FOR || (t) == WHEN || (t) == USE || (t) == STAGE ||      \
+	 (t) == HANDLER || (t) == CONFIG || (t) == OUTPUT || (t) == TEST || (t) == LET || \
+	 (t) == '}')
+
+/* After an error rule that consumed a closing token: report the next error at once. */
+#define RECOVERED_OK()                                                           \
+	do {                                                                     \
+		RECOVERED();                                                     \
+		yyerrok;                                                         \
+	} while (0)
 }
 
 %define api.pure full
@@ -47,6 +75,11 @@ static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 %locations
 %expect 0
 %param {struct parser *ps}
+
+/* Error recovery throws away an opening bracket: throw its closer away too,
+   so the blocks around it keep their shape. */
+%destructor { kiln_bracket_dropped(ps, (@$).start); } '{' '(' '['
+
 
 %initial-action {
 	@$ = (struct src_span){ps->file, 0, 0};
@@ -76,8 +109,9 @@ static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 %token FROM "'from'" STAGE "'stage'" HANDLER "'handler'" FOR "'for'" IN "'in'"
 %token WHEN "'when'" USE "'use'" CONFIG "'config'" OUTPUT "'output'" TEST "'test'"
 %token HOSTS "'hosts'" INVENTORY "'inventory'" APPLY "'apply'"
-%token TRUE "'true'" FALSE "'false'" NUL "'null'"
+%token TRUE "'true'" FALSE "'false'" NUL "'null'" OBJECT "'object'"
 %token VARS_START "start of a var-file"
+%token EXPR_START "start of an expression"
 %token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" ANDAND "'&&'" OROR "'||'"
 
 %right '?' ':'
@@ -105,6 +139,7 @@ static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 file
 	: items                         { ast_file_done(ps, $1, @$); }
 	| VARS_START body               { ast_file_done(ps, $2, @$); }
+	| EXPR_START expr               { ps->result_expr = $2; }
 	;
 
 /* ---- top level ------------------------------------------------------- */
@@ -114,11 +149,16 @@ items
 	| items item                    { $$ = ast_list_add($1, $2); }
 	| items ','                     { $$ = $1; }
 	| items ';'                     { $$ = $1; }
-	| items error                   { $$ = $1; RECOVERED(); }
+	| items error                   { $$ = $1; RECOVERED_AT(STARTS_ITEM(yychar)); }
 	;
 
 item
 	: param | let | import | role | image | hosts | inventory | apply
+	/* a broken header: skip to its '{' and keep the body's own structure */
+	| IMAGE error '{' body '}'      { $$ = ast_error(ps, @$); RECOVERED_OK(); }
+	| ROLE error '{' body '}'       { $$ = ast_error(ps, @$); RECOVERED_OK(); }
+	| APPLY error '{' body '}'      { $$ = ast_error(ps, @$); RECOVERED_OK(); }
+	| HOSTS error '{' host_entries '}' { $$ = ast_error(ps, @$); RECOVERED_OK(); }
 	;
 
 /* param -> 'param' NAME [':' type] ['=' expr] ['{' attr* '}'] */
@@ -218,7 +258,8 @@ body
 	| body body_item                { $$ = ast_list_add($1, $2); }
 	| body ','                      { $$ = $1; }
 	| body ';'                      { $$ = $1; }
-	| body error                    { $$ = ast_list_add($1, ast_error(ps, @2)); RECOVERED(); }
+	| body error                    { $$ = ast_list_add($1, ast_error(ps, @2));
+					  RECOVERED_AT(STARTS_BODY_ITEM(yychar)); }
 	;
 
 body_item
@@ -236,6 +277,11 @@ body_item
 					{ $$ = ast_output(ps, &$2, @2, $3, $4, @$); }
 	| TEST string '{' body '}'      { $$ = ast_block(ps, N_TEST, NULL, @1, $2, $4, @$); }
 	| LET IDENT opt_type '=' expr   { $$ = ast_let(ps, &$2, @2, $3, $5, @$); }
+	/* a broken header: skip to its '{' and keep the body's own structure */
+	| STAGE error '{' body '}'      { $$ = ast_error(ps, @$); RECOVERED_OK(); }
+	| HANDLER error '{' body '}'    { $$ = ast_error(ps, @$); RECOVERED_OK(); }
+	| TEST error '{' body '}'       { $$ = ast_error(ps, @$); RECOVERED_OK(); }
+	| OUTPUT error '{' body '}'     { $$ = ast_error(ps, @$); RECOVERED_OK(); }
 	;
 
 /* task -> MODULE [string] '{' body '}' */
@@ -246,17 +292,19 @@ task
 
 /* ---- types ----------------------------------------------------------- */
 
-/* type -> NAME | NAME '<' type '>' | 'object' '(' field, ... ')' | 'enum' '(' NAME, ... ')' */
+/* type -> NAME | NAME '<' type '>' | 'object' '{' field, ... '}' | 'enum' '(' NAME, ... ')' */
 type
 	: IDENT                         { $$ = ast_type_named(ps, &$1, @$); }
 	| IDENT '<' type '>'            { $$ = ast_type_generic(ps, &$1, $3, @$); }
-	| IDENT '(' type_fields ')'     { $$ = ast_type_object(ps, &$1, $3, @$); }
+	| OBJECT '{' type_fields '}'    { $$ = ast_type_object(ps, $3, @$); }
 	| IDENT '(' enum_values ')'     { $$ = ast_type_enum(ps, &$1, $3, @$); }
 	;
 
+/* fields separated by ',' or nothing (newlines), as map entries are */
 type_fields
-	: type_field                    { $$ = ast_list_add(ast_list_empty(), $1); }
-	| type_fields ',' type_field    { $$ = ast_list_add($1, $3); }
+	: %empty                        { $$ = ast_list_empty(); }
+	| type_fields type_field        { $$ = ast_list_add($1, $2); }
+	| type_fields ','               { $$ = $1; }
 	;
 
 type_field
@@ -299,7 +347,7 @@ postfix
 	| postfix '.' IDENT             { $$ = ast_member(ps, $1, &$3, @3, @$); }
 	| postfix '[' expr ']'          { $$ = ast_index(ps, $1, $3, @$); }
 	| postfix '(' args ')'          { $$ = ast_call(ps, $1, $3, @$); }
-	| postfix '(' error ')'         { $$ = ast_expr_error(ps, @$); RECOVERED(); }
+	| postfix '(' error ')'         { $$ = ast_expr_error(ps, @$); RECOVERED_OK(); }
 	;
 
 primary
@@ -310,11 +358,11 @@ primary
 	| string
 	| IDENT                         { $$ = ast_ident(ps, &$1, @$); }
 	| '(' expr ')'                  { $$ = ast_paren(ps, $2, @$); }
-	| '(' error ')'                 { $$ = ast_expr_error(ps, @$); RECOVERED(); }
+	| '(' error ')'                 { $$ = ast_expr_error(ps, @$); RECOVERED_OK(); }
 	| '[' list_items ']'            { $$ = ast_list_expr(ps, $2, @$); }
-	| '[' error ']'                 { $$ = ast_expr_error(ps, @$); RECOVERED(); }
+	| '[' error ']'                 { $$ = ast_expr_error(ps, @$); RECOVERED_OK(); }
 	| '{' map_entries '}'           { $$ = ast_map(ps, $2, @$); }
-	| '{' error '}'                 { $$ = ast_expr_error(ps, @$); RECOVERED(); }
+	| '{' error '}'                 { $$ = ast_expr_error(ps, @$); RECOVERED_OK(); }
 	;
 
 string
@@ -374,7 +422,7 @@ arg
 static const char *const keywords[] = {
 	"param", "let", "import", "role", "image", "from", "stage", "handler", "for", "in",
 	"when", "use", "config", "output", "test", "hosts", "inventory", "apply",
-	"true", "false", "null",
+	"true", "false", "null", "object",
 };
 
 /* The tokens that can start an expression are listed as one "expression". */
@@ -434,10 +482,11 @@ static void describe(struct parser *ps, struct strbuf *sb, yysymbol_kind_t tok, 
 
 static int yyreport_syntax_error(const yypcontext_t *ctx, struct parser *ps)
 {
-	if (ps->fatal)
+	if (ps->fatal || ps->lex_err_pending)
 		return 0;
 	yysymbol_kind_t tok = yypcontext_token(ctx);
 	const YYLTYPE *loc = yypcontext_location(ctx);
+	ps->last_err_off = loc->start + 1;
 	yysymbol_kind_t exp[YYNTOKENS];
 	int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
 
@@ -490,10 +539,11 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, struct parser *ps)
 	if (is_sym(tok, "'='") && (ps->prev_tok == WHEN || ps->prev_tok == FOR)) {
 		diag_help(d, "'%s' is a clause, not an attribute: write it without '='",
 			  ps->prev_tok == WHEN ? "when" : "for");
-	} else if (top_level && ps->nopen > 0 && ps->open[ps->nopen - 1].c == '{') {
+	} else if (top_level && ps->nopen > 0 && ps->open[ps->nopen - 1].c != '$') {
+		char c = ps->open[ps->nopen - 1].c;
 		uint32_t off = ps->open[ps->nopen - 1].off;
-		diag_label(d, (struct src_span){ps->file, off, off + 1}, "this '{' is still open");
-		diag_help(d, "a '}' is missing before %s",
+		diag_label(d, (struct src_span){ps->file, off, off + 1}, "this '%c' is still open", c);
+		diag_help(d, "a '%c' is missing before %s", c == '(' ? ')' : c == '[' ? ']' : '}',
 			  yysymbol_name(tok));
 	} else if (is_sym(tok, "':'") && eq && !colon) {
 		diag_help(d, "attributes are written NAME = VALUE");

@@ -48,15 +48,21 @@ struct parser {
 	int ninterp;
 	struct {
 		char c;
+		bool dead;  /* error recovery dropped it: its closer is dropped too */
 		uint32_t off;
 	} open[PARSE_MAX_NEST]; /* unclosed brackets, innermost last */
 	int nopen;
 	bool synth; /* closers are being made up for a mismatch: report it once */
 	bool fatal; /* stop: report nothing more from the parser */
+	bool lex_err_pending;   /* the lexer reported an error while reading the lookahead */
+	uint32_t last_err_off;  /* where the parser last reported an error (+1; 0: none) */
 	int prev_tok, last_tok; /* the token before the last one lexed, and that one */
 	struct src_span prev_span, last_span;
 
 	struct ast_file *result;
+	struct ast_expr *result_expr; /* EXPR_START: the expression parsed */
+	uint32_t start, end; /* the bytes to lex: [start, end) of the file */
+	char *range_buf;     /* a copy of them when start > 0 (with two NULs after) */
 	int start_tok; /* a token to hand the parser first (VARS_START), or 0 */
 
 	/* identifiers, stored once each in the arena */
@@ -66,6 +72,9 @@ struct parser {
 
 /* The arena copy of identifier s[0..n), the same pointer for the same name. */
 const char *parse_intern(struct parser *ps, const char *s, size_t n);
+
+/* Error recovery dropped the opening bracket at off: drop its closer too (lexer.l). */
+void kiln_bracket_dropped(struct parser *ps, uint32_t off);
 
 /* Lexer entry points (lexer.l). */
 int kiln_lex_init(struct parser *ps);

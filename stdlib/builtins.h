@@ -1,11 +1,11 @@
 /*
  * builtins: the stdlib's public header. kiln's built-in modules, bases
- * (builders), outputs and functions. Each declares its arguments once, here in a struct kiln_schema; the
- * compiler checks every task, base call, output block and function call
- * against it, and `kiln doc` prints it. One file per entry:
- * mod_NAME.c, base_NAME.c, out_NAME.c, fn_NAME.c (or fn_strings.c for a
- * family of small functions). The runtime adds each module's behaviour to
- * its mod_NAME.c later.
+ * (builders), outputs and functions. Each declares its arguments once, in
+ * a struct kiln_schema; the compiler checks every task, base call, output
+ * block and function call against it, and `kiln doc` prints it. One file
+ * per entry: mod_NAME.c, base_NAME.c, out_NAME.c, fn_NAME.c (or
+ * fn_strings.c for a family of small functions). The runtime adds each
+ * module's behaviour to its mod_NAME.c later.
  *
  * Types are written as in the language: bool, int, string, secret, path,
  * mode (an octal file mode: 0644 or "0644"), any, list<T>, map<T>,
@@ -23,7 +23,8 @@ struct kiln_arg {
 	const char *name;
 	const char *type;
 	bool required;
-	const char *def; /* default as JSON text ("true", "\"present\"", "0644" is not JSON: 420), or NULL */
+	/* default as JSON text ("true", "\"present\""; 0644 is not JSON: 420), or NULL */
+	const char *def;
 	const char *doc; /* one line */
 };
 
@@ -37,19 +38,34 @@ enum kiln_schema_kind { SCHEMA_MODULE, SCHEMA_BASE, SCHEMA_OUTPUT, SCHEMA_FUNCTI
  */
 typedef json_t *(*kiln_fn)(json_t *const *args, size_t nargs, char **reterr);
 
+/* A module's behaviour (runtime/task.h); NULL for bases, outputs and functions. */
+struct task_ctx;
+struct task_result;
+typedef int (*kiln_mod_run_fn)(struct task_ctx *ctx, struct task_result *res);
+
 struct kiln_schema {
 	enum kiln_schema_kind kind;
 	const char *name;
-	const char *doc;            /* one line: what it does */
-	const char *label;          /* module/output: the argument a block's label sets */
+	const char *doc; /* one line: what it does */
+	/*
+	 * module: the argument a task's label fills, unless the task's body sets
+	 * that argument itself; then the label only describes the task. NULL: the
+	 * label always describes the task. output: the argument the label sets.
+	 */
+	const char *label;
 	const struct kiln_arg *args; /* terminated by an entry with name == NULL */
-	/* groups of arguments of which exactly one must be given, e.g. "src|content" */
-	const char *const *one_of;  /* NULL-terminated, or NULL */
+	/*
+	 * groups of arguments of which exactly one must be given, e.g.
+	 * "src|content" (a label that fills one counts); only where giving none
+	 * is no valid use
+	 */
+	const char *const *one_of; /* NULL-terminated, or NULL */
 	/* functions */
-	const char *returns;        /* return type */
-	bool variadic;              /* the last argument may repeat (format) */
+	const char *returns; /* return type */
+	bool variadic;       /* the last argument may repeat (format) */
 	kiln_fn fn;
-	const char *example;        /* one line of kiln showing a use */
+	const char *example; /* one line of kiln showing a use */
+	kiln_mod_run_fn run; /* modules: what the task does (in stdlib/mod_NAME.c) */
 };
 
 /* The entry of that kind and name, or NULL. */

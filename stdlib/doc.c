@@ -81,13 +81,19 @@ static void print_usage(FILE *out, const struct kiln_schema *s, size_t nargs)
 		fputs("  arguments are given in this order, or by name: name = value\n", out);
 }
 
+/*
+ * A module's label fills its label argument unless the task's body sets that
+ * argument itself; then, as always for a module without one, the label only
+ * describes the task. An output's label is its label argument.
+ */
 static void print_label(FILE *out, const struct kiln_schema *s)
 {
 	if (s->kind == SCHEMA_MODULE && !s->label)
 		fputs("label: a free description of the task; it sets no argument\n", out);
 	else if (s->kind == SCHEMA_MODULE)
-		fprintf(out, "label: sets '%s': %s \"X\" {} is %s { %s = \"X\" }\n", s->label,
-		        s->name, s->name, s->label);
+		fprintf(out,
+		        "label: fills '%s' unless the body sets '%s'; then it describes the task\n",
+		        s->label, s->label);
 	else if (s->label)
 		fprintf(out, "label: sets '%s'\n", s->label);
 }

@@ -2,24 +2,27 @@
  * String functions: join, split, lower, upper, format. All pure: the
  * result depends on the arguments only. Strings are UTF-8 and may hold any
  * code point; lower and upper change ASCII letters only, so they never
- * depend on a locale.
+ * depend on a locale. join and split take the separator first, as in HCL
+ * and Terraform: join(sep, list), split(sep, s).
  */
 #include "entries.h"
 #include "fnlib.h"
 
 #include <string.h>
 
-/* ---- join(list, sep) ----------------------------------------------------------------------- */
+/* ---- join(sep, list) ----------------------------------------------------------------------- */
 
 static json_t *fn_join(json_t *const *args, size_t nargs, char **reterr)
 {
-	json_t *list = fnlib_arg(args, nargs, 0);
-	size_t seplen;
-	const char *sep = fnlib_string("join", "sep", args, nargs, 1, &seplen, reterr);
+	json_t *list = fnlib_arg(args, nargs, 1);
 	struct fnlib_buf b = FNLIB_BUF_INIT;
 	json_t *v, *ret;
-	size_t i;
+	size_t i, seplen;
 
+	/* the arguments the wrong way round, in the order of Jinja's list | join(sep) */
+	if (json_is_array(fnlib_arg(args, nargs, 0)) && json_is_string(list))
+		return fnlib_error(reterr, "join() takes the separator first: join(sep, list)");
+	const char *sep = fnlib_string("join", "sep", args, nargs, 0, &seplen, reterr);
 	if (!sep)
 		return NULL;
 	if (!json_is_array(list))
@@ -46,8 +49,8 @@ static json_t *fn_join(json_t *const *args, size_t nargs, char **reterr)
 }
 
 static const struct kiln_arg join_args[] = {
-    {"list", "list<string>", true, NULL, "the strings to join"},
     {"sep", "string", true, NULL, "what goes between two strings, e.g. \", \""},
+    {"list", "list<string>", true, NULL, "the strings to join"},
     {0},
 };
 
@@ -58,10 +61,10 @@ const struct kiln_schema fn_join_schema = {
     .args = join_args,
     .returns = "string",
     .fn = fn_join,
-    .example = "let flags = join([\"-a\", \"-b\", \"-c\"], \" \")",
+    .example = "let flags = join(\" \", [\"-a\", \"-b\", \"-c\"])",
 };
 
-/* ---- split(s, sep) ------------------------------------------------------------------------- */
+/* ---- split(sep, s) ------------------------------------------------------------------------- */
 
 /* First occurrence of needle[0..m) in hay[0..n), m > 0, or NULL. */
 static const char *find(const char *hay, size_t n, const char *needle, size_t m)
@@ -75,10 +78,10 @@ static const char *find(const char *hay, size_t n, const char *needle, size_t m)
 static json_t *fn_split(json_t *const *args, size_t nargs, char **reterr)
 {
 	size_t len = 0, seplen = 0;
-	const char *s = fnlib_string("split", "s", args, nargs, 0, &len, reterr);
-	const char *sep = s ? fnlib_string("split", "sep", args, nargs, 1, &seplen, reterr) : NULL;
+	const char *sep = fnlib_string("split", "sep", args, nargs, 0, &seplen, reterr);
+	const char *s = sep ? fnlib_string("split", "s", args, nargs, 1, &len, reterr) : NULL;
 
-	if (!s || !sep)
+	if (!sep || !s)
 		return NULL;
 	if (seplen == 0)
 		return fnlib_error(reterr, "split() needs a separator, not an empty string");
@@ -97,8 +100,8 @@ static json_t *fn_split(json_t *const *args, size_t nargs, char **reterr)
 }
 
 static const struct kiln_arg split_args[] = {
-    {"s", "string", true, NULL, "the string to cut"},
-    {"sep", "string", true, NULL, "the separator, not empty; split(\"\", \",\") is [\"\"]"},
+    {"sep", "string", true, NULL, "the separator, not empty"},
+    {"s", "string", true, NULL, "the string to cut; split(\",\", \"\") is [\"\"]"},
     {0},
 };
 
@@ -109,7 +112,7 @@ const struct kiln_schema fn_split_schema = {
     .args = split_args,
     .returns = "list<string>",
     .fn = fn_split,
-    .example = "let parts = split(\"a,b,c\", \",\")",
+    .example = "let parts = split(\",\", \"a,b,c\")",
 };
 
 /* ---- lower(s), upper(s) -------------------------------------------------------------------- */

@@ -792,7 +792,7 @@ class Gen:
         w("}")
         slots["sysctl"] = f"sysctl{s}"
         admin = self.pick(USERS)
-        w(f"param admin{s}: object(name: string, uid: int, shell: string) = "
+        w(f"param admin{s}: object{{ name: string, uid: int, shell: string }} = "
           f'{{ name = "{admin}", uid = {1500 + k % 400}, shell = "/bin/bash" }}')
         slots["admin"] = f"admin{s}"
         w("")

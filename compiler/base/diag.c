@@ -84,6 +84,10 @@ bool diag_too_many(const struct diag_sink *s)
 
 static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_severity sev,
 			 struct src_span span, bool has_span, const char *fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
+
+static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_severity sev,
+			 struct src_span span, bool has_span, const char *fmt, va_list ap)
 {
 	if (sev == DIAG_ERROR && diag_too_many(s)) {
 		s->truncated = true;
@@ -261,7 +265,8 @@ static int cmp_diag(const void *pa, const void *pb)
 static struct diag **sorted(const struct diag_sink *s)
 {
 	struct diag **v = xmalloc((s->n ? s->n : 1) * sizeof(*v));
-	memcpy(v, s->items, s->n * sizeof(*v));
+	if (s->n)
+		memcpy(v, s->items, s->n * sizeof(*v));
 	/* insertion sort is stable; the list is short and nearly sorted */
 	for (size_t i = 1; i < s->n; i++) {
 		struct diag *x = v[i];
@@ -303,37 +308,49 @@ static void put_clean(FILE *out, const char *s, size_t n)
 	}
 }
 
-/* Display columns of s[0..n): tabs are kept by the caller, so count them as 1. */
-static void put_marker_line(FILE *out, const char *line, uint32_t col_start, uint32_t col_end,
-			    char mark)
+/*
+ * The marker line under line[0..len): blanks up to byte col_start (tabs
+ * copied, wide characters counted twice), then marks up to col_end.
+ */
+static void put_marker_line(FILE *out, const char *line, uint32_t len, uint32_t col_start,
+			    uint32_t col_end, char mark)
 {
-	/* whitespace up to col_start, copying tabs, then marks to col_end */
 	uint32_t i = 0;
 	while (i < col_start) {
 		uint32_t cp;
-		size_t len = utf8_decode((const unsigned char *)line + i, col_end - i + 4, &cp);
-		if (len == 0)
-			len = 1;
+		size_t n = utf8_decode((const unsigned char *)line + i, len - i, &cp);
+		if (n == 0)
+			n = 1;
 		if (line[i] == '\t')
 			fputc('\t', out);
 		else
 			for (int w = utf8_width(cp); w > 0; w--)
 				fputc(' ', out);
-		i += (uint32_t)len;
+		i += (uint32_t)n;
 	}
 	int marks = 0;
 	while (i < col_end) {
 		uint32_t cp;
-		size_t len = utf8_decode((const unsigned char *)line + i, col_end - i, &cp);
-		if (len == 0)
-			len = 1;
+		size_t n = utf8_decode((const unsigned char *)line + i, len - i, &cp);
+		if (n == 0)
+			n = 1;
 		int w = line[i] == '\t' ? 1 : utf8_width(cp);
 		for (; w > 0; w--, marks++)
 			fputc(mark, out);
-		i += (uint32_t)len;
+		i += (uint32_t)n;
 	}
 	if (marks == 0)
 		fputc(mark, out);
+}
+
+/* Lines longer than this are shown as a window around the span. */
+enum { SNIPPET_MAX = 160, SNIPPET_BEFORE = 60 };
+
+static uint32_t char_start(const char *text, uint32_t i)
+{
+	while (i > 0 && (text[i] & 0xC0) == 0x80)
+		i--;
+	return i;
 }
 
 static void print_snippet(FILE *out, struct source_file *f, struct src_span span, char mark,
@@ -349,11 +366,21 @@ static void print_snippet(FILE *out, struct source_file *f, struct src_span span
 		b = llen; /* a span over several lines is marked on its first */
 	if (a > llen)
 		a = llen;
-	fprintf(out, "%s%5u |%s ", st->blue, line, st->reset);
-	put_clean(out, text, llen);
-	fprintf(out, "\n%s      |%s ", st->blue, st->reset);
+	/* a very long line: a window around the span, "..." where it is cut */
+	uint32_t from = 0, to = llen;
+	if (llen > SNIPPET_MAX) {
+		from = a > SNIPPET_BEFORE ? char_start(text, a - SNIPPET_BEFORE) : 0;
+		to = from + SNIPPET_MAX < llen ? char_start(text, from + SNIPPET_MAX) : llen;
+		if (b > to)
+			b = to;
+	}
+	const char *pre = from ? "..." : "";
+	fprintf(out, "%s%5u |%s %s", st->blue, line, st->reset, pre);
+	put_clean(out, text + from, to - from);
+	fprintf(out, "%s\n%s      |%s %s", to < llen ? "..." : "", st->blue, st->reset,
+		from ? "   " : "");
 	fputs(color, out);
-	put_marker_line(out, text, a, b, mark);
+	put_marker_line(out, text + from, to - from, a - from, b - from, mark);
 	fprintf(out, "%s\n", st->reset);
 }
 
@@ -446,10 +473,9 @@ static void print_json(const struct diag_sink *s, const struct diag *d, FILE *ou
 			    json_string(d->severity == DIAG_ERROR ? "error" : "warning"));
 	json_object_set_new(o, "message", json_clean_string(d->message));
 	json_object_set_new(o, "file", json_clean_string(f->name));
-	if (d->has_span) {
-		json_object_set_new(o, "start", json_pos(f, d->span.start));
-		json_object_set_new(o, "end", json_pos(f, d->span.end));
-	}
+	/* a diagnostic about a whole file points at its start, so editors can place it */
+	json_object_set_new(o, "start", json_pos(f, d->has_span ? d->span.start : 0));
+	json_object_set_new(o, "end", json_pos(f, d->has_span ? d->span.end : 0));
 	json_t *labels = json_array();
 	for (int i = 0; i < d->nlabels; i++) {
 		const struct diag_label *l = &d->labels[i];

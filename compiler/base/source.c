@@ -41,7 +41,8 @@ int source_load(struct source_map *sm, const char *path, uint32_t *reterr_id)
 {
 	uint32_t id = add_file(sm, path);
 	struct source_file *f = sm->files[id];
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* non-blocking, so a FIFO or device does not hang the open; checked below */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		goto fail;
 	struct stat st;

@@ -123,17 +123,38 @@ static void test_pages(void)
 	CHECK(rc == 0);
 	CHECK(strstr(text, "apt (module)\n  install, upgrade or remove Debian packages\n\n") ==
 	      text);
-	CHECK(strstr(text, "\nlabel: a free description of the task; it sets no argument\n"));
+	CHECK(strstr(text, "\n\nlabel: fills 'name' unless the body sets 'name'; then it describes "
+	                   "the task\n\n"));
 	CHECK(strstr(text, "\narguments:\n  NAME                TYPE "));
 	CHECK(strstr(text, "\n  state               enum(present, absent, latest)  present "));
 	CHECK(strstr(text, "\n  name                string|list<string>            -       "));
-	CHECK(strstr(text, "\n\n  exactly one of: name, packages\n"));
-	CHECK(strstr(text, "\nexample:\n  apt \"install the web server\" {"));
+	/* name is not needed: apt { update_cache = true } */
+	CHECK(!strstr(text, "exactly one of"));
+	CHECK(strstr(text, "\nexample:\n  apt \"curl\" {}; apt \"web server\" {"));
 	free(text);
 
 	text = page("command", &rc);
-	CHECK(strstr(text, "\nlabel: sets 'cmd': command \"X\" {} is command { cmd = \"X\" }\n"));
+	CHECK(strstr(
+	    text, "\nlabel: fills 'cmd' unless the body sets 'cmd'; then it describes the task\n"));
 	CHECK(strstr(text, "\n  cmd      string ") && strstr(text, " required "));
+	free(text);
+
+	text = page("apt_repository", &rc);
+	CHECK(strstr(text, "\nlabel: fills 'repo' unless the body sets 'repo'; "));
+	free(text);
+
+	/* a module without a label argument, and one with a group of which one is needed */
+	text = page("copy", &rc);
+	CHECK(strstr(text, "\nlabel: a free description of the task; it sets no argument\n"));
+	CHECK(strstr(text, "\n\n  exactly one of: src, content\n"));
+	free(text);
+
+	/* join and split take the separator first */
+	text = page("join", &rc);
+	CHECK(strstr(text, "\nusage: join(sep, list) -> string\n"));
+	free(text);
+	text = page("split", &rc);
+	CHECK(strstr(text, "\nusage: split(sep, s) -> list<string>\n"));
 	free(text);
 
 	text = page("format", &rc);

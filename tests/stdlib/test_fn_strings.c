@@ -3,29 +3,39 @@
 
 static void test_join_split(void)
 {
-	EXPECT("join", "[[\"a\", \"b\", \"c\"], \", \"]", "\"a, b, c\"");
-	EXPECT("join", "[[], \"-\"]", "\"\"");
-	EXPECT("join", "[[\"only\"], \"-\"]", "\"only\"");
-	EXPECT("join", "[[\"\", \"\"], \"-\"]", "\"-\"");
-	EXPECT("join", "[[\"h\\u00e9\", \"\\u00e0\"], \"\\u2192\"]",
+	/* the separator comes first, as in HCL: join(sep, list), split(sep, s) */
+	EXPECT("join", "[\", \", [\"a\", \"b\", \"c\"]]", "\"a, b, c\"");
+	EXPECT("join", "[\"-\", []]", "\"\"");
+	EXPECT("join", "[\"-\", [\"only\"]]", "\"only\"");
+	EXPECT("join", "[\"-\", [\"\", \"\"]]", "\"-\"");
+	EXPECT("join", "[\"\", [\"a\", \"b\"]]", "\"ab\"");
+	EXPECT("join", "[\"\\u2192\", [\"h\\u00e9\", \"\\u00e0\"]]",
 	       "\"h\xc3\xa9\xe2\x86\x92\xc3\xa0\"");
-	EXPECT("join", "[[\"a\", 1], \"-\"]",
+	EXPECT("join", "[\"-\", [\"a\", 1]]",
 	       "error: element 1 of argument 'list' of join() must be a string, not int");
-	EXPECT("join", "[\"a\", \"-\"]",
+	EXPECT("join", "[\"-\", \"a\"]",
 	       "error: argument 'list' of join() must be a list of strings, not string");
-	EXPECT("join", "[[\"a\"]]", "error: join() needs argument 'sep'");
+	EXPECT("join", "[1, [\"a\"]]", "error: argument 'sep' of join() must be a string, not int");
+	EXPECT("join", "[\"-\"]", "error: join() needs argument 'list'");
+	/* the order of Jinja's list | join(sep) */
+	EXPECT("join", "[[\"a\", \"b\"], \"-\"]",
+	       "error: join() takes the separator first: join(sep, list)");
 
-	EXPECT("split", "[\"a,b,c\", \",\"]", "[\"a\",\"b\",\"c\"]");
-	EXPECT("split", "[\"a,,b,\", \",\"]", "[\"a\",\"\",\"b\",\"\"]");
-	EXPECT("split", "[\"\", \",\"]", "[\"\"]");
-	EXPECT("split", "[\"abc\", \",\"]", "[\"abc\"]");
-	EXPECT("split", "[\"a::b::\", \"::\"]", "[\"a\",\"b\",\"\"]");
-	EXPECT("split", "[\":::\", \"::\"]", "[\"\",\":\"]");
-	EXPECT("split", "[\"x\\u00e9y\\u00e9z\", \"\\u00e9\"]", "[\"x\",\"y\",\"z\"]");
-	EXPECT("split", "[\"a b\", \"\"]", "error: split() needs a separator, not an empty string");
-	EXPECT("split", "[1, \",\"]", "error: argument 's' of split() must be a string, not int");
+	EXPECT("split", "[\",\", \"a,b,c\"]", "[\"a\",\"b\",\"c\"]");
+	EXPECT("split", "[\",\", \"a,,b,\"]", "[\"a\",\"\",\"b\",\"\"]");
+	EXPECT("split", "[\",\", \"\"]", "[\"\"]");
+	EXPECT("split", "[\",\", \"abc\"]", "[\"abc\"]");
+	EXPECT("split", "[\"::\", \"a::b::\"]", "[\"a\",\"b\",\"\"]");
+	EXPECT("split", "[\"::\", \":::\"]", "[\"\",\":\"]");
+	EXPECT("split", "[\"\\u00e9\", \"x\\u00e9y\\u00e9z\"]", "[\"x\",\"y\",\"z\"]");
+	/* the other order cuts the separator at the string: split("a,b", ",") is [","] */
+	EXPECT("split", "[\"a,b\", \",\"]", "[\",\"]");
+	EXPECT("split", "[\"\", \"a b\"]", "error: split() needs a separator, not an empty string");
+	EXPECT("split", "[\",\", 1]", "error: argument 's' of split() must be a string, not int");
+	EXPECT("split", "[1, \"a\"]", "error: argument 'sep' of split() must be a string, not int");
+	EXPECT("split", "[\",\"]", "error: split() needs argument 's'");
 
-	/* join(split(s, sep), sep) == s, for every s and every non-empty sep */
+	/* join(sep, split(sep, s)) == s, for every s and every non-empty sep */
 	static const char *const strings[] = {"",    ",",   ",,",   "a",
 	                                      "a,b", ",a,", "a,,b", "::a:::b::"};
 	static const char *const seps[] = {",", "::", ":", "a,"};
@@ -33,13 +43,20 @@ static void test_join_split(void)
 	const struct kiln_schema *join = stdlib_lookup(SCHEMA_FUNCTION, "join");
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		for (size_t j = 0; j < sizeof(seps) / sizeof(seps[0]); j++) {
-			json_t *sargs[2] = {json_string(strings[i]), json_string(seps[j])};
+			json_t *sargs[2] = {json_string(seps[j]), json_string(strings[i])};
 			char *err = NULL;
 			json_t *parts = stdlib_call(split, sargs, 2, &err);
 			CHECK(parts != NULL && err == NULL);
-			json_t *jargs[2] = {parts, sargs[1]};
-			json_t *back = stdlib_call(join, jargs, 2, &err);
+			json_t *jargs[2] = {sargs[0], parts};
+			json_t *back = parts ? stdlib_call(join, jargs, 2, &err) : NULL;
 			CHECK(back && !strcmp(json_string_value(back), strings[i]));
+			if (!back || strcmp(json_string_value(back), strings[i]))
+				fprintf(stderr, "    join(\"%s\", split(\"%s\", \"%s\")): %s\n",
+				        seps[j], seps[j], strings[i],
+				        back  ? json_string_value(back)
+				        : err ? err
+				              : "(no message)");
+			free(err);
 			json_decref(back);
 			json_decref(parts);
 			json_decref(sargs[0]);

@@ -188,6 +188,27 @@ static bool value_has_type(const char *type, const json_t *v)
 	return end && *end == '\0' && ok;
 }
 
+/* Whether type is `one`, or a union A|B|... with `one` among its outermost alternatives. */
+static bool has_alternative(const char *type, const char *one)
+{
+	size_t n = strlen(one);
+	int depth = 0;
+
+	for (const char *start = type, *p = type;; p++) {
+		if (*p == '<' || *p == '(')
+			depth++;
+		else if (*p == '>' || *p == ')')
+			depth--;
+		else if ((*p == '|' && depth == 0) || *p == '\0') {
+			if ((size_t)(p - start) == n && !strncmp(start, one, n))
+				return true;
+			if (!*p)
+				return false;
+			start = p + 1;
+		}
+	}
+}
+
 static void test_types(void)
 {
 	static const char *const good[] = {
@@ -230,6 +251,13 @@ static void test_types(void)
 		if (type_valid(bad[i]))
 			fprintf(stderr, "    accepted: '%s'\n", bad[i]);
 	}
+
+	CHECK(has_alternative("string", "string") && has_alternative("path", "path"));
+	CHECK(has_alternative("string|list<string>", "string"));
+	CHECK(has_alternative("list<string>|string", "string"));
+	CHECK(!has_alternative("list<string>", "string") && !has_alternative("secret", "string"));
+	CHECK(!has_alternative("map<string|secret>", "string") &&
+	      !has_alternative("strings", "string"));
 
 	json_t *v = json_loads("[\"a\", \"b\"]", JSON_DECODE_ANY, NULL);
 	CHECK(value_has_type("list<string>", v) && value_has_type("string|list<string>", v));
@@ -382,12 +410,12 @@ static void check_schema(const struct kiln_schema *s, enum kiln_schema_kind kind
 
 	switch (kind) {
 	case SCHEMA_MODULE:
-		/* a label names an argument that takes a string */
+		/* a label names an argument that takes a string, e.g. string|list<string> */
 		if (s->label) {
 			const struct kiln_arg *a = find_arg(s, s->label, strlen(s->label));
 			CHECK_ENTRY(s, a != NULL);
-			CHECK_ENTRY(s,
-			            a && (!strcmp(a->type, "string") || !strcmp(a->type, "path")));
+			CHECK_ENTRY(s, a && (has_alternative(a->type, "string") ||
+			                     has_alternative(a->type, "path")));
 		}
 		break;
 	case SCHEMA_OUTPUT:
@@ -457,15 +485,132 @@ static void test_registry(void)
 	CHECK(stdlib_lookup(SCHEMA_MODULE, "file") != stdlib_lookup(SCHEMA_FUNCTION, "file"));
 	CHECK(stdlib_lookup(SCHEMA_MODULE, "oci") == NULL);
 
-	/* labels the language's examples rely on */
-	CHECK(!strcmp(stdlib_lookup(SCHEMA_MODULE, "command")->label, "cmd"));
-	CHECK(!strcmp(stdlib_lookup(SCHEMA_MODULE, "file")->label, "path"));
-	CHECK(stdlib_lookup(SCHEMA_MODULE, "apt")->label == NULL);
+	/* labels the language's examples rely on: the argument a task's label fills */
+	static const char *const labels[][2] = {
+	    {"command", "cmd"}, {"shell", "cmd"},    {"local", "cmd"},
+	    {"file", "path"},   {"service", "name"}, {"apt", "name"},
+	    {"user", "name"},   {"group", "name"},   {"apt_repository", "repo"},
+	};
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+		const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, labels[i][0]);
+		CHECK(s && s->label && !strcmp(s->label, labels[i][1]));
+	}
+	/* ... and modules whose label only describes the task */
+	static const char *const described[] = {"copy", "template", "lineinfile", "unarchive"};
+	for (size_t i = 0; i < sizeof(described) / sizeof(described[0]); i++)
+		CHECK(stdlib_lookup(SCHEMA_MODULE, described[i])->label == NULL);
 
 	CHECK(!strcmp(stdlib_kind_name(SCHEMA_MODULE), "module"));
 	CHECK(!strcmp(stdlib_kind_name(SCHEMA_BASE), "base"));
 	CHECK(!strcmp(stdlib_kind_name(SCHEMA_OUTPUT), "output"));
 	CHECK(!strcmp(stdlib_kind_name(SCHEMA_FUNCTION), "function"));
+}
+
+/* ---- tasks: Ansible-style uses the schemas must allow, and mistakes they must not --------- */
+
+/*
+ * Whether a task of `module`, with a label or without, whose body sets the
+ * arguments named in `body` (separated by spaces), meets its schema as the
+ * compiler checks it: the label fills the module's label argument unless
+ * the body sets that argument; every argument is known; every required one
+ * is given; exactly one of each one_of group is given.
+ */
+static bool task_ok(const char *module, bool label, const char *body)
+{
+	const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, module);
+	const struct kiln_arg *given[32];
+	size_t n = 0;
+
+	if (!s)
+		return false;
+	for (const char *p = body; *p;) {
+		size_t len = strcspn(p, " ");
+		const struct kiln_arg *a = find_arg(s, p, len);
+
+		if (!a || n + 1 == sizeof(given) / sizeof(given[0])) /* room for the label's */
+			return false;
+		given[n++] = a;
+		p += len;
+		p += strspn(p, " ");
+	}
+	const struct kiln_arg *by_label =
+	    label && s->label ? find_arg(s, s->label, strlen(s->label)) : NULL;
+	for (size_t i = 0; by_label && i < n; i++)
+		if (given[i] == by_label)
+			by_label = NULL;
+	if (by_label)
+		given[n++] = by_label;
+	for (const struct kiln_arg *a = s->args; a->name; a++) {
+		bool set = false;
+		for (size_t i = 0; i < n; i++)
+			set = set || given[i] == a;
+		if (a->required && !set)
+			return false;
+	}
+	for (size_t g = 0; s->one_of && s->one_of[g]; g++) {
+		size_t count = 0;
+		for (const char *p = s->one_of[g]; *p;) {
+			size_t len = strcspn(p, "|");
+			const struct kiln_arg *a = find_arg(s, p, len);
+			for (size_t i = 0; i < n; i++)
+				count += given[i] == a;
+			p += len + (p[len] == '|');
+		}
+		if (count != 1)
+			return false;
+	}
+	return true;
+}
+
+static void test_tasks(void)
+{
+	static const struct {
+		const char *module;
+		bool label;
+		const char *body;
+		bool ok;
+	} tasks[] = {
+	    /* apt { update_cache = true }: only refreshes the package lists */
+	    {"apt", false, "update_cache", true},
+	    {"apt", true, "", true}, /* apt "curl" {} */
+	    {"apt", true, "name update_cache", true},
+	    {"apt", false, "name state", true},
+	    {"apt", false, "name state install_recommends", true},
+	    {"service", true, "state", true}, /* service "ssh" { state = restarted } */
+	    {"service", true, "name enabled", true},
+	    {"service", false, "state", false}, /* which service? */
+	    {"service", false, "name state enabled", true},
+	    {"user", true, "groups shell", true}, /* user "deploy" { ... } */
+	    {"user", true, "name groups append", true},
+	    {"user", false, "shell", false},
+	    {"group", true, "system", true},
+	    {"group", false, "gid", false},
+	    {"apt_repository", true, "key", true},
+	    {"apt_repository", true, "repo key_url filename", true},
+	    {"apt_repository", false, "key", false},
+	    {"file", true, "state mode", true},
+	    {"file", false, "state", false},
+	    {"command", true, "", true},
+	    {"command", true, "cmd chdir", true},
+	    {"shell", false, "creates", false},
+	    {"lineinfile", false, "path regexp state", true},
+	    {"template", true, "src dest", true},
+	    {"unarchive", false, "src dest", true},
+	    /* copy: exactly one of src and content, as in Ansible */
+	    {"copy", false, "src dest", true},
+	    {"copy", true, "content dest mode", true},
+	    {"copy", false, "dest", false},
+	    {"copy", false, "src content dest", false},
+	    {"apt", false, "no_such_argument", false},
+	};
+	for (size_t i = 0; i < sizeof(tasks) / sizeof(tasks[0]); i++) {
+		bool ok = task_ok(tasks[i].module, tasks[i].label, tasks[i].body);
+		CHECK(ok == tasks[i].ok);
+		if (ok != tasks[i].ok)
+			fprintf(stderr, "    %s %s{ %s } should be %s\n", tasks[i].module,
+			        tasks[i].label ? "\"LABEL\" " : "", tasks[i].body,
+			        tasks[i].ok ? "valid" : "an error");
+	}
 }
 
 /* ---- stdlib_call: counting arguments and filling defaults --------------------------------- */
@@ -555,6 +700,7 @@ int main(void)
 {
 	test_types();
 	test_registry();
+	test_tasks();
 	test_call();
 	return CHECK_DONE();
 }

@@ -1,0 +1,30 @@
+/*
+ * rt: what every part of the runtime shares. Functions that can fail return
+ * int: >= 0 on success, a negative errno-style code on failure, with the
+ * details in a struct rt_error the caller passed (systemd's habit). A task
+ * that fails on its target is a result (TASK_FAILED), not a C error.
+ * Nothing in the runtime prints; the executor reports through events.h.
+ */
+#ifndef KILN_RT_H
+#define KILN_RT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rt_error {
+	int code;       /* negative errno, or 0 when unset */
+	char msg[1024]; /* what went wrong, for a person; no trailing newline */
+};
+
+/* Fill err (if not NULL) and return code (negative). Always returns code. */
+int rt_error_set(struct rt_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same, appending ": strerror(-code)". */
+int rt_error_errno(struct rt_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Set by SIGINT/SIGTERM: long operations check it and stop with -EINTR. */
+extern volatile int rt_interrupted;
+
+#endif

@@ -1,0 +1,234 @@
+#!/bin/sh
+# tools/dev.sh: set up a Debian 12 machine for kiln, build it, then run it or its tests.
+#
+#   sh tools/dev.sh bake    install build deps, build build/, run kiln on examples/
+#   sh tools/dev.sh test    install build deps, then the whole suite:
+#                             a) build/       ctest (-DKILN_WERROR=ON)
+#                             b) build-asan/  ctest under address,undefined sanitizers
+#                             c) build-fuzz/  fuzz_parse for KILN_FUZZ_SECONDS (default 45)
+#                             d) clang-format --dry-run -Werror on kiln's own .c/.h files
+#                           and ends with one line "N passed, N failed".
+#
+# Run from anywhere inside the repository, as root on a fresh Debian 12 (or as a user
+# who already has the packages below). Environment:
+#   KILN_FUZZ_SECONDS  fuzzing time in seconds (default 45, 0 skips the run)
+#   KILN_JOBS          parallel build and test jobs (default: number of cores)
+#   KILN_SKIP_APT=1    never call apt-get
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+jobs=${KILN_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+# Everything needed to build kiln, run its tests and check its format.
+deps="cmake make gcc libc6-dev clang libclang-rt-14-dev clang-format flex bison pkg-config
+libjansson-dev libssh-dev jq mawk diffutils coreutils findutils git"
+
+say()
+{
+	printf '==> %s\n' "$*"
+}
+
+die()
+{
+	printf 'dev.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+install_deps()
+{
+	missing=
+	for p in $deps; do
+		s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || s=
+		[ "$s" = installed ] || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	[ "${KILN_SKIP_APT:-0}" = 1 ] && die "missing packages:$missing (KILN_SKIP_APT=1)"
+	command -v apt-get >/dev/null 2>&1 || die "missing packages:$missing, and no apt-get"
+	sudo=
+	if [ "$(id -u)" != 0 ]; then
+		command -v sudo >/dev/null 2>&1 || die "missing packages:$missing; run as root"
+		sudo=sudo
+	fi
+	say "installing:$missing"
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	# shellcheck disable=SC2086
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -q -y --no-install-recommends $missing
+}
+
+# configure DIR [cmake args...]: configure and build one tree.
+build()
+{
+	dir=$1
+	shift
+	say "configure $dir"
+	cmake -S . -B "$dir" "$@" || return 1
+	say "build $dir"
+	cmake --build "$dir" -j "$jobs" || return 1
+}
+
+# --- bake -------------------------------------------------------------------------------------
+
+bake()
+{
+	install_deps
+	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_WERROR=ON || die "build failed"
+	# kiln's main job on the bundled examples (the runtime will make this bake an image).
+	say "kiln lint examples"
+	build/kiln lint examples/*.img examples/roles/*.img
+}
+
+# --- test -------------------------------------------------------------------------------------
+
+passed=0
+failed=0
+skipped=0
+broken=        # steps that failed outside ctest's counts
+
+step_failed()
+{
+	broken="$broken
+  $1"
+	failed=$((failed + 1))
+}
+
+# run_ctest DIR: run the suite of one build tree and add its counts.
+run_ctest()
+{
+	dir=$1
+	log=$dir/dev-ctest.log
+	say "ctest $dir"
+	rcfile=$dir/dev-ctest.rc
+	{
+		rc=0
+		ctest --test-dir "$dir" --output-on-failure -j "$jobs" || rc=$?
+		echo "$rc" >"$rcfile"
+	} 2>&1 | tee "$log"
+	rc=$(cat "$rcfile")
+	# "95% tests passed, 2 tests failed out of 42"
+	sum=$(sed -n 's/^[0-9]*% tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1 \2/p' "$log" | tail -n 1)
+	if [ -z "$sum" ]; then
+		step_failed "ctest $dir: no summary (exit $rc)"
+		return 0
+	fi
+	set -- $sum
+	nskip=$(grep -c '(Skipped)$' "$log" || true)
+	failed=$((failed + $1))
+	skipped=$((skipped + nskip))
+	passed=$((passed + $2 - $1 - nskip))
+	if [ "$2" -eq 0 ]; then
+		step_failed "ctest $dir: no tests"
+	elif [ "$rc" != 0 ] && [ "$1" -eq 0 ]; then
+		step_failed "ctest $dir: exit $rc"
+	fi
+}
+
+# fuzz: run fuzz_parse for a bounded time over a seed corpus made of the .img files.
+fuzz()
+{
+	secs=${KILN_FUZZ_SECONDS:-45}
+	[ "$secs" -gt 0 ] 2>/dev/null || {
+		say "fuzz: skipped (KILN_FUZZ_SECONDS=$secs)"
+		return 0
+	}
+	[ -x build-fuzz/fuzz_parse ] || return 1
+	corpus=$(mktemp -d "${TMPDIR:-/tmp}/kiln-corpus.XXXXXX")
+	n=0
+	for f in $(find examples tests/compile -name '*.img' -type f 2>/dev/null | LC_ALL=C sort); do
+		n=$((n + 1))
+		cp "$f" "$corpus/seed-$n.img"
+	done
+	dict=
+	[ -f tests/fuzz/kiln.dict ] && dict=-dict=tests/fuzz/kiln.dict
+	say "fuzz_parse for ${secs}s over $n seeds"
+	rc=0
+	build-fuzz/fuzz_parse -max_total_time="$secs" -timeout=20 -rss_limit_mb=4096 \
+		-max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/ $dict \
+		"$corpus" >build-fuzz/fuzz.log 2>&1 || rc=$?
+	tail -n 25 build-fuzz/fuzz.log
+	rm -rf "$corpus"
+	if [ "$rc" != 0 ]; then
+		say "fuzz_parse failed (exit $rc); artifacts in build-fuzz/, log in build-fuzz/fuzz.log"
+		return 1
+	fi
+}
+
+# Generated sources (flex, bison) are not ours to format.
+is_generated()
+{
+	head -n 5 "$1" | grep -Eqi 'generated by|a bison parser|lexical scanner generated'
+}
+
+format_check()
+{
+	command -v clang-format >/dev/null 2>&1 || return 1
+	if git rev-parse --git-dir >/dev/null 2>&1; then
+		files=$(git ls-files --cached --others --exclude-standard -- '*.c' '*.h')
+	else
+		files=$(find . -path './build*' -prune -o -type f \( -name '*.c' -o -name '*.h' \) -print)
+	fi
+	list=
+	for f in $files; do
+		[ -f "$f" ] || continue
+		is_generated "$f" && continue
+		list="$list $f"
+	done
+	if [ -z "$list" ]; then
+		say "clang-format: no files"
+		return 0
+	fi
+	say "clang-format --dry-run -Werror ($(echo $list | wc -w) files)"
+	# shellcheck disable=SC2086
+	clang-format --dry-run -Werror $list
+}
+
+test_all()
+{
+	install_deps
+	# Any sanitizer report aborts the process, so the test that ran it fails (status 134).
+	export ASAN_OPTIONS="abort_on_error=1:halt_on_error=1:detect_leaks=1:strict_string_checks=1"
+	export UBSAN_OPTIONS="abort_on_error=1:halt_on_error=1:print_stacktrace=1"
+	ulimit -c 0 2>/dev/null || true
+
+	if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_WERROR=ON; then
+		run_ctest build
+	else
+		step_failed "build build/"
+	fi
+
+	if build build-asan -DCMAKE_BUILD_TYPE=Debug -DKILN_WERROR=ON \
+		-DKILN_SANITIZE=address,undefined; then
+		run_ctest build-asan
+	else
+		step_failed "build build-asan/"
+	fi
+
+	if build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DKILN_FUZZ=ON; then
+		fuzz || step_failed "fuzz_parse (see build-fuzz/fuzz.log)"
+	else
+		step_failed "build build-fuzz/"
+	fi
+
+	format_check || step_failed "clang-format (run clang-format -i on the files above)"
+
+	if [ -n "$broken" ]; then
+		echo "failed steps:$broken"
+	fi
+	if [ "$skipped" -gt 0 ]; then
+		echo "$passed passed, $failed failed, $skipped skipped"
+	else
+		echo "$passed passed, $failed failed"
+	fi
+	[ "$failed" -eq 0 ]
+}
+
+case ${1:-} in
+bake) bake ;;
+test) test_all ;;
+*)
+	echo "usage: sh tools/dev.sh bake|test" >&2
+	exit 2
+	;;
+esac

@@ -7,9 +7,11 @@
  * Options take one dash or two (Packer writes -var, GNU tools --var), and
  * their value after '=' or as the next argument.
  */
-#include "compile.h"
-#include "plan.h"
 #include "builtins.h"
+#include "compile.h"
+#include "exec.h"
+#include "path.h"
+#include "plan.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -85,6 +87,24 @@ static const char graph_usage[] =
 	"\n"
 	"options:\n";
 
+static const char apply_usage[] =
+	"usage: kiln apply [OPTIONS] FILE...|PLAN.json\n"
+	"\n"
+	"Bake the images a build describes: compile the files (or read a plan that\n"
+	"'kiln compile' wrote), make each image's base, run its stages' tasks and\n"
+	"handlers, and write its outputs. A second apply of the same build reports\n"
+	"every task ok.\n"
+	"\n"
+	"options:\n"
+	"  --check               change nothing; report what would change\n"
+	"  --diff                show the changes files undergo\n"
+	"  --progress=WHEN       auto (a live status line on a terminal), tty or plain\n"
+	"  --events=json         JSON lines on stdout, one per event, for machines\n"
+	"  -C DIR                for a plan: the directory its paths are relative to\n"
+	"                        (default: the current directory)\n"
+	"  --work-dir=DIR        where images are built (default /var/tmp/kiln)\n"
+	"  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n";
+
 static const char doc_usage[] =
 	"usage: kiln doc [NAME]\n"
 	"\n"
@@ -93,6 +113,7 @@ static const char doc_usage[] =
 static int cmd_lint(const struct command *c, int argc, char **argv);
 static int cmd_compile(const struct command *c, int argc, char **argv);
 static int cmd_doc(const struct command *c, int argc, char **argv);
+static int cmd_apply(const struct command *c, int argc, char **argv);
 static int cmd_help(const struct command *c, int argc, char **argv);
 static int cmd_version(const struct command *c, int argc, char **argv);
 
@@ -102,6 +123,7 @@ static const struct command commands[] = {
 	{"compile", "check files and write the plan (plan.json)", compile_usage, cmd_compile},
 	{"plan", "show what apply will do", plan_usage, cmd_compile},
 	{"graph", "print the build as a Graphviz graph", graph_usage, cmd_compile},
+	{"apply", "bake the images: run the plan", apply_usage, cmd_apply},
 	{"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
 	{"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
 	{"version", "print the version", "usage: kiln version\n", cmd_version},
@@ -134,9 +156,9 @@ static void print_overview(FILE *out)
 static void print_usage(const struct command *c, FILE *out)
 {
 	fputs(c->usage, out);
-	if (c->run == cmd_compile)
+	if (c->run == cmd_compile || c->run == cmd_apply)
 		fputs(var_options, out);
-	if (c->run == cmd_lint || c->run == cmd_compile)
+	if (c->run == cmd_lint || c->run == cmd_compile || c->run == cmd_apply)
 		fputs(common_options, out);
 	if (c->run == cmd_lint)
 		fputs("\nexit status: 0 no errors (warnings allowed), 1 errors, 2 usage error\n", out);
@@ -221,6 +243,9 @@ struct args {
 	const char *output;
 	bool dump_ir;
 	bool detailed_exitcode;
+	/* apply */
+	bool check, diff, events_json;
+	const char *progress, *work_dir, *cache_dir, *chdir;
 	const char **files;
 	int nfiles;
 	struct compile_var *vars;
@@ -279,7 +304,8 @@ static void args_free(struct args *a)
 /* Returns EXIT_OK, or EXIT_USAGE after printing why; -1 after printing help. */
 static int parse_args(const struct command *c, int argc, char **argv, struct args *a)
 {
-	bool compiling = c->run == cmd_compile;
+	bool applying = c->run == cmd_apply;
+	bool compiling = c->run == cmd_compile || applying;
 	*a = (struct args){.fmt = DIAG_TEXT, .max_errors = 20, .color = "auto"};
 	a->opts.dump_out = stdout;
 	a->files = calloc((size_t)argc, sizeof(*a->files));
@@ -376,6 +402,36 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			a->output = argv[++i];
 		} else if (!strcmp(c->name, "plan") && option("detailed-exitcode", false, argc, argv, &i, &v)) {
 			a->detailed_exitcode = true;
+		} else if (applying && option("check", false, argc, argv, &i, &v)) {
+			a->check = true;
+		} else if (applying && option("diff", false, argc, argv, &i, &v)) {
+			a->diff = true;
+		} else if (applying && (r = option("progress", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--progress");
+			if (strcmp(v, "auto") && strcmp(v, "tty") && strcmp(v, "plain")) {
+				usage_error(c->name, "option '--progress' takes auto, tty or plain, not '%s'", v);
+				return EXIT_USAGE;
+			}
+			a->progress = v;
+		} else if (applying && (r = option("events", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--events");
+			if (strcmp(v, "json")) {
+				usage_error(c->name, "option '--events' takes json, not '%s'", v);
+				return EXIT_USAGE;
+			}
+			a->events_json = true;
+		} else if (applying && (r = option("work-dir", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--work-dir");
+			a->work_dir = v;
+		} else if (applying && (r = option("cache-dir", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--cache-dir");
+			a->cache_dir = v;
+		} else if (applying && !strcmp(arg, "-C")) {
+			if (i + 1 >= argc) {
+				usage_error(c->name, "option '-C' needs a directory");
+				return EXIT_USAGE;
+			}
+			a->chdir = argv[++i];
 		} else {
 			usage_error(c->name, "unknown option '%s'", arg);
 			return EXIT_USAGE;
@@ -478,6 +534,69 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	}
 	json_decref(plan);
 	return finish(&cx, &a, status);
+}
+
+static int cmd_apply(const struct command *c, int argc, char **argv)
+{
+	struct args a;
+	int r = parse_args(c, argc, argv, &a);
+	if (r != EXIT_OK) {
+		args_free(&a);
+		return r < 0 ? EXIT_OK : r;
+	}
+	struct compile_ctx cx;
+	compile_ctx_init(&cx, (unsigned)a.max_errors);
+	json_t *plan = NULL;
+	char *root = NULL;
+	if (a.nfiles == 1 && is_plan_file(a.files[0])) {
+		char *err = NULL;
+		plan = plan_read(a.files[0], &err);
+		if (!plan) {
+			fprintf(stderr, "kiln: %s\n", err);
+			free(err);
+			return finish(&cx, &a, EXIT_ERRORS);
+		}
+		root = xstrdup(a.chdir ? a.chdir : ".");
+	} else if (kiln_compile(&cx, a.files, (size_t)a.nfiles, &a.opts, &plan) < 0) {
+		return finish(&cx, &a, EXIT_ERRORS);
+	} else {
+		root = path_dirname(a.files[0]);
+	}
+	print_diags(&cx, &a); /* warnings, before the build's own output */
+	diag_sink_release(&cx.diags);
+	diag_sink_init(&cx.diags, &cx.sm, 0);
+
+	json_t *vars = json_object();
+	for (size_t i = 0; i < a.opts.nvars; i++)
+		if (a.vars[i].name)
+			json_object_set_new(vars, a.vars[i].name, json_string(a.vars[i].value));
+	enum events_mode mode = EVENTS_PLAIN;
+	FILE *out = stderr;
+	if (a.events_json) {
+		mode = EVENTS_JSON;
+		out = stdout;
+	} else if (a.progress ? !strcmp(a.progress, "tty")
+			      : isatty(STDERR_FILENO) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) {
+		mode = EVENTS_TTY;
+	}
+	struct events *ev = events_new(mode, out, want_color(a.color, fileno(out)));
+	struct apply_opts ao = {
+		.check = a.check,
+		.diff = a.diff,
+		.root = root,
+		.work_dir = a.work_dir,
+		.cache_dir = a.cache_dir,
+		.vars = vars,
+		.events = ev,
+	};
+	int status = apply_plan(plan, &ao);
+	events_free(ev);
+	json_decref(vars);
+	json_decref(plan);
+	free(root);
+	compile_ctx_release(&cx);
+	args_free(&a);
+	return status == 0 ? EXIT_OK : EXIT_ERRORS;
 }
 
 int main(int argc, char **argv)

@@ -48,7 +48,7 @@ static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 #define RECOVERED_AT(ok)                                                         \
 	do {                                                                     \
 		RECOVERED();                                                     \
-		if (yychar != YYEMPTY && (ok))                                   \
+		if (yychar != YYEMPTY && (ok) && yylloc.start + 1 != ps->last_err_off) \
 			yyerrok;                                                 \
 	} while (0)
 

@@ -1,9 +1,13 @@
 /*
  * shell: run a command line through /bin/sh on the target (Ansible's
  * shell), for pipes, redirections and variables. The label is the command
- * line.
+ * line, unless the body sets cmd; then it describes the task.
  */
 #include "entries.h"
+#include "modlib.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 static const struct kiln_arg args[] = {
     {"cmd", "string", true, NULL, "the command line, run as: executable -c cmd"},
@@ -16,6 +20,14 @@ static const struct kiln_arg args[] = {
     {0},
 };
 
+/* executable -c cmd */
+static int run(struct task_ctx *ctx, struct task_result *res)
+{
+	const char *argv[] = {task_arg_str(ctx, "executable", "/bin/sh"), "-c",
+	                      task_arg_str(ctx, "cmd", ""), NULL};
+	return mod_command_task(ctx, res, argv);
+}
+
 const struct kiln_schema mod_shell_schema = {
     .kind = SCHEMA_MODULE,
     .name = "shell",
@@ -23,4 +35,5 @@ const struct kiln_schema mod_shell_schema = {
     .label = "cmd",
     .args = args,
     .example = "shell \"ls /etc | wc -l > /root/etc-count\" { creates = \"/root/etc-count\" }",
+    .run = run,
 };

@@ -5,6 +5,7 @@
  * description.
  */
 #include "entries.h"
+#include "modlib.h"
 
 static const struct kiln_arg args[] = {
     {"src", "path", true, NULL, "the template on the build machine, relative to the .img file"},
@@ -15,6 +16,25 @@ static const struct kiln_arg args[] = {
     {0},
 };
 
+/*
+ * The compiler renders the template (the plan's args hold the text as content, beside src),
+ * so writing it is copy's work with that content.
+ */
+static int run(struct task_ctx *ctx, struct task_result *res)
+{
+	if (!task_arg_str(ctx, "content", NULL))
+		return task_failed(res,
+		                   "template %s was not rendered: the plan has no content for it",
+		                   task_arg_str(ctx, "src", "?"));
+	json_t *copy = json_deep_copy(ctx->args);
+	json_object_del(copy, "src");
+	struct task_ctx c = *ctx;
+	c.args = copy;
+	int r = mod_copy_schema.run(&c, res);
+	json_decref(copy);
+	return r;
+}
+
 const struct kiln_schema mod_template_schema = {
     .kind = SCHEMA_MODULE,
     .name = "template",
@@ -23,4 +43,5 @@ const struct kiln_schema mod_template_schema = {
     .args = args,
     .example = "template \"apache ports\" { src = \"templates/ports.conf.tmpl\", dest = "
                "\"/etc/apache2/ports.conf\" }",
+    .run = run,
 };

@@ -1,0 +1,402 @@
+/*
+ * events: progress and results of apply; see events.h. On a terminal a
+ * thread redraws one status line (the current image, stage and task, with
+ * elapsed time) ten times a second under the lines of finished tasks.
+ */
+#include "events.h"
+
+#include "arena.h"
+#include "strbuf.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct events {
+	enum events_mode mode;
+	FILE *out;
+	bool color;
+	char **secrets;
+	size_t nsecrets;
+	/* the live status line (EVENTS_TTY) */
+	pthread_t thread;
+	bool thread_running;
+	pthread_mutex_t lock;
+	pthread_cond_t stop_cond;
+	bool stop;
+	char status[512];
+	struct timespec status_since;
+	bool status_shown;
+};
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double since(const struct timespec *t)
+{
+	return now_s() - ((double)t->tv_sec + (double)t->tv_nsec / 1e9);
+}
+
+/* ---- redaction ----------------------------------------------------------- */
+
+void events_add_secret(struct events *ev, const char *value)
+{
+	if (!value || strlen(value) < 3)
+		return; /* shorter ones would blank out ordinary text, and guess nothing */
+	ev->secrets = xrealloc(ev->secrets, (ev->nsecrets + 1) * sizeof(*ev->secrets));
+	ev->secrets[ev->nsecrets++] = xstrdup(value);
+}
+
+char *events_redact(const struct events *ev, const char *s)
+{
+	if (!s)
+		return NULL;
+	char *out = xstrdup(s);
+	for (size_t i = 0; ev && i < ev->nsecrets; i++) {
+		const char *sec = ev->secrets[i];
+		size_t n = strlen(sec);
+		struct strbuf sb = STRBUF_INIT;
+		const char *p = out, *hit;
+		bool any = false;
+		while ((hit = strstr(p, sec))) {
+			sb_add(&sb, p, (size_t)(hit - p));
+			sb_adds(&sb, "********");
+			p = hit + n;
+			any = true;
+		}
+		if (!any) {
+			sb_release(&sb);
+			continue;
+		}
+		sb_adds(&sb, p);
+		free(out);
+		out = sb_detach(&sb);
+	}
+	return out;
+}
+
+/* ---- the live line ----------------------------------------------------------- */
+
+static void clear_status(struct events *ev)
+{
+	if (ev->status_shown) {
+		fputs("\r\033[K", ev->out);
+		ev->status_shown = false;
+	}
+}
+
+static void draw_status(struct events *ev)
+{
+	if (!ev->status[0])
+		return;
+	fprintf(ev->out, "\r\033[K%s%s  %.1fs%s", ev->color ? "\033[36m" : "", ev->status,
+		since(&ev->status_since), ev->color ? "\033[0m" : "");
+	fflush(ev->out);
+	ev->status_shown = true;
+}
+
+static void *status_thread(void *arg)
+{
+	struct events *ev = arg;
+	pthread_mutex_lock(&ev->lock);
+	while (!ev->stop) {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 100 * 1000 * 1000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&ev->stop_cond, &ev->lock, &t);
+		if (!ev->stop)
+			draw_status(ev);
+	}
+	pthread_mutex_unlock(&ev->lock);
+	return NULL;
+}
+
+static void set_status(struct events *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void set_status(struct events *ev, const char *fmt, ...)
+{
+	if (ev->mode != EVENTS_TTY)
+		return;
+	pthread_mutex_lock(&ev->lock);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ev->status, sizeof(ev->status), fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_MONOTONIC, &ev->status_since);
+	draw_status(ev);
+	pthread_mutex_unlock(&ev->lock);
+}
+
+/* Print a finished line above the live line. */
+static void line(struct events *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void line(struct events *ev, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(fmt, ap);
+	va_end(ap);
+	char *r = events_redact(ev, s);
+	if (ev->mode == EVENTS_TTY)
+		pthread_mutex_lock(&ev->lock);
+	clear_status(ev);
+	fputs(r, ev->out);
+	fputc('\n', ev->out);
+	if (ev->mode == EVENTS_TTY) {
+		draw_status(ev);
+		pthread_mutex_unlock(&ev->lock);
+	}
+	fflush(ev->out);
+	free(r);
+	free(s);
+}
+
+static void emit_json(struct events *ev, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!s)
+		return;
+	char *r = events_redact(ev, s);
+	fputs(r, ev->out);
+	fputc('\n', ev->out);
+	fflush(ev->out);
+	free(r);
+	free(s);
+}
+
+struct events *events_new(enum events_mode mode, FILE *out, bool color)
+{
+	struct events *ev = xcalloc(1, sizeof(*ev));
+	ev->mode = mode;
+	ev->out = out;
+	ev->color = color && mode != EVENTS_JSON;
+	pthread_mutex_init(&ev->lock, NULL);
+	pthread_cond_init(&ev->stop_cond, NULL);
+	if (mode == EVENTS_TTY && pthread_create(&ev->thread, NULL, status_thread, ev) == 0)
+		ev->thread_running = true;
+	return ev;
+}
+
+void events_free(struct events *ev)
+{
+	if (!ev)
+		return;
+	if (ev->thread_running) {
+		pthread_mutex_lock(&ev->lock);
+		ev->stop = true;
+		pthread_cond_signal(&ev->stop_cond);
+		pthread_mutex_unlock(&ev->lock);
+		pthread_join(ev->thread, NULL);
+		clear_status(ev);
+		fflush(ev->out);
+	}
+	pthread_mutex_destroy(&ev->lock);
+	pthread_cond_destroy(&ev->stop_cond);
+	for (size_t i = 0; i < ev->nsecrets; i++)
+		free(ev->secrets[i]);
+	free(ev->secrets);
+	free(ev);
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+static const char *paint(const struct events *ev, const char *code)
+{
+	return ev->color ? code : "";
+}
+
+void events_plan(struct events *ev, size_t images, size_t stages, size_t tasks)
+{
+	if (ev->mode == EVENTS_JSON) {
+		emit_json(ev, json_pack("{s:s,s:I,s:I,s:I}", "event", "apply_start", "images",
+					(json_int_t)images, "stages", (json_int_t)stages, "tasks",
+					(json_int_t)tasks));
+		return;
+	}
+	line(ev, "kiln apply: %zu image%s, %zu stage%s, %zu task%s", images, images == 1 ? "" : "s",
+	     stages, stages == 1 ? "" : "s", tasks, tasks == 1 ? "" : "s");
+}
+
+void events_image(struct events *ev, const char *image, const char *what)
+{
+	if (ev->mode == EVENTS_JSON) {
+		emit_json(ev, json_pack("{s:s,s:s,s:s}", "event", "image_start", "image", image,
+					"from", what));
+		return;
+	}
+	line(ev, "%s==> %s%s from %s", paint(ev, "\033[1m"), image, paint(ev, "\033[0m"), what);
+	set_status(ev, "[%s] preparing %s", image, what);
+}
+
+void events_stage(struct events *ev, const char *image, const char *stage, size_t ntasks)
+{
+	if (ev->mode == EVENTS_JSON) {
+		emit_json(ev, json_pack("{s:s,s:s,s:s,s:I}", "event", "stage_start", "image", image,
+					"stage", stage, "tasks", (json_int_t)ntasks));
+		return;
+	}
+	line(ev, "--> %s/%s (%zu task%s)", image, stage, ntasks, ntasks == 1 ? "" : "s");
+}
+
+void events_task_start(struct events *ev, const struct task_event *te)
+{
+	if (ev->mode == EVENTS_JSON) {
+		emit_json(ev, json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:O}", "event", "task_start",
+					"image", te->image, "stage", te->stage, "id",
+					json_object_get(te->task, "id"), "module",
+					json_object_get(te->task, "module"), "task", te->what, "source",
+					json_object_get(te->task, "source")));
+		return;
+	}
+	char *w = events_redact(ev, te->what);
+	set_status(ev, "[%s] %s: %s", te->image, te->stage, w);
+	free(w);
+}
+
+static const char *status_name(enum task_status s)
+{
+	switch (s) {
+	case TASK_OK:
+		return "ok";
+	case TASK_CHANGED:
+		return "changed";
+	case TASK_FAILED:
+		return "failed";
+	case TASK_SKIPPED:
+		return "skipped";
+	}
+	return "?";
+}
+
+void events_task_end(struct events *ev, const struct task_event *te, const struct task_result *res,
+		     double ms)
+{
+	if (ev->mode == EVENTS_JSON) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end",
+				      "image", te->image, "stage", te->stage, "id",
+				      json_object_get(te->task, "id"), "module",
+				      json_object_get(te->task, "module"), "task", te->what, "status",
+				      status_name(res->status), "ms", ms, "source",
+				      json_object_get(te->task, "source"));
+		if (res->msg)
+			json_object_set_new(o, "msg", json_string(res->msg));
+		if (res->status == TASK_FAILED && res->cmd) {
+			json_object_set_new(o, "cmd", json_string(res->cmd));
+			json_object_set_new(o, "exit_status", json_integer(res->exit_status));
+			if (res->stderr_tail)
+				json_object_set_new(o, "stderr", json_string(res->stderr_tail));
+		}
+		if (res->diff)
+			json_object_set_new(o, "diff", json_string(res->diff));
+		emit_json(ev, o);
+		return;
+	}
+	static const char *const colors[] = {"\033[32m", "\033[33m", "\033[1;31m", "\033[36m"};
+	const char *c = paint(ev, colors[res->status]);
+	if (res->status == TASK_FAILED) {
+		const char *src = json_string_value(json_object_get(te->task, "source"));
+		line(ev, "    %sFAILED%s  %s  %s(%.1f ms)%s", c, paint(ev, "\033[0m"), te->what,
+		     paint(ev, "\033[2m"), ms, paint(ev, "\033[0m"));
+		line(ev, "%s: error[E5001]: task %s failed: %s", src ? src : "?", te->what,
+		     res->msg ? res->msg : "failed");
+		if (res->cmd)
+			line(ev, "    command: %s\n    exit status: %d", res->cmd, res->exit_status);
+		if (res->stderr_tail && *res->stderr_tail) {
+			struct strbuf sb = STRBUF_INIT;
+			for (const char *p = res->stderr_tail; *p;) {
+				const char *nl = strchr(p, '\n');
+				size_t n = nl ? (size_t)(nl - p) : strlen(p);
+				sb_addf(&sb, "    | %.*s\n", (int)n, p);
+				p += n + (nl != NULL);
+			}
+			if (sb.len)
+				sb.buf[--sb.len] = '\0';
+			line(ev, "%s", sb.buf);
+			sb_release(&sb);
+		}
+	} else {
+		bool note = res->msg && res->status != TASK_OK;
+		line(ev, "    %s%-7s%s %s%s%s%s  %s(%.1f ms)%s", c, status_name(res->status),
+		     paint(ev, "\033[0m"), te->what, note ? "  (" : "", note ? res->msg : "",
+		     note ? ")" : "", paint(ev, "\033[2m"), ms, paint(ev, "\033[0m"));
+	}
+	if (res->diff && *res->diff)
+		line(ev, "%s", res->diff);
+}
+
+void events_note(struct events *ev, const char *image, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (ev->mode == EVENTS_JSON)
+		emit_json(ev, json_pack("{s:s,s:s,s:s}", "event", "note", "image", image, "msg", msg));
+	else
+		line(ev, "    %s%s%s", paint(ev, "\033[2m"), msg, paint(ev, "\033[0m"));
+	if (ev->mode == EVENTS_TTY)
+		set_status(ev, "[%s] %s", image, msg);
+	free(msg);
+}
+
+void events_artifact(struct events *ev, const char *image, const char *type, const char *path,
+		     const char *digest, double ms)
+{
+	if (ev->mode == EVENTS_JSON) {
+		emit_json(ev, json_pack("{s:s,s:s,s:s,s:s,s:s,s:f}", "event", "artifact", "image", image,
+					"type", type, "path", path, "digest", digest ? digest : "",
+					"ms", ms));
+		return;
+	}
+	line(ev, "    %swrote%s   %s %s%s%s  %s(%.1f s)%s", paint(ev, "\033[32m"), paint(ev, "\033[0m"),
+	     type, path, digest ? " " : "", digest ? digest : "", paint(ev, "\033[2m"), ms / 1000,
+	     paint(ev, "\033[0m"));
+}
+
+void events_error(struct events *ev, const char *image, const char *msg)
+{
+	if (ev->mode == EVENTS_JSON) {
+		emit_json(ev, json_pack("{s:s,s:s,s:s}", "event", "error", "image", image, "msg", msg));
+		return;
+	}
+	line(ev, "%s%s: error%s: %s", paint(ev, "\033[1;31m"), image, paint(ev, "\033[0m"), msg);
+}
+
+void events_recap(struct events *ev, const struct recap *r, size_t n)
+{
+	if (ev->mode == EVENTS_TTY) {
+		pthread_mutex_lock(&ev->lock);
+		ev->status[0] = '\0';
+		clear_status(ev);
+		pthread_mutex_unlock(&ev->lock);
+	}
+	if (ev->mode == EVENTS_JSON) {
+		for (size_t i = 0; i < n; i++)
+			emit_json(ev, json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:f,s:b}", "event", "recap",
+						"name", r[i].name, "ok", r[i].ok, "changed",
+						r[i].changed, "failed", r[i].failed, "skipped",
+						r[i].skipped, "seconds", r[i].seconds, "aborted",
+						r[i].aborted));
+		return;
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(r[i].name) > w)
+			w = strlen(r[i].name);
+	line(ev, "\nRECAP");
+	for (size_t i = 0; i < n; i++)
+		line(ev, "%-*s : ok=%-4u changed=%-4u failed=%-4u skipped=%-4u %.1fs%s", (int)w,
+		     r[i].name, r[i].ok, r[i].changed, r[i].failed, r[i].skipped, r[i].seconds,
+		     r[i].aborted ? "  (stopped)" : "");
+}

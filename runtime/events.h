@@ -1,0 +1,56 @@
+/*
+ * events: what `kiln apply` shows while it works, in one of three forms:
+ * plain lines for logs and CI (--progress=plain), the same lines plus a
+ * live status line on a terminal (the default on a tty), or JSON lines for
+ * machines (--events=json, one object per event). Everything printed passes
+ * through the redactor: a secret's value never reaches the output.
+ */
+#ifndef KILN_EVENTS_H
+#define KILN_EVENTS_H
+
+#include "task.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+enum events_mode { EVENTS_PLAIN, EVENTS_TTY, EVENTS_JSON };
+
+struct events;
+
+struct events *events_new(enum events_mode mode, FILE *out, bool color);
+void events_free(struct events *ev);
+
+/* Strings replaced by "********" wherever they would be printed. */
+void events_add_secret(struct events *ev, const char *value);
+/* The redacted copy of s (malloc'd). */
+char *events_redact(const struct events *ev, const char *s);
+
+struct task_event {
+	const char *image;  /* or the apply target */
+	const char *stage;  /* or "handler NAME", "test NAME" */
+	json_t *task;       /* the plan's task */
+	const char *what;   /* a person's one-line name of the task (already redacted) */
+};
+
+void events_plan(struct events *ev, size_t images, size_t stages, size_t tasks);
+void events_image(struct events *ev, const char *image, const char *what);
+void events_stage(struct events *ev, const char *image, const char *stage, size_t ntasks);
+void events_task_start(struct events *ev, const struct task_event *te);
+void events_task_end(struct events *ev, const struct task_event *te,
+		     const struct task_result *res, double ms);
+void events_note(struct events *ev, const char *image, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void events_artifact(struct events *ev, const char *image, const char *type, const char *path,
+		     const char *digest, double ms);
+void events_error(struct events *ev, const char *image, const char *msg);
+
+struct recap {
+	const char *name;
+	unsigned ok, changed, failed, skipped;
+	double seconds;
+	bool aborted; /* stopped early: a task failed, or interrupted */
+};
+
+void events_recap(struct events *ev, const struct recap *r, size_t n);
+
+#endif

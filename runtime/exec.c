@@ -1,0 +1,732 @@
+/*
+ * exec: the executor; see exec.h. Per image: the base (or a copy of the
+ * parent image's tree), facts, then each stage with one rootfs connection
+ * (namespaces set up once per stage), its tasks in order, then the handlers
+ * its changed tasks notified (once each, in the order they are defined);
+ * a layer per stage when an output needs layers; tests; outputs.
+ */
+#include "exec.h"
+
+#include "arena.h"
+#include "base.h"
+#include "builtins.h"
+#include "conn.h"
+#include "expr.h"
+#include "output.h"
+#include "strbuf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct image_state {
+	const char *name;
+	char *rootfs;         /* the finished tree (kept for images built from it) */
+	struct layer *layers; /* base first */
+	size_t nlayers;
+	bool ok;
+};
+
+struct executor {
+	const struct apply_opts *o;
+	struct events *ev;
+	char *work;          /* this run's directory */
+	json_t *secrets;     /* name -> value */
+	struct image_state *images;
+	size_t nimages;
+	struct conn *local;  /* the build machine, for 'local' tasks */
+};
+
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1000 + (double)t.tv_nsec / 1e6;
+}
+
+/* ---- the work directory ------------------------------------------------------ */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* rm -rf without following symlinks or leaving the file system. */
+static void rm_tree(const char *path)
+{
+	nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* Remove the work directories of applies whose kiln is gone (killed). */
+static void remove_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "apply-", 6))
+			continue;
+		char *pidfile = xasprintf("%s/%s/pid", base, e->d_name);
+		FILE *f = fopen(pidfile, "r");
+		long pid = 0;
+		if (f) {
+			if (fscanf(f, "%ld", &pid) != 1)
+				pid = 0;
+			fclose(f);
+		}
+		free(pidfile);
+		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			continue;
+		char *dir = xasprintf("%s/%s", base, e->d_name);
+		rm_tree(dir);
+		free(dir);
+	}
+	closedir(d);
+}
+
+static int make_work(struct executor *x, struct rt_error *err)
+{
+	const char *base = x->o->work_dir ? x->o->work_dir : getenv("KILN_WORK_DIR");
+	if (!base || !*base)
+		base = "/var/tmp/kiln";
+	if (mkdir(base, 0700) < 0 && errno != EEXIST)
+		return rt_error_errno(err, -errno, "cannot create the work directory %s", base);
+	remove_stale(base);
+	x->work = xasprintf("%s/apply-XXXXXX", base);
+	if (!mkdtemp(x->work))
+		return rt_error_errno(err, -errno, "cannot create a directory in %s", base);
+	char *pidfile = xasprintf("%s/pid", x->work);
+	FILE *f = fopen(pidfile, "w");
+	if (f) {
+		fprintf(f, "%ld\n", (long)getpid());
+		fclose(f);
+	}
+	free(pidfile);
+	return 0;
+}
+
+/* ---- signals -------------------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	rt_interrupted = 1;
+}
+
+static void catch_signals(struct sigaction *old_int, struct sigaction *old_term)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, old_int);
+	sigaction(SIGTERM, &sa, old_term);
+}
+
+/* ---- secrets -------------------------------------------------------------------- */
+
+/* Read every secret the plan names from where the plan says it comes from. */
+static int resolve_secrets(struct executor *x, json_t *plan)
+{
+	x->secrets = json_object();
+	const char *name;
+	json_t *p;
+	int missing = 0;
+	json_object_foreach(json_object_get(plan, "params"), name, p)
+	{
+		json_t *ref = json_object_get(p, "secret");
+		if (!ref)
+			continue;
+		const char *from = json_string_value(json_object_get(ref, "from"));
+		const char *value = NULL;
+		char *owned = NULL;
+		if (from && !strcmp(from, "env")) {
+			value = getenv(json_string_value(json_object_get(ref, "var")));
+		} else if (from && !strcmp(from, "var")) {
+			value = json_string_value(json_object_get(x->o->vars, name));
+		} else if (from && !strcmp(from, "var-file")) {
+			/* a JSON var-file is read here; a kiln one needs the compiler: apply the
+			   .img files, or give the value with -var */
+			const char *file = json_string_value(json_object_get(ref, "file"));
+			char *path = file && file[0] != '/' ? xasprintf("%s/%s", x->o->root, file)
+							    : xstrdup(file ? file : "");
+			json_t *j = json_load_file(path, 0, NULL);
+			if (j && json_is_string(json_object_get(j, name)))
+				owned = xstrdup(json_string_value(json_object_get(j, name)));
+			json_decref(j);
+			free(path);
+			value = owned ? owned : json_string_value(json_object_get(x->o->vars, name));
+		}
+		if (!value) {
+			char *msg = xasprintf("secret param '%s' has no value (it comes from %s%s%s); "
+					      "set it as it was set for compile",
+					      name, from ? from : "?", from && !strcmp(from, "env") ? " " : "",
+					      from && !strcmp(from, "env")
+						      ? json_string_value(json_object_get(ref, "var"))
+						      : "");
+			events_error(x->ev, "apply", msg);
+			free(msg);
+			missing++;
+		} else {
+			json_object_set_new(x->secrets, name, json_string(value));
+			events_add_secret(x->ev, value);
+		}
+		free(owned);
+	}
+	return missing ? -1 : 0;
+}
+
+/* ---- facts ------------------------------------------------------------------------- */
+
+static char *os_release_value(const char *text, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *l = text; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		if (len > n && !strncmp(l, key, n) && l[n] == '=') {
+			const char *v = l + n + 1;
+			size_t vl = len - n - 1;
+			if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
+				v++;
+				vl -= 2;
+			}
+			return xstrndup(v, vl);
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* The target's facts, from its /etc/os-release and the machine. */
+static json_t *gather_facts(struct conn *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct rt_error err = {0};
+	if (c->ops->read(c, "/etc/os-release", 64 * 1024, &text, &len, &err) < 0 &&
+	    c->ops->read(c, "/usr/lib/os-release", 64 * 1024, &text, &len, &err) < 0)
+		text = xstrdup("");
+	char *id = os_release_value(text, "ID");
+	char *like = os_release_value(text, "ID_LIKE");
+	char *version = os_release_value(text, "VERSION_ID");
+	char *codename = os_release_value(text, "VERSION_CODENAME");
+	char *family = like ? xstrndup(like, strcspn(like, " ")) : xstrdup(id ? id : "unknown");
+	struct utsname u;
+	uname(&u);
+	const char *arch = !strcmp(u.machine, "x86_64")	   ? "amd64"
+			   : !strcmp(u.machine, "aarch64") ? "arm64"
+							   : u.machine;
+	json_t *facts = json_pack("{s:{s:s,s:s,s:s,s:s,s:s},s:s,s:s,s:s}", "os", "family", family,
+				  "distribution", id ? id : "unknown", "version",
+				  version ? version : "", "codename", codename ? codename : "",
+				  "id", id ? id : "unknown", "arch", arch, "hostname", "kiln-build",
+				  "kernel", u.release);
+	free(id);
+	free(like);
+	free(version);
+	free(codename);
+	free(family);
+	free(text);
+	return facts;
+}
+
+/* ---- tasks ------------------------------------------------------------------------- */
+
+/* A task's name for people: module plus its label or its label argument. */
+static char *task_what(json_t *task, json_t *args)
+{
+	const char *module = json_string_value(json_object_get(task, "module"));
+	json_t *label = json_object_get(task, "label");
+	const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, module);
+	json_t *main_arg = s && s->label ? json_object_get(args, s->label) : NULL;
+	if (json_is_string(label))
+		return xasprintf("%s \"%s\"", module, json_string_value(label));
+	if (json_is_string(main_arg)) {
+		const char *v = json_string_value(main_arg);
+		size_t n = strcspn(v, "\n");
+		return xasprintf("%s %.*s%s", module, (int)(n > 70 ? 70 : n), v,
+				 n > 70 || v[n] ? "..." : "");
+	}
+	return xstrdup(module);
+}
+
+struct stage_run {
+	struct executor *x;
+	const char *image;
+	const char *stage;
+	struct conn *conn;
+	json_t *facts;
+	json_t *notified; /* handler name -> true */
+	struct recap *recap;
+	bool failed;
+};
+
+/* Run one task; false when it failed and the image must stop. */
+static bool run_task(struct stage_run *sr, json_t *task)
+{
+	struct executor *x = sr->x;
+	struct expr_env env = {sr->facts, x->secrets};
+	struct rt_error err = {0};
+	struct task_result res = {0};
+	struct task_event te = {sr->image, sr->stage, task, NULL};
+	double t0 = now_ms();
+	bool ok = true;
+
+	json_t *args = expr_resolve(&env, json_object_get(task, "args"), &err);
+	char *what = task_what(task, args ? args : json_object_get(task, "args"));
+	te.what = what;
+	events_task_start(x->ev, &te);
+	json_t *when = json_object_get(task, "when");
+	if (!args) {
+		task_failed(&res, "%s", err.msg);
+	} else if (when) {
+		json_t *w = expr_resolve(&env, when, &err);
+		if (!w)
+			task_failed(&res, "%s", err.msg);
+		else if (!json_is_true(w))
+			res.status = TASK_SKIPPED, res.msg = xstrdup("when is false");
+		json_decref(w);
+	}
+	if (args && res.status == TASK_OK && !res.msg) {
+		const char *module = json_string_value(json_object_get(task, "module"));
+		const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, module);
+		bool local = module && !strcmp(module, "local");
+		if (local && !x->local && conn_local_open(x->o->root, &x->local, &err) < 0) {
+			task_failed(&res, "%s", err.msg);
+		} else if (!s || !s->run) {
+			task_failed(&res, "module '%s' cannot run yet", module ? module : "?");
+		} else {
+			struct task_ctx ctx = {
+				.conn = local ? x->local : sr->conn,
+				.args = args,
+				.local_root = x->o->root,
+				.facts = sr->facts,
+				.check = x->o->check,
+				.diff = x->o->diff,
+				.in_image = true,
+			};
+			if (s->run(&ctx, &res) < 0 && res.status != TASK_FAILED)
+				task_failed(&res, "kiln failed to run the module");
+		}
+	}
+	json_decref(args);
+	if (rt_interrupted && res.status != TASK_FAILED)
+		task_failed(&res, "interrupted");
+
+	/* what is printed passes the redactor: no secret in a message or an error */
+	char *msg = events_redact(x->ev, res.msg), *tail = events_redact(x->ev, res.stderr_tail);
+	char *cmd = events_redact(x->ev, res.cmd), *diff = events_redact(x->ev, res.diff);
+	free(res.msg);
+	free(res.stderr_tail);
+	free(res.cmd);
+	free(res.diff);
+	res.msg = msg;
+	res.stderr_tail = tail;
+	res.cmd = cmd;
+	res.diff = diff;
+	events_task_end(x->ev, &te, &res, now_ms() - t0);
+
+	switch (res.status) {
+	case TASK_OK:
+		sr->recap->ok++;
+		break;
+	case TASK_CHANGED:
+		sr->recap->changed++;
+		break;
+	case TASK_SKIPPED:
+		sr->recap->skipped++;
+		break;
+	case TASK_FAILED:
+		sr->recap->failed++;
+		if (!json_is_true(json_object_get(task, "ignore_errors")))
+			ok = false;
+		break;
+	}
+	if (res.status == TASK_CHANGED) {
+		size_t i;
+		json_t *h;
+		json_array_foreach(json_object_get(task, "notify"), i, h)
+		{
+			json_object_set_new(sr->notified, json_string_value(h), json_true());
+		}
+	}
+	task_result_release(&res);
+	free(what);
+	return ok;
+}
+
+static bool run_tasks(struct stage_run *sr, json_t *tasks)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(tasks, i, t)
+	{
+		if (rt_interrupted || !run_task(sr, t))
+			return false;
+	}
+	return true;
+}
+
+/* The handlers notified in this stage, once each, in the order they are defined. */
+static bool run_handlers(struct stage_run *sr, json_t *handlers)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(handlers, i, h)
+	{
+		const char *name = json_string_value(json_object_get(h, "name"));
+		if (!json_object_get(sr->notified, name))
+			continue;
+		json_object_del(sr->notified, name);
+		char *stage = xasprintf("handler %s", name);
+		const char *saved = sr->stage;
+		sr->stage = stage;
+		bool ok = run_tasks(sr, json_object_get(h, "tasks"));
+		sr->stage = saved;
+		free(stage);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* ---- images ------------------------------------------------------------------------ */
+
+static struct image_state *find_image(struct executor *x, const char *name)
+{
+	for (size_t i = 0; i < x->nimages; i++)
+		if (!strcmp(x->images[i].name, name))
+			return &x->images[i];
+	return NULL;
+}
+
+/* cp -a parent/. child/: the copy keeps owners, modes, links and special files. */
+static int copy_tree(const char *from, const char *to, struct rt_error *err)
+{
+	char *src = xasprintf("%s/.", from);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execlp("cp", "cp", "-a", "--reflink=auto", src, to, (char *)NULL);
+		_exit(127);
+	}
+	free(src);
+	if (pid < 0)
+		return rt_error_errno(err, -errno, "cannot start cp");
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return rt_error_errno(err, -errno, "waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return rt_error_set(err, -EIO, "copying %s to %s failed", from, to);
+	return 0;
+}
+
+static bool needs_layers(json_t *plan)
+{
+	size_t i, j;
+	json_t *img, *out;
+	json_array_foreach(json_object_get(plan, "images"), i, img)
+	{
+		json_array_foreach(json_object_get(img, "outputs"), j, out)
+		{
+			const char *type = json_string_value(json_object_get(out, "type"));
+			if (type && (!strcmp(type, "oci") || !strcmp(type, "docker-archive")))
+				return true;
+		}
+	}
+	return false;
+}
+
+static char *from_text(json_t *from)
+{
+	json_t *img = json_object_get(from, "image");
+	if (img)
+		return xasprintf("image %s", json_string_value(img));
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%s(", json_string_value(json_object_get(from, "base")));
+	const char *k;
+	json_t *v;
+	int n = 0;
+	json_object_foreach(json_object_get(from, "args"), k, v)
+	{
+		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		sb_addf(&sb, "%s%s=%s", n++ ? ", " : "", k, s ? s : "?");
+		free(s);
+	}
+	sb_addc(&sb, ')');
+	return sb_detach(&sb);
+}
+
+static void base_progress(void *data, const char *line)
+{
+	struct stage_run *sr = data;
+	events_note(sr->x->ev, sr->image, "%s", line);
+}
+
+static int add_layer(struct executor *x, struct image_state *st, const char *dir,
+		     struct layer_snap **snap, struct rt_error *err)
+{
+	char *tar = xasprintf("%s/%s.layer%zu.tar", x->work, st->name, st->nlayers);
+	struct layer l = {0};
+	int r = layer_write(dir, *snap, tar, &l, err);
+	free(tar);
+	if (r < 0)
+		return r;
+	st->layers = xrealloc(st->layers, (st->nlayers + 1) * sizeof(*st->layers));
+	st->layers[st->nlayers++] = l;
+	layer_snap_free(*snap);
+	*snap = NULL;
+	return layer_snapshot(dir, snap, err);
+}
+
+static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_state *st,
+		 struct recap *recap, json_t *artifacts)
+{
+	struct rt_error err = {0};
+	const char *name = st->name;
+	json_t *from = json_object_get(img, "from");
+	char *what = from_text(from);
+	events_image(x->ev, name, what);
+	free(what);
+	st->rootfs = xasprintf("%s/%s.rootfs", x->work, name);
+	if (mkdir(st->rootfs, 0755) < 0) {
+		events_error(x->ev, name, "cannot create the image's directory");
+		return false;
+	}
+	struct stage_run sr = {.x = x, .image = name, .stage = "base", .recap = recap};
+	bool layers = needs_layers(plan);
+	struct layer_snap *snap = NULL;
+	json_t *parent_name = json_object_get(from, "image");
+	if (parent_name) {
+		struct image_state *parent = find_image(x, json_string_value(parent_name));
+		if (!parent || !parent->ok) {
+			events_error(x->ev, name, "its parent image was not built");
+			return false;
+		}
+		if (copy_tree(parent->rootfs, st->rootfs, &err) < 0)
+			goto fail;
+		for (size_t i = 0; layers && i < parent->nlayers; i++) {
+			struct layer l = parent->layers[i];
+			l.path = xstrdup(l.path);
+			st->layers = xrealloc(st->layers, (st->nlayers + 1) * sizeof(*st->layers));
+			st->layers[st->nlayers++] = l;
+		}
+		if (layers && layer_snapshot(st->rootfs, &snap, &err) < 0)
+			goto fail;
+	} else {
+		struct base_ctx bc = {.cache_dir = x->o->cache_dir,
+				      .local_root = x->o->root,
+				      .progress = base_progress,
+				      .progress_data = &sr};
+		double t0 = now_ms();
+		if (base_create(&bc, from, st->rootfs, &err) < 0)
+			goto fail;
+		events_note(x->ev, name, "base ready (%.1f s)", (now_ms() - t0) / 1000);
+		/* the base's layer is the whole tree (snap is NULL) */
+		if (layers && add_layer(x, st, st->rootfs, &snap, &err) < 0)
+			goto fail;
+	}
+
+	bool ok = true;
+	size_t i;
+	json_t *stage;
+	json_array_foreach(json_object_get(img, "stages"), i, stage)
+	{
+		json_t *tasks = json_object_get(stage, "tasks");
+		sr.stage = json_string_value(json_object_get(stage, "name"));
+		events_stage(x->ev, name, sr.stage, json_array_size(tasks));
+		if (conn_rootfs_open(st->rootfs, &sr.conn, &err) < 0)
+			goto fail;
+		if (!sr.facts)
+			sr.facts = gather_facts(sr.conn);
+		sr.notified = json_object();
+		ok = run_tasks(&sr, tasks) && run_handlers(&sr, json_object_get(img, "handlers"));
+		json_decref(sr.notified);
+		sr.notified = NULL;
+		sr.conn = conn_free(sr.conn);
+		if (!ok)
+			break;
+		if (layers && add_layer(x, st, st->rootfs, &snap, &err) < 0)
+			goto fail;
+	}
+	json_t *test;
+	json_array_foreach(json_object_get(img, "tests"), i, test)
+	{
+		if (!ok)
+			break;
+		char *stage_name = xasprintf("test %s", json_string_value(json_object_get(test, "name")));
+		sr.stage = stage_name;
+		if (conn_rootfs_open(st->rootfs, &sr.conn, &err) < 0) {
+			free(stage_name);
+			goto fail;
+		}
+		if (!sr.facts)
+			sr.facts = gather_facts(sr.conn);
+		sr.notified = json_object();
+		ok = run_tasks(&sr, json_object_get(test, "tasks"));
+		json_decref(sr.notified);
+		sr.conn = conn_free(sr.conn);
+		free(stage_name);
+	}
+	layer_snap_free(snap);
+	snap = NULL;
+	if (!ok || x->o->check) {
+		json_decref(sr.facts);
+		if (ok && x->o->check)
+			events_note(x->ev, name, "check mode: no artifacts written");
+		return ok;
+	}
+	json_t *out;
+	json_array_foreach(json_object_get(img, "outputs"), i, out)
+	{
+		if (rt_interrupted)
+			break;
+		struct output_ctx oc = {
+			.image = img,
+			.output = out,
+			.local_root = x->o->root,
+			.rootfs_dir = st->rootfs,
+			.layers = st->layers,
+			.nlayers = st->nlayers,
+			.artifacts = artifacts,
+		};
+		double t0 = now_ms();
+		size_t before = json_array_size(artifacts);
+		if (output_write(&oc, &err) < 0) {
+			char *msg = xasprintf("error[E5003]: %s %s: %s",
+					      json_string_value(json_object_get(out, "type")),
+					      json_string_value(json_object_get(out, "path")), err.msg);
+			events_error(x->ev, name, msg);
+			free(msg);
+			json_decref(sr.facts);
+			return false;
+		}
+		json_t *a = json_array_get(artifacts, json_array_size(artifacts) - 1);
+		events_artifact(x->ev, name, json_string_value(json_object_get(out, "type")),
+				json_string_value(json_object_get(out, "path")),
+				json_array_size(artifacts) > before
+					? json_string_value(json_object_get(a, "digest"))
+					: NULL,
+				now_ms() - t0);
+	}
+	json_decref(sr.facts);
+	return !rt_interrupted;
+
+fail:
+	layer_snap_free(snap);
+	json_decref(sr.facts);
+	sr.conn = conn_free(sr.conn);
+	json_decref(sr.notified);
+	{
+		char *msg = xasprintf("error[E5002]: %s", err.msg[0] ? err.msg : "failed");
+		events_error(x->ev, name, msg);
+		free(msg);
+	}
+	return false;
+}
+
+int apply_plan(json_t *plan, const struct apply_opts *o)
+{
+	struct executor x = {.o = o, .ev = o->events};
+	struct rt_error err = {0};
+	struct sigaction old_int, old_term;
+	rt_interrupted = 0;
+	catch_signals(&old_int, &old_term);
+
+	json_t *images = json_object_get(plan, "images");
+	size_t nstages = 0, ntasks = 0, i;
+	json_t *img;
+	json_array_foreach(images, i, img)
+	{
+		size_t j;
+		json_t *s;
+		json_array_foreach(json_object_get(img, "stages"), j, s)
+		{
+			nstages++;
+			ntasks += json_array_size(json_object_get(s, "tasks"));
+		}
+	}
+	events_plan(x.ev, json_array_size(images), nstages, ntasks);
+	if (json_array_size(json_object_get(plan, "applies")))
+		events_note(x.ev, "apply", "apply blocks (hosts over SSH) are not carried out yet: "
+					   "only images are baked");
+	int status = 0;
+	if (resolve_secrets(&x, plan) < 0) {
+		status = 1;
+		goto out;
+	}
+	if (make_work(&x, &err) < 0) {
+		events_error(x.ev, "apply", err.msg);
+		status = -1;
+		goto out;
+	}
+	x.nimages = json_array_size(images);
+	x.images = xcalloc(x.nimages ? x.nimages : 1, sizeof(*x.images));
+	struct recap *recaps = xcalloc(x.nimages ? x.nimages : 1, sizeof(*recaps));
+	json_t *artifacts = json_array();
+	json_array_foreach(images, i, img)
+	{
+		struct image_state *st = &x.images[i];
+		st->name = json_string_value(json_object_get(img, "name"));
+		recaps[i].name = st->name;
+		double t0 = now_ms();
+		if (!rt_interrupted)
+			st->ok = bake(&x, plan, img, st, &recaps[i], artifacts);
+		recaps[i].seconds = (now_ms() - t0) / 1000;
+		recaps[i].aborted = !st->ok;
+		if (!st->ok)
+			status = 1;
+		/* the tree is kept only while an image still to come is built from it */
+		bool needed = false;
+		for (size_t k = i + 1; k < x.nimages && st->ok; k++) {
+			json_t *from = json_object_get(json_array_get(images, k), "from");
+			const char *p = json_string_value(json_object_get(from, "image"));
+			needed |= p && !strcmp(p, st->name);
+		}
+		if (!needed && st->rootfs) {
+			rm_tree(st->rootfs);
+			free(st->rootfs);
+			st->rootfs = NULL;
+		}
+	}
+	if (rt_interrupted) {
+		events_error(x.ev, "apply", "interrupted: stopped, nothing half-written is left");
+		status = 1;
+	}
+	events_recap(x.ev, recaps, x.nimages);
+	json_decref(artifacts);
+	free(recaps);
+	for (size_t k = 0; k < x.nimages; k++) {
+		free(x.images[k].rootfs);
+		for (size_t l = 0; l < x.images[k].nlayers; l++)
+			layer_release(&x.images[k].layers[l]);
+		free(x.images[k].layers);
+	}
+	free(x.images);
+out:
+	x.local = conn_free(x.local);
+	if (x.work) {
+		rm_tree(x.work);
+		free(x.work);
+	}
+	json_decref(x.secrets);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return status;
+}

@@ -1,0 +1,34 @@
+/*
+ * exec: carry out a plan (`kiln apply`). Input: the plan (from .img files
+ * compiled in the same run, or read from plan.json: the same code path).
+ * Output: baked images and their artifacts, progress through events.h, and
+ * a recap in Ansible's shape. Images are built in the plan's order (parents
+ * first); an image whose task fails is abandoned (no artifact written), and
+ * so are the images built from it; the others go on.
+ *
+ * Work happens in a fresh directory under the work directory (default
+ * /var/tmp/kiln), removed at the end, on failure and on SIGINT/SIGTERM;
+ * one left by a killed kiln is removed by the next apply.
+ */
+#ifndef KILN_EXEC_H
+#define KILN_EXEC_H
+
+#include "events.h"
+
+#include <jansson.h>
+
+struct apply_opts {
+	bool check;             /* change nothing; report what would change */
+	bool diff;              /* show what changes */
+	const char *root;       /* the directory plan paths are relative to */
+	const char *work_dir;   /* NULL: $KILN_WORK_DIR or /var/tmp/kiln */
+	const char *cache_dir;  /* NULL: base.h's default */
+	json_t *vars;           /* -var NAME=VALUE given to apply (for secrets from "var") */
+	struct events *events;
+};
+
+/* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 on
+   kiln's own errors (reported through events). */
+int apply_plan(json_t *plan, const struct apply_opts *opts);
+
+#endif

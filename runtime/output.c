@@ -1,0 +1,1218 @@
+/*
+ * output: output_write() picks the writer for the output's type; the rest
+ * of this file is what the writers share (output_impl.h). Byte sinks
+ * stream to a file descriptor through an optional compressor (zlib in two
+ * threads for gzip, libzstd with two worker threads for zstd) in fixed
+ * buffers, with sha256 digests of the bytes given and the bytes written.
+ * Tar streams are libarchive pax on a sink. Artifacts are written under a
+ * temporary name beside the destination and renamed into place once
+ * complete and synced, so the final name holds either the previous
+ * artifact or the new one. The compressed bytes depend only on the bytes
+ * given, never on how they were cut into writes or on thread timing.
+ */
+#include "output_impl.h"
+
+#include "arena.h"
+#include "path.h"
+#include "strbuf.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+enum {
+	SINK_IN_CAP = 1 << 20,  /* staging buffer: small writes are gathered to this (GZ_BLOCK) */
+	SINK_OUT_CAP = 1 << 18, /* compressor output */
+	FILE_BUF = 1 << 18,     /* reading files */
+};
+
+/* ---- output_write ---------------------------------------------------------------------- */
+
+static const struct {
+	const char *type;
+	int (*write)(const struct output_ctx *ctx, struct rt_error *err);
+} writers[] = {
+    {"oci", output_oci},           {"docker-archive", output_docker_archive},
+    {"tar", output_tar},           {"checksum", output_checksum},
+    {"manifest", output_manifest},
+};
+
+int output_write(const struct output_ctx *ctx, struct rt_error *err)
+{
+	const char *type = json_string_value(json_object_get(ctx->output, "type"));
+	if (!type)
+		return rt_error_set(err, -EINVAL, "output without a type");
+	if (!out_plan_path(ctx))
+		return rt_error_set(err, -EINVAL, "output %s without a path", type);
+	for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++)
+		if (!strcmp(writers[i].type, type))
+			return writers[i].write(ctx, err);
+	return rt_error_set(err, -EINVAL, "output type '%s' is not supported", type);
+}
+
+/* ---- sinks ----------------------------------------------------------------------------- */
+
+struct gz_pool;
+
+struct out_sink_state {
+	EVP_MD_CTX *in_md, *out_md;
+	struct gz_pool *gz;
+	ZSTD_CCtx *zc;
+	unsigned char *ibuf, *obuf;
+	size_t ilen;
+};
+
+int out_write_all(int fd, const void *buf, size_t n, struct rt_error *err)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR && !rt_interrupted)
+				continue;
+			if (errno == EINTR)
+				return rt_error_set(err, -EINTR, "interrupted");
+			return rt_error_errno(err, -errno, "write");
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int emit(struct out_sink *s, const void *buf, size_t n, struct rt_error *err)
+{
+	if (!n)
+		return 0;
+	EVP_DigestUpdate(s->st->out_md, buf, n);
+	s->out_bytes += n;
+	return out_write_all(s->fd, buf, n, err);
+}
+
+/* ---- parallel gzip --------------------------------------------------------------------- */
+
+/*
+ * gzip in GZ_THREADS threads, as pigz does: the input is cut into blocks of
+ * GZ_BLOCK bytes, each compressed on its own as raw deflate primed with the
+ * 32 KiB before it (so the ratio stays that of one stream) and ended with a
+ * sync flush (a byte boundary), then the blocks are written in order between
+ * a gzip header without name or time and the trailer (crc32 combined from
+ * the blocks', and the length). The bytes depend on the input and the level
+ * only, never on timing, so the output is reproducible.
+ */
+enum { GZ_THREADS = 2, GZ_JOBS = 4, GZ_BLOCK = 1 << 20, GZ_DICT = 32768 };
+_Static_assert((int)GZ_BLOCK == (int)SINK_IN_CAP, "gzip blocks are the sink's staging buffers");
+
+struct gz_job {
+	unsigned char *in, *out;
+	size_t in_len, out_len, out_cap, dict_len;
+	unsigned char dict[GZ_DICT];
+	uLong crc;
+	bool last;
+	enum { GZ_FREE, GZ_QUEUED, GZ_WORKING, GZ_DONE, GZ_FAILED } state;
+};
+
+struct gz_pool {
+	pthread_t threads[GZ_THREADS];
+	size_t nthreads;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct gz_job jobs[GZ_JOBS];
+	size_t head;  /* the oldest job not yet written */
+	size_t count; /* jobs between head and the next free one */
+	bool stop;
+	int level;
+	uLong crc; /* of the input so far (written blocks) */
+	uint64_t isize;
+	unsigned char tail[GZ_DICT]; /* the last bytes of the input queued so far */
+	size_t tail_len;
+};
+
+static void *gz_worker(void *arg)
+{
+	struct gz_pool *p = arg;
+	z_stream z = {0};
+	bool ok = deflateInit2(&z, p->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct gz_job *j = NULL;
+		for (size_t i = 0; i < p->count && !j; i++) {
+			struct gz_job *c = &p->jobs[(p->head + i) % GZ_JOBS];
+			if (c->state == GZ_QUEUED)
+				j = c;
+		}
+		if (!j) {
+			if (p->stop)
+				break;
+			pthread_cond_wait(&p->work, &p->mu);
+			continue;
+		}
+		j->state = GZ_WORKING;
+		pthread_mutex_unlock(&p->mu);
+		bool good =
+		    ok && deflateReset(&z) == Z_OK &&
+		    (!j->dict_len || deflateSetDictionary(&z, j->dict, (uInt)j->dict_len) == Z_OK);
+		if (good) {
+			z.next_in = j->in;
+			z.avail_in = (uInt)j->in_len;
+			z.next_out = j->out;
+			z.avail_out = (uInt)j->out_cap;
+			int zr = deflate(&z, j->last ? Z_FINISH : Z_SYNC_FLUSH);
+			good = (j->last ? zr == Z_STREAM_END : zr == Z_OK) && z.avail_in == 0 &&
+			       z.avail_out > 0;
+			j->out_len = j->out_cap - z.avail_out;
+			j->crc = crc32(0, j->in, (uInt)j->in_len);
+		}
+		pthread_mutex_lock(&p->mu);
+		j->state = good ? GZ_DONE : GZ_FAILED;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (ok)
+		deflateEnd(&z);
+	return NULL;
+}
+
+static void gz_free(struct gz_pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	for (size_t i = 0; i < GZ_JOBS; i++) {
+		free(p->jobs[i].in);
+		free(p->jobs[i].out);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	free(p);
+}
+
+static struct gz_pool *gz_new(int level)
+{
+	struct gz_pool *p = xcalloc(1, sizeof(*p));
+	p->level = level;
+	p->crc = crc32(0, NULL, 0);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (size_t i = 0; i < GZ_JOBS; i++) {
+		p->jobs[i].in = xmalloc(GZ_BLOCK);
+		p->jobs[i].out_cap = deflateBound(NULL, GZ_BLOCK) + 64;
+		p->jobs[i].out = xmalloc(p->jobs[i].out_cap);
+	}
+	for (; p->nthreads < GZ_THREADS; p->nthreads++)
+		if (pthread_create(&p->threads[p->nthreads], NULL, gz_worker, p))
+			break;
+	if (!p->nthreads) {
+		gz_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void put_le32(unsigned char *b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Write the oldest job once it is done. Called with the lock held; returns with it. */
+static int gz_write_head(struct out_sink *s, struct rt_error *err)
+{
+	struct gz_pool *p = s->st->gz;
+	struct gz_job *j = &p->jobs[p->head];
+	while (j->state == GZ_QUEUED || j->state == GZ_WORKING)
+		pthread_cond_wait(&p->done, &p->mu);
+	if (j->state == GZ_FAILED)
+		return rt_error_set(err, -EIO, "gzip: compression failed");
+	pthread_mutex_unlock(&p->mu);
+	int r = emit(s, j->out, j->out_len, err);
+	pthread_mutex_lock(&p->mu);
+	if (r < 0)
+		return r;
+	p->crc = crc32_combine(p->crc, j->crc, (z_off_t)j->in_len);
+	p->isize += j->in_len;
+	j->state = GZ_FREE;
+	p->head = (p->head + 1) % GZ_JOBS;
+	p->count--;
+	return 0;
+}
+
+/* Queue n bytes (at most GZ_BLOCK) as the next block. */
+static int gz_queue(struct out_sink *s, const unsigned char *buf, size_t n, bool last,
+                    struct rt_error *err)
+{
+	struct gz_pool *p = s->st->gz;
+	int r = 0;
+	pthread_mutex_lock(&p->mu);
+	if (p->count == GZ_JOBS)
+		r = gz_write_head(s, err);
+	if (r >= 0) {
+		struct gz_job *j = &p->jobs[(p->head + p->count) % GZ_JOBS];
+		memcpy(j->in, buf, n);
+		j->in_len = n;
+		j->last = last;
+		j->dict_len = p->tail_len;
+		memcpy(j->dict, p->tail, p->tail_len);
+		if (n >= GZ_DICT) {
+			memcpy(p->tail, buf + n - GZ_DICT, GZ_DICT);
+			p->tail_len = GZ_DICT;
+		} else if (n > 0) {
+			size_t keep = p->tail_len + n > GZ_DICT ? GZ_DICT - n : p->tail_len;
+			memmove(p->tail, p->tail + p->tail_len - keep, keep);
+			memcpy(p->tail + keep, buf, n);
+			p->tail_len = keep + n;
+		}
+		j->state = GZ_QUEUED;
+		p->count++;
+		pthread_cond_signal(&p->work);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return r;
+}
+
+static int gz_push(struct out_sink *s, const unsigned char *buf, size_t n, bool end,
+                   struct rt_error *err)
+{
+	struct gz_pool *p = s->st->gz;
+	int r;
+	if (s->out_bytes == 0) {
+		static const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+		if ((r = emit(s, header, sizeof(header), err)) < 0)
+			return r;
+	}
+	while (n > 0) {
+		size_t k = n < GZ_BLOCK ? n : GZ_BLOCK;
+		if ((r = gz_queue(s, buf, k, false, err)) < 0)
+			return r;
+		buf += k;
+		n -= k;
+	}
+	if (!end)
+		return 0;
+	if ((r = gz_queue(s, buf, 0, true, err)) < 0)
+		return r;
+	pthread_mutex_lock(&p->mu);
+	while (r >= 0 && p->count > 0)
+		r = gz_write_head(s, err);
+	pthread_mutex_unlock(&p->mu);
+	if (r < 0)
+		return r;
+	unsigned char trailer[8];
+	put_le32(trailer, (uint32_t)p->crc);
+	put_le32(trailer + 4, (uint32_t)p->isize);
+	return emit(s, trailer, sizeof(trailer), err);
+}
+
+ssize_t out_read(int fd, void *buf, size_t n, const char *what, struct rt_error *err)
+{
+	for (;;) {
+		ssize_t r = read(fd, buf, n);
+		if (r >= 0)
+			return r;
+		if (errno != EINTR)
+			return rt_error_errno(err, -errno, "read %s", what);
+		if (rt_interrupted)
+			return rt_error_set(err, -EINTR, "interrupted");
+	}
+}
+
+int out_sink_init(struct out_sink *s, int fd, enum out_comp comp, int level, bool hash_input,
+                  struct rt_error *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->comp = comp;
+	struct out_sink_state *st = xcalloc(1, sizeof(*st));
+	s->st = st;
+	st->out_md = EVP_MD_CTX_new();
+	if (!st->out_md || !EVP_DigestInit_ex(st->out_md, EVP_sha256(), NULL))
+		return rt_error_set(err, -ENOMEM, "sha256: cannot initialise a digest");
+	if (hash_input) {
+		st->in_md = EVP_MD_CTX_new();
+		if (!st->in_md || !EVP_DigestInit_ex(st->in_md, EVP_sha256(), NULL))
+			return rt_error_set(err, -ENOMEM, "sha256: cannot initialise a digest");
+	}
+	st->ibuf = xmalloc(SINK_IN_CAP);
+	if (comp == OUT_COMP_GZIP) {
+		st->gz = gz_new(level > 0 && level <= 9 ? level : 6);
+		if (!st->gz)
+			return rt_error_set(err, -EAGAIN, "gzip: cannot start threads");
+	} else if (comp == OUT_COMP_ZSTD) {
+		st->zc = ZSTD_createCCtx();
+		if (!st->zc)
+			return rt_error_set(err, -ENOMEM, "zstd: cannot create a context");
+		size_t r =
+		    ZSTD_CCtx_setParameter(st->zc, ZSTD_c_compressionLevel, level > 0 ? level : 3);
+		if (!ZSTD_isError(r))
+			r = ZSTD_CCtx_setParameter(st->zc, ZSTD_c_checksumFlag, 1);
+		if (!ZSTD_isError(r))
+			(void)ZSTD_CCtx_setParameter(st->zc, ZSTD_c_nbWorkers, 2);
+		if (ZSTD_isError(r))
+			return rt_error_set(err, -EINVAL, "zstd: %s", ZSTD_getErrorName(r));
+	}
+	if (comp == OUT_COMP_ZSTD)
+		st->obuf = xmalloc(SINK_OUT_CAP);
+	return 0;
+}
+
+/* Push n bytes through the compressor (end: and finish the stream). */
+static int push(struct out_sink *s, const unsigned char *buf, size_t n, bool end,
+                struct rt_error *err)
+{
+	struct out_sink_state *st = s->st;
+	int r;
+	if (s->comp == OUT_COMP_NONE)
+		return emit(s, buf, n, err);
+	if (s->comp == OUT_COMP_GZIP)
+		return gz_push(s, buf, n, end, err);
+	ZSTD_inBuffer in = {buf, n, 0};
+	for (;;) {
+		ZSTD_outBuffer out = {st->obuf, SINK_OUT_CAP, 0};
+		size_t left =
+		    ZSTD_compressStream2(st->zc, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+		if (ZSTD_isError(left))
+			return rt_error_set(err, -EIO, "zstd: %s", ZSTD_getErrorName(left));
+		r = emit(s, st->obuf, out.pos, err);
+		if (r < 0)
+			return r;
+		if (end ? left == 0 : in.pos == in.size)
+			return 0;
+	}
+}
+
+int out_sink_write(struct out_sink *s, const void *buf, size_t n, struct rt_error *err)
+{
+	struct out_sink_state *st = s->st;
+	if (rt_interrupted)
+		return rt_error_set(err, -EINTR, "interrupted");
+	if (st->in_md)
+		EVP_DigestUpdate(st->in_md, buf, n);
+	s->in_bytes += n;
+	const unsigned char *p = buf;
+	while (n > 0) {
+		/* large: no copy, unless gzip, whose blocks must start at fixed offsets */
+		if (st->ilen == 0 && n >= SINK_IN_CAP / 2 && s->comp != OUT_COMP_GZIP)
+			return push(s, p, n, false, err);
+		size_t k = SINK_IN_CAP - st->ilen < n ? SINK_IN_CAP - st->ilen : n;
+		memcpy(st->ibuf + st->ilen, p, k);
+		st->ilen += k;
+		p += k;
+		n -= k;
+		if (st->ilen == SINK_IN_CAP) {
+			int r = push(s, st->ibuf, st->ilen, false, err);
+			st->ilen = 0;
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static void md_hex(EVP_MD_CTX *md, char *hex, size_t cap)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_DigestFinal_ex(md, d, &n);
+	for (unsigned int i = 0; i < n && 2 * i + 2 < cap; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+int out_sink_finish(struct out_sink *s, struct rt_error *err)
+{
+	struct out_sink_state *st = s->st;
+	int r = push(s, st->ibuf, st->ilen, s->comp != OUT_COMP_NONE, err);
+	st->ilen = 0;
+	if (r < 0)
+		return r;
+	md_hex(st->out_md, s->out_hex, sizeof(s->out_hex));
+	if (st->in_md)
+		md_hex(st->in_md, s->in_hex, sizeof(s->in_hex));
+	return 0;
+}
+
+void out_sink_release(struct out_sink *s)
+{
+	struct out_sink_state *st = s ? s->st : NULL;
+	if (!st)
+		return;
+	EVP_MD_CTX_free(st->in_md);
+	EVP_MD_CTX_free(st->out_md);
+	gz_free(st->gz);
+	ZSTD_freeCCtx(st->zc);
+	free(st->ibuf);
+	free(st->obuf);
+	free(st);
+	s->st = NULL;
+}
+
+/* ---- tar streams ----------------------------------------------------------------------- */
+
+static la_ssize_t tar_write_cb(struct archive *a, void *data, const void *buf, size_t n)
+{
+	struct out_tar *t = data;
+	if (out_sink_write(t->sink, buf, n, &t->werr) < 0) {
+		archive_set_error(a, -t->werr.code, "%s", t->werr.msg);
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+int out_tar_open(struct out_tar *t, struct out_sink *sink, struct rt_error *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->sink = sink;
+	locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (loc) {
+		t->loc = loc;
+		t->saved_loc = uselocale(loc);
+	}
+	t->a = archive_write_new();
+	if (!t->a)
+		return rt_error_set(err, -ENOMEM, "libarchive: cannot create a writer");
+	if (archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
+	    archive_write_set_options(t->a, "xattrheader=SCHILY") != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(t->a, 0) != ARCHIVE_OK ||
+	    archive_write_open(t->a, t, NULL, tar_write_cb, NULL) != ARCHIVE_OK)
+		return out_tar_fail(t, "tar", err);
+	return 0;
+}
+
+int out_tar_fail(struct out_tar *t, const char *what, struct rt_error *err)
+{
+	if (t->werr.code < 0) {
+		*err = t->werr;
+		return err->code;
+	}
+	if (rt_interrupted)
+		return rt_error_set(err, -EINTR, "interrupted");
+	int e = t->a ? archive_errno(t->a) : 0;
+	const char *m = t->a ? archive_error_string(t->a) : NULL;
+	return rt_error_set(err, e > 0 ? -e : -EIO, "%s: %s", what, m ? m : "tar write failed");
+}
+
+static struct archive_entry *new_entry(const char *name, mode_t mode, uint64_t size, time_t mtime)
+{
+	struct archive_entry *e = archive_entry_new();
+	if (!e)
+		abort();
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_mode(e, mode);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_mtime(e, mtime, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	return e;
+}
+
+int out_tar_add_mem(struct out_tar *t, const char *name, const void *buf, size_t len, time_t mtime,
+                    struct rt_error *err)
+{
+	struct archive_entry *e = new_entry(name, S_IFREG | 0644, len, mtime);
+	int r = archive_write_header(t->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN || (len && archive_write_data(t->a, buf, len) != (la_ssize_t)len))
+		return out_tar_fail(t, name, err);
+	return 0;
+}
+
+int out_tar_add_dir(struct out_tar *t, const char *name, time_t mtime, struct rt_error *err)
+{
+	struct archive_entry *e = new_entry(name, S_IFDIR | 0755, 0, mtime);
+	int r = archive_write_header(t->a, e);
+	archive_entry_free(e);
+	return r < ARCHIVE_WARN ? out_tar_fail(t, name, err) : 0;
+}
+
+int out_tar_add_file(struct out_tar *t, const char *name, const char *path, time_t mtime,
+                     struct rt_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rt_error_errno(err, -errno, "open %s", path);
+	struct stat st;
+	char *buf = NULL;
+	int r = 0;
+	if (fstat(fd, &st) < 0) {
+		r = rt_error_errno(err, -errno, "stat %s", path);
+		goto out;
+	}
+	struct archive_entry *e = new_entry(name, S_IFREG | 0644, (uint64_t)st.st_size, mtime);
+	int ar = archive_write_header(t->a, e);
+	archive_entry_free(e);
+	if (ar < ARCHIVE_WARN) {
+		r = out_tar_fail(t, name, err);
+		goto out;
+	}
+	buf = xmalloc(FILE_BUF);
+	off_t left = st.st_size;
+	while (left > 0) {
+		ssize_t n = read(fd, buf, (size_t)(left < FILE_BUF ? left : FILE_BUF));
+		if (n < 0 && errno == EINTR && !rt_interrupted)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? rt_error_errno(err, -errno, "read %s", path)
+			          : rt_error_set(err, -EIO, "%s: shrank while being read", path);
+			goto out;
+		}
+		if (archive_write_data(t->a, buf, (size_t)n) != n) {
+			r = out_tar_fail(t, name, err);
+			goto out;
+		}
+		left -= n;
+	}
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+int out_tar_close(struct out_tar *t, struct rt_error *err)
+{
+	if (archive_write_close(t->a) != ARCHIVE_OK)
+		return out_tar_fail(t, "tar", err);
+	return 0;
+}
+
+void out_tar_release(struct out_tar *t)
+{
+	if (!t)
+		return;
+	if (t->a) {
+		archive_write_free(t->a); /* closes first if needed: only after a failure */
+		t->a = NULL;
+	}
+	if (t->loc) {
+		uselocale((locale_t)t->saved_loc);
+		freelocale((locale_t)t->loc);
+		t->loc = NULL;
+	}
+}
+
+/* ---- temporary names ------------------------------------------------------------------- */
+
+/* mkdir -p dir (absolute or relative to the current directory). */
+static int mkdir_p(const char *dir, struct rt_error *err)
+{
+	struct stat st;
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode)
+		           ? 0
+		           : rt_error_set(err, -ENOTDIR, "%s: not a directory", dir);
+	char *parent = path_dirname(dir);
+	int r = 0;
+	if (strcmp(parent, dir) && strcmp(parent, ".") && strcmp(parent, "/"))
+		r = mkdir_p(parent, err);
+	free(parent);
+	if (r < 0)
+		return r;
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		return rt_error_errno(err, -errno, "mkdir %s", dir);
+	return 0;
+}
+
+static int tmp_prepare(struct out_tmp *t, const char *final, bool is_dir, struct rt_error *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->final = path_normalize(final);
+	t->is_dir = is_dir;
+	char *dir = path_dirname(t->final);
+	int r = mkdir_p(dir, err);
+	if (r >= 0) {
+		const char *base = strrchr(t->final, '/');
+		base = base ? base + 1 : t->final;
+		t->tmp = xasprintf("%s/.%s.kiln-tmp.XXXXXXXX", dir, base);
+	}
+	free(dir);
+	return r;
+}
+
+/* What is at t->final may be replaced by what t makes (see out_tmp_file, out_tmp_dir). */
+static int check_replaceable(const struct out_tmp *t, struct rt_error *err)
+{
+	struct stat st;
+	if (lstat(t->final, &st) < 0)
+		return errno == ENOENT ? 0 : rt_error_errno(err, -errno, "stat %s", t->final);
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	if (!t->is_dir)
+		return rt_error_set(err, -EISDIR, "%s is a directory: not replaced", t->final);
+	char *m = xasprintf("%s/%s", t->final, t->marker ? t->marker : ".");
+	bool marked = t->marker && lstat(m, &st) == 0;
+	free(m);
+	if (marked)
+		return 0;
+	DIR *d = opendir(t->final);
+	if (!d)
+		return rt_error_errno(err, -errno, "open %s", t->final);
+	struct dirent *de;
+	bool empty = true;
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	if (empty)
+		return 0;
+	return rt_error_set(err, -EEXIST, "%s is a directory without %s: not replaced", t->final,
+	                    t->marker ? t->marker : "the marks of an earlier output");
+}
+
+/* Make the temporary: a file (*ret_fd) or a directory, its name's last 8 characters random. */
+static int tmp_create(struct out_tmp *t, int *ret_fd, struct rt_error *err)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	char *x = t->tmp + strlen(t->tmp) - 8;
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char rnd[8];
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return rt_error_errno(err, -errno, "getrandom");
+		for (int i = 0; i < 8; i++)
+			x[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		/* the modes are masked by the umask, as for any new file */
+		if (ret_fd) {
+			int fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+			if (fd >= 0) {
+				*ret_fd = fd;
+				return 0;
+			}
+		} else if (mkdir(t->tmp, 0777) == 0) {
+			return 0;
+		}
+		if (errno != EEXIST)
+			return rt_error_errno(err, -errno, "create %s", t->tmp);
+	}
+	return rt_error_set(err, -EEXIST, "create a temporary name beside %s: all taken", t->final);
+}
+
+int out_tmp_file(struct out_tmp *t, const char *final, int *ret_fd, struct rt_error *err)
+{
+	int r = tmp_prepare(t, final, false, err);
+	if (r >= 0)
+		r = check_replaceable(t, err);
+	if (r >= 0)
+		r = tmp_create(t, ret_fd, err);
+	if (r < 0) {
+		free(t->tmp);
+		t->tmp = NULL;
+	}
+	return r;
+}
+
+int out_tmp_dir(struct out_tmp *t, const char *final, const char *marker, struct rt_error *err)
+{
+	int r = tmp_prepare(t, final, true, err);
+	t->marker = marker;
+	if (r >= 0)
+		r = check_replaceable(t, err);
+	if (r >= 0)
+		r = tmp_create(t, NULL, err);
+	if (r < 0) {
+		free(t->tmp);
+		t->tmp = NULL;
+	}
+	return r;
+}
+
+/* fsync the file or directory at name under dfd, and what a directory holds. */
+static int sync_tree(int dfd, const char *name, int depth, struct rt_error *err)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? 0 : rt_error_errno(err, -errno, "open %s", name);
+	struct stat st;
+	int r = 0;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && depth < 16) {
+		int dup_fd = dup(fd);
+		DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+		if (!d) {
+			if (dup_fd >= 0)
+				close(dup_fd);
+			close(fd);
+			return rt_error_errno(err, -errno, "read directory %s", name);
+		}
+		struct dirent *de;
+		while (r >= 0 && (de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				r = sync_tree(fd, de->d_name, depth + 1, err);
+		closedir(d);
+	}
+	if (r >= 0 && fsync(fd) < 0 && errno != EINVAL)
+		r = rt_error_errno(err, -errno, "fsync %s", name);
+	close(fd);
+	return r;
+}
+
+static int sync_parent(const char *path)
+{
+	char *dir = path_dirname(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -errno;
+	int r = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+int out_tmp_commit(struct out_tmp *t, struct rt_error *err)
+{
+	if (rt_interrupted)
+		return rt_error_set(err, -EINTR, "interrupted");
+	int r = t->no_sync ? 0 : sync_tree(AT_FDCWD, t->tmp, 0, err);
+	if (r >= 0)
+		r = check_replaceable(t, err); /* again: it may have come meanwhile */
+	if (r < 0)
+		return r;
+	if (rename(t->tmp, t->final) < 0) {
+		if (!t->is_dir || (errno != ENOTEMPTY && errno != EEXIST && errno != ENOTDIR))
+			return rt_error_errno(err, -errno, "rename to %s", t->final);
+		/* an earlier layout (or a file) is there: swap, then remove the old one */
+		if (renameat2(AT_FDCWD, t->tmp, AT_FDCWD, t->final, RENAME_EXCHANGE) < 0)
+			return rt_error_errno(err, -errno, "replace %s", t->final);
+		(void)out_rm_rf(AT_FDCWD, t->tmp);
+	}
+	free(t->tmp);
+	t->tmp = NULL;
+	if (!t->no_sync)
+		(void)sync_parent(t->final);
+	return 0;
+}
+
+void out_tmp_release(struct out_tmp *t)
+{
+	if (!t)
+		return;
+	if (t->tmp)
+		(void)out_rm_rf(AT_FDCWD, t->tmp);
+	free(t->tmp);
+	free(t->final);
+	t->tmp = t->final = NULL;
+}
+
+int out_rm_rf(int dfd, const char *name)
+{
+	if (unlinkat(dfd, name, 0) == 0)
+		return 0;
+	if (errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		int k = out_rm_rf(dirfd(d), de->d_name);
+		if (k < 0 && r == 0)
+			r = k;
+	}
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+int out_epoch(int64_t *ret, struct rt_error *err)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	if (!s || !*s)
+		return 0;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (*end || errno || v < 0 || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+		return rt_error_set(err, -EINVAL,
+		                    "SOURCE_DATE_EPOCH='%s' is not a number of seconds", s);
+	*ret = v;
+	return 1;
+}
+
+int out_hash_file(const char *path, const char *md_name, char *ret_hex, size_t hexcap,
+                  uint64_t *ret_size, struct rt_error *err)
+{
+	const EVP_MD *md = EVP_get_digestbyname(md_name);
+	if (!md)
+		return rt_error_set(err, -EINVAL, "unknown digest '%s'", md_name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rt_error_errno(err, -errno, "open %s", path);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	char *buf = xmalloc(FILE_BUF);
+	uint64_t size = 0;
+	int r = 0;
+	if (!c || !EVP_DigestInit_ex(c, md, NULL)) {
+		r = rt_error_set(err, -ENOMEM, "%s: cannot initialise a digest", md_name);
+		goto out;
+	}
+	for (;;) {
+		if (rt_interrupted) {
+			r = rt_error_set(err, -EINTR, "interrupted");
+			goto out;
+		}
+		ssize_t n = out_read(fd, buf, FILE_BUF, path, err);
+		if (n < 0) {
+			r = (int)n;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(c, buf, (size_t)n);
+		size += (uint64_t)n;
+	}
+	md_hex(c, ret_hex, hexcap);
+	if (ret_size)
+		*ret_size = size;
+out:
+	EVP_MD_CTX_free(c);
+	free(buf);
+	close(fd);
+	return r;
+}
+
+void out_sha256_hex(const void *buf, size_t n, char ret_hex[65])
+{
+	unsigned char d[32];
+	unsigned int len = 0;
+	EVP_Digest(buf, n, d, &len, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < len && i < 32; i++)
+		snprintf(ret_hex + 2 * i, 3, "%02x", d[i]);
+}
+
+json_t *out_arg(const struct output_ctx *ctx, const char *name)
+{
+	json_t *v = json_object_get(json_object_get(ctx->output, "args"), name);
+	return json_is_null(v) ? NULL : v;
+}
+
+const char *out_plan_path(const struct output_ctx *ctx)
+{
+	const char *p = json_string_value(json_object_get(ctx->output, "path"));
+	if (!p)
+		p = json_string_value(out_arg(ctx, "path"));
+	return p && *p ? p : NULL;
+}
+
+char *out_final_path(const struct output_ctx *ctx)
+{
+	const char *p = out_plan_path(ctx);
+	return p ? path_join(ctx->local_root, p) : NULL;
+}
+
+json_t *out_tags(const struct output_ctx *ctx, struct rt_error *err)
+{
+	json_t *tag = out_arg(ctx, "tag");
+	json_t *list = json_array();
+	if (!tag) {
+		json_array_append_new(list, json_string("latest"));
+		return list;
+	}
+	if (json_is_string(tag)) {
+		json_array_append(list, tag);
+	} else if (json_is_array(tag)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(tag, i, v)
+		{
+			if (!json_is_string(v) || !*json_string_value(v)) {
+				json_decref(list);
+				rt_error_set(err, -EINVAL, "tag: expected a list of strings");
+				return NULL;
+			}
+			json_array_append(list, v);
+		}
+	} else {
+		json_decref(list);
+		rt_error_set(err, -EINVAL, "tag: expected a string or a list of strings");
+		return NULL;
+	}
+	if (!json_array_size(list))
+		json_array_append_new(list, json_string("latest"));
+	return list;
+}
+
+void out_artifact_add(const struct output_ctx *ctx, const char *type, const char *digest,
+                      uint64_t size, json_t *extra)
+{
+	if (!ctx->artifacts) {
+		json_decref(extra);
+		return;
+	}
+	json_t *a = json_pack("{s:s, s:s, s:s, s:I}", "type", type, "path", out_plan_path(ctx),
+	                      "digest", digest, "size", (json_int_t)size);
+	if (extra)
+		json_object_update(a, extra);
+	json_decref(extra);
+	json_array_append_new(ctx->artifacts, a);
+}
+
+char *out_json_text(json_t *v, size_t *ret_len)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	if (!s)
+		abort();
+	*ret_len = strlen(s);
+	return s;
+}
+
+/* ---- the image configuration ----------------------------------------------------------- */
+
+static const char *go_arch(void)
+{
+#if defined(__x86_64__)
+	return "amd64";
+#elif defined(__aarch64__)
+	return "arm64";
+#elif defined(__i386__)
+	return "386";
+#elif defined(__arm__)
+	return "arm";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return "ppc64le";
+#elif defined(__s390x__)
+	return "s390x";
+#elif defined(__riscv) && __riscv_xlen == 64
+	return "riscv64";
+#else
+	static struct utsname u;
+	return uname(&u) == 0 ? u.machine : "unknown";
+#endif
+}
+
+static char *rfc3339(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[64];
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+static int want_string(json_t *v, const char *key, struct rt_error *err)
+{
+	if (json_is_string(v))
+		return 0;
+	return rt_error_set(err, -EINVAL, "config.%s: expected a string%s", key,
+	                    json_is_object(v) ? " (an expression left unevaluated)" : "");
+}
+
+static int want_strings(json_t *v, const char *key, struct rt_error *err)
+{
+	if (!json_is_array(v))
+		return rt_error_set(err, -EINVAL, "config.%s: expected a list of strings", key);
+	size_t i;
+	json_t *x;
+	json_array_foreach(v, i, x)
+	{
+		int r = want_string(x, key, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The plan's config (entrypoint, cmd, env, ...) as the OCI config's "config" object. */
+static int runtime_config(json_t *pc, json_t *oc, struct rt_error *err)
+{
+	static const struct {
+		const char *plan, *oci;
+	} lists[] = {{"entrypoint", "Entrypoint"}, {"cmd", "Cmd"}},
+	  strs[] = {{"workdir", "WorkingDir"}, {"user", "User"}, {"stop_signal", "StopSignal"}};
+	int r;
+	for (size_t i = 0; i < 2; i++) {
+		json_t *v = json_object_get(pc, lists[i].plan);
+		if (!v || json_is_null(v))
+			continue;
+		if ((r = want_strings(v, lists[i].plan, err)) < 0)
+			return r;
+		json_object_set(oc, lists[i].oci, v);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		json_t *v = json_object_get(pc, strs[i].plan);
+		if (!v || json_is_null(v))
+			continue;
+		if ((r = want_string(v, strs[i].plan, err)) < 0)
+			return r;
+		json_object_set(oc, strs[i].oci, v);
+	}
+	json_t *env = json_object_get(pc, "env");
+	if (env && !json_is_null(env)) {
+		if (!json_is_object(env))
+			return rt_error_set(err, -EINVAL, "config.env: expected a map of strings");
+		size_t n = json_object_size(env), k = 0;
+		const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+		const char *key;
+		json_t *v;
+		json_object_foreach(env, key, v)
+		{
+			if ((r = want_string(v, "env", err)) < 0) {
+				free(keys);
+				return r;
+			}
+			keys[k++] = key;
+		}
+		qsort(keys, n, sizeof(*keys), cmp_str);
+		json_t *list = json_array();
+		for (size_t i = 0; i < n; i++) {
+			char *kv = xasprintf("%s=%s", keys[i],
+			                     json_string_value(json_object_get(env, keys[i])));
+			json_array_append_new(list, json_string(kv));
+			free(kv);
+		}
+		free(keys);
+		json_object_set_new(oc, "Env", list);
+	}
+	json_t *expose = json_object_get(pc, "expose");
+	if (expose && !json_is_null(expose)) {
+		if (!json_is_array(expose))
+			return rt_error_set(err, -EINVAL, "config.expose: expected a list");
+		json_t *ports = json_object();
+		size_t i;
+		json_t *v;
+		json_array_foreach(expose, i, v)
+		{
+			char *p;
+			if (json_is_integer(v) && json_integer_value(v) > 0 &&
+			    json_integer_value(v) < 65536)
+				p = xasprintf("%lld/tcp", (long long)json_integer_value(v));
+			else if (json_is_string(v) && *json_string_value(v))
+				p = strchr(json_string_value(v), '/')
+				        ? xstrdup(json_string_value(v))
+				        : xasprintf("%s/tcp", json_string_value(v));
+			else {
+				json_decref(ports);
+				return rt_error_set(err, -EINVAL,
+				                    "config.expose: expected port numbers or "
+				                    "\"PORT/PROTO\" strings");
+			}
+			json_object_set_new(ports, p, json_object());
+			free(p);
+		}
+		json_object_set_new(oc, "ExposedPorts", ports);
+	}
+	json_t *labels = json_object_get(pc, "labels");
+	if (labels && !json_is_null(labels)) {
+		if (!json_is_object(labels))
+			return rt_error_set(err, -EINVAL,
+			                    "config.labels: expected a map of strings");
+		const char *key;
+		json_t *v;
+		json_object_foreach(labels, key, v)
+		{
+			if ((r = want_string(v, "labels", err)) < 0)
+				return r;
+		}
+		json_object_set(oc, "Labels", labels);
+	}
+	json_t *volumes = json_object_get(pc, "volumes");
+	if (volumes && !json_is_null(volumes)) {
+		if ((r = want_strings(volumes, "volumes", err)) < 0)
+			return r;
+		json_t *vols = json_object();
+		size_t i;
+		json_t *v;
+		json_array_foreach(volumes, i, v)
+		    json_object_set_new(vols, json_string_value(v), json_object());
+		json_object_set_new(oc, "Volumes", vols);
+	}
+	return 0;
+}
+
+/* What made layer i: the base, a parent image's layer, or one of this image's stages. */
+static char *layer_history(const struct output_ctx *ctx, size_t i)
+{
+	json_t *stages = json_object_get(ctx->image, "stages");
+	size_t ns = json_array_size(stages);
+	json_t *from = json_object_get(ctx->image, "from");
+	if (ns <= ctx->nlayers && i >= ctx->nlayers - ns) {
+		json_t *st = json_array_get(stages, i - (ctx->nlayers - ns));
+		const char *name = json_string_value(json_object_get(st, "name"));
+		return xasprintf("kiln stage %s", name ? name : "?");
+	}
+	const char *base = json_string_value(json_object_get(from, "base"));
+	const char *parent = json_string_value(json_object_get(from, "image"));
+	if (i == 0 && base) {
+		json_t *args = json_object_get(from, "args");
+		size_t n;
+		char *a = args ? out_json_text(args, &n) : xstrdup("{}");
+		char *s = xasprintf("kiln base %s %s", base, a);
+		free(a);
+		return s;
+	}
+	if (parent)
+		return xasprintf("kiln image %s, layer %zu", parent, i);
+	return xasprintf("kiln layer %zu", i);
+}
+
+json_t *out_image_config(const struct output_ctx *ctx, struct rt_error *err)
+{
+	int64_t epoch;
+	int r = out_epoch(&epoch, err);
+	if (r < 0)
+		return NULL;
+	if (r == 0)
+		epoch = (int64_t)time(NULL);
+	char *created = rfc3339(epoch);
+	json_t *oc = json_object();
+	json_t *pc = json_object_get(ctx->image, "config");
+	if (pc && !json_is_object(pc)) {
+		rt_error_set(err, -EINVAL, "image config: expected an object");
+		goto fail;
+	}
+	if (pc && runtime_config(pc, oc, err) < 0)
+		goto fail;
+	json_t *diff_ids = json_array(), *history = json_array();
+	for (size_t i = 0; i < ctx->nlayers; i++) {
+		json_array_append_new(diff_ids, json_string(ctx->layers[i].diff_id));
+		char *by = layer_history(ctx, i);
+		json_array_append_new(
+		    history, json_pack("{s:s, s:s}", "created", created, "created_by", by));
+		free(by);
+	}
+	json_t *cfg =
+	    json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:o}, s:o}", "architecture", go_arch(), "os",
+	              "linux", "created", created, "config", oc, "rootfs", "type", "layers",
+	              "diff_ids", diff_ids, "history", history);
+	free(created);
+	if (!cfg)
+		abort();
+	return cfg;
+fail:
+	free(created);
+	json_decref(oc);
+	return NULL;
+}

@@ -1,0 +1,155 @@
+/*
+ * output_impl: what layer.c and the output_*.c files share, and nothing
+ * else includes. Byte sinks (a file descriptor behind an optional gzip or
+ * zstd compressor, with sha256 digests of what goes in and what comes out),
+ * tar streams on a sink (libarchive, pax where ustar is not enough),
+ * temporary names renamed into place, and the tree walk that writes a root
+ * filesystem or a layer into a tar stream.
+ *
+ * Order: out_tmp_file() -> out_sink_init() -> out_tar_open() -> entries
+ * -> out_tar_close() -> out_sink_finish() -> out_tmp_commit(); then
+ * out_sink_release() and out_tmp_release() in every case (the latter removes
+ * the temporary when it was not committed). Long loops check rt_interrupted
+ * and stop with -EINTR.
+ */
+#ifndef KILN_OUTPUT_IMPL_H
+#define KILN_OUTPUT_IMPL_H
+
+#include "output.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* ---- sinks ---------------------------------------------------------------------------- */
+
+enum out_comp { OUT_COMP_NONE, OUT_COMP_GZIP, OUT_COMP_ZSTD };
+
+struct out_sink_state;
+
+struct out_sink {
+	int fd; /* not owned: the caller closes it */
+	enum out_comp comp;
+	uint64_t in_bytes;  /* bytes given to out_sink_write */
+	uint64_t out_bytes; /* bytes written to fd */
+	char in_hex[65];    /* after finish: sha256 of the bytes given (if asked) */
+	char out_hex[65];   /* after finish: sha256 of the bytes written */
+	struct out_sink_state *st;
+};
+
+/* level: the compressor's (0: its default). hash_input: also digest the bytes given. */
+int out_sink_init(struct out_sink *s, int fd, enum out_comp comp, int level, bool hash_input,
+                  struct rt_error *err);
+int out_sink_write(struct out_sink *s, const void *buf, size_t n, struct rt_error *err);
+/* Flush the compressor and the buffers; fills in_hex and out_hex. */
+int out_sink_finish(struct out_sink *s, struct rt_error *err);
+void out_sink_release(struct out_sink *s);
+
+/* ---- tar streams ---------------------------------------------------------------------- */
+
+struct archive;
+
+struct out_tar {
+	struct archive *a;
+	struct out_sink *sink;
+	struct rt_error werr;  /* the sink's failure, which libarchive sees as a write error */
+	void *loc, *saved_loc; /* locale_t: UTF-8 names while writing (see out_tar_open) */
+};
+
+/*
+ * A pax (restricted: ustar headers where they suffice) tar stream on sink.
+ * Until out_tar_release, the calling thread's LC_CTYPE is C.UTF-8, so that
+ * a UTF-8 name is written as such whatever the process's locale; a name
+ * that is not UTF-8 is kept as bytes (hdrcharset=BINARY).
+ */
+int out_tar_open(struct out_tar *t, struct out_sink *sink, struct rt_error *err);
+/* err from the sink's failure or libarchive's message about what; returns < 0. */
+int out_tar_fail(struct out_tar *t, const char *what, struct rt_error *err);
+/* A regular file entry with the bytes of buf (mode 0644, owner 0, mtime). */
+int out_tar_add_mem(struct out_tar *t, const char *name, const void *buf, size_t len, time_t mtime,
+                    struct rt_error *err);
+/* A regular file entry with the content of the file at path, streamed. */
+int out_tar_add_file(struct out_tar *t, const char *name, const char *path, time_t mtime,
+                     struct rt_error *err);
+int out_tar_add_dir(struct out_tar *t, const char *name, time_t mtime, struct rt_error *err);
+/* Write the end of the archive (not the sink's end). */
+int out_tar_close(struct out_tar *t, struct rt_error *err);
+void out_tar_release(struct out_tar *t);
+
+/* ---- temporary names ------------------------------------------------------------------ */
+
+struct out_tmp {
+	char *final; /* the destination */
+	char *tmp;   /* the temporary name beside it; NULL once committed */
+	bool is_dir;
+	bool no_sync;       /* set by the caller: a work file that need not survive a crash */
+	const char *marker; /* a directory is replaced only if empty or holding this file */
+};
+
+/*
+ * Create a temporary file (mode 0666 & ~umask) beside final, whose directories are
+ * created. A directory at final is refused (-EISDIR) before anything is written.
+ */
+int out_tmp_file(struct out_tmp *t, const char *final, int *ret_fd, struct rt_error *err);
+/*
+ * The same with a directory (mode 0777 & ~umask). A directory at final is replaced only
+ * if it is empty or holds the file marker (e.g. "oci-layout"), else refused (-EEXIST).
+ */
+int out_tmp_dir(struct out_tmp *t, const char *final, const char *marker, struct rt_error *err);
+/* Sync, then put tmp in place of final, atomically replacing what was there. */
+int out_tmp_commit(struct out_tmp *t, struct rt_error *err);
+/* Remove the temporary if it is still there; free the names. */
+void out_tmp_release(struct out_tmp *t);
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+/* SOURCE_DATE_EPOCH: 1 and *ret when set, 0 when unset, < 0 when malformed. */
+int out_epoch(int64_t *ret, struct rt_error *err);
+/* Remove name under dfd and everything below it, without following symlinks. */
+int out_rm_rf(int dfd, const char *name);
+/* Write all of buf to fd. */
+int out_write_all(int fd, const void *buf, size_t n, struct rt_error *err);
+/* read(2) that retries when a signal interrupts it, unless rt_interrupted is set: the
+ * number of bytes read, or < 0 with err filled (what names the file). */
+ssize_t out_read(int fd, void *buf, size_t n, const char *what, struct rt_error *err);
+/* Digest (md_name: "sha256", "sha512") of the file at path: hex and size. */
+int out_hash_file(const char *path, const char *md_name, char *ret_hex, size_t hexcap,
+                  uint64_t *ret_size, struct rt_error *err);
+/* Hex of a sha256 of buf (65 bytes). */
+void out_sha256_hex(const void *buf, size_t n, char ret_hex[65]);
+/* The output's path, resolved against ctx->local_root (caller frees); NULL if none. */
+char *out_final_path(const struct output_ctx *ctx);
+/* The output's path as the plan wrote it. */
+const char *out_plan_path(const struct output_ctx *ctx);
+/* An argument of the output, or NULL. */
+json_t *out_arg(const struct output_ctx *ctx, const char *name);
+/* The output's tags (args.tag: a string or a list) as a new array; ["latest"] when absent. */
+json_t *out_tags(const struct output_ctx *ctx, struct rt_error *err);
+/* Append {"type","path","digest","size"} (and the extra object's keys) to ctx->artifacts. */
+void out_artifact_add(const struct output_ctx *ctx, const char *type, const char *digest,
+                      uint64_t size, json_t *extra);
+/* The image's config blob (OCI image config, also what docker load reads). New reference. */
+json_t *out_image_config(const struct output_ctx *ctx, struct rt_error *err);
+/* A compact JSON text with sorted keys (malloc'd), its length in *ret_len. */
+char *out_json_text(json_t *v, size_t *ret_len);
+
+/* ---- outputs (output_*.c) ------------------------------------------------------------- */
+
+int output_oci(const struct output_ctx *ctx, struct rt_error *err);
+int output_docker_archive(const struct output_ctx *ctx, struct rt_error *err);
+int output_tar(const struct output_ctx *ctx, struct rt_error *err);
+int output_checksum(const struct output_ctx *ctx, struct rt_error *err);
+int output_manifest(const struct output_ctx *ctx, struct rt_error *err);
+
+/* ---- layers (layer.c) ----------------------------------------------------------------- */
+
+/*
+ * Write the tree under dir into t: every entry (prev NULL) or only the
+ * changes since prev, with whiteouts for removed entries. Entries sorted,
+ * owners numeric, mtimes clamped to SOURCE_DATE_EPOCH; does not close t.
+ */
+int layer_stream(const char *dir, const struct layer_snap *prev, struct out_tar *t,
+                 struct rt_error *err);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * output oci: the image as an OCI image layout directory (image-spec 1.0):
+ * oci-layout, index.json naming the manifest once per tag
+ * (org.opencontainers.image.ref.name), and under blobs/sha256/ the layers
+ * (the layer tars of ctx->layers, gzip-compressed: umoci 0.4 reads no zstd
+ * layers), the image config and the manifest. A tag "name:tag" puts its tag
+ * part in the ref name; a plain "1.0" is the tag itself; no tag is "latest".
+ * The layout is built in a temporary directory beside the destination and
+ * swapped into place, replacing a previous layout there (a directory with
+ * an oci-layout file, or an empty one; any other directory is refused).
+ */
+#include "output_impl.h"
+
+#include "arena.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+
+enum { COPY_BUF = 1 << 20 };
+
+/* Write buf as a file at path. */
+static int write_file(const char *path, const void *buf, size_t len, struct rt_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return rt_error_errno(err, -errno, "create %s", path);
+	int r = out_write_all(fd, buf, len, err);
+	if (close(fd) < 0 && r >= 0)
+		r = rt_error_errno(err, -errno, "close %s", path);
+	return r;
+}
+
+/* A blob with buf's bytes; its descriptor {mediaType, digest, size} in *ret. */
+static int blob_mem(const char *layout, const char *media_type, const void *buf, size_t len,
+                    json_t **ret, struct rt_error *err)
+{
+	char hex[65];
+	out_sha256_hex(buf, len, hex);
+	char *path = xasprintf("%s/blobs/sha256/%s", layout, hex);
+	int r = write_file(path, buf, len, err);
+	free(path);
+	if (r < 0)
+		return r;
+	char digest[80];
+	snprintf(digest, sizeof(digest), "sha256:%s", hex);
+	*ret = json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest, "size",
+	                 (json_int_t)len);
+	return 0;
+}
+
+/* A gzip-compressed copy of layer l as a blob; its descriptor in *ret. */
+static int blob_layer(const char *layout, const struct layer *l, json_t **ret, struct rt_error *err)
+{
+	char *tmp = xasprintf("%s/blobs/sha256/.layer.tmp", layout);
+	char *buf = xmalloc(COPY_BUF);
+	struct out_sink sink = {0};
+	int in = -1, out = -1, r;
+	in = open(l->path, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		r = rt_error_errno(err, -errno, "open layer %s", l->path);
+		goto done;
+	}
+	(void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		r = rt_error_errno(err, -errno, "create %s", tmp);
+		goto done;
+	}
+	if ((r = out_sink_init(&sink, out, OUT_COMP_GZIP, 0, false, err)) < 0)
+		goto done;
+	for (;;) {
+		ssize_t n = out_read(in, buf, COPY_BUF, l->path, err);
+		if (n < 0) {
+			r = (int)n;
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if ((r = out_sink_write(&sink, buf, (size_t)n, err)) < 0)
+			goto done;
+	}
+	if ((r = out_sink_finish(&sink, err)) < 0)
+		goto done;
+	if (close(out) < 0) {
+		out = -1;
+		r = rt_error_errno(err, -errno, "close %s", tmp);
+		goto done;
+	}
+	out = -1;
+	char *path = xasprintf("%s/blobs/sha256/%s", layout, sink.out_hex);
+	if (rename(tmp, path) < 0)
+		r = rt_error_errno(err, -errno, "rename %s", tmp);
+	free(path);
+	if (r < 0)
+		goto done;
+	char digest[80];
+	snprintf(digest, sizeof(digest), "sha256:%s", sink.out_hex);
+	*ret = json_pack("{s:s, s:s, s:I}", "mediaType", MT_LAYER_GZIP, "digest", digest, "size",
+	                 (json_int_t)sink.out_bytes);
+done:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (r < 0)
+		(void)unlink(tmp);
+	out_sink_release(&sink);
+	free(buf);
+	free(tmp);
+	return r;
+}
+
+/* The ref name for a tag: "app:1.0" -> "1.0", "reg:5000/app" -> "latest", "1.0" -> "1.0". */
+static char *ref_name(const char *tag)
+{
+	const char *slash = strrchr(tag, '/');
+	const char *colon = strrchr(tag, ':');
+	if (colon && (!slash || colon > slash))
+		return xstrdup(colon + 1);
+	return xstrdup(slash ? "latest" : tag);
+}
+
+int output_oci(const struct output_ctx *ctx, struct rt_error *err)
+{
+	char *final = out_final_path(ctx);
+	struct out_tmp tmp = {0};
+	json_t *tags = NULL, *config = NULL, *layers = json_array(), *desc = NULL;
+	json_t *manifest = NULL, *index = NULL;
+	char *text = NULL;
+	size_t len;
+	uint64_t total = 0;
+	int r;
+
+	if (!(tags = out_tags(ctx, err))) {
+		r = err->code;
+		goto out;
+	}
+	if ((r = out_tmp_dir(&tmp, final, "oci-layout", err)) < 0)
+		goto out;
+	char *blobs = xasprintf("%s/blobs", tmp.tmp), *sha = xasprintf("%s/blobs/sha256", tmp.tmp);
+	if (mkdir(blobs, 0755) < 0 || mkdir(sha, 0755) < 0)
+		r = rt_error_errno(err, -errno, "mkdir %s", sha);
+	free(blobs);
+	free(sha);
+	if (r < 0)
+		goto out;
+	static const char layout_text[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	char *p = xasprintf("%s/oci-layout", tmp.tmp);
+	r = write_file(p, layout_text, strlen(layout_text), err);
+	free(p);
+	if (r < 0)
+		goto out;
+
+	for (size_t i = 0; i < ctx->nlayers; i++) {
+		json_t *d = NULL;
+		for (size_t j = 0; j < i && !d; j++) /* the same layer twice: one blob */
+			if (!strcmp(ctx->layers[j].diff_id, ctx->layers[i].diff_id))
+				d = json_copy(json_array_get(layers, j));
+		if (!d && (r = blob_layer(tmp.tmp, &ctx->layers[i], &d, err)) < 0)
+			goto out;
+		json_array_append_new(layers, d);
+		total += (uint64_t)json_integer_value(json_object_get(d, "size"));
+	}
+	if (!(config = out_image_config(ctx, err))) {
+		r = err->code;
+		goto out;
+	}
+	text = out_json_text(config, &len);
+	if ((r = blob_mem(tmp.tmp, MT_CONFIG, text, len, &desc, err)) < 0)
+		goto out;
+	total += len;
+	free(text);
+	text = NULL;
+	manifest = json_pack("{s:i, s:s, s:O, s:O}", "schemaVersion", 2, "mediaType", MT_MANIFEST,
+	                     "config", desc, "layers", layers);
+	json_decref(desc);
+	desc = NULL;
+	text = out_json_text(manifest, &len);
+	if ((r = blob_mem(tmp.tmp, MT_MANIFEST, text, len, &desc, err)) < 0)
+		goto out;
+	total += len;
+	free(text);
+	text = NULL;
+
+	json_t *entries = json_array();
+	index = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MT_INDEX, "manifests",
+	                  entries);
+	size_t i;
+	json_t *tag;
+	json_t *seen = json_object();
+	json_array_foreach(tags, i, tag)
+	{
+		char *ref = ref_name(json_string_value(tag));
+		if (!json_object_get(seen, ref)) {
+			json_object_set_new(seen, ref, json_true());
+			json_t *m = json_deep_copy(desc);
+			json_object_set_new(
+			    m, "annotations",
+			    json_pack("{s:s}", "org.opencontainers.image.ref.name", ref));
+			json_array_append_new(entries, m);
+		}
+		free(ref);
+	}
+	json_decref(seen);
+	text = out_json_text(index, &len);
+	p = xasprintf("%s/index.json", tmp.tmp);
+	r = write_file(p, text, len, err);
+	free(p);
+	if (r < 0)
+		goto out;
+	total += len + strlen(layout_text);
+	if ((r = out_tmp_commit(&tmp, err)) < 0)
+		goto out;
+	out_artifact_add(ctx, "oci", json_string_value(json_object_get(desc, "digest")), total,
+	                 json_pack("{s:O}", "tags", tags));
+out:
+	free(text);
+	json_decref(index);
+	json_decref(manifest);
+	json_decref(desc);
+	json_decref(config);
+	json_decref(layers);
+	json_decref(tags);
+	out_tmp_release(&tmp);
+	free(final);
+	return r;
+}

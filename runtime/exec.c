@@ -10,8 +10,10 @@
 #include "arena.h"
 #include "base.h"
 #include "builtins.h"
+#include "cache.h"
 #include "conn.h"
 #include "expr.h"
+#include "extract.h"
 #include "output.h"
 #include "strbuf.h"
 
@@ -30,6 +32,7 @@
 
 struct image_state {
 	const char *name;
+	char *key;            /* the cache key of its last stage (images built from it start there) */
 	char *rootfs;         /* the finished tree (kept for images built from it) */
 	struct layer *layers; /* base first */
 	size_t nlayers;
@@ -44,6 +47,7 @@ struct executor {
 	struct image_state *images;
 	size_t nimages;
 	struct conn *local;  /* the build machine, for 'local' tasks */
+	char *cache_dir;
 };
 
 static double now_ms(void)
@@ -318,7 +322,8 @@ static bool run_task(struct stage_run *sr, json_t *task)
 				.local_root = x->o->root,
 				.facts = sr->facts,
 				.check = x->o->check,
-				.diff = x->o->diff,
+				/* a diff of a file that holds a secret would show it */
+				.diff = x->o->diff && !expr_has_secret(json_object_get(task, "args")),
 				.in_image = true,
 			};
 			if (s->run(&ctx, &res) < 0 && res.status != TASK_FAILED)
@@ -495,6 +500,44 @@ static int add_layer(struct executor *x, struct image_state *st, const char *dir
 	return layer_snapshot(dir, snap, err);
 }
 
+/* Replay a cached stage: unpack its layer; it is also the image's layer for outputs. */
+static int replay(struct executor *x, struct image_state *st, const char *tar, bool layers,
+		  struct rt_error *err)
+{
+	int fd = open(st->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return rt_error_errno(err, -errno, "cannot open %s", st->rootfs);
+	unsigned char digest[32];
+	struct extract_opts eo = {.flags = EXTRACT_WHITEOUTS, .label = "cached stage", .sha256_out = digest};
+	int r = extract_path(fd, tar, &eo, NULL, err);
+	close(fd);
+	if (r < 0 || !layers)
+		return r;
+	struct layer l = {.path = xstrdup(tar)};
+	strcpy(l.diff_id, "sha256:");
+	for (int i = 0; i < 32; i++)
+		snprintf(l.diff_id + 7 + 2 * i, 3, "%02x", digest[i]);
+	struct stat sb;
+	l.size = stat(tar, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+	st->layers = xrealloc(st->layers, (st->nlayers + 1) * sizeof(*st->layers));
+	st->layers[st->nlayers++] = l;
+	(void)x;
+	return 0;
+}
+
+static bool has_local_task(json_t *stage)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(stage, "tasks"), i, t)
+	{
+		const char *m = json_string_value(json_object_get(t, "module"));
+		if (m && !strcmp(m, "local"))
+			return true;
+	}
+	return false;
+}
+
 static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_state *st,
 		 struct recap *recap, json_t *artifacts)
 {
@@ -521,14 +564,13 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		}
 		if (copy_tree(parent->rootfs, st->rootfs, &err) < 0)
 			goto fail;
+		st->key = parent->key ? xstrdup(parent->key) : NULL;
 		for (size_t i = 0; layers && i < parent->nlayers; i++) {
 			struct layer l = parent->layers[i];
 			l.path = xstrdup(l.path);
 			st->layers = xrealloc(st->layers, (st->nlayers + 1) * sizeof(*st->layers));
 			st->layers[st->nlayers++] = l;
 		}
-		if (layers && layer_snapshot(st->rootfs, &snap, &err) < 0)
-			goto fail;
 	} else {
 		struct base_ctx bc = {.cache_dir = x->o->cache_dir,
 				      .local_root = x->o->root,
@@ -538,12 +580,16 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		if (base_create(&bc, from, st->rootfs, &err) < 0)
 			goto fail;
 		events_note(x->ev, name, "base ready (%.1f s)", (now_ms() - t0) / 1000);
+		st->key = cache_base_key(from);
 		/* the base's layer is the whole tree (snap is NULL) */
 		if (layers && add_layer(x, st, st->rootfs, &snap, &err) < 0)
 			goto fail;
 	}
 
 	bool ok = true;
+	/* the stage cache: replay stages whose key is stored, until the first miss;
+	   a stage with a 'local' task (its effects are on the build machine) ends it */
+	bool caching = !x->o->check && st->key;
 	size_t i;
 	json_t *stage;
 	json_array_foreach(json_object_get(img, "stages"), i, stage)
@@ -551,6 +597,32 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		json_t *tasks = json_object_get(stage, "tasks");
 		sr.stage = json_string_value(json_object_get(stage, "name"));
 		events_stage(x->ev, name, sr.stage, json_array_size(tasks));
+		char *key = NULL;
+		if (caching && !has_local_task(stage)) {
+			struct rt_error kerr = {0};
+			key = cache_stage_key(st->key, stage, json_object_get(img, "handlers"),
+					      x->secrets, x->o->root, &kerr);
+		}
+		char *hit = key ? cache_lookup(x->cache_dir, key) : NULL;
+		free(st->key);
+		st->key = key;
+		if (hit) {
+			int r = replay(x, st, hit, layers, &err);
+			free(hit);
+			if (r < 0)
+				goto fail;
+			layer_snap_free(snap);
+			snap = NULL;
+			if (layer_snapshot(st->rootfs, &snap, &err) < 0)
+				goto fail;
+			recap->ok += (unsigned)json_array_size(tasks);
+			events_note(x->ev, name, "cached: %zu task%s replayed, nothing changed",
+				    json_array_size(tasks), json_array_size(tasks) == 1 ? "" : "s");
+			continue;
+		}
+		caching = false;
+		if (!snap && layer_snapshot(st->rootfs, &snap, &err) < 0)
+			goto fail;
 		if (conn_rootfs_open(st->rootfs, &sr.conn, &err) < 0)
 			goto fail;
 		if (!sr.facts)
@@ -562,8 +634,16 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		sr.conn = conn_free(sr.conn);
 		if (!ok)
 			break;
-		if (layers && add_layer(x, st, st->rootfs, &snap, &err) < 0)
-			goto fail;
+		if (layers || key) {
+			if (add_layer(x, st, st->rootfs, &snap, &err) < 0)
+				goto fail;
+			struct rt_error cerr = {0};
+			if (key && cache_store(x->cache_dir, key, st->layers[st->nlayers - 1].path, &cerr) < 0)
+				events_note(x->ev, name, "the stage cache is not written: %s", cerr.msg);
+			if (!layers) {
+				layer_release(&st->layers[--st->nlayers]);
+			}
+		}
 	}
 	json_t *test;
 	json_array_foreach(json_object_get(img, "tests"), i, test)
@@ -676,6 +756,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		status = -1;
 		goto out;
 	}
+	x.cache_dir = cache_dir_default(o->cache_dir);
 	x.nimages = json_array_size(images);
 	x.images = xcalloc(x.nimages ? x.nimages : 1, sizeof(*x.images));
 	struct recap *recaps = xcalloc(x.nimages ? x.nimages : 1, sizeof(*recaps));
@@ -714,6 +795,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	free(recaps);
 	for (size_t k = 0; k < x.nimages; k++) {
 		free(x.images[k].rootfs);
+		free(x.images[k].key);
 		for (size_t l = 0; l < x.images[k].nlayers; l++)
 			layer_release(&x.images[k].layers[l]);
 		free(x.images[k].layers);
@@ -726,6 +808,7 @@ out:
 		free(x.work);
 	}
 	json_decref(x.secrets);
+	free(x.cache_dir);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	return status;

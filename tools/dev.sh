@@ -22,8 +22,11 @@ cd "$top"
 jobs=${KILN_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Everything needed to build kiln, run its tests and check its format.
+# The runtime's bases and the tests' real clients (skopeo, umoci) are here too.
 deps="cmake make gcc libc6-dev clang libclang-rt-14-dev clang-format flex bison pkg-config
-libjansson-dev libssh-dev jq mawk diffutils coreutils findutils git"
+libjansson-dev libssh-dev libarchive-dev libzstd-dev libssl-dev jq mawk diffutils coreutils
+findutils git util-linux debootstrap busybox-static skopeo umoci python3 zstd xz-utils bzip2 patch
+ca-certificates"
 
 say()
 {
@@ -74,9 +77,13 @@ bake()
 {
 	install_deps
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_WERROR=ON || die "build failed"
-	# kiln's main job on the bundled examples (the runtime will make this bake an image).
+	# kiln's main job: check the bundled examples, then bake one. hello.img (busybox
+	# base) takes about a second; web.img debootstraps Debian first (about a minute).
 	say "kiln lint examples"
-	build/kiln lint examples/*.img examples/roles/*.img
+	build/kiln lint examples/*.img examples/roles/*.img || die "lint failed"
+	say "kiln apply examples/hello.img"
+	build/kiln apply --progress=plain examples/hello.img || die "apply failed"
+	say "baked: examples/out/hello (an OCI image layout; try: skopeo inspect oci:examples/out/hello:latest)"
 }
 
 # --- test -------------------------------------------------------------------------------------

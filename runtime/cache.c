@@ -1,0 +1,233 @@
+/*
+ * cache: the stage cache; see cache.h. Keys are SHA-256 (libcrypto EVP)
+ * over canonical JSON (sorted keys, compact) and file contents.
+ */
+#include "cache.h"
+
+#include "arena.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *cache_dir_default(const char *dir)
+{
+	if (dir && *dir)
+		return xstrdup(dir);
+	const char *env = getenv("KILN_CACHE_DIR");
+	if (env && *env)
+		return xstrdup(env);
+	if (geteuid() == 0)
+		return xstrdup("/var/cache/kiln");
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	if (xdg && *xdg)
+		return xasprintf("%s/kiln", xdg);
+	const char *home = getenv("HOME");
+	return xasprintf("%s/.cache/kiln", home ? home : "/tmp");
+}
+
+static char *hex(const unsigned char *d, unsigned n)
+{
+	char *s = xmalloc(2 * n + 1);
+	for (unsigned i = 0; i < n; i++)
+		snprintf(s + 2 * i, 3, "%02x", d[i]);
+	return s;
+}
+
+/* A copy of v without "source" keys: moving a line does not change a stage. */
+static json_t *without_sources(json_t *v)
+{
+	if (json_is_object(v)) {
+		json_t *o = json_object();
+		const char *k;
+		json_t *x;
+		json_object_foreach(v, k, x)
+		{
+			if (strcmp(k, "source"))
+				json_object_set_new(o, k, without_sources(x));
+		}
+		return o;
+	}
+	if (json_is_array(v)) {
+		json_t *a = json_array();
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x)
+		{
+			json_array_append_new(a, without_sources(x));
+		}
+		return a;
+	}
+	return json_incref(v);
+}
+
+static void hash_json(EVP_MD_CTX *md, const char *tag, json_t *v)
+{
+	json_t *clean = without_sources(v);
+	char *s = json_dumps(clean, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	json_decref(clean);
+	EVP_DigestUpdate(md, tag, strlen(tag) + 1);
+	if (s) {
+		EVP_DigestUpdate(md, s, strlen(s) + 1);
+		free(s);
+	}
+}
+
+/* Hash a file or a directory tree of the build machine: names, types, modes, contents. */
+static int hash_path(EVP_MD_CTX *md, const char *path, int depth, struct rt_error *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return rt_error_errno(err, -errno, "cannot read %s", path);
+	char meta[64];
+	snprintf(meta, sizeof(meta), "%o:%lld", (unsigned)st.st_mode, (long long)st.st_size);
+	EVP_DigestUpdate(md, meta, strlen(meta) + 1);
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(path, target, sizeof(target));
+		if (n > 0)
+			EVP_DigestUpdate(md, target, (size_t)n);
+		return 0;
+	}
+	if (S_ISREG(st.st_mode)) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return rt_error_errno(err, -errno, "cannot read %s", path);
+		char buf[65536];
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			EVP_DigestUpdate(md, buf, (size_t)n);
+		close(fd);
+		return n < 0 ? rt_error_errno(err, -errno, "cannot read %s", path) : 0;
+	}
+	if (!S_ISDIR(st.st_mode) || depth > 64)
+		return 0;
+	struct dirent **names = NULL;
+	int n = scandir(path, &names, NULL, alphasort);
+	if (n < 0)
+		return rt_error_errno(err, -errno, "cannot list %s", path);
+	int r = 0;
+	for (int i = 0; i < n; i++) {
+		const char *d = names[i]->d_name;
+		if (r == 0 && strcmp(d, ".") && strcmp(d, "..")) {
+			EVP_DigestUpdate(md, d, strlen(d) + 1);
+			char *child = xasprintf("%s/%s", path, d);
+			r = hash_path(md, child, depth + 1, err);
+			free(child);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
+char *cache_base_key(json_t *from)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, "kiln " KILN_VERSION, sizeof("kiln " KILN_VERSION));
+	hash_json(md, "from", from);
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	EVP_DigestFinal_ex(md, d, &n);
+	EVP_MD_CTX_free(md);
+	return hex(d, n);
+}
+
+char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t *secrets,
+		      const char *local_root, struct rt_error *err)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, "kiln " KILN_VERSION, sizeof("kiln " KILN_VERSION));
+	EVP_DigestUpdate(md, prev, strlen(prev) + 1);
+	hash_json(md, "stage", stage);
+	hash_json(md, "handlers", handlers);
+	/* the secrets' values, hashed together: a new password makes a new layer */
+	hash_json(md, "secrets", secrets);
+	/* what the tasks read from the build machine */
+	int r = 0;
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(stage, "tasks"), i, t)
+	{
+		const char *module = json_string_value(json_object_get(t, "module"));
+		json_t *src = json_object_get(json_object_get(t, "args"), "src");
+		if (r == 0 && module && json_is_string(src) &&
+		    (!strcmp(module, "copy") || !strcmp(module, "unarchive"))) {
+			const char *s = json_string_value(src);
+			char *path = s[0] == '/' ? xstrdup(s) : xasprintf("%s/%s", local_root, s);
+			r = hash_path(md, path, 0, err);
+			free(path);
+		}
+		if (module && !strcmp(module, "local"))
+			EVP_DigestUpdate(md, "local", 6); /* its effects are outside: see below */
+	}
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	EVP_DigestFinal_ex(md, d, &n);
+	EVP_MD_CTX_free(md);
+	return r < 0 ? NULL : hex(d, n);
+}
+
+char *cache_lookup(const char *cache_dir, const char *key)
+{
+	char *path = xasprintf("%s/stages/%s.tar", cache_dir, key);
+	if (access(path, R_OK) == 0)
+		return path;
+	free(path);
+	return NULL;
+}
+
+int cache_store(const char *cache_dir, const char *key, const char *layer_tar, struct rt_error *err)
+{
+	char *dir = xasprintf("%s/stages", cache_dir);
+	if ((mkdir(cache_dir, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+		int e = -errno;
+		free(dir);
+		return rt_error_errno(err, e, "cannot create the cache directory %s", cache_dir);
+	}
+	char *tmp = xasprintf("%s/.%s.XXXXXX", dir, key);
+	char *final = xasprintf("%s/%s.tar", dir, key);
+	free(dir);
+	int r = 0;
+	int out = mkstemp(tmp);
+	int in = open(layer_tar, O_RDONLY | O_CLOEXEC);
+	if (out < 0 || in < 0) {
+		r = rt_error_errno(err, -errno, "cannot store a stage in the cache");
+		goto done;
+	}
+	char buf[1 << 16];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				r = rt_error_errno(err, -errno, "cannot write the cache");
+				goto done;
+			}
+			off += w;
+		}
+	}
+	if (n < 0 || fsync(out) < 0)
+		r = rt_error_errno(err, -errno, "cannot write the cache");
+	else if (fchmod(out, 0600) < 0 || rename(tmp, final) < 0)
+		r = rt_error_errno(err, -errno, "cannot store a stage in the cache");
+done:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	free(final);
+	return r;
+}

@@ -186,9 +186,12 @@ const struct type *check_ast_type(struct program *p, const struct ast_type *t)
 
 static const struct type *facts_type(struct arena *a)
 {
+	/* built once in an arena of its own: it outlives every compilation */
+	static struct arena facts_arena = ARENA_INIT;
 	static const struct type *t;
+	(void)a;
 	if (!t)
-		t = type_parse(a, "object(os: object(family: string, distribution: string, "
+		t = type_parse(&facts_arena, "object(os: object(family: string, distribution: string, "
 				  "version: string, codename: string, id: string), arch: string, "
 				  "hostname: string, kernel: string)");
 	return t;

@@ -387,6 +387,24 @@ static void front(struct program *p, const char *const *paths, size_t n)
 	lower_check_images(p);
 }
 
+int kiln_lint_source(struct compile_ctx *cx, uint32_t file)
+{
+	unsigned errors = cx->diags.nerrors;
+	struct program p;
+	program_init(&p, cx);
+	struct ast_file *f = parse_source(p.a, &cx->diags, file, NULL);
+	f->dir = ".";
+	add_file(&p, f);
+	p.nmain = 1;
+	p.root = ".";
+	/* imports are not followed: the text stands alone */
+	declare_globals(&p);
+	check_program(&p);
+	lower_check_images(&p);
+	program_release(&p);
+	return cx->diags.nerrors == errors ? 0 : -1;
+}
+
 int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 	      const struct compile_opts *opts)
 {

@@ -7,6 +7,9 @@
 volatile int rt_interrupted;
 
 static int vset(struct rt_error *err, int code, bool with_errno, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static int vset(struct rt_error *err, int code, bool with_errno, const char *fmt, va_list ap)
 {
 	if (!err)
 		return code;

@@ -1,6 +1,6 @@
 /*
- * fuzz_parse: lexer + parser + structure check + diagnostics printing on
- * arbitrary bytes. Built as a libFuzzer target (KILN_FUZZ=ON) and, always, as
+ * fuzz_parse: lexer + parser + structure check + name and type checker +
+ * diagnostics printing on arbitrary bytes. Built as a libFuzzer target (KILN_FUZZ=ON) and, always, as
  * fuzz_replay, which runs the same function over files named on the command
  * line (a regression test over the seed corpus).
  */
@@ -25,6 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t id = source_add(&cx.sm, "fuzz.img", (const char *)data, size);
 	struct ast_file *ast = parse_source(&cx.arena, &cx.diags, id, NULL);
 	ast_dump(sink, source_get(&cx.sm, id), ast);
+	/* and the checker on whatever parsed (inventory files and templates named
+	   in the input are read relative to the current directory, as lint would) */
+	kiln_lint_source(&cx, id);
 	diag_print(&cx.diags, sink, DIAG_TEXT, true);
 	diag_print(&cx.diags, sink, DIAG_JSON, false);
 	diag_print(&cx.diags, sink, DIAG_SHORT, false);

@@ -1050,6 +1050,9 @@ static const struct attr_spec config_attrs[] = {
 static const struct attr_spec connection_attrs[] = {
 	{"user", "string"},  {"port", "int"},     {"identity_file", "path"}, {"known_hosts", "path"},
 	{"become", "bool"},  {"vars", "map<any>"}, {"parallel", "int"},      {"password", "secret"},
+	/* how kiln reaches a host: ssh (the default), or rootfs: the host's name is a
+	   directory holding a root filesystem, entered like an image's (chroot) */
+	{"connection", "enum(ssh, rootfs)"},
 	{NULL, NULL}};
 static const struct attr_spec image_attrs[] = {{"description", "string"}, {NULL, NULL}};
 static const struct attr_spec param_attrs[] = {{"description", "string"}, {NULL, NULL}};

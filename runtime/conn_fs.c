@@ -239,7 +239,10 @@ int conn_fs_read(const struct conn_fs *fs, const char *path, size_t max, char **
 		                 (long long)st.st_size, max);
 		goto out;
 	}
+	/* st_size + 1 to see EOF in one read; files that report no size (/proc) grow from 4K */
 	size_t cap = (size_t)st.st_size + 1, len = 0;
+	if (cap < 4096)
+		cap = max < 4096 ? max + 1 : 4096;
 	buf = malloc(cap + 1);
 	if (!buf) {
 		r = rt_error_errno(err, -ENOMEM, "cannot read '%s'", path);
@@ -657,13 +660,17 @@ int conn_fs_remove(const struct conn_fs *fs, const char *path, bool recursive, s
 {
 	char buf[PATH_MAX];
 	const char *name;
-	int pfd = open_parent(fs, path, buf, &name, "remove", err);
+	struct rt_error perr = {0};
+	int pfd = open_parent(fs, path, buf, &name, "remove", &perr);
 	if (pfd == -EBUSY)
 		return rt_error_set(err, -EBUSY, "refusing to remove the root '%s'", path);
 	if (pfd == -ENOENT || pfd == -ENOTDIR)
 		return 0; /* no parent: nothing to remove */
-	if (pfd < 0)
+	if (pfd < 0) {
+		if (err)
+			*err = perr;
 		return pfd;
+	}
 	int r = 0;
 	struct stat st;
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {

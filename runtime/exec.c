@@ -48,6 +48,7 @@ struct executor {
 	size_t nimages;
 	struct conn *local;  /* the build machine, for 'local' tasks */
 	char *cache_dir;
+	json_t *keep;        /* values whose strings the recap borrows */
 };
 
 static double now_ms(void)
@@ -590,6 +591,7 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 	/* the stage cache: replay stages whose key is stored, until the first miss;
 	   a stage with a 'local' task (its effects are on the build machine) ends it */
 	bool caching = !x->o->check && st->key;
+	bool keyed = !x->o->check;
 	size_t i;
 	json_t *stage;
 	json_array_foreach(json_object_get(img, "stages"), i, stage)
@@ -597,13 +599,17 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		json_t *tasks = json_object_get(stage, "tasks");
 		sr.stage = json_string_value(json_object_get(stage, "name"));
 		events_stage(x->ev, name, sr.stage, json_array_size(tasks));
+		/* every stage gets its key (to store its result); only an unbroken run of
+		   hits from the first stage is replayed */
 		char *key = NULL;
-		if (caching && !has_local_task(stage)) {
+		if (has_local_task(stage))
+			keyed = false;
+		if (keyed && st->key) {
 			struct rt_error kerr = {0};
 			key = cache_stage_key(st->key, stage, json_object_get(img, "handlers"),
 					      x->secrets, x->o->root, &kerr);
 		}
-		char *hit = key ? cache_lookup(x->cache_dir, key) : NULL;
+		char *hit = caching && key ? cache_lookup(x->cache_dir, key) : NULL;
 		free(st->key);
 		st->key = key;
 		if (hit) {
@@ -616,8 +622,8 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 			if (layer_snapshot(st->rootfs, &snap, &err) < 0)
 				goto fail;
 			recap->ok += (unsigned)json_array_size(tasks);
-			events_note(x->ev, name, "cached: %zu task%s replayed, nothing changed",
-				    json_array_size(tasks), json_array_size(tasks) == 1 ? "" : "s");
+			events_note(x->ev, name, "cached (%.12s): %zu task%s replayed, nothing changed",
+				    key, json_array_size(tasks), json_array_size(tasks) == 1 ? "" : "s");
 			continue;
 		}
 		caching = false;
@@ -640,6 +646,8 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 			struct rt_error cerr = {0};
 			if (key && cache_store(x->cache_dir, key, st->layers[st->nlayers - 1].path, &cerr) < 0)
 				events_note(x->ev, name, "the stage cache is not written: %s", cerr.msg);
+			else if (key)
+				events_note(x->ev, name, "stored in the stage cache (%.12s)", key);
 			if (!layers) {
 				layer_release(&st->layers[--st->nlayers]);
 			}
@@ -721,6 +729,102 @@ fail:
 	return false;
 }
 
+/* ---- apply blocks: hosts ------------------------------------------------------------ */
+
+/* The hosts of a group and of its child groups, each once: name -> attributes. */
+static void collect_hosts(json_t *groups, const char *group, json_t *vars, json_t *out, int depth)
+{
+	json_t *g = json_object_get(groups, group);
+	if (!g || depth > 32)
+		return;
+	json_t *merged = json_deep_copy(vars);
+	json_object_update(merged, json_object_get(g, "vars"));
+	const char *name;
+	json_t *attrs;
+	json_object_foreach(json_object_get(g, "hosts"), name, attrs)
+	{
+		if (json_object_get(out, name))
+			continue;
+		json_t *h = json_deep_copy(merged);
+		json_object_update(h, attrs); /* a host's own attributes win over its group's */
+		json_object_set_new(out, name, h);
+	}
+	size_t i;
+	json_t *child;
+	json_array_foreach(json_object_get(g, "children"), i, child)
+	{
+		collect_hosts(groups, json_string_value(child), merged, out, depth + 1);
+	}
+	json_decref(merged);
+}
+
+/* Configure one host: the apply block's tasks, then the handlers they notified. */
+static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t *attrs,
+		       struct recap *recap)
+{
+	struct rt_error err = {0};
+	const char *conn_kind = json_string_value(json_object_get(attrs, "connection"));
+	events_image(x->ev, host, conn_kind ? conn_kind : "ssh");
+	if (!conn_kind || strcmp(conn_kind, "rootfs")) {
+		events_error(x->ev, host, "error[E5002]: hosts over SSH are not reached yet; "
+					  "connection = rootfs applies to a root filesystem directory");
+		return false;
+	}
+	char *dir = host[0] == '/' ? xstrdup(host) : xasprintf("%s/%s", x->o->root, host);
+	struct stage_run sr = {.x = x, .image = host, .stage = "apply", .recap = recap};
+	json_t *tasks = json_object_get(ap, "tasks");
+	events_stage(x->ev, host, "apply", json_array_size(tasks));
+	bool ok = false;
+	if (conn_rootfs_open(dir, &sr.conn, &err) < 0) {
+		char *msg = xasprintf("error[E5002]: %s", err.msg);
+		events_error(x->ev, host, msg);
+		free(msg);
+	} else {
+		sr.facts = gather_facts(sr.conn);
+		sr.notified = json_object();
+		ok = run_tasks(&sr, tasks) && run_handlers(&sr, json_object_get(ap, "handlers"));
+		json_decref(sr.notified);
+		json_decref(sr.facts);
+		sr.conn = conn_free(sr.conn);
+	}
+	free(dir);
+	return ok && !rt_interrupted;
+}
+
+static int apply_hosts(struct executor *x, json_t *plan, struct recap **recaps, size_t *nrecaps)
+{
+	int status = 0;
+	size_t i;
+	json_t *ap;
+	json_array_foreach(json_object_get(plan, "applies"), i, ap)
+	{
+		json_t *hosts = json_object();
+		json_t *vars = json_deep_copy(json_object_get(ap, "connection"));
+		collect_hosts(json_object_get(plan, "groups"),
+			      json_string_value(json_object_get(ap, "target")), vars, hosts, 0);
+		json_decref(vars);
+		const char *name;
+		json_t *attrs;
+		json_object_foreach(hosts, name, attrs)
+		{
+			if (rt_interrupted)
+				break;
+			*recaps = xrealloc(*recaps, (*nrecaps + 1) * sizeof(**recaps));
+			struct recap *r = &(*recaps)[(*nrecaps)++];
+			*r = (struct recap){.name = name}; /* the recap names the host */
+			double t0 = now_ms();
+			if (!apply_host(x, ap, name, attrs, r)) {
+				r->aborted = true;
+				status = 1;
+			}
+			r->seconds = (now_ms() - t0) / 1000;
+		}
+		/* names are borrowed from hosts: keep it until the recap is printed */
+		json_array_append_new(x->keep, hosts);
+	}
+	return status;
+}
+
 int apply_plan(json_t *plan, const struct apply_opts *o)
 {
 	struct executor x = {.o = o, .ev = o->events};
@@ -743,10 +847,8 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		}
 	}
 	events_plan(x.ev, json_array_size(images), nstages, ntasks);
-	if (json_array_size(json_object_get(plan, "applies")))
-		events_note(x.ev, "apply", "apply blocks (hosts over SSH) are not carried out yet: "
-					   "only images are baked");
 	int status = 0;
+	x.keep = json_array();
 	if (resolve_secrets(&x, plan) < 0) {
 		status = 1;
 		goto out;
@@ -786,11 +888,14 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 			st->rootfs = NULL;
 		}
 	}
+	size_t nrecaps = x.nimages;
+	if (!rt_interrupted && apply_hosts(&x, plan, &recaps, &nrecaps))
+		status = 1;
 	if (rt_interrupted) {
 		events_error(x.ev, "apply", "interrupted: stopped, nothing half-written is left");
 		status = 1;
 	}
-	events_recap(x.ev, recaps, x.nimages);
+	events_recap(x.ev, recaps, nrecaps);
 	json_decref(artifacts);
 	free(recaps);
 	for (size_t k = 0; k < x.nimages; k++) {
@@ -808,6 +913,7 @@ out:
 		free(x.work);
 	}
 	json_decref(x.secrets);
+	json_decref(x.keep);
 	free(x.cache_dir);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -10,11 +10,16 @@
  * as its components do, which is byte order with '/' lowest. A snapshot
  * keeps its entries in that order, so finding changes is a merge of two
  * sorted sequences; whiteouts for a directory's removed entries come first
- * among its entries, as the image spec advises. Memory grows with the number of entries (a snapshot
- * holds their metadata; the writer remembers hard-linked inodes), never
- * with their sizes: file contents are streamed through a fixed buffer.
- * An entry changed if its type, mode, owner, size, mtime, ctime or link
- * target differs; a change of content or xattrs moves the ctime.
+ * among its entries, as the image spec advises. Memory grows with the
+ * number of entries (a snapshot holds their metadata; the writer remembers
+ * hard-linked inodes), never with their sizes: file contents are streamed
+ * through a fixed buffer. An entry changed if its type, mode, owner, size,
+ * mtime, ctime or link target differs; a change of content or xattrs moves
+ * the ctime. Hard links within a layer stay hard links (the first name in
+ * path order holds the content); sockets are left out (a tar has no such
+ * type); of the extended attributes only security.capability is kept, as
+ * docker does. A name starting with ".wh." is refused: it would read as a
+ * whiteout.
  */
 #include "output_impl.h"
 

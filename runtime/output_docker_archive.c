@@ -47,6 +47,10 @@ int output_docker_archive(const struct output_ctx *ctx, struct rt_error *err)
 	int fd = -1, r;
 	int64_t epoch = 0;
 
+	if (!ctx->nlayers) {
+		r = rt_error_set(err, -EINVAL, "docker-archive %s: the image has no layers", final);
+		goto out;
+	}
 	if ((r = out_epoch(&epoch, err)) < 0)
 		goto out;
 	if (!(tags = out_tags(ctx, err)) || !(config = out_image_config(ctx, err))) {

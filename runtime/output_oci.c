@@ -141,6 +141,10 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 	uint64_t total = 0;
 	int r;
 
+	if (!ctx->nlayers) {
+		r = rt_error_set(err, -EINVAL, "oci %s: the image has no layers", final);
+		goto out;
+	}
 	if (!(tags = out_tags(ctx, err))) {
 		r = err->code;
 		goto out;

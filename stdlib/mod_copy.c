@@ -1,7 +1,7 @@
 /*
  * copy: put a file or a directory tree from the build machine, or a given
  * content, at a path on the target (Ansible's copy, Packer's file
- * provisioner). The label is a free description.
+ * provisioner). The label fills dest unless the body sets it.
  */
 #include "entries.h"
 #include "modlib.h"
@@ -393,7 +393,7 @@ const struct kiln_schema mod_copy_schema = {
     .kind = SCHEMA_MODULE,
     .name = "copy",
     .doc = "copy files from the build machine, or a given content, to the target",
-    .label = NULL,
+    .label = "dest",
     .args = args,
     .one_of = one_of,
     .example =

@@ -1,6 +1,6 @@
 /*
  * lineinfile: make sure one line is in a text file on the target, or is
- * not (Ansible's lineinfile). The label is a free description.
+ * not (Ansible's lineinfile). The label fills path unless the body sets it.
  */
 #include "entries.h"
 #include "modlib.h"
@@ -216,7 +216,7 @@ const struct kiln_schema mod_lineinfile_schema = {
     .kind = SCHEMA_MODULE,
     .name = "lineinfile",
     .doc = "make sure a line is in a text file, or is not",
-    .label = NULL,
+    .label = "path",
     .args = args,
     .example = "lineinfile \"private umask\" { path = \"/etc/login.defs\", regexp = \"^UMASK\", "
                "line = \"UMASK 027\" }",

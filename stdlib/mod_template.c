@@ -1,8 +1,8 @@
 /*
  * template: render a template file of the build machine ({{ expr }},
  * {% for %}, {% if %}, with the same expressions as .img files) and write
- * the result on the target (Ansible's template). The label is a free
- * description.
+ * the result on the target (Ansible's template). The label fills dest unless the
+ * body sets it.
  */
 #include "entries.h"
 #include "modlib.h"
@@ -39,7 +39,7 @@ const struct kiln_schema mod_template_schema = {
     .kind = SCHEMA_MODULE,
     .name = "template",
     .doc = "render a template from the build machine into a file on the target",
-    .label = NULL,
+    .label = "dest",
     .args = args,
     .example = "template \"apache ports\" { src = \"templates/ports.conf.tmpl\", dest = "
                "\"/etc/apache2/ports.conf\" }",

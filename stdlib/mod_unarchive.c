@@ -1,6 +1,6 @@
 /*
  * unarchive: unpack an archive of the build machine into a directory on
- * the target (Ansible's unarchive). The label is a free description.
+ * the target (Ansible's unarchive). The label fills dest unless the body sets it.
  *
  * The archive is read on the build machine with libarchive and every entry
  * is made through the connection's primitives, so it works on every kind of
@@ -532,7 +532,7 @@ const struct kiln_schema mod_unarchive_schema = {
     .kind = SCHEMA_MODULE,
     .name = "unarchive",
     .doc = "unpack an archive from the build machine into a directory on the target",
-    .label = NULL,
+    .label = "dest",
     .args = args,
     .example = "unarchive \"unpack the app\" { src = \"dist/app.tar.gz\", dest = \"/srv/app\" }",
     .run = run,

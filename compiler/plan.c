@@ -16,9 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* sorted keys, two-space indent, ASCII: the same plan gives the same bytes */
+enum { PLAN_JSON_FLAGS = JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII };
+
 char *plan_dumps(json_t *plan)
 {
-	char *s = json_dumps(plan, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	char *s = json_dumps(plan, PLAN_JSON_FLAGS);
 	if (!s)
 		return xstrdup("{}\n");
 	char *out = xasprintf("%s\n", s);
@@ -28,27 +31,28 @@ char *plan_dumps(json_t *plan)
 
 int plan_write(json_t *plan, const char *path, char **reterr)
 {
-	char *text = plan_dumps(plan);
 	if (!strcmp(path, "-")) {
-		fputs(text, stdout);
-		free(text);
+		json_dumpf(plan, stdout, PLAN_JSON_FLAGS);
+		fputc('\n', stdout);
 		return 0;
 	}
+	/* streamed to a temporary file (no copy of the text in memory), then renamed */
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t len = strlen(text), off = 0;
 	int err = fd < 0 ? errno : 0;
-	while (!err && off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno != EINTR)
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!err && !f)
+		err = errno;
+	if (f) {
+		if (json_dumpf(plan, f, PLAN_JSON_FLAGS) < 0 || fputc('\n', f) == EOF || fflush(f))
+			err = errno ? errno : EIO;
+		if (!err && fsync(fileno(f)) < 0)
 			err = errno;
-		else if (w > 0)
-			off += (size_t)w;
+		if (fclose(f) != 0 && !err)
+			err = errno;
+	} else if (fd >= 0) {
+		close(fd);
 	}
-	if (!err && fsync(fd) < 0)
-		err = errno;
-	if (fd >= 0 && close(fd) < 0 && !err)
-		err = errno;
 	if (!err && rename(tmp, path) < 0)
 		err = errno;
 	if (err) {
@@ -56,7 +60,6 @@ int plan_write(json_t *plan, const char *path, char **reterr)
 		*reterr = xasprintf("cannot write %s: %s", path, strerror(err));
 	}
 	free(tmp);
-	free(text);
 	return err ? -1 : 0;
 }
 

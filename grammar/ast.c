@@ -57,6 +57,16 @@ struct ast_node *ast_error(struct parser *ps, struct src_span span)
 	return node(ps, N_ERROR, span);
 }
 
+struct tok_str ast_keyword_name(struct parser *ps, struct src_span span)
+{
+	const char *text = ps->src->text + span.start;
+	uint32_t len = span.end - span.start;
+	struct diag *d = diag_error(ps->diags, E_UNEXPECTED_TOKEN, span,
+				    "'%.*s' is a keyword; it cannot be a name", (int)len, text);
+	diag_help(d, "choose another name, e.g. '%.*s_'", (int)len, text);
+	return (struct tok_str){parse_intern(ps, text, len), len, false};
+}
+
 struct ast_node *ast_param(struct parser *ps, const struct tok_str *name, struct src_span name_span,
 			   struct ast_type *type, struct ast_expr *def, struct ast_node *attrs,
 			   struct src_span span)
@@ -422,15 +432,24 @@ struct ast_expr *ast_template(struct parser *ps, const struct tok_str *head, str
 	return e;
 }
 
+/* A bracket the lexer closed for the user (a mismatch it reported): the value
+   inside is not what was meant, so it stands as an error, reported once. */
+static bool closed_by_lexer(const struct parser *ps, struct src_span span)
+{
+	return ps->synth_off && span.end + 1 == ps->synth_off;
+}
+
 struct ast_expr *ast_paren(struct parser *ps, struct ast_expr *e, struct src_span span)
 {
-	(void)ps;
-	(void)span;
+	if (closed_by_lexer(ps, span))
+		return ast_expr_error(ps, span);
 	return e; /* parentheses only group: the AST keeps the inner span */
 }
 
 struct ast_expr *ast_list_expr(struct parser *ps, struct ast_list items, struct src_span span)
 {
+	if (closed_by_lexer(ps, span))
+		return ast_expr_error(ps, span);
 	struct ast_expr *e = expr(ps, EX_LIST, span);
 	e->list.items = items.head;
 	for (struct ast_expr *p = items.head; p; p = p->next)
@@ -440,6 +459,8 @@ struct ast_expr *ast_list_expr(struct parser *ps, struct ast_list items, struct 
 
 struct ast_expr *ast_map(struct parser *ps, struct ast_list entries, struct src_span span)
 {
+	if (closed_by_lexer(ps, span))
+		return ast_expr_error(ps, span);
 	struct ast_expr *e = expr(ps, EX_MAP, span);
 	e->map.entries = entries.head;
 	for (struct ast_entry *p = entries.head; p; p = p->next)
@@ -480,6 +501,8 @@ struct ast_expr *ast_index(struct parser *ps, struct ast_expr *obj, struct ast_e
 struct ast_expr *ast_call(struct parser *ps, struct ast_expr *fn, struct ast_list args,
 			  struct src_span span)
 {
+	if (closed_by_lexer(ps, span))
+		return ast_expr_error(ps, span);
 	struct ast_expr *e = expr(ps, EX_CALL, span);
 	e->call.fn = fn;
 	e->call.args = args.head;

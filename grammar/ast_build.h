@@ -15,6 +15,8 @@ struct ast_list ast_list_add(struct ast_list l, void *item);
 void ast_file_done(struct parser *ps, struct ast_list items, struct src_span span);
 
 struct ast_node *ast_error(struct parser *ps, struct src_span span);
+/* A keyword where a name belongs: reported (E1001), returned as the name. */
+struct tok_str ast_keyword_name(struct parser *ps, struct src_span span);
 struct ast_node *ast_param(struct parser *ps, const struct tok_str *name, struct src_span name_span,
 			   struct ast_type *type, struct ast_expr *def, struct ast_node *attrs,
 			   struct src_span span);

@@ -32,6 +32,15 @@ int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct parser *ps);
 
 static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 
+/* Does off start a line after the one of the last reported error? A new
+   mistake on the same line is most often the first one's echo. */
+static bool on_later_line(const struct parser *ps, uint32_t off)
+{
+	if (!ps->last_err_off || off < ps->last_err_off)
+		return false;
+	return memchr(ps->src->text + ps->last_err_off - 1, '\n', off - (ps->last_err_off - 1)) != NULL;
+}
+
 /* After an error rule: give up once --max-errors is reached. */
 #define RECOVERED()                                                              \
 	do {                                                                     \
@@ -48,7 +57,7 @@ static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 #define RECOVERED_AT(ok)                                                         \
 	do {                                                                     \
 		RECOVERED();                                                     \
-		if (yychar != YYEMPTY && (ok) && yylloc.start + 1 != ps->last_err_off) \
+		if (yychar != YYEMPTY && (ok) && on_later_line(ps, yylloc.start)) \
 			yyerrok;                                                 \
 	} while (0)
 
@@ -72,6 +81,7 @@ static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 %define api.location.type {struct src_span}
 %define parse.error custom
 %define parse.lac full
+%define lr.default-reduction accepting
 %locations
 %expect 0
 %param {struct parser *ps}
@@ -128,6 +138,7 @@ static void yyerror(YYLTYPE *loc, struct parser *ps, const char *msg);
 %type <node> item param let import role image hosts inventory apply body_item task
 %type <node> host_entry role_param opt_attr_block
 %type <expr> expr postfix primary string opt_default
+%type <str> name
 %type <type> type opt_type
 %type <arg> arg
 %type <entry> map_entry
@@ -163,7 +174,7 @@ item
 
 /* param -> 'param' NAME [':' type] ['=' expr] ['{' attr* '}'] */
 param
-	: PARAM IDENT opt_type opt_default opt_attr_block
+	: PARAM name opt_type opt_default opt_attr_block
 					{ $$ = ast_param(ps, &$2, @2, $3, $4, $5, @$); }
 	;
 
@@ -184,7 +195,7 @@ opt_attr_block
 
 /* let -> 'let' NAME [':' type] '=' expr */
 let
-	: LET IDENT opt_type '=' expr   { $$ = ast_let(ps, &$2, @2, $3, $5, @$); }
+	: LET name opt_type '=' expr    { $$ = ast_let(ps, &$2, @2, $3, $5, @$); }
 	;
 
 /* import -> 'import' string */
@@ -194,9 +205,9 @@ import
 
 /* role -> 'role' NAME ['(' params ')'] '{' body '}' */
 role
-	: ROLE IDENT '(' role_params ')' '{' body '}'
+	: ROLE name '(' role_params ')' '{' body '}'
 					{ $$ = ast_role(ps, &$2, @2, $4, $7, @$); }
-	| ROLE IDENT '{' body '}'       { $$ = ast_role(ps, &$2, @2, ast_list_empty(), $4, @$); }
+	| ROLE name '{' body '}'        { $$ = ast_role(ps, &$2, @2, ast_list_empty(), $4, @$); }
 	;
 
 role_params
@@ -216,13 +227,13 @@ role_param
 
 /* image -> 'image' NAME 'from' expr '{' body '}' */
 image
-	: IMAGE IDENT FROM expr '{' body '}'
+	: IMAGE name FROM expr '{' body '}'
 					{ $$ = ast_image(ps, &$2, @2, $4, $6, @$); }
 	;
 
 /* hosts -> 'hosts' NAME '{' (string ['{' attr* '}'] | NAME | NAME '=' expr)* '}' */
 hosts
-	: HOSTS IDENT '{' host_entries '}'
+	: HOSTS name '{' host_entries '}'
 					{ $$ = ast_block(ps, N_HOSTS, &$2, @2, NULL, $4, @$); }
 	;
 
@@ -247,7 +258,7 @@ inventory
 
 /* apply -> 'apply' GROUP '{' body '}' */
 apply
-	: APPLY IDENT '{' body '}'      { $$ = ast_block(ps, N_APPLY, &$2, @2, NULL, $4, @$); }
+	: APPLY name '{' body '}'       { $$ = ast_block(ps, N_APPLY, &$2, @2, NULL, $4, @$); }
 	;
 
 /* ---- bodies: one grammar for every block; ast_check_structure() says
@@ -265,18 +276,18 @@ body
 body_item
 	: IDENT '=' expr                { $$ = ast_attr(ps, &$1, @1, $3, @$); }
 	| task
-	| FOR IDENT IN expr             { $$ = ast_for(ps, &$2, @2, NULL, @$, $4, @$); }
-	| FOR IDENT ',' IDENT IN expr   { $$ = ast_for(ps, &$2, @2, &$4, @4, $6, @$); }
+	| FOR name IN expr              { $$ = ast_for(ps, &$2, @2, NULL, @$, $4, @$); }
+	| FOR name ',' name IN expr     { $$ = ast_for(ps, &$2, @2, &$4, @4, $6, @$); }
 	| WHEN expr                     { $$ = ast_when(ps, $2, @$); }
 	| USE IDENT                     { $$ = ast_use(ps, &$2, @2, ast_list_empty(), @$); }
 	| USE IDENT '(' args ')'        { $$ = ast_use(ps, &$2, @2, $4, @$); }
-	| STAGE IDENT '{' body '}'      { $$ = ast_block(ps, N_STAGE, &$2, @2, NULL, $4, @$); }
-	| HANDLER IDENT '{' body '}'    { $$ = ast_block(ps, N_HANDLER, &$2, @2, NULL, $4, @$); }
+	| STAGE name '{' body '}'       { $$ = ast_block(ps, N_STAGE, &$2, @2, NULL, $4, @$); }
+	| HANDLER name '{' body '}'     { $$ = ast_block(ps, N_HANDLER, &$2, @2, NULL, $4, @$); }
 	| CONFIG '{' body '}'           { $$ = ast_block(ps, N_CONFIG, NULL, @1, NULL, $3, @$); }
 	| OUTPUT IDENT string opt_attr_block
 					{ $$ = ast_output(ps, &$2, @2, $3, $4, @$); }
 	| TEST string '{' body '}'      { $$ = ast_block(ps, N_TEST, NULL, @1, $2, $4, @$); }
-	| LET IDENT opt_type '=' expr   { $$ = ast_let(ps, &$2, @2, $3, $5, @$); }
+	| LET name opt_type '=' expr    { $$ = ast_let(ps, &$2, @2, $3, $5, @$); }
 	/* a broken header: skip to its '{' and keep the body's own structure */
 	| STAGE error '{' body '}'      { $$ = ast_error(ps, @$); RECOVERED_OK(); }
 	| HANDLER error '{' body '}'    { $$ = ast_error(ps, @$); RECOVERED_OK(); }
@@ -288,6 +299,18 @@ body_item
 task
 	: IDENT '{' body '}'            { $$ = ast_block(ps, N_TASK, &$1, @1, NULL, $3, @$); }
 	| IDENT string '{' body '}'     { $$ = ast_block(ps, N_TASK, &$1, @1, $2, $4, @$); }
+	;
+
+/* A declared name. A keyword there is reported and taken as the name, so the
+   rest of the declaration parses and no further error follows from it. */
+name
+	: IDENT
+	| keyword                       { $$ = ast_keyword_name(ps, @1); }
+	;
+
+keyword
+	: PARAM | LET | IMPORT | ROLE | IMAGE | FROM | STAGE | HANDLER | FOR | IN | WHEN | USE
+	| CONFIG | OUTPUT | TEST | HOSTS | INVENTORY | APPLY | TRUE | FALSE | NUL | OBJECT
 	;
 
 /* ---- types ----------------------------------------------------------- */

@@ -53,6 +53,7 @@ struct parser {
 	} open[PARSE_MAX_NEST]; /* unclosed brackets, innermost last */
 	int nopen;
 	bool synth; /* closers are being made up for a mismatch: report it once */
+	uint32_t synth_off; /* where the last made-up closer stands (+1; 0: none) */
 	bool fatal; /* stop: report nothing more from the parser */
 	bool lex_err_pending;   /* the lexer reported an error while reading the lookahead */
 	uint32_t last_err_off;  /* where the parser last reported an error (+1; 0: none) */

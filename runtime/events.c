@@ -400,3 +400,15 @@ void events_recap(struct events *ev, const struct recap *r, size_t n)
 		     r[i].name, r[i].ok, r[i].changed, r[i].failed, r[i].skipped, r[i].seconds,
 		     r[i].aborted ? "  (stopped)" : "");
 }
+
+void events_hold(struct events *ev)
+{
+	if (ev && ev->thread_running)
+		pthread_mutex_lock(&ev->lock);
+}
+
+void events_release(struct events *ev)
+{
+	if (ev && ev->thread_running)
+		pthread_mutex_unlock(&ev->lock);
+}

@@ -53,4 +53,12 @@ struct recap {
 
 void events_recap(struct events *ev, const struct recap *r, size_t n);
 
+/*
+ * Keep the status thread still (waiting, holding no lock of the C library)
+ * while kiln clones a process: a connection's namespace holder is a raw
+ * clone of kiln, which must not inherit a lock another thread held.
+ */
+void events_hold(struct events *ev);
+void events_release(struct events *ev);
+
 #endif

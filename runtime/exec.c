@@ -283,6 +283,15 @@ struct stage_run {
 };
 
 /* Run one task; false when it failed and the image must stop. */
+/* Open a rootfs connection with the status thread held still (events_hold). */
+static int open_rootfs(struct executor *x, const char *dir, struct conn **ret, struct rt_error *err)
+{
+	events_hold(x->ev);
+	int r = conn_rootfs_open(dir, ret, err);
+	events_release(x->ev);
+	return r;
+}
+
 static bool run_task(struct stage_run *sr, json_t *task)
 {
 	struct executor *x = sr->x;
@@ -428,7 +437,8 @@ static int copy_tree(const char *from, const char *to, struct rt_error *err)
 	char *src = xasprintf("%s/.", from);
 	pid_t pid = fork();
 	if (pid == 0) {
-		execlp("cp", "cp", "-a", "--reflink=auto", src, to, (char *)NULL);
+		/* only async-signal-safe calls here: kiln may have a second thread */
+		execl("/bin/cp", "cp", "-a", "--reflink=auto", src, to, (char *)NULL);
 		_exit(127);
 	}
 	free(src);
@@ -629,7 +639,7 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		caching = false;
 		if (!snap && layer_snapshot(st->rootfs, &snap, &err) < 0)
 			goto fail;
-		if (conn_rootfs_open(st->rootfs, &sr.conn, &err) < 0)
+		if (open_rootfs(x, st->rootfs, &sr.conn, &err) < 0)
 			goto fail;
 		if (!sr.facts)
 			sr.facts = gather_facts(sr.conn);
@@ -660,7 +670,7 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 			break;
 		char *stage_name = xasprintf("test %s", json_string_value(json_object_get(test, "name")));
 		sr.stage = stage_name;
-		if (conn_rootfs_open(st->rootfs, &sr.conn, &err) < 0) {
+		if (open_rootfs(x, st->rootfs, &sr.conn, &err) < 0) {
 			free(stage_name);
 			goto fail;
 		}
@@ -775,7 +785,7 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 	json_t *tasks = json_object_get(ap, "tasks");
 	events_stage(x->ev, host, "apply", json_array_size(tasks));
 	bool ok = false;
-	if (conn_rootfs_open(dir, &sr.conn, &err) < 0) {
+	if (open_rootfs(x, dir, &sr.conn, &err) < 0) {
 		char *msg = xasprintf("error[E5002]: %s", err.msg);
 		events_error(x->ev, host, msg);
 		free(msg);

@@ -16,7 +16,9 @@
  * ever mounted in kiln's own mount namespace.
  *
  * Order: ns_holder_start() -> ns_holder_exec()... -> ns_holder_stop().
- * Start it while kiln is single-threaded: the holder is a raw clone of kiln.
+ * Start it while kiln is single-threaded (the holder is a raw clone of kiln),
+ * from a thread that lives as long as the holder (PR_SET_PDEATHSIG fires when
+ * the creating thread ends).
  */
 #ifndef KILN_NS_H
 #define KILN_NS_H

@@ -190,7 +190,7 @@ static int lookup_id(struct conn *c, const char *file, const char *what, const c
 
 int target_uid(struct conn *c, const char *user, uid_t *ret, struct rt_error *err)
 {
-	unsigned long id;
+	unsigned long id = 0;
 	int r = lookup_id(c, "/etc/passwd", "user", user, &id, err);
 	if (r == 0)
 		*ret = (uid_t)id;
@@ -199,7 +199,7 @@ int target_uid(struct conn *c, const char *user, uid_t *ret, struct rt_error *er
 
 int target_gid(struct conn *c, const char *group, gid_t *ret, struct rt_error *err)
 {
-	unsigned long id;
+	unsigned long id = 0;
 	int r = lookup_id(c, "/etc/group", "group", group, &id, err);
 	if (r == 0)
 		*ret = (gid_t)id;

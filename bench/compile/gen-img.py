@@ -387,9 +387,9 @@ class Gen:
         if len(pkgs) == 1:
             w(f"name = {q(pkgs[0])}")
         elif self.chance(0.5):
-            w(f"packages = {qlist(pkgs)}")
+            w(f"name = {qlist(pkgs)}")
         else:
-            w("packages = [")
+            w("name = [")
             w.ind += 1
             for p in pkgs:
                 w(q(p) + ",")

@@ -287,8 +287,13 @@ static void put_clean(FILE *out, const char *s, size_t n)
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\t' || (c >= 0x20 && c < 0x7F)) {
-			fputc(c, out);
-			i++;
+			/* a run of plain characters at once */
+			size_t j = i + 1;
+			while (j < n && (s[j] == '\t' || ((unsigned char)s[j] >= 0x20 &&
+							  (unsigned char)s[j] < 0x7F)))
+				j++;
+			fwrite(s + i, 1, j - i, out);
+			i = j;
 			continue;
 		}
 		if (c < 0x80) {

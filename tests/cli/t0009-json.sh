@@ -47,6 +47,7 @@ grep -q '^bad\.img:4:9: error\[E' json.keys || fail "no error at bad.img:4:9 (th
 [ "$(grep -c '^bad\.img' json.keys)" -eq 3 ] || fail "expected exactly 3 errors in bad.img"
 
 # Offsets are 0-based bytes from the start of the file: "\\q" is at 11 + 13 = 24.
+run_kiln lint --diagnostics=json bad.img
 off=$(jq -r 'select(.start.line == 2) | .start.offset' out)
 [ "$off" = 24 ] || fail "offset of '\\q' should be 24, got '$off'"
 end=$(jq -r 'select(.start.line == 2) | .end.offset' out)

@@ -30,85 +30,85 @@ struct command {
 };
 
 static const char common_options[] =
-	"  --diagnostics=FORMAT  text (default, on stderr), short (one line each,\n"
-	"                        file:line:col: error: message, on stderr), or\n"
-	"                        json (JSON Lines on stdout, for editors)\n"
-	"  --max-errors=N        stop after N errors (default 20; 0: no limit)\n"
-	"  --color=WHEN          auto (default), always or never; NO_COLOR is respected\n";
+    "  --diagnostics=FORMAT  text (default, on stderr), short (one line each,\n"
+    "                        file:line:col: error: message, on stderr), or\n"
+    "                        json (JSON Lines on stdout, for editors)\n"
+    "  --max-errors=N        stop after N errors (default 20; 0: no limit)\n"
+    "  --color=WHEN          auto (default), always or never; NO_COLOR is respected\n";
 
 static const char var_options[] =
-	"  -var NAME=VALUE       set a param (lists and maps as JSON); later wins\n"
-	"  -var-file=FILE        set params from a file of NAME = VALUE lines (kiln\n"
-	"                        syntax) or a JSON object; later wins\n"
-	"                        (the environment's KILN_VAR_NAME comes below both)\n"
-	"  -only=NAME            only this image and the images it is built from\n"
-	"  -except=NAME          every image but this one and those built from it\n";
+    "  -var NAME=VALUE       set a param (lists and maps as JSON); later wins\n"
+    "  -var-file=FILE        set params from a file of NAME = VALUE lines (kiln\n"
+    "                        syntax) or a JSON object; later wins\n"
+    "                        (the environment's KILN_VAR_NAME comes below both)\n"
+    "  -only=NAME            only this image and the images it is built from\n"
+    "  -except=NAME          every image but this one and those built from it\n";
 
 static const char lint_usage[] =
-	"usage: kiln lint [OPTIONS] FILE...\n"
-	"       kiln validate [OPTIONS] FILE...\n"
-	"\n"
-	"Check kiln files without building anything: syntax, names, types and every\n"
-	"module's arguments. Every mistake is reported at once, with file:line:col\n"
-	"and the source line. Params need no values to lint.\n"
-	"\n"
-	"options:\n"
-	"  --syntax-only         check the syntax and the blocks' structure only\n"
-	"                        (no imports, names or types; Packer's -syntax-only)\n"
-	"  --dump=WHAT           print the tokens or the ast of each file to stdout\n";
+    "usage: kiln lint [OPTIONS] FILE...\n"
+    "       kiln validate [OPTIONS] FILE...\n"
+    "\n"
+    "Check kiln files without building anything: syntax, names, types and every\n"
+    "module's arguments. Every mistake is reported at once, with file:line:col\n"
+    "and the source line. Params need no values to lint.\n"
+    "\n"
+    "options:\n"
+    "  --syntax-only         check the syntax and the blocks' structure only\n"
+    "                        (no imports, names or types; Packer's -syntax-only)\n"
+    "  --dump=WHAT           print the tokens or the ast of each file to stdout\n";
 
 static const char compile_usage[] =
-	"usage: kiln compile [OPTIONS] FILE... [-o PLAN]\n"
-	"\n"
-	"Check the files, give every param its value and write the plan that\n"
-	"'kiln apply' carries out (default: plan.json; '-o -' for stdout). The plan\n"
-	"is deterministic: the same inputs give the same bytes. Secrets appear in\n"
-	"it only as the place their value comes from.\n"
-	"\n"
-	"options:\n"
-	"  -o FILE               where to write the plan\n"
-	"  --dump=ir             print the lowered program instead\n";
+    "usage: kiln compile [OPTIONS] FILE... [-o PLAN]\n"
+    "\n"
+    "Check the files, give every param its value and write the plan that\n"
+    "'kiln apply' carries out (default: plan.json; '-o -' for stdout). The plan\n"
+    "is deterministic: the same inputs give the same bytes. Secrets appear in\n"
+    "it only as the place their value comes from.\n"
+    "\n"
+    "options:\n"
+    "  -o FILE               where to write the plan\n"
+    "  --dump=ir             print the lowered program instead\n";
 
 static const char plan_usage[] =
-	"usage: kiln plan [OPTIONS] FILE...|PLAN.json\n"
-	"\n"
-	"Show what 'kiln apply' will do: images, stages, tasks, handlers, outputs,\n"
-	"hosts, with counts.\n"
-	"\n"
-	"options:\n"
-	"  -detailed-exitcode    exit 0 when there is nothing to do, 2 when there is,\n"
-	"                        1 on errors\n";
+    "usage: kiln plan [OPTIONS] FILE...|PLAN.json\n"
+    "\n"
+    "Show what 'kiln apply' will do: images, stages, tasks, handlers, outputs,\n"
+    "hosts, with counts.\n"
+    "\n"
+    "options:\n"
+    "  -detailed-exitcode    exit 0 when there is nothing to do, 2 when there is,\n"
+    "                        1 on errors\n";
 
 static const char graph_usage[] =
-	"usage: kiln graph [OPTIONS] FILE...|PLAN.json\n"
-	"\n"
-	"Print the build as a Graphviz DOT graph: bases and images, their 'from'\n"
-	"edges, stages, outputs, host groups. e.g. kiln graph web.img | dot -Tsvg > web.svg\n"
-	"\n"
-	"options:\n";
+    "usage: kiln graph [OPTIONS] FILE...|PLAN.json\n"
+    "\n"
+    "Print the build as a Graphviz DOT graph: bases and images, their 'from'\n"
+    "edges, stages, outputs, host groups. e.g. kiln graph web.img | dot -Tsvg > web.svg\n"
+    "\n"
+    "options:\n";
 
 static const char apply_usage[] =
-	"usage: kiln apply [OPTIONS] FILE...|PLAN.json\n"
-	"\n"
-	"Bake the images a build describes: compile the files (or read a plan that\n"
-	"'kiln compile' wrote), make each image's base, run its stages' tasks and\n"
-	"handlers, and write its outputs. A second apply of the same build reports\n"
-	"every task ok.\n"
-	"\n"
-	"options:\n"
-	"  --check               change nothing; report what would change\n"
-	"  --diff                show the changes files undergo\n"
-	"  --progress=WHEN       auto (a live status line on a terminal), tty or plain\n"
-	"  --events=json         JSON lines on stdout, one per event, for machines\n"
-	"  -C DIR                for a plan: the directory its paths are relative to\n"
-	"                        (default: the current directory)\n"
-	"  --work-dir=DIR        where images are built (default /var/tmp/kiln)\n"
-	"  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n";
+    "usage: kiln apply [OPTIONS] FILE...|PLAN.json\n"
+    "\n"
+    "Bake the images a build describes: compile the files (or read a plan that\n"
+    "'kiln compile' wrote), make each image's base, run its stages' tasks and\n"
+    "handlers, and write its outputs. A second apply of the same build reports\n"
+    "every task ok.\n"
+    "\n"
+    "options:\n"
+    "  --check               change nothing; report what would change\n"
+    "  --diff                show the changes files undergo\n"
+    "  --progress=WHEN       auto (a live status line on a terminal), tty or plain\n"
+    "  --events=json         JSON lines on stdout, one per event, for machines\n"
+    "  -C DIR                for a plan: the directory its paths are relative to\n"
+    "                        (default: the current directory)\n"
+    "  --work-dir=DIR        where images are built (default /var/tmp/kiln)\n"
+    "  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n";
 
 static const char doc_usage[] =
-	"usage: kiln doc [NAME]\n"
-	"\n"
-	"List the modules, bases, outputs and functions, or show one's arguments.\n";
+    "usage: kiln doc [NAME]\n"
+    "\n"
+    "List the modules, bases, outputs and functions, or show one's arguments.\n";
 
 static int cmd_lint(const struct command *c, int argc, char **argv);
 static int cmd_compile(const struct command *c, int argc, char **argv);
@@ -118,20 +118,21 @@ static int cmd_help(const struct command *c, int argc, char **argv);
 static int cmd_version(const struct command *c, int argc, char **argv);
 
 static const struct command commands[] = {
-	{"lint", "check files for mistakes without building", lint_usage, cmd_lint},
-	{"validate", "the same as lint (Packer's name for it)", lint_usage, cmd_lint},
-	{"compile", "check files and write the plan (plan.json)", compile_usage, cmd_compile},
-	{"plan", "show what apply will do", plan_usage, cmd_compile},
-	{"graph", "print the build as a Graphviz graph", graph_usage, cmd_compile},
-	{"apply", "bake the images: run the plan", apply_usage, cmd_apply},
-	{"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
-	{"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
-	{"version", "print the version", "usage: kiln version\n", cmd_version},
+    {"lint", "check files for mistakes without building", lint_usage, cmd_lint},
+    {"validate", "the same as lint (Packer's name for it)", lint_usage, cmd_lint},
+    {"compile", "check files and write the plan (plan.json)", compile_usage, cmd_compile},
+    {"plan", "show what apply will do", plan_usage, cmd_compile},
+    {"graph", "print the build as a Graphviz graph", graph_usage, cmd_compile},
+    {"apply", "bake the images: run the plan", apply_usage, cmd_apply},
+    {"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
+    {"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
+    {"version", "print the version", "usage: kiln version\n", cmd_version},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static void usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -146,8 +147,8 @@ static void usage_error(const char *cmd, const char *fmt, ...)
 static void print_overview(FILE *out)
 {
 	fprintf(out, "usage: kiln [--version] [--help] COMMAND [ARGS]\n\n"
-		     "kiln bakes immutable server images from a declarative language.\n\n"
-		     "commands:\n");
+	             "kiln bakes immutable server images from a declarative language.\n\n"
+	             "commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nSee 'kiln help COMMAND' for a command's options.\n");
@@ -161,7 +162,8 @@ static void print_usage(const struct command *c, FILE *out)
 	if (c->run == cmd_lint || c->run == cmd_compile || c->run == cmd_apply)
 		fputs(common_options, out);
 	if (c->run == cmd_lint)
-		fputs("\nexit status: 0 no errors (warnings allowed), 1 errors, 2 usage error\n", out);
+		fputs("\nexit status: 0 no errors (warnings allowed), 1 errors, 2 usage error\n",
+		      out);
 }
 
 static const struct command *find_command(const char *name)
@@ -213,8 +215,8 @@ static int cmd_doc(const struct command *c, int argc, char **argv)
 	}
 	if (stdlib_doc_page(stdout, argv[1]) < 0) {
 		fprintf(stderr, "kiln: no module, base, output or function '%s'\n", argv[1]);
-		static const enum kiln_schema_kind kinds[] = {SCHEMA_MODULE, SCHEMA_BASE, SCHEMA_OUTPUT,
-							      SCHEMA_FUNCTION};
+		static const enum kiln_schema_kind kinds[] = {SCHEMA_MODULE, SCHEMA_BASE,
+		                                              SCHEMA_OUTPUT, SCHEMA_FUNCTION};
 		const char *names[256];
 		size_t k = 0;
 		for (size_t i = 0; i < 4; i++) {
@@ -257,7 +259,7 @@ struct args {
  * sets *ret_value when it does, -1 when its value is missing, 0 otherwise.
  */
 static int option(const char *name, bool takes_value, int argc, char **argv, int *i,
-		  const char **ret_value)
+                  const char **ret_value)
 {
 	const char *arg = argv[*i];
 	if (arg[0] != '-')
@@ -322,10 +324,10 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			a->files[a->nfiles++] = argv[i];
 			continue;
 		}
-#define VALUE_OR_FAIL(optname)                                                            \
-	if (r < 0 || !v) {                                                               \
-		usage_error(c->name, "option '%s' needs a value", optname);              \
-		return EXIT_USAGE;                                                       \
+#define VALUE_OR_FAIL(optname)                                                                     \
+	if (r < 0 || !v) {                                                                         \
+		usage_error(c->name, "option '%s' needs a value", optname);                        \
+		return EXIT_USAGE;                                                                 \
 	}
 		if (!strcmp(arg, "--")) {
 			options_done = true;
@@ -341,7 +343,9 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			else if (!strcmp(v, "json"))
 				a->fmt = DIAG_JSON;
 			else {
-				usage_error(c->name, "unknown diagnostics format '%s' (text, short, json)", v);
+				usage_error(c->name,
+				            "unknown diagnostics format '%s' (text, short, json)",
+				            v);
 				return EXIT_USAGE;
 			}
 		} else if ((r = option("max-errors", true, argc, argv, &i, &v))) {
@@ -349,13 +353,16 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			char *end = NULL;
 			a->max_errors = strtoul(v, &end, 10);
 			if (!*v || *end || a->max_errors > 1000000 || v[0] == '-') {
-				usage_error(c->name, "option '--max-errors' needs a number, not '%s'", v);
+				usage_error(c->name,
+				            "option '--max-errors' needs a number, not '%s'", v);
 				return EXIT_USAGE;
 			}
 		} else if ((r = option("color", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--color");
 			if (strcmp(v, "auto") && strcmp(v, "always") && strcmp(v, "never")) {
-				usage_error(c->name, "option '--color' takes auto, always or never, not '%s'", v);
+				usage_error(
+				    c->name,
+				    "option '--color' takes auto, always or never, not '%s'", v);
 				return EXIT_USAGE;
 			}
 			a->color = v;
@@ -369,7 +376,7 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 				a->dump_ir = true;
 			else {
 				usage_error(c->name, "unknown dump '%s' (%s)", v,
-					    compiling ? "ir" : "tokens, ast");
+				            compiling ? "ir" : "tokens, ast");
 				return EXIT_USAGE;
 			}
 		} else if (!compiling && option("syntax-only", false, argc, argv, &i, &v)) {
@@ -387,20 +394,23 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			char *name = strndup(v, (size_t)(eq - v));
 			if (!name)
 				abort();
-			a->vars[a->opts.nvars++] = (struct compile_var){.name = name, .value = eq + 1};
+			a->vars[a->opts.nvars++] =
+			    (struct compile_var){.name = name, .value = eq + 1};
 		} else if (compiling && (r = option("only", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("-only");
 			a->only[a->opts.nonly++] = v;
 		} else if (compiling && (r = option("except", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("-except");
 			a->except[a->opts.nexcept++] = v;
-		} else if (c->run == cmd_compile && !strcmp(c->name, "compile") && !strcmp(arg, "-o")) {
+		} else if (c->run == cmd_compile && !strcmp(c->name, "compile") &&
+		           !strcmp(arg, "-o")) {
 			if (i + 1 >= argc) {
 				usage_error(c->name, "option '-o' needs a file");
 				return EXIT_USAGE;
 			}
 			a->output = argv[++i];
-		} else if (!strcmp(c->name, "plan") && option("detailed-exitcode", false, argc, argv, &i, &v)) {
+		} else if (!strcmp(c->name, "plan") &&
+		           option("detailed-exitcode", false, argc, argv, &i, &v)) {
 			a->detailed_exitcode = true;
 		} else if (applying && option("check", false, argc, argv, &i, &v)) {
 			a->check = true;
@@ -409,7 +419,9 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 		} else if (applying && (r = option("progress", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--progress");
 			if (strcmp(v, "auto") && strcmp(v, "tty") && strcmp(v, "plain")) {
-				usage_error(c->name, "option '--progress' takes auto, tty or plain, not '%s'", v);
+				usage_error(
+				    c->name,
+				    "option '--progress' takes auto, tty or plain, not '%s'", v);
 				return EXIT_USAGE;
 			}
 			a->progress = v;
@@ -576,18 +588,19 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 		mode = EVENTS_JSON;
 		out = stdout;
 	} else if (a.progress ? !strcmp(a.progress, "tty")
-			      : isatty(STDERR_FILENO) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) {
+	                      : isatty(STDERR_FILENO) &&
+	                            !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) {
 		mode = EVENTS_TTY;
 	}
 	struct events *ev = events_new(mode, out, want_color(a.color, fileno(out)));
 	struct apply_opts ao = {
-		.check = a.check,
-		.diff = a.diff,
-		.root = root,
-		.work_dir = a.work_dir,
-		.cache_dir = a.cache_dir,
-		.vars = vars,
-		.events = ev,
+	    .check = a.check,
+	    .diff = a.diff,
+	    .root = root,
+	    .work_dir = a.work_dir,
+	    .cache_dir = a.cache_dir,
+	    .vars = vars,
+	    .events = ev,
 	};
 	int status = apply_plan(plan, &ao);
 	events_free(ev);

@@ -62,13 +62,14 @@ struct symbol *scope_lookup(const struct scope *s, const char *name)
 }
 
 struct symbol *scope_declare(struct program *p, struct scope *s, const char *name,
-			     enum sym_kind kind, struct ast_node *decl, struct src_span span)
+                             enum sym_kind kind, struct ast_node *decl, struct src_span span)
 {
 	struct symbol *old = hashmap_get(&s->names, name);
 	if (old) {
 		struct diag *d = diag_error(&p->cx->diags, E_DUPLICATE_NAME, span,
-					    "'%s' is declared twice", name);
-		diag_label(d, old->span, "the first '%s' is this %s", name, sym_kind_name(old->kind));
+		                            "'%s' is declared twice", name);
+		diag_label(d, old->span, "the first '%s' is this %s", name,
+		           sym_kind_name(old->kind));
 		diag_help(d, "rename one of them");
 		return old;
 	}
@@ -138,22 +139,22 @@ const struct type *check_ast_type(struct program *p, const struct ast_type *t)
 	struct arena *a = p->a;
 	switch (t->kind) {
 	case TY_NAMED: {
-		static const char *const names[] = {"any",    "bool",   "int",  "string",
-						    "secret", "path",   "mode"};
+		static const char *const names[] = {"any",    "bool", "int", "string",
+		                                    "secret", "path", "mode"};
 		const struct type *types[] = {&type_any,    &type_bool, &type_int, &type_string,
-					      &type_secret, &type_path, &type_mode};
+		                              &type_secret, &type_path, &type_mode};
 		for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
 			if (!strcmp(t->name.s, names[i]))
 				return types[i];
 		struct diag *d = diag_error(&p->cx->diags, E_UNKNOWN_TYPE, t->span,
-					    "unknown type '%s'", t->name.s);
-		static const char *const all[] = {"any",    "bool",   "int",  "string", "secret",
-						  "path",   "mode",   "list", "map",    "object",
-						  "enum"};
+		                            "unknown type '%s'", t->name.s);
+		static const char *const all[] = {"any",  "bool", "int", "string", "secret", "path",
+		                                  "mode", "list", "map", "object", "enum"};
 		diag_suggest(d, all, sizeof(all) / sizeof(*all), t->name.s);
 		if (!d->help)
-			diag_help(d, "the types are bool, int, string, secret, path, mode, list<T>, "
-				     "map<T>, object{ name: T, ... } and enum(a, b, ...)");
+			diag_help(d,
+			          "the types are bool, int, string, secret, path, mode, list<T>, "
+			          "map<T>, object{ name: T, ... } and enum(a, b, ...)");
 		return &type_error;
 	}
 	case TY_LIST:
@@ -191,9 +192,10 @@ static const struct type *facts_type(struct arena *a)
 	static const struct type *t;
 	(void)a;
 	if (!t)
-		t = type_parse(&facts_arena, "object(os: object(family: string, distribution: string, "
-				  "version: string, codename: string, id: string), arch: string, "
-				  "hostname: string, kernel: string)");
+		t = type_parse(&facts_arena,
+		               "object(os: object(family: string, distribution: string, "
+		               "version: string, codename: string, id: string), arch: string, "
+		               "hostname: string, kernel: string)");
 	return t;
 }
 
@@ -211,7 +213,7 @@ static bool is_octal_literal(struct checker *ck, const struct ast_expr *e)
  * something was reported.
  */
 static bool expect(struct checker *ck, const struct ast_expr *e, const struct type *want,
-		   const struct type *got, const char *what)
+                   const struct type *got, const char *what)
 {
 	if (!want || got->kind == T_ERROR || want->kind == T_ERROR)
 		return true;
@@ -220,9 +222,9 @@ static bool expect(struct checker *ck, const struct ast_expr *e, const struct ty
 	    !(want->kind == T_UNION && type_assignable(want, &type_string) &&
 	      !type_enum_has(en, e->str.s))) {
 		if (!type_enum_has(en, e->str.s)) {
-			struct diag *d = diag_error(ck->d, E_BAD_ENUM, e->span,
-						    "%s must be one of %s, not '%s'", what,
-						    tstr(ck, en), e->str.s);
+			struct diag *d =
+			    diag_error(ck->d, E_BAD_ENUM, e->span, "%s must be one of %s, not '%s'",
+			               what, tstr(ck, en), e->str.s);
 			diag_suggest(d, en->values, en->nvalues, e->str.s);
 			return false;
 		}
@@ -230,8 +232,8 @@ static bool expect(struct checker *ck, const struct ast_expr *e, const struct ty
 	}
 	if (want->kind == T_MODE && e->kind == EX_INT && !is_octal_literal(ck, e) && e->i > 7) {
 		struct diag *d = diag_error(ck->d, E_BAD_MODE, e->span,
-					    "%s %lld is a decimal number, not an octal mode", what,
-					    (long long)e->i);
+		                            "%s %lld is a decimal number, not an octal mode", what,
+		                            (long long)e->i);
 		diag_help(d, "write modes in octal with a leading zero: 0%lld", (long long)e->i);
 		return false;
 	}
@@ -240,16 +242,16 @@ static bool expect(struct checker *ck, const struct ast_expr *e, const struct ty
 		bool octal = *s && strspn(s, "01234567") == strlen(s) && strlen(s) <= 4;
 		bool symbolic = *s && strspn(s, "ugoa+-=rwxXst,") == strlen(s);
 		if (!octal && !symbolic) {
-			diag_help(diag_error(ck->d, E_BAD_MODE, e->span, "%s '%s' is not a file mode",
-					     what, s),
-				  "write an octal mode (0644) or a symbolic one (\"u=rw,go=r\")");
+			diag_help(diag_error(ck->d, E_BAD_MODE, e->span,
+			                     "%s '%s' is not a file mode", what, s),
+			          "write an octal mode (0644) or a symbolic one (\"u=rw,go=r\")");
 			return false;
 		}
 	}
 	if (!type_assignable(want, got)) {
-		struct diag *d = diag_error(ck->d, E_TYPE_MISMATCH, e->span,
-					    "%s expects %s, found %s", what, tstr(ck, want),
-					    tstr(ck, got));
+		struct diag *d =
+		    diag_error(ck->d, E_TYPE_MISMATCH, e->span, "%s expects %s, found %s", what,
+		               tstr(ck, want), tstr(ck, got));
 		if (want->kind == T_LIST && type_assignable(want->elem, got))
 			diag_help(d, "put it in a list: [ ... ]");
 		else if (type_is_stringish(want) && got->kind == T_INT)
@@ -262,18 +264,18 @@ static bool expect(struct checker *ck, const struct ast_expr *e, const struct ty
 /* ---- expressions -------------------------------------------------------- */
 
 static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
-				     const struct type *expected);
+                                     const struct type *expected);
 static void check_let(struct checker *ck, struct symbol *sym);
 
 static const struct type *typed(struct ast_expr *e, const struct type *t)
 {
 	e->flags = AST_CHECKED | (t->kind == T_ERROR ? AST_FAILED : 0) |
-		   (t->kind == T_SECRET ? AST_SECRET : 0);
+	           (t->kind == T_SECRET ? AST_SECRET : 0);
 	return t;
 }
 
 static const struct type *check_ident(struct checker *ck, struct ast_expr *e,
-				      const struct type *expected)
+                                      const struct type *expected)
 {
 	const char *name = e->str.s;
 	struct symbol *sym = scope_lookup(ck->scope, name);
@@ -287,7 +289,8 @@ static const struct type *check_ident(struct checker *ck, struct ast_expr *e,
 	if (!sym && !strcmp(name, "facts"))
 		sym = ck->p->facts;
 	if (!sym) {
-		struct diag *d = diag_error(ck->d, E_UNKNOWN_NAME, e->span, "unknown name '%s'", name);
+		struct diag *d =
+		    diag_error(ck->d, E_UNKNOWN_NAME, e->span, "unknown name '%s'", name);
 		if (en) {
 			diag_suggest(d, en->values, en->nvalues, name);
 			if (!d->help)
@@ -297,10 +300,13 @@ static const struct type *check_ident(struct checker *ck, struct ast_expr *e,
 			const char *const *names = scope_names(ck->scope, &n);
 			diag_suggest(d, names, n, name);
 			if (!d->help && !strcmp(name, "item"))
-				diag_help(d, "name the loop variable in the task: for item in LIST");
+				diag_help(d,
+				          "name the loop variable in the task: for item in LIST");
 			else if (!d->help)
-				diag_help(d, "declare it with 'param' or 'let', or quote it as a "
-					     "string: \"%s\"", name);
+				diag_help(d,
+				          "declare it with 'param' or 'let', or quote it as a "
+				          "string: \"%s\"",
+				          name);
 		}
 		return typed(e, &type_error);
 	}
@@ -316,8 +322,9 @@ static const struct type *check_ident(struct checker *ck, struct ast_expr *e,
 	case SYM_FACTS:
 		return typed(e, facts_type(ck->a));
 	default: {
-		struct diag *d = diag_error(ck->d, E_TYPE_MISMATCH, e->span,
-					    "'%s' is a %s, not a value", name, sym_kind_name(sym->kind));
+		struct diag *d =
+		    diag_error(ck->d, E_TYPE_MISMATCH, e->span, "'%s' is a %s, not a value", name,
+		               sym_kind_name(sym->kind));
 		diag_label(d, sym->span, "declared here");
 		return typed(e, &type_error);
 	}
@@ -326,13 +333,14 @@ static const struct type *check_ident(struct checker *ck, struct ast_expr *e,
 
 /* Check arguments of a call against a schema (function, base). */
 static void check_args(struct checker *ck, const struct kiln_schema *s, struct ast_arg *args,
-		       struct src_span call_span, const char *what);
+                       struct src_span call_span, const char *what);
 
 static const struct type *check_call(struct checker *ck, struct ast_expr *e)
 {
 	struct ast_expr *fn = e->call.fn;
 	if (fn->kind != EX_IDENT) {
-		diag_error(ck->d, E_UNKNOWN_FUNCTION, fn->span, "only a function's name can be called");
+		diag_error(ck->d, E_UNKNOWN_FUNCTION, fn->span,
+		           "only a function's name can be called");
 		return typed(e, &type_error);
 	}
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_FUNCTION, fn->str.s);
@@ -340,12 +348,12 @@ static const struct type *check_call(struct checker *ck, struct ast_expr *e)
 		struct diag *d;
 		if (stdlib_lookup(SCHEMA_BASE, fn->str.s)) {
 			d = diag_error(ck->d, E_UNKNOWN_FUNCTION, fn->span,
-				       "'%s' is a base, not a function", fn->str.s);
+			               "'%s' is a base, not a function", fn->str.s);
 			diag_help(d, "bases come after 'from': image NAME from %s(...) { ... }",
-				  fn->str.s);
+			          fn->str.s);
 		} else {
 			d = diag_error(ck->d, E_UNKNOWN_FUNCTION, fn->span, "unknown function '%s'",
-				       fn->str.s);
+			               fn->str.s);
 			size_t n;
 			const char *const *names = stdlib_names(SCHEMA_FUNCTION, &n);
 			diag_suggest(d, names, n, fn->str.s);
@@ -388,8 +396,8 @@ static const struct type *check_binary(struct checker *ck, struct ast_expr *e)
 		    !(type_is_stringish(l) && r->kind == T_ENUM) &&
 		    !(l->kind == T_ENUM && type_is_stringish(r))) {
 			diag_error(ck->d, E_BAD_OPERANDS, e->span,
-				   "'%s' compares %s with %s: they are never equal",
-				   ast_op_str(op), tstr(ck, l), tstr(ck, r));
+			           "'%s' compares %s with %s: they are never equal", ast_op_str(op),
+			           tstr(ck, l), tstr(ck, r));
 			return typed(e, &type_error);
 		}
 		return typed(e, &type_bool);
@@ -398,9 +406,9 @@ static const struct type *check_binary(struct checker *ck, struct ast_expr *e)
 	case OP_GT:
 	case OP_GE:
 		if (!any && !((l->kind == T_INT && r->kind == T_INT) ||
-			      (type_is_stringish(l) && type_is_stringish(r)))) {
+		              (type_is_stringish(l) && type_is_stringish(r)))) {
 			diag_error(ck->d, E_BAD_OPERANDS, e->span, "'%s' cannot compare %s with %s",
-				   ast_op_str(op), tstr(ck, l), tstr(ck, r));
+			           ast_op_str(op), tstr(ck, l), tstr(ck, r));
 			return typed(e, &type_error);
 		}
 		return typed(e, &type_bool);
@@ -411,20 +419,21 @@ static const struct type *check_binary(struct checker *ck, struct ast_expr *e)
 			return typed(e, &type_int);
 		if (type_is_stringish(l) && type_is_stringish(r))
 			return typed(e, l->kind == T_SECRET || r->kind == T_SECRET ? &type_secret
-										   : &type_string);
+			                                                           : &type_string);
 		if (l->kind == T_LIST && r->kind == T_LIST && type_join(ck->a, l, r))
 			return typed(e, type_join(ck->a, l, r));
 		diag_help(diag_error(ck->d, E_BAD_OPERANDS, e->span, "'+' cannot add %s and %s",
-				     tstr(ck, l), tstr(ck, r)),
-			  "'+' adds two ints, joins two strings or two lists; "
-			  "to build a string use \"${a}${b}\"");
+		                     tstr(ck, l), tstr(ck, r)),
+		          "'+' adds two ints, joins two strings or two lists; "
+		          "to build a string use \"${a}${b}\"");
 		return typed(e, &type_error);
 	default:
 		if (any)
 			return typed(e, &type_int);
 		if (l->kind != T_INT || r->kind != T_INT) {
-			diag_error(ck->d, E_BAD_OPERANDS, e->span, "'%s' needs two ints, found %s and %s",
-				   ast_op_str(op), tstr(ck, l), tstr(ck, r));
+			diag_error(ck->d, E_BAD_OPERANDS, e->span,
+			           "'%s' needs two ints, found %s and %s", ast_op_str(op),
+			           tstr(ck, l), tstr(ck, r));
 			return typed(e, &type_error);
 		}
 		return typed(e, &type_int);
@@ -432,7 +441,7 @@ static const struct type *check_binary(struct checker *ck, struct ast_expr *e)
 }
 
 static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
-				     const struct type *expected)
+                                     const struct type *expected)
 {
 	switch (e->kind) {
 	case EX_ERROR:
@@ -453,9 +462,9 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 				t = &type_secret;
 			if (pt->kind == T_LIST || pt->kind == T_MAP || pt->kind == T_OBJECT) {
 				diag_help(diag_error(ck->d, E_TYPE_MISMATCH, p->span,
-						     "cannot interpolate a %s into a string",
-						     tstr(ck, pt)),
-					  "pick one element, or join a list: ${join(\", \", xs)}");
+				                     "cannot interpolate a %s into a string",
+				                     tstr(ck, pt)),
+				          "pick one element, or join a list: ${join(\", \", xs)}");
 			}
 		}
 		return typed(e, t);
@@ -463,7 +472,8 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 	case EX_IDENT:
 		return check_ident(ck, e, expected);
 	case EX_LIST: {
-		const struct type *want = expected && expected->kind == T_LIST ? expected->elem : NULL;
+		const struct type *want =
+		    expected && expected->kind == T_LIST ? expected->elem : NULL;
 		const struct type *t = NULL;
 		for (struct ast_expr *p = e->list.items; p; p = p->next) {
 			const struct type *it = check_expr(ck, p, want);
@@ -474,8 +484,8 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 			const struct type *j = t ? type_join(ck->a, t, it) : it;
 			if (!j) {
 				diag_error(ck->d, E_TYPE_MISMATCH, p->span,
-					   "list items have different types: %s and %s", tstr(ck, t),
-					   tstr(ck, it));
+				           "list items have different types: %s and %s",
+				           tstr(ck, t), tstr(ck, it));
 				return typed(e, &type_error);
 			}
 			t = j;
@@ -493,7 +503,8 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 			const struct type *want = NULL;
 			if (expected && expected->kind == T_MAP)
 				want = expected->elem;
-			else if (expected && expected->kind == T_OBJECT && type_field(expected, en->key.s))
+			else if (expected && expected->kind == T_OBJECT &&
+			         type_field(expected, en->key.s))
 				want = type_field(expected, en->key.s)->type;
 			const struct type *vt = check_expr(ck, en->value, want);
 			if (want)
@@ -501,7 +512,7 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 			struct ast_entry *dup = hashmap_get(&seen, en->key.s);
 			if (dup) {
 				struct diag *d = diag_error(ck->d, E_DUPLICATE_NAME, en->key_span,
-							    "key '%s' appears twice", en->key.s);
+				                            "key '%s' appears twice", en->key.s);
 				diag_label(d, dup->key_span, "first here");
 				continue;
 			}
@@ -523,7 +534,7 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 			if (f)
 				return typed(e, f->type);
 			struct diag *d = diag_error(ck->d, E_UNKNOWN_FIELD, e->member.name_span,
-						    "no field '%s' in %s", name, tstr(ck, t));
+			                            "no field '%s' in %s", name, tstr(ck, t));
 			const char *names[128];
 			uint32_t k = 0;
 			for (uint32_t i = 0; i < t->nfields && k < 128; i++)
@@ -532,7 +543,7 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 			return typed(e, &type_error);
 		}
 		diag_error(ck->d, E_UNKNOWN_FIELD, e->member.name_span, "a %s has no field '%s'",
-			   tstr(ck, t), name);
+		           tstr(ck, t), name);
 		return typed(e, &type_error);
 	}
 	case EX_INDEX: {
@@ -552,8 +563,8 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 				const struct type_field *f = type_field(t, e->index.index->str.s);
 				if (!f) {
 					diag_error(ck->d, E_UNKNOWN_FIELD, e->index.index->span,
-						   "no key '%s' in %s", e->index.index->str.s,
-						   tstr(ck, t));
+					           "no key '%s' in %s", e->index.index->str.s,
+					           tstr(ck, t));
 					return typed(e, &type_error);
 				}
 				return typed(e, f->type);
@@ -561,7 +572,7 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 			return typed(e, &type_any);
 		}
 		diag_error(ck->d, E_TYPE_MISMATCH, e->index.obj->span, "a %s cannot be indexed",
-			   tstr(ck, t));
+		           tstr(ck, t));
 		return typed(e, &type_error);
 	}
 	case EX_CALL:
@@ -569,10 +580,11 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 	case EX_UNARY: {
 		const struct type *t = check_expr(ck, e->unary.operand, NULL);
 		if (e->unary.op == OP_NOT)
-			return typed(e, expect(ck, e->unary.operand, &type_bool, t, "'!'") ? &type_bool
-											   : &type_error);
+			return typed(e, expect(ck, e->unary.operand, &type_bool, t, "'!'")
+			                    ? &type_bool
+			                    : &type_error);
 		return typed(e, expect(ck, e->unary.operand, &type_int, t, "'-'") ? &type_int
-										  : &type_error);
+		                                                                  : &type_error);
 	}
 	case EX_BINARY:
 		return check_binary(ck, e);
@@ -584,8 +596,8 @@ static const struct type *check_expr(struct checker *ck, struct ast_expr *e,
 		const struct type *j = type_join(ck->a, t, f);
 		if (!j) {
 			diag_error(ck->d, E_TYPE_MISMATCH, e->span,
-				   "the branches of '?:' have different types: %s and %s",
-				   tstr(ck, t), tstr(ck, f));
+			           "the branches of '?:' have different types: %s and %s",
+			           tstr(ck, t), tstr(ck, f));
 			return typed(e, &type_error);
 		}
 		return typed(e, j);
@@ -605,7 +617,7 @@ static const struct kiln_arg *schema_arg(const struct kiln_schema *s, const char
 }
 
 static void suggest_arg(struct diag *d, const struct kiln_schema *s, const char *name,
-			const char *const *extra, size_t nextra)
+                        const char *const *extra, size_t nextra)
 {
 	const char *names[96];
 	size_t n = 0;
@@ -619,7 +631,7 @@ static void suggest_arg(struct diag *d, const struct kiln_schema *s, const char 
 }
 
 static void check_args(struct checker *ck, const struct kiln_schema *s, struct ast_arg *args,
-		       struct src_span call_span, const char *what)
+                       struct src_span call_span, const char *what)
 {
 	const struct kiln_arg *given[64] = {0};
 	size_t nschema = 0;
@@ -632,8 +644,8 @@ static void check_args(struct checker *ck, const struct kiln_schema *s, struct a
 			sa = schema_arg(s, a->name.s);
 			if (!sa) {
 				struct diag *d = diag_error(ck->d, E_UNKNOWN_ARGUMENT, a->name_span,
-							    "%s '%s' has no argument '%s'", what,
-							    s->name, a->name.s);
+				                            "%s '%s' has no argument '%s'", what,
+				                            s->name, a->name.s);
 				suggest_arg(d, s, a->name.s, NULL, 0);
 				check_expr(ck, a->value, NULL);
 				continue;
@@ -645,15 +657,15 @@ static void check_args(struct checker *ck, const struct kiln_schema *s, struct a
 			extra++;
 		} else {
 			diag_error(ck->d, E_ARG_COUNT, a->value->span,
-				   "%s '%s' takes at most %zu argument%s", what, s->name, nschema,
-				   nschema == 1 ? "" : "s");
+			           "%s '%s' takes at most %zu argument%s", what, s->name, nschema,
+			           nschema == 1 ? "" : "s");
 			check_expr(ck, a->value, NULL);
 			continue;
 		}
 		size_t idx = (size_t)(sa - s->args);
 		if (idx < 64 && given[idx] && !(s->variadic && idx == nschema - 1)) {
 			diag_error(ck->d, E_DUPLICATE_ARGUMENT, a->value->span,
-				   "argument '%s' is given twice", sa->name);
+			           "argument '%s' is given twice", sa->name);
 			continue;
 		}
 		if (idx < 64)
@@ -667,9 +679,9 @@ static void check_args(struct checker *ck, const struct kiln_schema *s, struct a
 	for (size_t i = 0; i < nschema && i < 64; i++)
 		if (s->args[i].required && !given[i])
 			diag_help(diag_error(ck->d, E_MISSING_ARGUMENT, call_span,
-					     "%s '%s' needs argument '%s'", what, s->name,
-					     s->args[i].name),
-				  "%s: %s", s->args[i].name, s->args[i].doc);
+			                     "%s '%s' needs argument '%s'", what, s->name,
+			                     s->args[i].name),
+			          "%s: %s", s->args[i].name, s->args[i].doc);
 }
 
 /* ---- tasks -------------------------------------------------------------- */
@@ -686,35 +698,38 @@ static void check_notify(struct checker *ck, struct ast_node *attr)
 		items = v;
 	} else {
 		diag_help(diag_error(ck->d, E_TYPE_MISMATCH, v->span,
-				     "'notify' takes handler names, found an expression"),
-			  "write notify = [handler_a, handler_b]");
+		                     "'notify' takes handler names, found an expression"),
+		          "write notify = [handler_a, handler_b]");
 		return;
 	}
 	for (struct ast_expr *h = items; h; h = v->kind == EX_LIST ? h->next : NULL) {
 		if (h->kind != EX_IDENT) {
 			struct diag *d = diag_error(ck->d, E_TYPE_MISMATCH, h->span,
-						    "'notify' takes handler names");
+			                            "'notify' takes handler names");
 			if (h->kind == EX_STRING)
-				diag_help(d, "write the handler's name without quotes: %s", h->str.s);
+				diag_help(d, "write the handler's name without quotes: %s",
+				          h->str.s);
 			continue;
 		}
 		struct symbol *sym = ck->handlers ? hashmap_get(ck->handlers, h->str.s) : NULL;
 		if (!sym) {
 			struct diag *d = diag_error(ck->d, E_UNKNOWN_HANDLER, h->span,
-						    "unknown handler '%s'", h->str.s);
+			                            "unknown handler '%s'", h->str.s);
 			diag_label(d, attr->span, "notified by this task");
 			if (ck->handlers) {
-				const char **names = xmalloc((hashmap_len(ck->handlers) + 1) *
-							     sizeof(*names));
+				const char **names =
+				    xmalloc((hashmap_len(ck->handlers) + 1) * sizeof(*names));
 				for (uint32_t i = 0; i < hashmap_len(ck->handlers); i++)
 					names[i] = hashmap_at(ck->handlers, i)->key;
 				diag_suggest(d, names, hashmap_len(ck->handlers), h->str.s);
 				free(names);
 			}
 			if (!d->help)
-				diag_help(d, "declare it in the image, role or apply block: handler %s "
-					     "{ ... }",
-					  h->str.s);
+				diag_help(
+				    d,
+				    "declare it in the image, role or apply block: handler %s "
+				    "{ ... }",
+				    h->str.s);
 			continue;
 		}
 		sym->used = true;
@@ -750,9 +765,9 @@ static void check_tmpl_nodes(struct checker *ck, struct tmpl_node *n)
 			const struct type *t = check_expr(ck, n->expr, NULL);
 			if (t->kind == T_LIST || t->kind == T_MAP || t->kind == T_OBJECT)
 				diag_help(diag_error(ck->d, E_TYPE_MISMATCH, n->expr->span,
-						     "cannot put a %s into the text", tstr(ck, t)),
-					  "loop over it with {%% for x in ... %%}, or join it: "
-					  "{{ join(\", \", xs) }}");
+				                     "cannot put a %s into the text", tstr(ck, t)),
+				          "loop over it with {%% for x in ... %%}, or join it: "
+				          "{{ join(\", \", xs) }}");
 			break;
 		}
 		case TM_FOR: {
@@ -765,14 +780,16 @@ static void check_tmpl_nodes(struct checker *ck, struct tmpl_node *n)
 				elem = t->kind == T_MAP ? t->elem : &type_any;
 			} else if (t->kind != T_ERROR && t->kind != T_ANY) {
 				diag_error(ck->d, E_TYPE_MISMATCH, n->expr->span,
-					   "'for' loops over a list or a map, found %s", tstr(ck, t));
+				           "'for' loops over a list or a map, found %s",
+				           tstr(ck, t));
 			}
 			struct scope s;
 			scope_enter(ck, &s);
 			n->sym = scope_declare(ck->p, &s, n->var, SYM_LOCAL, NULL, n->var_span);
 			n->sym->used = true;
 			if (n->var2) {
-				n->sym2 = scope_declare(ck->p, &s, n->var2, SYM_LOCAL, NULL, n->var2_span);
+				n->sym2 = scope_declare(ck->p, &s, n->var2, SYM_LOCAL, NULL,
+				                        n->var2_span);
 				n->sym2->used = true;
 				n->sym->type = key;
 				n->sym2->type = elem;
@@ -786,8 +803,8 @@ static void check_tmpl_nodes(struct checker *ck, struct tmpl_node *n)
 		case TM_IF:
 			for (struct tmpl_node *b = n; b; b = b->els) {
 				if (b->expr)
-					expect(ck, b->expr, &type_bool, check_expr(ck, b->expr, NULL),
-					       "'{% if %}'");
+					expect(ck, b->expr, &type_bool,
+					       check_expr(ck, b->expr, NULL), "'{% if %}'");
 				check_tmpl_nodes(ck, b->body);
 			}
 			break;
@@ -801,8 +818,8 @@ static void check_template_src(struct checker *ck, struct ast_node *task, struct
 	if (src->value->kind != EX_STRING) {
 		if (!(src->value->flags & AST_FAILED))
 			diag_help(diag_error(ck->d, E_TYPE_MISMATCH, src->value->span,
-					     "a template's src must be a plain string"),
-				  "templates are read when the build is compiled; write the path");
+			                     "a template's src must be a plain string"),
+			          "templates are read when the build is compiled; write the path");
 		return;
 	}
 	const char *dir = ".";
@@ -814,8 +831,8 @@ static void check_template_src(struct checker *ck, struct ast_node *task, struct
 	int id = source_load(&ck->p->cx->sm, path, &err_id);
 	if (id < 0) {
 		diag_help(diag_error(ck->d, E_FILE_NOT_FOUND, src->value->span,
-				     "cannot read template %s: %s", path, strerror(-id)),
-			  "paths are relative to the file that names them");
+		                     "cannot read template %s: %s", path, strerror(-id)),
+		          "paths are relative to the file that names them");
 		free(path);
 		return;
 	}
@@ -847,26 +864,29 @@ static void check_task(struct checker *ck, struct ast_node *task)
 			elem = t->kind == T_MAP ? t->elem : &type_any;
 		} else if (t->kind != T_ERROR && t->kind != T_ANY) {
 			diag_error(ck->d, E_TYPE_MISMATCH, n->value->span,
-				   "'for' loops over a list or a map, found %s", tstr(ck, t));
+			           "'for' loops over a list or a map, found %s", tstr(ck, t));
 			elem = &type_error;
 		}
-		struct symbol *v1 = scope_declare(ck->p, &loop, n->name.s, SYM_LOCAL, NULL, n->name_span);
+		struct symbol *v1 =
+		    scope_declare(ck->p, &loop, n->name.s, SYM_LOCAL, NULL, n->name_span);
 		v1->used = true;
 		if (n->label) {
 			struct symbol *v2 = scope_declare(ck->p, &loop, n->label->str.s, SYM_LOCAL,
-							  NULL, n->label->span);
+			                                  NULL, n->label->span);
 			v2->used = true;
 			n->label->sym = v2;
 			v1->type = key;
 			v2->type = elem;
 		} else {
-			v1->type = t->kind == T_LIST ? elem : (t->kind == T_ERROR ? &type_error : &type_any);
+			v1->type = t->kind == T_LIST
+			               ? elem
+			               : (t->kind == T_ERROR ? &type_error : &type_any);
 		}
 		n->sym = v1;
 	}
 	if (!s) {
 		struct diag *d = diag_error(ck->d, E_UNKNOWN_MODULE, task->name_span,
-					    "unknown module '%s'", task->name.s);
+		                            "unknown module '%s'", task->name.s);
 		size_t n;
 		const char *const *names = stdlib_names(SCHEMA_MODULE, &n);
 		diag_suggest(d, names, n, task->name.s);
@@ -893,7 +913,7 @@ static void check_task(struct checker *ck, struct ast_node *task)
 		struct ast_node *dup = hashmap_get(&seen, n->name.s);
 		if (dup) {
 			struct diag *d = diag_error(ck->d, E_DUPLICATE_ARGUMENT, n->name_span,
-						    "argument '%s' is given twice", n->name.s);
+			                            "argument '%s' is given twice", n->name.s);
 			diag_label(d, dup->name_span, "first here");
 			continue;
 		}
@@ -903,7 +923,8 @@ static void check_task(struct checker *ck, struct ast_node *task)
 			continue;
 		}
 		if (!strcmp(n->name.s, "ignore_errors")) {
-			expect(ck, n->value, &type_bool, check_expr(ck, n->value, NULL), "'ignore_errors'");
+			expect(ck, n->value, &type_bool, check_expr(ck, n->value, NULL),
+			       "'ignore_errors'");
 			continue;
 		}
 		if (!s) {
@@ -912,11 +933,11 @@ static void check_task(struct checker *ck, struct ast_node *task)
 		}
 		const struct kiln_arg *sa = schema_arg(s, n->name.s);
 		if (!sa) {
-			struct diag *d = diag_error(ck->d, E_UNKNOWN_ARGUMENT, n->name_span,
-						    "module '%s' has no argument '%s'", s->name,
-						    n->name.s);
+			struct diag *d =
+			    diag_error(ck->d, E_UNKNOWN_ARGUMENT, n->name_span,
+			               "module '%s' has no argument '%s'", s->name, n->name.s);
 			suggest_arg(d, s, n->name.s, task_common,
-				    sizeof(task_common) / sizeof(*task_common));
+			            sizeof(task_common) / sizeof(*task_common));
 			check_expr(ck, n->value, NULL);
 			continue;
 		}
@@ -933,9 +954,9 @@ static void check_task(struct checker *ck, struct ast_node *task)
 			bool by_label = la == sa;
 			if (sa->required && !by_label && !hashmap_get(&seen, sa->name))
 				diag_help(diag_error(ck->d, E_MISSING_ARGUMENT, task->name_span,
-						     "module '%s' needs argument '%s'", s->name,
-						     sa->name),
-					  "%s: %s", sa->name, sa->doc);
+				                     "module '%s' needs argument '%s'", s->name,
+				                     sa->name),
+				          "%s: %s", sa->name, sa->doc);
 		}
 		for (const char *const *g = s->one_of; g && *g; g++) {
 			char *group = xstrdup(*g);
@@ -952,8 +973,8 @@ static void check_task(struct checker *ck, struct ast_node *task)
 					if (*c == '|')
 						*c = '/';
 				diag_error(ck->d, E_ONE_OF, task->name_span,
-					   "module '%s' needs exactly one of %s, %s", s->name, alts,
-					   count ? "not several" : "found none");
+				           "module '%s' needs exactly one of %s, %s", s->name, alts,
+				           count ? "not several" : "found none");
 				free(alts);
 			}
 		}
@@ -966,8 +987,8 @@ static void check_use(struct checker *ck, struct ast_node *use)
 {
 	struct symbol *role = scope_lookup(ck->scope, use->name.s);
 	if (!role || role->kind != SYM_ROLE) {
-		struct diag *d = diag_error(ck->d, E_UNKNOWN_ROLE, use->name_span, "unknown role '%s'",
-					    use->name.s);
+		struct diag *d = diag_error(ck->d, E_UNKNOWN_ROLE, use->name_span,
+		                            "unknown role '%s'", use->name.s);
 		const char *names[256];
 		size_t k = 0;
 		for (uint32_t i = 0; i < hashmap_len(&ck->p->globals.names) && k < 256; i++) {
@@ -995,8 +1016,8 @@ static void check_use(struct checker *ck, struct ast_node *use)
 				;
 			if (idx == np) {
 				struct diag *d = diag_error(ck->d, E_UNKNOWN_ARGUMENT, a->name_span,
-							    "role '%s' has no parameter '%s'",
-							    role->name, a->name.s);
+				                            "role '%s' has no parameter '%s'",
+				                            role->name, a->name.s);
 				const char *names[64];
 				for (size_t i = 0; i < np; i++)
 					names[i] = params[i]->name.s;
@@ -1008,20 +1029,19 @@ static void check_use(struct checker *ck, struct ast_node *use)
 			idx = pos++;
 		} else {
 			diag_error(ck->d, E_ARG_COUNT, a->value->span,
-				   "role '%s' takes at most %zu argument%s", role->name, np,
-				   np == 1 ? "" : "s");
+			           "role '%s' takes at most %zu argument%s", role->name, np,
+			           np == 1 ? "" : "s");
 			check_expr(ck, a->value, NULL);
 			continue;
 		}
 		if (given[idx]) {
 			diag_error(ck->d, E_DUPLICATE_ARGUMENT, a->value->span,
-				   "parameter '%s' is given twice", params[idx]->name.s);
+			           "parameter '%s' is given twice", params[idx]->name.s);
 			continue;
 		}
 		given[idx] = true;
-		const struct type *want = params[idx]->sym
-						  ? ((struct symbol *)params[idx]->sym)->type
-						  : &type_any;
+		const struct type *want =
+		    params[idx]->sym ? ((struct symbol *)params[idx]->sym)->type : &type_any;
 		const struct type *got = check_expr(ck, a->value, want);
 		char *w = xasprintf("parameter '%s'", params[idx]->name.s);
 		expect(ck, a->value, want, got, w);
@@ -1030,8 +1050,8 @@ static void check_use(struct checker *ck, struct ast_node *use)
 	for (size_t i = 0; i < np; i++)
 		if (!given[i] && !params[i]->value) {
 			struct diag *d = diag_error(ck->d, E_MISSING_ARGUMENT, use->span,
-						    "role '%s' needs parameter '%s'", role->name,
-						    params[i]->name.s);
+			                            "role '%s' needs parameter '%s'", role->name,
+			                            params[i]->name.s);
 			diag_label(d, params[i]->name_span, "declared here without a default");
 		}
 }
@@ -1042,23 +1062,34 @@ struct attr_spec {
 	const char *type;
 };
 
-static const struct attr_spec config_attrs[] = {
-	{"entrypoint", "list<string>"}, {"cmd", "list<string>"},     {"env", "map<string>"},
-	{"workdir", "string"},          {"user", "string"},          {"expose", "list<int|string>"},
-	{"labels", "map<string>"},      {"volumes", "list<string>"}, {"stop_signal", "string"},
-	{NULL, NULL}};
+static const struct attr_spec config_attrs[] = {{"entrypoint", "list<string>"},
+                                                {"cmd", "list<string>"},
+                                                {"env", "map<string>"},
+                                                {"workdir", "string"},
+                                                {"user", "string"},
+                                                {"expose", "list<int|string>"},
+                                                {"labels", "map<string>"},
+                                                {"volumes", "list<string>"},
+                                                {"stop_signal", "string"},
+                                                {NULL, NULL}};
 static const struct attr_spec connection_attrs[] = {
-	{"user", "string"},  {"port", "int"},     {"identity_file", "path"}, {"known_hosts", "path"},
-	{"become", "bool"},  {"vars", "map<any>"}, {"parallel", "int"},      {"password", "secret"},
-	/* how kiln reaches a host: ssh (the default), or rootfs: the host's name is a
-	   directory holding a root filesystem, entered like an image's (chroot) */
-	{"connection", "enum(ssh, rootfs)"},
-	{NULL, NULL}};
+    {"user", "string"},
+    {"port", "int"},
+    {"identity_file", "path"},
+    {"known_hosts", "path"},
+    {"become", "bool"},
+    {"vars", "map<any>"},
+    {"parallel", "int"},
+    {"password", "secret"},
+    /* how kiln reaches a host: ssh (the default), or rootfs: the host's name is a
+       directory holding a root filesystem, entered like an image's (chroot) */
+    {"connection", "enum(ssh, rootfs)"},
+    {NULL, NULL}};
 static const struct attr_spec image_attrs[] = {{"description", "string"}, {NULL, NULL}};
 static const struct attr_spec param_attrs[] = {{"description", "string"}, {NULL, NULL}};
 
 static void check_attrs(struct checker *ck, struct ast_node *body, const struct attr_spec *spec,
-			const char *what)
+                        const char *what)
 {
 	struct hashmap seen = HASHMAP_INIT;
 	for (struct ast_node *n = body; n; n = n->next) {
@@ -1069,7 +1100,7 @@ static void check_attrs(struct checker *ck, struct ast_node *body, const struct 
 			a++;
 		if (!a->name) {
 			struct diag *d = diag_error(ck->d, E_UNKNOWN_ARGUMENT, n->name_span,
-						    "%s has no attribute '%s'", what, n->name.s);
+			                            "%s has no attribute '%s'", what, n->name.s);
 			const char *names[32];
 			size_t k = 0;
 			for (a = spec; a->name && k < 32; a++)
@@ -1088,7 +1119,7 @@ static void check_attrs(struct checker *ck, struct ast_node *body, const struct 
 		struct ast_node *dup = hashmap_get(&seen, n->name.s);
 		if (dup) {
 			struct diag *d = diag_error(ck->d, E_DUPLICATE_ARGUMENT, n->name_span,
-						    "attribute '%s' is given twice", n->name.s);
+			                            "attribute '%s' is given twice", n->name.s);
 			diag_label(d, dup->name_span, "first here");
 			continue;
 		}
@@ -1107,7 +1138,7 @@ static void check_output(struct checker *ck, struct ast_node *out)
 	out->schema = s;
 	if (!s) {
 		struct diag *d = diag_error(ck->d, E_UNKNOWN_OUTPUT, out->name_span,
-					    "unknown output '%s'", out->name.s);
+		                            "unknown output '%s'", out->name.s);
 		size_t n;
 		const char *const *names = stdlib_names(SCHEMA_OUTPUT, &n);
 		diag_suggest(d, names, n, out->name.s);
@@ -1131,16 +1162,16 @@ static void check_output(struct checker *ck, struct ast_node *out)
 			continue;
 		const struct kiln_arg *sa = schema_arg(s, n->name.s);
 		if (!sa || (la && sa == la)) {
-			struct diag *d = diag_error(ck->d, E_UNKNOWN_ARGUMENT, n->name_span,
-						    "output '%s' has no attribute '%s'", s->name,
-						    n->name.s);
+			struct diag *d =
+			    diag_error(ck->d, E_UNKNOWN_ARGUMENT, n->name_span,
+			               "output '%s' has no attribute '%s'", s->name, n->name.s);
 			suggest_arg(d, s, n->name.s, NULL, 0);
 			check_expr(ck, n->value, NULL);
 			continue;
 		}
 		if (hashmap_get(&seen, n->name.s)) {
 			diag_error(ck->d, E_DUPLICATE_ARGUMENT, n->name_span,
-				   "attribute '%s' is given twice", n->name.s);
+			           "attribute '%s' is given twice", n->name.s);
 			continue;
 		}
 		hashmap_put(&seen, n->name.s, n);
@@ -1152,10 +1183,10 @@ static void check_output(struct checker *ck, struct ast_node *out)
 	for (const struct kiln_arg *sa = s->args; sa && sa->name; sa++)
 		if (sa->required && sa != la && !hashmap_get(&seen, sa->name))
 			diag_error(ck->d, E_MISSING_ARGUMENT, out->name_span,
-				   "output '%s' needs attribute '%s'", s->name, sa->name);
+			           "output '%s' needs attribute '%s'", s->name, sa->name);
 	if (la && la->required && !out->label)
 		diag_error(ck->d, E_MISSING_ARGUMENT, out->name_span, "output '%s' needs a path",
-			   s->name);
+		           s->name);
 	hashmap_release(&seen);
 }
 
@@ -1210,10 +1241,10 @@ static void check_body(struct checker *ck, struct ast_node *body)
 /* ---- handlers in scope ------------------------------------------------- */
 
 static void collect_handlers(struct checker *ck, struct hashmap *h, struct ast_node *body,
-			     struct scope *decl_scope, int depth);
+                             struct scope *decl_scope, int depth);
 
 static void collect_from_uses(struct checker *ck, struct hashmap *h, struct ast_node *body,
-			      int depth)
+                              int depth)
 {
 	for (struct ast_node *n = body; n; n = n->next) {
 		if (n->kind == N_STAGE || n->kind == N_TEST)
@@ -1231,7 +1262,7 @@ static void collect_from_uses(struct checker *ck, struct hashmap *h, struct ast_
  * decl_scope when given) and those of every role it uses, transitively.
  */
 static void collect_handlers(struct checker *ck, struct hashmap *h, struct ast_node *body,
-			     struct scope *decl_scope, int depth)
+                             struct scope *decl_scope, int depth)
 {
 	for (struct ast_node *n = body; n; n = n->next) {
 		if (n->kind != N_HANDLER)
@@ -1240,7 +1271,7 @@ static void collect_handlers(struct checker *ck, struct hashmap *h, struct ast_n
 		if (!sym) {
 			struct scope tmp = {0};
 			sym = scope_declare(ck->p, decl_scope ? decl_scope : &tmp, n->name.s,
-					    SYM_HANDLER, n, n->name_span);
+			                    SYM_HANDLER, n, n->name_span);
 			hashmap_release(&tmp.names);
 		}
 		if (!hashmap_get(h, n->name.s))
@@ -1254,8 +1285,8 @@ static void warn_unused_handlers(struct checker *ck, struct ast_node *body)
 	for (struct ast_node *n = body; n; n = n->next)
 		if (n->kind == N_HANDLER && n->sym && !((struct symbol *)n->sym)->used)
 			diag_help(diag_warning(ck->d, W_UNUSED_HANDLER, n->name_span,
-					       "handler '%s' is never notified", n->name.s),
-				  "notify it from a task (notify = [%s]) or remove it", n->name.s);
+			                       "handler '%s' is never notified", n->name.s),
+			          "notify it from a task (notify = [%s]) or remove it", n->name.s);
 }
 
 /* ---- declarations ------------------------------------------------------ */
@@ -1266,7 +1297,7 @@ static void check_let(struct checker *ck, struct symbol *sym)
 		return;
 	if (sym->state == 1) {
 		struct diag *d = diag_error(ck->d, E_LET_CYCLE, sym->span,
-					    "the value of '%s' depends on itself", sym->name);
+		                            "the value of '%s' depends on itself", sym->name);
 		diag_help(d, "break the cycle: one of the lets must not refer back");
 		sym->type = &type_error;
 		sym->state = 2;
@@ -1297,11 +1328,12 @@ static void check_param(struct checker *ck, struct ast_node *n, struct symbol *s
 		if (!declared)
 			declared = t;
 		if (declared->kind == T_SECRET && n->value->kind != EX_CALL)
-			diag_help(diag_error(ck->d, E_SECRET_DEFAULT, n->value->span,
-					     "a secret's default must not be written in the source"),
-				  "take it from the environment: = env(\"NAME\"), or give no "
-				  "default and set it with -var, -var-file or KILN_VAR_%s",
-				  n->name.s);
+			diag_help(
+			    diag_error(ck->d, E_SECRET_DEFAULT, n->value->span,
+			               "a secret's default must not be written in the source"),
+			    "take it from the environment: = env(\"NAME\"), or give no "
+			    "default and set it with -var, -var-file or KILN_VAR_%s",
+			    n->name.s);
 	}
 	if (sym)
 		sym->type = declared ? declared : &type_error;
@@ -1313,7 +1345,8 @@ static void check_role(struct checker *ck, struct ast_node *role)
 	struct scope s;
 	scope_enter(ck, &s);
 	for (struct ast_node *p = role->params; p; p = p->next) {
-		struct symbol *sym = scope_declare(ck->p, &s, p->name.s, SYM_LOCAL, p, p->name_span);
+		struct symbol *sym =
+		    scope_declare(ck->p, &s, p->name.s, SYM_LOCAL, p, p->name_span);
 		sym->used = true;
 		struct scope *inner = ck->scope;
 		ck->scope = s.parent; /* defaults see the globals, not other parameters */
@@ -1339,14 +1372,14 @@ static void check_from(struct checker *ck, struct ast_node *image)
 	    !strcmp(fn->member.obj->str.s, "image"))
 		fn = fn->member.obj; /* image.NAME */
 	const char *name = from->kind == EX_MEMBER ? from->member.name
-			   : fn->kind == EX_IDENT  ? fn->str.s
-						   : NULL;
+	                   : fn->kind == EX_IDENT  ? fn->str.s
+	                                           : NULL;
 	if (from->kind == EX_ERROR)
 		return;
 	if (!name) {
 		diag_help(diag_error(ck->d, E_UNKNOWN_BASE, from->span,
-				     "'from' takes an image's name or a base such as debian(...)"),
-			  "e.g. image app from base { ... } or image base from busybox() { ... }");
+		                     "'from' takes an image's name or a base such as debian(...)"),
+		          "e.g. image app from base { ... } or image base from busybox() { ... }");
 		return;
 	}
 	struct symbol *sym = scope_lookup(&ck->p->globals, name);
@@ -1357,8 +1390,9 @@ static void check_from(struct checker *ck, struct ast_node *image)
 	}
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_BASE, name);
 	if (!s) {
-		struct diag *d = diag_error(ck->d, E_UNKNOWN_BASE, from->kind == EX_CALL ? fn->span : from->span,
-					    "'%s' is neither an image nor a base", name);
+		struct diag *d =
+		    diag_error(ck->d, E_UNKNOWN_BASE, from->kind == EX_CALL ? fn->span : from->span,
+		               "'%s' is neither an image nor a base", name);
 		const char *names[512];
 		size_t k = 0, nb;
 		const char *const *bases = stdlib_names(SCHEMA_BASE, &nb);
@@ -1400,13 +1434,14 @@ static void check_hosts(struct checker *ck, struct ast_node *hosts)
 	check_attrs(ck, hosts->body, connection_attrs, "a host group");
 	for (struct ast_node *n = hosts->body; n; n = n->next) {
 		if (n->kind == N_HOST) {
-			expect(ck, n->label, &type_string, check_expr(ck, n->label, NULL), "a host name");
+			expect(ck, n->label, &type_string, check_expr(ck, n->label, NULL),
+			       "a host name");
 			check_attrs(ck, n->body, connection_attrs, "a host");
 		} else if (n->kind == N_GROUP_REF) {
 			struct symbol *g = scope_lookup(&ck->p->globals, n->name.s);
 			if (!g || g->kind != SYM_GROUP) {
 				struct diag *d = diag_error(ck->d, E_UNKNOWN_GROUP, n->name_span,
-							    "unknown host group '%s'", n->name.s);
+				                            "unknown host group '%s'", n->name.s);
 				size_t k;
 				const char *const *names = scope_names(&ck->p->globals, &k);
 				diag_suggest(d, names, k, n->name.s);
@@ -1423,7 +1458,7 @@ static void check_apply(struct checker *ck, struct ast_node *ap)
 	struct symbol *g = scope_lookup(&ck->p->globals, ap->name.s);
 	if (!g || g->kind != SYM_GROUP) {
 		struct diag *d = diag_error(ck->d, E_UNKNOWN_GROUP, ap->name_span,
-					    "unknown host group '%s'", ap->name.s);
+		                            "unknown host group '%s'", ap->name.s);
 		const char *names[256];
 		size_t k = 0;
 		for (uint32_t i = 0; i < hashmap_len(&ck->p->globals.names) && k < 256; i++) {
@@ -1433,9 +1468,10 @@ static void check_apply(struct checker *ck, struct ast_node *ap)
 		}
 		diag_suggest(d, names, k, ap->name.s);
 		if (!d->help)
-			diag_help(d, "declare it: hosts %s { \"host.example.com\" }, or load an "
-				     "inventory file",
-				  ap->name.s);
+			diag_help(d,
+			          "declare it: hosts %s { \"host.example.com\" }, or load an "
+			          "inventory file",
+			          ap->name.s);
 	} else {
 		g->used = true;
 		ap->sym = g;
@@ -1466,11 +1502,11 @@ static bool in_main_file(const struct program *p, uint32_t file)
 void check_program(struct program *p)
 {
 	struct checker ck = {
-		.p = p,
-		.d = &p->cx->diags,
-		.a = p->a,
-		.scope = &p->globals,
-		.type_cache = HASHMAP_INIT,
+	    .p = p,
+	    .d = &p->cx->diags,
+	    .a = p->a,
+	    .scope = &p->globals,
+	    .type_cache = HASHMAP_INIT,
 	};
 	/* params first: their types are used everywhere */
 	for (uint32_t f = 0; f < p->nfiles; f++)
@@ -1513,8 +1549,8 @@ void check_program(struct program *p)
 		if (s->kind == SYM_ROLE && !in_main_file(p, s->span.file))
 			continue; /* a library of roles need not use them all */
 		diag_help(diag_warning(ck.d, W_UNUSED, s->span, "%s '%s' is never used",
-				       sym_kind_name(s->kind), s->name),
-			  "remove it, or use it");
+		                       sym_kind_name(s->kind), s->name),
+		          "remove it, or use it");
 	}
 	hashmap_release(&ck.type_cache);
 }
@@ -1523,11 +1559,11 @@ const struct type *check_standalone(struct program *p, struct ast_expr *e)
 {
 	struct scope empty = {0};
 	struct checker ck = {
-		.p = p,
-		.d = &p->cx->diags,
-		.a = p->a,
-		.scope = &empty,
-		.type_cache = HASHMAP_INIT,
+	    .p = p,
+	    .d = &p->cx->diags,
+	    .a = p->a,
+	    .scope = &empty,
+	    .type_cache = HASHMAP_INIT,
 	};
 	const struct type *t = check_expr(&ck, e, NULL);
 	hashmap_release(&ck.type_cache);

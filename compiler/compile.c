@@ -41,7 +41,7 @@ void compile_ctx_release(struct compile_ctx *cx)
 
 /* Read path; on failure queue E0001-E0003 (with a label at `from`, an import) and return -1. */
 static int load(struct compile_ctx *cx, const char *path, const struct src_span *from,
-		uint32_t *ret_id)
+                uint32_t *ret_id)
 {
 	uint32_t err_id = 0;
 	int r = source_load(&cx->sm, path, &err_id);
@@ -53,24 +53,25 @@ static int load(struct compile_ctx *cx, const char *path, const struct src_span 
 	switch (-r) {
 	case EISDIR:
 		d = diag_file_error(&cx->diags, E_FILE_IS_DIRECTORY, err_id,
-				    "is a directory, not a kiln file");
+		                    "is a directory, not a kiln file");
 		diag_help(d, "name the .img files: kiln lint %s/*.img", path);
 		break;
 	case EFBIG:
 		d = diag_file_error(&cx->diags, E_FILE_TOO_LARGE, err_id,
-				    "file is larger than %u MiB", SOURCE_MAX_SIZE / (1024 * 1024));
+		                    "file is larger than %u MiB", SOURCE_MAX_SIZE / (1024 * 1024));
 		break;
 	case EINVAL:
 		d = diag_file_error(&cx->diags, E_FILE_UNREADABLE, err_id,
-				    "not a regular file (a device, socket or pipe)");
+		                    "not a regular file (a device, socket or pipe)");
 		break;
 	default:
 		d = diag_file_error(&cx->diags, E_FILE_UNREADABLE, err_id, "cannot read: %s",
-				    strerror(-r));
+		                    strerror(-r));
 		if (-r == ENOENT)
-			diag_help(d, from ? "the path of an import is relative to the file that "
-					    "imports it"
-					  : "check the path; it is relative to the current directory");
+			diag_help(d,
+			          from ? "the path of an import is relative to the file that "
+			                 "imports it"
+			               : "check the path; it is relative to the current directory");
 		break;
 	}
 	if (from)
@@ -170,12 +171,14 @@ static void report_import_cycles(struct program *p, struct import_edge *edges, s
 				while (stack[k] != to)
 					k++;
 				for (size_t i = k; i < depth; i++)
-					sb_addf(&sb, "%s -> ",
-						source_get(&p->cx->sm, p->files[stack[i]]->file)->name);
+					sb_addf(
+					    &sb, "%s -> ",
+					    source_get(&p->cx->sm, p->files[stack[i]]->file)->name);
 				sb_adds(&sb, source_get(&p->cx->sm, p->files[to]->file)->name);
-				diag_help(diag_error(&p->cx->diags, E_IMPORT_CYCLE, edges[e].node->span,
-						     "files import each other: %s", sb.buf),
-					  "move what both need into a third file that both import");
+				diag_help(diag_error(&p->cx->diags, E_IMPORT_CYCLE,
+				                     edges[e].node->span,
+				                     "files import each other: %s", sb.buf),
+				          "move what both need into a third file that both import");
 				sb_release(&sb);
 			} else if (colour[to] == 0) {
 				colour[to] = 1;
@@ -206,9 +209,10 @@ static void load_program(struct program *p, const char *const *paths, size_t n)
 			if (imp->kind != N_IMPORT)
 				continue;
 			if (imp->label->kind != EX_STRING) {
-				diag_help(diag_error(&p->cx->diags, E_TYPE_MISMATCH, imp->label->span,
-						     "an import's path must be a plain string"),
-					  "write the path without ${...}");
+				diag_help(diag_error(&p->cx->diags, E_TYPE_MISMATCH,
+				                     imp->label->span,
+				                     "an import's path must be a plain string"),
+				          "write the path without ${...}");
 				continue;
 			}
 			char *path = path_join(p->files[i]->dir, imp->label->str.s);
@@ -235,7 +239,7 @@ static void declare_inventory(struct program *p, struct ast_file *f, struct ast_
 {
 	if (inv->label->kind != EX_STRING) {
 		diag_error(&p->cx->diags, E_TYPE_MISMATCH, inv->label->span,
-			   "an inventory's path must be a plain string");
+		           "an inventory's path must be a plain string");
 		return;
 	}
 	char *path = path_join(f->dir, inv->label->str.s);
@@ -253,16 +257,15 @@ static void declare_inventory(struct program *p, struct ast_file *f, struct ast_
 		uint32_t start, len;
 		source_line(src, line, &start, &len);
 		diag_error(&p->cx->diags, E_BAD_VAR_FILE, (struct src_span){id, start, start + len},
-			   "not an Ansible INI inventory: %s", msg);
+		           "not an Ansible INI inventory: %s", msg);
 		free(msg);
 		return;
 	}
 	const char *name;
 	json_t *g;
-	json_object_foreach(groups, name, g)
-	{
-		struct symbol *s = scope_declare(p, &p->globals, arena_strdup(p->a, name), SYM_GROUP,
-						 NULL, inv->span);
+	json_object_foreach (groups, name, g) {
+		struct symbol *s = scope_declare(p, &p->globals, arena_strdup(p->a, name),
+		                                 SYM_GROUP, NULL, inv->span);
 		if (!s->inventory && !s->decl) {
 			json_object_set_new(g, "source", json_string(src->name));
 			s->inventory = json_incref(g);
@@ -303,7 +306,8 @@ static void declare_globals(struct program *p)
 	}
 }
 
-/* -var-file FILE: kiln syntax (NAME = VALUE lines) or, for *.json or text starting with '{', JSON. */
+/* -var-file FILE: kiln syntax (NAME = VALUE lines) or, for *.json or text starting with '{', JSON.
+ */
 static void load_var_file(struct program *p, const char *path)
 {
 	uint32_t id;
@@ -320,17 +324,18 @@ static void load_var_file(struct program *p, const char *path)
 		if (!j || !json_is_object(j)) {
 			uint32_t off = j ? 0 : (uint32_t)err.position;
 			diag_error(&p->cx->diags, E_BAD_VAR_FILE, (struct src_span){id, off, off},
-				   "var-file is not a JSON object: %s", j ? "found another value" : err.text);
+			           "var-file is not a JSON object: %s",
+			           j ? "found another value" : err.text);
 			json_decref(j);
 			return;
 		}
 		const char *k;
 		json_t *v;
-		json_object_foreach(j, k, v)
-		{
+		json_object_foreach (j, k, v) {
 			p->vars = xrealloc(p->vars, (p->nvars + 1) * sizeof(*p->vars));
-			p->vars[p->nvars++] = (struct var_setting){
-				.name = arena_strdup(p->a, k), .json = json_incref(v), .origin = src->name};
+			p->vars[p->nvars++] = (struct var_setting){.name = arena_strdup(p->a, k),
+			                                           .json = json_incref(v),
+			                                           .origin = src->name};
 		}
 		json_decref(j);
 		return;
@@ -342,10 +347,8 @@ static void load_var_file(struct program *p, const char *path)
 			continue;
 		check_standalone(p, n->value);
 		p->vars = xrealloc(p->vars, (p->nvars + 1) * sizeof(*p->vars));
-		p->vars[p->nvars++] = (struct var_setting){.name = n->name.s,
-							   .expr = n->value,
-							   .origin = src->name,
-							   .span = n->span};
+		p->vars[p->nvars++] = (struct var_setting){
+		    .name = n->name.s, .expr = n->value, .origin = src->name, .span = n->span};
 	}
 }
 
@@ -406,7 +409,7 @@ int kiln_lint_source(struct compile_ctx *cx, uint32_t file)
 }
 
 int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
-	      const struct compile_opts *opts)
+              const struct compile_opts *opts)
 {
 	unsigned errors = cx->diags.nerrors;
 	if (opts && (opts->dump != DUMP_NONE || opts->syntax_only)) {
@@ -425,7 +428,7 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 }
 
 int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
-		 const struct compile_opts *opts, json_t **ret_plan)
+                 const struct compile_opts *opts, json_t **ret_plan)
 {
 	struct program p;
 	program_init(&p, cx);
@@ -437,7 +440,8 @@ int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
 			continue;
 		}
 		p.vars = xrealloc(p.vars, (p.nvars + 1) * sizeof(*p.vars));
-		p.vars[p.nvars++] = (struct var_setting){.name = v->name, .text = v->value, .origin = "var"};
+		p.vars[p.nvars++] =
+		    (struct var_setting){.name = v->name, .text = v->value, .origin = "var"};
 	}
 	json_t *plan = NULL;
 	/* values are resolved even after errors, so a missing param is reported with them */

@@ -42,12 +42,12 @@ void compile_ctx_release(struct compile_ctx *cx);
 
 /* Check files without values or lowering. Returns 0 without errors, -1 with. */
 int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
-	      const struct compile_opts *opts);
+              const struct compile_opts *opts);
 /* Lint one source already in cx's source map, alone (imports are not read):
    parse, declare, check. For the fuzzer. */
 int kiln_lint_source(struct compile_ctx *cx, uint32_t file);
 /* Check, give params their values, lower. On success *ret_plan is the plan. */
 int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
-		 const struct compile_opts *opts, json_t **ret_plan);
+                 const struct compile_opts *opts, json_t **ret_plan);
 
 #endif

@@ -57,7 +57,7 @@ static struct val deferred(json_t *tree, bool secret)
 }
 
 static void eval_error(struct program *p, const struct ast_expr *e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void eval_error(struct program *p, const struct ast_expr *e, const char *fmt, ...)
 {
@@ -166,8 +166,8 @@ static struct val eval_call(struct program *p, const struct env *env, const stru
 	char *err = NULL;
 	json_t *r = s->fn(args, n, &err);
 	if (!r) {
-		struct diag *d = diag_error(&p->cx->diags, E_EVAL_FAILED, e->span, "%s() failed: %s",
-					    s->name, err ? err : "error");
+		struct diag *d = diag_error(&p->cx->diags, E_EVAL_FAILED, e->span,
+		                            "%s() failed: %s", s->name, err ? err : "error");
 		if (!strcmp(s->name, "env"))
 			diag_help(d, "set it, or give a default: env(\"NAME\", \"value\")");
 		free(err);
@@ -261,8 +261,8 @@ static struct val eval_binary(struct program *p, const struct env *env, const st
 	}
 	if (l.deferred || r.deferred) {
 		bool secret = l.secret || r.secret;
-		return deferred(json_pack("{s:[s,o,o]}", "op", ast_op_str(op), tree_of(l), tree_of(r)),
-				secret);
+		return deferred(
+		    json_pack("{s:[s,o,o]}", "op", ast_op_str(op), tree_of(l), tree_of(r)), secret);
 	}
 	json_t *a = l.json, *b = r.json, *out = NULL;
 	switch (op) {
@@ -289,7 +289,10 @@ static struct val eval_binary(struct program *p, const struct env *env, const st
 		} else {
 			break;
 		}
-		out = json_boolean(op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0);
+		out = json_boolean(op == OP_LT   ? c < 0
+		                   : op == OP_LE ? c <= 0
+		                   : op == OP_GT ? c > 0
+		                                 : c >= 0);
 		break;
 	}
 	case OP_ADD:
@@ -364,15 +367,15 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 			}
 			any_deferred |= v.deferred;
 			secret |= v.secret;
-			json_array_append_new(parts, v.deferred ? v.json : json_pack("{s:o}", "const", v.json));
+			json_array_append_new(
+			    parts, v.deferred ? v.json : json_pack("{s:o}", "const", v.json));
 		}
 		if (any_deferred)
 			return deferred(json_pack("{s:o}", "concat", parts), secret);
 		struct strbuf sb = STRBUF_INIT;
 		size_t i;
 		json_t *part;
-		json_array_foreach(parts, i, part)
-		{
+		json_array_foreach (parts, i, part) {
 			char *s = scalar_text(json_object_get(part, "const"));
 			if (s)
 				sb_adds(&sb, s);
@@ -408,7 +411,8 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(items, any_deferred ? tree_of(vs[i]) : vs[i].json);
 		free(vs);
-		return any_deferred ? deferred(json_pack("{s:o}", "list", items), secret) : known(items);
+		return any_deferred ? deferred(json_pack("{s:o}", "list", items), secret)
+		                    : known(items);
 	}
 	case EX_MAP: {
 		json_t *obj = json_object();
@@ -421,15 +425,16 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 			}
 			any_deferred |= v.deferred;
 			secret |= v.secret;
-			json_object_set_new(obj, en->key.s, v.deferred ? v.json : json_pack("{s:o}", "const", v.json));
+			json_object_set_new(obj, en->key.s,
+			                    v.deferred ? v.json
+			                               : json_pack("{s:o}", "const", v.json));
 		}
 		if (any_deferred)
 			return deferred(json_pack("{s:o}", "map", obj), secret);
 		json_t *plain = json_object();
 		const char *k;
 		json_t *v;
-		json_object_foreach(obj, k, v)
-		{
+		json_object_foreach (obj, k, v) {
 			json_object_set(plain, k, json_object_get(v, "const"));
 		}
 		json_decref(obj);
@@ -466,7 +471,7 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		}
 		if (o.deferred || i.deferred)
 			return deferred(json_pack("{s:[o,o]}", "index", tree_of(o), tree_of(i)),
-					o.secret || i.secret);
+			                o.secret || i.secret);
 		json_t *v = NULL;
 		if (json_is_array(o.json) && json_is_integer(i.json)) {
 			json_int_t k = json_integer_value(i.json);
@@ -474,16 +479,18 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 				k += (json_int_t)json_array_size(o.json);
 			v = k >= 0 ? json_array_get(o.json, (size_t)k) : NULL;
 			if (!v) {
-				char *msg = xasprintf("index %" JSON_INTEGER_FORMAT " is out of range "
-						      "(the list has %zu items)",
-						      json_integer_value(i.json), json_array_size(o.json));
+				char *msg =
+				    xasprintf("index %" JSON_INTEGER_FORMAT " is out of range "
+				              "(the list has %zu items)",
+				              json_integer_value(i.json), json_array_size(o.json));
 				eval_error(p, e, "%s", msg);
 				free(msg);
 			}
 		} else if (json_is_object(o.json) && json_is_string(i.json)) {
 			v = json_object_get(o.json, json_string_value(i.json));
 			if (!v)
-				eval_error(p, e, "no key '%s' in this map", json_string_value(i.json));
+				eval_error(p, e, "no key '%s' in this map",
+				           json_string_value(i.json));
 		}
 		if (v)
 			json_incref(v);
@@ -498,8 +505,9 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		if (!v.json)
 			return failed();
 		if (v.deferred)
-			return deferred(json_pack("{s:o}", e->unary.op == OP_NOT ? "not" : "neg", v.json),
-					v.secret);
+			return deferred(
+			    json_pack("{s:o}", e->unary.op == OP_NOT ? "not" : "neg", v.json),
+			    v.secret);
 		json_t *out;
 		if (e->unary.op == OP_NOT) {
 			out = json_boolean(!truthy(v.json));
@@ -535,7 +543,8 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 			return failed();
 		}
 		bool secret = c.secret || a.secret || b.secret;
-		return deferred(json_pack("{s:[o,o,o]}", "if", c.json, tree_of(a), tree_of(b)), secret);
+		return deferred(json_pack("{s:[o,o,o]}", "if", c.json, tree_of(a), tree_of(b)),
+		                secret);
 	}
 	}
 	return failed();
@@ -566,8 +575,7 @@ bool val_fits(const struct type *t, const json_t *v)
 			return false;
 		size_t i;
 		json_t *x;
-		json_array_foreach(v, i, x)
-		{
+		json_array_foreach (v, i, x) {
 			if (!val_fits(t->elem, x))
 				return false;
 		}
@@ -579,8 +587,7 @@ bool val_fits(const struct type *t, const json_t *v)
 			return false;
 		const char *k;
 		json_t *x;
-		json_object_foreach((json_t *)v, k, x)
-		{
+		json_object_foreach ((json_t *)v, k, x) {
 			const struct type *ft = t->kind == T_MAP ? t->elem : NULL;
 			if (t->kind == T_OBJECT) {
 				const struct type_field *f = type_field(t, k);

@@ -74,8 +74,9 @@ json_t *inventory_parse_ini(const char *text, uint32_t len, uint32_t *ret_line, 
 				else if (!strcmp(colon + 1, "vars"))
 					mode = VARS;
 				else {
-					*ret_msg = xasprintf("unknown section kind ':%s' (children, vars)",
-							     colon + 1);
+					*ret_msg =
+					    xasprintf("unknown section kind ':%s' (children, vars)",
+					              colon + 1);
 					goto fail;
 				}
 			}
@@ -97,16 +98,19 @@ json_t *inventory_parse_ini(const char *text, uint32_t len, uint32_t *ret_line, 
 				goto fail;
 			}
 			*eq = '\0';
-			json_object_set_new(json_object_get(g, "vars"), trim(s), ini_value(trim(eq + 1)));
+			json_object_set_new(json_object_get(g, "vars"), trim(s),
+			                    ini_value(trim(eq + 1)));
 		} else {
 			char *save2 = NULL;
 			char *host = strtok_r(s, " \t", &save2);
 			json_t *vars = json_object();
-			for (char *kv = strtok_r(NULL, " \t", &save2); kv; kv = strtok_r(NULL, " \t", &save2)) {
+			for (char *kv = strtok_r(NULL, " \t", &save2); kv;
+			     kv = strtok_r(NULL, " \t", &save2)) {
 				char *eq = strchr(kv, '=');
 				if (!eq) {
 					json_decref(vars);
-					*ret_msg = xasprintf("host variable '%s' needs a value: NAME=VALUE", kv);
+					*ret_msg = xasprintf(
+					    "host variable '%s' needs a value: NAME=VALUE", kv);
 					goto fail;
 				}
 				*eq = '\0';

@@ -62,7 +62,7 @@ static struct symbol *from_image(const struct ast_node *image)
 }
 
 static void visit(struct lowerer *lw, struct ast_node *image, struct hashmap *state,
-		  struct ast_node **stack, size_t depth, struct ast_node ***out, size_t *nout)
+                  struct ast_node **stack, size_t depth, struct ast_node ***out, size_t *nout)
 {
 	static char visiting, done;
 	void *st = hashmap_get(state, image->name.s);
@@ -78,10 +78,11 @@ static void visit(struct lowerer *lw, struct ast_node *image, struct hashmap *st
 			sb_addf(&sb, "%s -> ", stack[i]->name.s);
 		sb_adds(&sb, image->name.s);
 		struct diag *d = diag_error(lw->d, E_IMAGE_CYCLE, image->value->span,
-					    "images are built from each other: %s", sb.buf);
+		                            "images are built from each other: %s", sb.buf);
 		for (size_t i = k + 1; i < depth && d->nlabels < DIAG_MAX_LABELS; i++)
-			diag_label(d, stack[i]->value->span, "'%s' is built from '%s'", stack[i]->name.s,
-				   from_image(stack[i]) ? from_image(stack[i])->name : "?");
+			diag_label(d, stack[i]->value->span, "'%s' is built from '%s'",
+			           stack[i]->name.s,
+			           from_image(stack[i]) ? from_image(stack[i])->name : "?");
 		diag_help(d, "an image's 'from' must lead back to a base such as debian(...)");
 		sb_release(&sb);
 		return;
@@ -102,7 +103,8 @@ static struct ast_node **order_images(struct lowerer *lw, size_t *ret_n)
 	size_t total = 0;
 	for (uint32_t f = 0; f < p->nfiles; f++)
 		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
-			total += n->kind == N_IMAGE && n->sym && ((struct symbol *)n->sym)->decl == n;
+			total +=
+			    n->kind == N_IMAGE && n->sym && ((struct symbol *)n->sym)->decl == n;
 	struct ast_node **out = xmalloc((total + 1) * sizeof(*out));
 	struct ast_node **stack = xmalloc((total + 1) * sizeof(*stack));
 	size_t n = 0;
@@ -137,9 +139,9 @@ static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *
 	if (must_exist) {
 		struct stat st;
 		if (stat(full, &st) < 0)
-			diag_help(diag_error(lw->d, E_FILE_NOT_FOUND, e->span, "no such file: %s",
-					     full),
-				  "paths are relative to the file that names them");
+			diag_help(
+			    diag_error(lw->d, E_FILE_NOT_FOUND, e->span, "no such file: %s", full),
+			    "paths are relative to the file that names them");
 	}
 	char *rel = full[0] == '/' ? xstrdup(full) : path_relative(lw->p->root, full);
 	const char *orig = json_string_value(v);
@@ -158,7 +160,7 @@ static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *
 
 /* Evaluate e for the plan; NULL after an error (already reported). */
 static json_t *value(struct lowerer *lw, const struct env *env, const struct ast_expr *e,
-		     const char *type)
+                     const char *type)
 {
 	struct val v = eval_expr(lw->p, env, e);
 	if (!v.json)
@@ -172,7 +174,8 @@ static json_t *value(struct lowerer *lw, const struct env *env, const struct ast
 		return local_path(lw, e, v.json, !lw->local_seen);
 	if (type && !strcmp(type, "mode") && json_is_integer(v.json)) {
 		/* modes read best in octal, as they were written */
-		char *m = xasprintf("0%03llo", (unsigned long long)json_integer_value(v.json) & 07777);
+		char *m =
+		    xasprintf("0%03llo", (unsigned long long)json_integer_value(v.json) & 07777);
 		json_decref(v.json);
 		json_t *j = json_string(m);
 		free(m);
@@ -192,10 +195,10 @@ static const struct kiln_arg *arg_of(const struct kiln_schema *s, const char *na
 /* ---- tasks --------------------------------------------------------------- */
 
 static void lower_body(struct lowerer *lw, struct ast_node *body, const struct env *env,
-		       const char *prefix, const char *role, json_t *tasks);
+                       const char *prefix, const char *role, json_t *tasks);
 
 static void lower_task_once(struct lowerer *lw, struct ast_node *task, const struct env *env,
-			    const char *id, const char *role, json_t *tasks)
+                            const char *id, const char *role, json_t *tasks)
 {
 	const struct kiln_schema *s = task->schema;
 	json_t *t = json_object();
@@ -281,7 +284,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 }
 
 static void lower_task(struct lowerer *lw, struct ast_node *task, const struct env *env,
-		       const char *id, const char *role, json_t *tasks)
+                       const char *id, const char *role, json_t *tasks)
 {
 	struct ast_node *loop = NULL;
 	for (struct ast_node *n = task->body; n; n = n->next)
@@ -296,9 +299,9 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 		return;
 	if (it.deferred) {
 		diag_help(diag_error(lw->d, E_NOT_CONSTANT, loop->value->span,
-				     "the list a 'for' loops over must be known before the build"),
-			  "loop over params, lets and literals; facts and secrets are known only "
-			  "while the image is built");
+		                     "the list a 'for' loops over must be known before the build"),
+		          "loop over params, lets and literals; facts and secrets are known only "
+		          "while the image is built");
 		val_release(&it);
 		return;
 	}
@@ -307,8 +310,7 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 	if (json_is_array(it.json)) {
 		size_t i;
 		json_t *item;
-		json_array_foreach(it.json, i, item)
-		{
+		json_array_foreach (it.json, i, item) {
 			char *sub = xasprintf("%s[%zu]", id, i);
 			if (vv) {
 				e1.v = (struct val){json_integer((json_int_t)i), false, it.secret};
@@ -324,8 +326,7 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 	} else if (json_is_object(it.json)) {
 		const char *k;
 		json_t *item;
-		json_object_foreach(it.json, k, item)
-		{
+		json_object_foreach (it.json, k, item) {
 			char *sub = xasprintf("%s[%s]", id, k);
 			e1.v = (struct val){json_string(k), false, it.secret};
 			e2.v = (struct val){item, false, it.secret};
@@ -339,7 +340,7 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 
 /* The bindings of a role's parameters for one 'use'. Caller frees the chain with free_env. */
 static struct env *bind_role(struct lowerer *lw, struct ast_node *use, struct ast_node *role,
-			     const struct env *env, bool *ok)
+                             const struct env *env, bool *ok)
 {
 	struct env *chain = NULL;
 	size_t pos = 0;
@@ -381,13 +382,13 @@ static void free_env(struct env *e, const struct env *stop)
 }
 
 static json_t *lower_handler(struct lowerer *lw, struct ast_node *h, const struct env *env,
-			     const char *prefix, const char *role)
+                             const char *prefix, const char *role)
 {
 	json_t *tasks = json_array();
 	char *id = xasprintf("%s.handler.%s", prefix, h->name.s);
 	lower_body(lw, h->body, env, id, role, tasks);
-	json_t *out = json_pack("{s:s,s:o,s:o}", "name", h->name.s, "source", source_of(lw->p, h->span),
-				"tasks", tasks);
+	json_t *out = json_pack("{s:s,s:o,s:o}", "name", h->name.s, "source",
+	                        source_of(lw->p, h->span), "tasks", tasks);
 	if (role)
 		json_object_set_new(out, "role", json_string(role));
 	free(id);
@@ -395,7 +396,7 @@ static json_t *lower_handler(struct lowerer *lw, struct ast_node *h, const struc
 }
 
 static void lower_use(struct lowerer *lw, struct ast_node *use, const struct env *env,
-		      const char *id, json_t *tasks)
+                      const char *id, json_t *tasks)
 {
 	struct symbol *rs = use->sym;
 	if (!rs)
@@ -404,9 +405,9 @@ static void lower_use(struct lowerer *lw, struct ast_node *use, const struct env
 	for (int i = 0; i < lw->role_depth; i++)
 		if (lw->role_stack[i] == role || lw->role_depth >= 31) {
 			diag_help(diag_error(lw->d, E_ROLE_CYCLE, use->span,
-					     "role '%s' uses itself, through the roles it uses",
-					     role->name.s),
-				  "a role cannot use a role that leads back to it");
+			                     "role '%s' uses itself, through the roles it uses",
+			                     role->name.s),
+			          "a role cannot use a role that leads back to it");
 			return;
 		}
 	bool ok = true;
@@ -420,8 +421,9 @@ static void lower_use(struct lowerer *lw, struct ast_node *use, const struct env
 		for (struct ast_node *h = role->body; h; h = h->next)
 			if (h->kind == N_HANDLER && lw->role_handlers &&
 			    !json_object_get(lw->role_handlers, h->name.s))
-				json_object_set_new(lw->role_handlers, h->name.s,
-						    lower_handler(lw, h, bound, prefix, role->name.s));
+				json_object_set_new(
+				    lw->role_handlers, h->name.s,
+				    lower_handler(lw, h, bound, prefix, role->name.s));
 		free(prefix);
 		lw->role_depth--;
 	}
@@ -429,7 +431,7 @@ static void lower_use(struct lowerer *lw, struct ast_node *use, const struct env
 }
 
 static void lower_body(struct lowerer *lw, struct ast_node *body, const struct env *env,
-		       const char *prefix, const char *role, json_t *tasks)
+                       const char *prefix, const char *role, json_t *tasks)
 {
 	size_t i = 0;
 	for (struct ast_node *n = body; n; n = n->next) {
@@ -466,15 +468,16 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 		return json_pack("{s:s}", "image", parent->name);
 	const struct ast_expr *f = image->value;
 	const char *base = f->kind == EX_CALL && f->call.fn->kind == EX_IDENT ? f->call.fn->str.s
-			   : f->kind == EX_IDENT			   ? f->str.s
-									   : NULL;
+	                   : f->kind == EX_IDENT                              ? f->str.s
+	                                                                      : NULL;
 	const struct kiln_schema *s = base ? stdlib_lookup(SCHEMA_BASE, base) : NULL;
 	if (!s)
 		return json_null();
 	json_t *args = json_object();
 	const struct ast_expr *from = image->value;
 	size_t pos = 0;
-	for (const struct ast_arg *a = from->kind == EX_CALL ? from->call.args : NULL; a; a = a->next) {
+	for (const struct ast_arg *a = from->kind == EX_CALL ? from->call.args : NULL; a;
+	     a = a->next) {
 		const struct kiln_arg *sa = a->name.len ? arg_of(s, a->name.s) : &s->args[pos++];
 		if (!sa || !sa->name)
 			continue;
@@ -524,8 +527,8 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 			lower_body(lw, n->body, NULL, prefix, NULL, tasks);
 			free(prefix);
 			json_array_append_new(stages, json_pack("{s:s,s:o,s:o}", "name", n->name.s,
-								"source", source_of(lw->p, n->span),
-								"tasks", tasks));
+			                                        "source", source_of(lw->p, n->span),
+			                                        "tasks", tasks));
 			break;
 		}
 		case N_HANDLER:
@@ -542,10 +545,12 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 			char *prefix = xasprintf("%s.test%zu", name, json_array_size(tests));
 			lower_body(lw, n->body, NULL, prefix, NULL, tasks);
 			free(prefix);
-			json_t *label = n->label ? value(lw, NULL, n->label, NULL) : json_string("");
-			json_array_append_new(tests, json_pack("{s:o,s:o,s:o}", "name",
-							       label ? label : json_string(""), "source",
-							       source_of(lw->p, n->span), "tasks", tasks));
+			json_t *label =
+			    n->label ? value(lw, NULL, n->label, NULL) : json_string("");
+			json_array_append_new(tests,
+			                      json_pack("{s:o,s:o,s:o}", "name",
+			                                label ? label : json_string(""), "source",
+			                                source_of(lw->p, n->span), "tasks", tasks));
 			break;
 		}
 		default:
@@ -555,13 +560,11 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 	/* role handlers after the image's own, in the order of first use */
 	const char *k;
 	json_t *h;
-	json_object_foreach(lw->role_handlers, k, h)
-	{
+	json_object_foreach (lw->role_handlers, k, h) {
 		bool shadowed = false;
 		size_t i;
 		json_t *own;
-		json_array_foreach(handlers, i, own)
-		{
+		json_array_foreach (handlers, i, own) {
 			shadowed |= !strcmp(json_string_value(json_object_get(own, "name")), k);
 		}
 		if (!shadowed)
@@ -595,16 +598,17 @@ static void lower_groups(struct lowerer *lw, json_t *groups)
 				json_t *name = value(lw, NULL, n->label, NULL);
 				if (name && json_is_string(name))
 					json_object_set_new(hosts, json_string_value(name),
-							    lower_attrs(lw, n->body, NULL));
+					                    lower_attrs(lw, n->body, NULL));
 				json_decref(name);
 			} else if (n->kind == N_GROUP_REF) {
 				json_array_append_new(children, json_string(n->name.s));
 			}
 		}
 		json_object_set_new(groups, s->name,
-				    json_pack("{s:o,s:o,s:o,s:o}", "hosts", hosts, "children", children,
-					      "vars", lower_attrs(lw, s->decl->body, NULL), "source",
-					      source_of(p, s->decl->span)));
+		                    json_pack("{s:o,s:o,s:o,s:o}", "hosts", hosts, "children",
+		                              children, "vars",
+		                              lower_attrs(lw, s->decl->body, NULL), "source",
+		                              source_of(p, s->decl->span)));
 	}
 }
 
@@ -619,16 +623,15 @@ static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 			json_array_append_new(handlers, lower_handler(lw, n, NULL, prefix, NULL));
 	const char *k;
 	json_t *h;
-	json_object_foreach(lw->role_handlers, k, h)
-	{
+	json_object_foreach (lw->role_handlers, k, h) {
 		json_array_append(handlers, h);
 	}
 	json_decref(lw->role_handlers);
 	lw->role_handlers = NULL;
 	free(prefix);
 	return json_pack("{s:s,s:o,s:o,s:o,s:o}", "target", ap->name.s, "source",
-			 source_of(lw->p, ap->span), "connection", lower_attrs(lw, ap->body, NULL),
-			 "tasks", tasks, "handlers", handlers);
+	                 source_of(lw->p, ap->span), "connection", lower_attrs(lw, ap->body, NULL),
+	                 "tasks", tasks, "handlers", handlers);
 }
 
 /* ---- the program ------------------------------------------------------------- */
@@ -670,9 +673,10 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 		const char *name = i < opts->nonly ? opts->only[i] : opts->except[i - opts->nonly];
 		struct symbol *s = scope_lookup(&p->globals, name);
 		if (!s || s->kind != SYM_IMAGE) {
-			struct diag *d = diag_file_error(&p->cx->diags, E_NO_IMAGES_SELECTED, p->cmdline,
-							 "%s=%s: no image '%s' in this build",
-							 i < opts->nonly ? "-only" : "-except", name, name);
+			struct diag *d =
+			    diag_file_error(&p->cx->diags, E_NO_IMAGES_SELECTED, p->cmdline,
+			                    "%s=%s: no image '%s' in this build",
+			                    i < opts->nonly ? "-only" : "-except", name, name);
 			size_t n;
 			const char *const *names = scope_names(&p->globals, &n);
 			diag_suggest(d, names, n, name);

@@ -68,8 +68,9 @@ json_t *plan_read(const char *path, char **reterr)
 	json_error_t e;
 	json_t *plan = json_load_file(path, 0, &e);
 	if (!plan) {
-		*reterr = e.line > 0 ? xasprintf("%s:%d:%d: not a plan: %s", path, e.line, e.column, e.text)
-				     : xasprintf("%s: %s", path, e.text);
+		*reterr = e.line > 0 ? xasprintf("%s:%d:%d: not a plan: %s", path, e.line, e.column,
+		                                 e.text)
+		                     : xasprintf("%s: %s", path, e.text);
 		return NULL;
 	}
 	json_t *v = json_object_get(plan, "format_version");
@@ -80,8 +81,8 @@ json_t *plan_read(const char *path, char **reterr)
 	}
 	if (json_integer_value(v) != PLAN_FORMAT_VERSION) {
 		*reterr = xasprintf("%s: plan format %" JSON_INTEGER_FORMAT
-				    " is not the one this kiln reads (%d); compile it again",
-				    path, json_integer_value(v), PLAN_FORMAT_VERSION);
+		                    " is not the one this kiln reads (%d); compile it again",
+		                    path, json_integer_value(v), PLAN_FORMAT_VERSION);
 		json_decref(plan);
 		return NULL;
 	}
@@ -94,8 +95,7 @@ static size_t count_tasks(json_t *blocks)
 {
 	size_t n = 0, i;
 	json_t *b;
-	json_array_foreach(blocks, i, b)
-	{
+	json_array_foreach (blocks, i, b) {
 		n += json_array_size(json_object_get(b, "tasks"));
 	}
 	return n;
@@ -108,8 +108,7 @@ struct plan_counts plan_count(json_t *plan)
 	json_t *img;
 	json_t *images = json_object_get(plan, "images");
 	c.images = json_array_size(images);
-	json_array_foreach(images, i, img)
-	{
+	json_array_foreach (images, i, img) {
 		json_t *stages = json_object_get(img, "stages");
 		c.stages += json_array_size(stages);
 		c.tasks += count_tasks(stages);
@@ -171,7 +170,7 @@ static void print_task(FILE *out, json_t *t, const char *indent, const struct st
 	json_t *args = json_object_get(t, "args");
 	json_t *label = json_object_get(t, "label");
 	sb_addf(&sb, "%s%s+%s %s%s%s", indent, st->add, st->reset, st->bold,
-		json_string_value(json_object_get(t, "module")), st->reset);
+	        json_string_value(json_object_get(t, "module")), st->reset);
 	if (label) {
 		sb_addc(&sb, ' ');
 		show_value(&sb, label);
@@ -179,8 +178,7 @@ static void print_task(FILE *out, json_t *t, const char *indent, const struct st
 	const char *k;
 	json_t *v;
 	int shown = 0;
-	json_object_foreach(args, k, v)
-	{
+	json_object_foreach (args, k, v) {
 		if (shown++ == 4) {
 			sb_adds(&sb, " ...");
 			break;
@@ -196,8 +194,7 @@ static void print_task(FILE *out, json_t *t, const char *indent, const struct st
 		sb_addf(&sb, " %snotify:", st->dim);
 		size_t i;
 		json_t *h;
-		json_array_foreach(notify, i, h)
-		{
+		json_array_foreach (notify, i, h) {
 			sb_addf(&sb, "%s%s", i ? "," : " ", json_string_value(h));
 		}
 		sb_adds(&sb, st->reset);
@@ -213,8 +210,7 @@ static void print_tasks(FILE *out, json_t *tasks, const char *indent, const stru
 {
 	size_t i;
 	json_t *t;
-	json_array_foreach(tasks, i, t)
-	{
+	json_array_foreach (tasks, i, t) {
 		print_task(out, t, indent, st);
 	}
 }
@@ -230,8 +226,7 @@ static void print_from(struct strbuf *sb, json_t *from)
 	const char *k;
 	json_t *v;
 	int i = 0;
-	json_object_foreach(json_object_get(from, "args"), k, v)
-	{
+	json_object_foreach (json_object_get(from, "args"), k, v) {
 		sb_addf(sb, "%s%s=", i++ ? ", " : "", k);
 		show_value(sb, v);
 	}
@@ -251,28 +246,25 @@ void plan_print(FILE *out, json_t *plan, bool color)
 	struct plan_counts c = plan_count(plan);
 	size_t i;
 	json_t *img;
-	json_array_foreach(json_object_get(plan, "images"), i, img)
-	{
+	json_array_foreach (json_object_get(plan, "images"), i, img) {
 		struct strbuf sb = STRBUF_INIT;
 		print_from(&sb, json_object_get(img, "from"));
 		fprintf(out, "%s+%s image %s%s%s from %s  %s%s%s\n", st->add, st->reset, st->bold,
-			json_string_value(json_object_get(img, "name")), st->reset, sb.buf, st->dim,
-			json_string_value(json_object_get(img, "source")), st->reset);
+		        json_string_value(json_object_get(img, "name")), st->reset, sb.buf, st->dim,
+		        json_string_value(json_object_get(img, "source")), st->reset);
 		sb_release(&sb);
 		size_t j;
 		json_t *s;
-		json_array_foreach(json_object_get(img, "stages"), j, s)
-		{
+		json_array_foreach (json_object_get(img, "stages"), j, s) {
 			size_t n = json_array_size(json_object_get(s, "tasks"));
-			fprintf(out, "    stage %s (%zu task%s)\n", json_string_value(json_object_get(s, "name")),
-				n, plural(n));
+			fprintf(out, "    stage %s (%zu task%s)\n",
+			        json_string_value(json_object_get(s, "name")), n, plural(n));
 			print_tasks(out, json_object_get(s, "tasks"), "      ", st);
 		}
-		json_array_foreach(json_object_get(img, "handlers"), j, s)
-		{
+		json_array_foreach (json_object_get(img, "handlers"), j, s) {
 			size_t n = json_array_size(json_object_get(s, "tasks"));
 			fprintf(out, "    handler %s (%zu task%s, runs if notified)\n",
-				json_string_value(json_object_get(s, "name")), n, plural(n));
+			        json_string_value(json_object_get(s, "name")), n, plural(n));
 			print_tasks(out, json_object_get(s, "tasks"), "      ", st);
 		}
 		json_t *config = json_object_get(img, "config");
@@ -280,40 +272,37 @@ void plan_print(FILE *out, json_t *plan, bool color)
 			struct strbuf cs = STRBUF_INIT;
 			const char *k;
 			json_t *v;
-			json_object_foreach(config, k, v)
-			{
+			json_object_foreach (config, k, v) {
 				sb_addf(&cs, " %s=", k);
 				show_value(&cs, v);
 			}
 			fprintf(out, "    config%s\n", cs.buf ? cs.buf : "");
 			sb_release(&cs);
 		}
-		json_array_foreach(json_object_get(img, "tests"), j, s)
-		{
-			fprintf(out, "    test %s (%zu task%s)\n", json_string_value(json_object_get(s, "name")),
-				json_array_size(json_object_get(s, "tasks")),
-				plural(json_array_size(json_object_get(s, "tasks"))));
+		json_array_foreach (json_object_get(img, "tests"), j, s) {
+			fprintf(out, "    test %s (%zu task%s)\n",
+			        json_string_value(json_object_get(s, "name")),
+			        json_array_size(json_object_get(s, "tasks")),
+			        plural(json_array_size(json_object_get(s, "tasks"))));
 		}
-		json_array_foreach(json_object_get(img, "outputs"), j, s)
-		{
+		json_array_foreach (json_object_get(img, "outputs"), j, s) {
 			struct strbuf os = STRBUF_INIT;
 			const char *k;
 			json_t *v;
-			json_object_foreach(json_object_get(s, "args"), k, v)
-			{
+			json_object_foreach (json_object_get(s, "args"), k, v) {
 				sb_addf(&os, " %s=", k);
 				show_value(&os, v);
 			}
 			fprintf(out, "    %s+%s output %s %s%s\n", st->add, st->reset,
-				json_string_value(json_object_get(s, "type")),
-				json_string_value(json_object_get(s, "path")), os.buf ? os.buf : "");
+			        json_string_value(json_object_get(s, "type")),
+			        json_string_value(json_object_get(s, "path")),
+			        os.buf ? os.buf : "");
 			sb_release(&os);
 		}
 	}
 	const char *k;
 	json_t *g;
-	json_object_foreach(json_object_get(plan, "groups"), k, g)
-	{
+	json_object_foreach (json_object_get(plan, "groups"), k, g) {
 		size_t n = json_object_size(json_object_get(g, "hosts"));
 		size_t nc = json_array_size(json_object_get(g, "children"));
 		fprintf(out, "  hosts %s: %zu host%s", k, n, plural(n));
@@ -322,22 +311,22 @@ void plan_print(FILE *out, json_t *plan, bool color)
 		fputc('\n', out);
 	}
 	json_t *ap;
-	json_array_foreach(json_object_get(plan, "applies"), i, ap)
-	{
+	json_array_foreach (json_object_get(plan, "applies"), i, ap) {
 		size_t n = json_array_size(json_object_get(ap, "tasks"));
 		fprintf(out, "%s~%s apply to %s (%zu task%s)  %s%s%s\n", st->add, st->reset,
-			json_string_value(json_object_get(ap, "target")), n, plural(n), st->dim,
-			json_string_value(json_object_get(ap, "source")), st->reset);
+		        json_string_value(json_object_get(ap, "target")), n, plural(n), st->dim,
+		        json_string_value(json_object_get(ap, "source")), st->reset);
 		print_tasks(out, json_object_get(ap, "tasks"), "      ", st);
 	}
-	fprintf(out, "\nPlan: %zu image%s to bake (%zu stage%s, %zu task%s, %zu handler%s), "
-		     "%zu output%s to write",
-		c.images, plural(c.images), c.stages, plural(c.stages), c.tasks, plural(c.tasks),
-		c.handlers, plural(c.handlers), c.outputs, plural(c.outputs));
+	fprintf(out,
+	        "\nPlan: %zu image%s to bake (%zu stage%s, %zu task%s, %zu handler%s), "
+	        "%zu output%s to write",
+	        c.images, plural(c.images), c.stages, plural(c.stages), c.tasks, plural(c.tasks),
+	        c.handlers, plural(c.handlers), c.outputs, plural(c.outputs));
 	if (c.applies)
 		fprintf(out, "; %zu apply block%s (%zu task%s) for %zu host group%s", c.applies,
-			plural(c.applies), c.apply_tasks, plural(c.apply_tasks), c.groups,
-			plural(c.groups));
+		        plural(c.applies), c.apply_tasks, plural(c.apply_tasks), c.groups,
+		        plural(c.groups));
 	fputs(".\n", out);
 }
 
@@ -357,17 +346,18 @@ static void dot_id(struct strbuf *sb, const char *s)
 void plan_graph(FILE *out, json_t *plan)
 {
 	struct strbuf sb = STRBUF_INIT;
-	sb_adds(&sb, "digraph kiln {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"sans-serif\"];\n");
+	sb_adds(&sb,
+	        "digraph kiln {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"sans-serif\"];\n");
 	size_t i;
 	json_t *img;
-	json_array_foreach(json_object_get(plan, "images"), i, img)
-	{
+	json_array_foreach (json_object_get(plan, "images"), i, img) {
 		const char *name = json_string_value(json_object_get(img, "name"));
 		json_t *from = json_object_get(img, "from");
 		json_t *parent = json_object_get(from, "image");
 		char *node = xasprintf("image %s", name);
 		if (!parent) {
-			char *base = xasprintf("base %s", json_string_value(json_object_get(from, "base")));
+			char *base =
+			    xasprintf("base %s", json_string_value(json_object_get(from, "base")));
 			sb_adds(&sb, "\t");
 			dot_id(&sb, base);
 			sb_adds(&sb, " [shape=ellipse];\n\t");
@@ -395,13 +385,13 @@ void plan_graph(FILE *out, json_t *plan)
 		char *prev_id = NULL;
 		size_t j;
 		json_t *st;
-		json_array_foreach(json_object_get(img, "stages"), j, st)
-		{
-			char *sid = xasprintf("%s/%s", name, json_string_value(json_object_get(st, "name")));
-			char *slabel = xasprintf("stage %s\\n%zu task%s",
-						 json_string_value(json_object_get(st, "name")),
-						 json_array_size(json_object_get(st, "tasks")),
-						 plural(json_array_size(json_object_get(st, "tasks"))));
+		json_array_foreach (json_object_get(img, "stages"), j, st) {
+			char *sid = xasprintf("%s/%s", name,
+			                      json_string_value(json_object_get(st, "name")));
+			char *slabel = xasprintf(
+			    "stage %s\\n%zu task%s", json_string_value(json_object_get(st, "name")),
+			    json_array_size(json_object_get(st, "tasks")),
+			    plural(json_array_size(json_object_get(st, "tasks"))));
 			sb_adds(&sb, "\t\t");
 			dot_id(&sb, sid);
 			sb_addf(&sb, " [label=\"%s\", shape=box, style=rounded];\n\t\t", slabel);
@@ -415,11 +405,11 @@ void plan_graph(FILE *out, json_t *plan)
 			free(slabel);
 		}
 		json_t *o;
-		json_array_foreach(json_object_get(img, "outputs"), j, o)
-		{
+		json_array_foreach (json_object_get(img, "outputs"), j, o) {
 			char *oid = xasprintf("%s output %zu", name, j);
-			char *olabel = xasprintf("%s %s", json_string_value(json_object_get(o, "type")),
-						 json_string_value(json_object_get(o, "path")));
+			char *olabel =
+			    xasprintf("%s %s", json_string_value(json_object_get(o, "type")),
+			              json_string_value(json_object_get(o, "path")));
 			sb_adds(&sb, "\t\t");
 			dot_id(&sb, oid);
 			sb_adds(&sb, " [shape=note, label=");
@@ -438,16 +428,14 @@ void plan_graph(FILE *out, json_t *plan)
 	}
 	const char *k;
 	json_t *g;
-	json_object_foreach(json_object_get(plan, "groups"), k, g)
-	{
+	json_object_foreach (json_object_get(plan, "groups"), k, g) {
 		char *gid = xasprintf("hosts %s", k);
 		sb_adds(&sb, "\t");
 		dot_id(&sb, gid);
 		sb_adds(&sb, " [shape=folder];\n");
 		size_t j;
 		json_t *c;
-		json_array_foreach(json_object_get(g, "children"), j, c)
-		{
+		json_array_foreach (json_object_get(g, "children"), j, c) {
 			char *cid = xasprintf("hosts %s", json_string_value(c));
 			sb_adds(&sb, "\t");
 			dot_id(&sb, gid);
@@ -459,11 +447,11 @@ void plan_graph(FILE *out, json_t *plan)
 		free(gid);
 	}
 	json_t *ap;
-	json_array_foreach(json_object_get(plan, "applies"), i, ap)
-	{
+	json_array_foreach (json_object_get(plan, "applies"), i, ap) {
 		char *aid = xasprintf("apply %zu", i);
 		char *gid = xasprintf("hosts %s", json_string_value(json_object_get(ap, "target")));
-		char *alabel = xasprintf("apply (%zu tasks)", json_array_size(json_object_get(ap, "tasks")));
+		char *alabel =
+		    xasprintf("apply (%zu tasks)", json_array_size(json_object_get(ap, "tasks")));
 		sb_adds(&sb, "\t");
 		dot_id(&sb, aid);
 		sb_adds(&sb, " [shape=cds, label=");
@@ -488,15 +476,15 @@ static void ir_tasks(FILE *out, json_t *tasks, const char *indent)
 {
 	size_t i;
 	json_t *t;
-	json_array_foreach(tasks, i, t)
-	{
+	json_array_foreach (tasks, i, t) {
 		char *args = json_dumps(json_object_get(t, "args"), JSON_COMPACT | JSON_SORT_KEYS);
 		fprintf(out, "%sTASK %s %s %s", indent, json_string_value(json_object_get(t, "id")),
-			json_string_value(json_object_get(t, "module")), args ? args : "{}");
+		        json_string_value(json_object_get(t, "module")), args ? args : "{}");
 		free(args);
 		json_t *when = json_object_get(t, "when");
 		if (when) {
-			char *w = json_dumps(json_object_get(when, "$expr"), JSON_COMPACT | JSON_SORT_KEYS);
+			char *w = json_dumps(json_object_get(when, "$expr"),
+			                     JSON_COMPACT | JSON_SORT_KEYS);
 			fprintf(out, " when=%s", w ? w : "?");
 			free(w);
 		}
@@ -514,40 +502,41 @@ void plan_dump_ir(FILE *out, json_t *plan)
 {
 	size_t i;
 	json_t *img;
-	json_array_foreach(json_object_get(plan, "images"), i, img)
-	{
-		char *from = json_dumps(json_object_get(img, "from"), JSON_COMPACT | JSON_SORT_KEYS);
-		fprintf(out, "IMAGE %s from=%s @%s\n", json_string_value(json_object_get(img, "name")),
-			from ? from : "?", json_string_value(json_object_get(img, "source")));
+	json_array_foreach (json_object_get(plan, "images"), i, img) {
+		char *from =
+		    json_dumps(json_object_get(img, "from"), JSON_COMPACT | JSON_SORT_KEYS);
+		fprintf(out, "IMAGE %s from=%s @%s\n",
+		        json_string_value(json_object_get(img, "name")), from ? from : "?",
+		        json_string_value(json_object_get(img, "source")));
 		free(from);
 		size_t j;
 		json_t *s;
-		json_array_foreach(json_object_get(img, "stages"), j, s)
-		{
-			fprintf(out, "  STAGE %s @%s\n", json_string_value(json_object_get(s, "name")),
-				json_string_value(json_object_get(s, "source")));
+		json_array_foreach (json_object_get(img, "stages"), j, s) {
+			fprintf(out, "  STAGE %s @%s\n",
+			        json_string_value(json_object_get(s, "name")),
+			        json_string_value(json_object_get(s, "source")));
 			ir_tasks(out, json_object_get(s, "tasks"), "    ");
 		}
-		json_array_foreach(json_object_get(img, "handlers"), j, s)
-		{
-			fprintf(out, "  HANDLER %s @%s\n", json_string_value(json_object_get(s, "name")),
-				json_string_value(json_object_get(s, "source")));
+		json_array_foreach (json_object_get(img, "handlers"), j, s) {
+			fprintf(out, "  HANDLER %s @%s\n",
+			        json_string_value(json_object_get(s, "name")),
+			        json_string_value(json_object_get(s, "source")));
 			ir_tasks(out, json_object_get(s, "tasks"), "    ");
 		}
-		json_array_foreach(json_object_get(img, "outputs"), j, s)
-		{
-			char *args = json_dumps(json_object_get(s, "args"), JSON_COMPACT | JSON_SORT_KEYS);
-			fprintf(out, "  OUTPUT %s %s %s @%s\n", json_string_value(json_object_get(s, "type")),
-				json_string_value(json_object_get(s, "path")), args ? args : "{}",
-				json_string_value(json_object_get(s, "source")));
+		json_array_foreach (json_object_get(img, "outputs"), j, s) {
+			char *args =
+			    json_dumps(json_object_get(s, "args"), JSON_COMPACT | JSON_SORT_KEYS);
+			fprintf(out, "  OUTPUT %s %s %s @%s\n",
+			        json_string_value(json_object_get(s, "type")),
+			        json_string_value(json_object_get(s, "path")), args ? args : "{}",
+			        json_string_value(json_object_get(s, "source")));
 			free(args);
 		}
 	}
 	json_t *ap;
-	json_array_foreach(json_object_get(plan, "applies"), i, ap)
-	{
+	json_array_foreach (json_object_get(plan, "applies"), i, ap) {
 		fprintf(out, "APPLY %s @%s\n", json_string_value(json_object_get(ap, "target")),
-			json_string_value(json_object_get(ap, "source")));
+		        json_string_value(json_object_get(ap, "source")));
 		ir_tasks(out, json_object_get(ap, "tasks"), "  ");
 	}
 }

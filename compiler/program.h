@@ -18,10 +18,10 @@ enum sym_kind {
 	SYM_LET,
 	SYM_ROLE,
 	SYM_IMAGE,
-	SYM_GROUP,   /* a hosts group, declared or from an inventory file */
+	SYM_GROUP, /* a hosts group, declared or from an inventory file */
 	SYM_HANDLER,
-	SYM_LOCAL,   /* a loop variable or a role parameter */
-	SYM_FACTS,   /* the built-in 'facts' */
+	SYM_LOCAL, /* a loop variable or a role parameter */
+	SYM_FACTS, /* the built-in 'facts' */
 };
 
 /* A compile-time value: known (json), or known only at apply time (expr). */
@@ -85,7 +85,7 @@ const struct type *check_standalone(struct program *p, struct ast_expr *e);
 struct symbol *scope_lookup(const struct scope *s, const char *name);
 /* Declare; a duplicate is reported (E2003) and the first one kept. */
 struct symbol *scope_declare(struct program *p, struct scope *s, const char *name,
-			     enum sym_kind kind, struct ast_node *decl, struct src_span span);
+                             enum sym_kind kind, struct ast_node *decl, struct src_span span);
 /* Every name visible from s, for "did you mean" (static buffer, *ret_n). */
 const char *const *scope_names(const struct scope *s, size_t *ret_n);
 

@@ -39,10 +39,11 @@ static struct tmpl_node *node(struct tparse *tp, enum tmpl_kind kind, uint32_t s
 	return n;
 }
 
-static void error(struct tparse *tp, uint32_t start, uint32_t end, const char *msg, const char *help)
+static void error(struct tparse *tp, uint32_t start, uint32_t end, const char *msg,
+                  const char *help)
 {
 	struct diag *d = diag_error(&tp->p->cx->diags, E_TEMPLATE_SYNTAX,
-				    (struct src_span){tp->file, start, end}, "%s", msg);
+	                            (struct src_span){tp->file, start, end}, "%s", msg);
 	if (help)
 		diag_help(d, "%s", help);
 	tp->failed = true;
@@ -59,7 +60,7 @@ static const char *find(const char *text, uint32_t from, uint32_t len, const cha
 
 /* Is [start, tag) only blanks since the line began, and [end, ...) only blanks to its end? */
 static bool alone_on_line(const char *t, uint32_t len, uint32_t line_start, uint32_t start,
-			  uint32_t end, uint32_t *ret_after)
+                          uint32_t end, uint32_t *ret_after)
 {
 	for (uint32_t i = line_start; i < start; i++)
 		if (t[i] != ' ' && t[i] != '\t')
@@ -75,8 +76,8 @@ static bool alone_on_line(const char *t, uint32_t len, uint32_t line_start, uint
 
 struct tag {
 	enum { TAG_FOR, TAG_ENDFOR, TAG_IF, TAG_ELIF, TAG_ELSE, TAG_ENDIF, TAG_BAD } kind;
-	uint32_t start, end;             /* the whole tag */
-	uint32_t expr_start, expr_end;   /* its expression */
+	uint32_t start, end;           /* the whole tag */
+	uint32_t expr_start, expr_end; /* its expression */
 	const char *var, *var2;
 	struct src_span var_span, var2_span;
 };
@@ -139,7 +140,8 @@ static struct tag read_tag(struct tparse *tp, uint32_t start, uint32_t inner, ui
 		else if (n == 5 && !memcmp(kw, "endif", 5))
 			g.kind = TAG_ENDIF;
 	}
-	if ((g.kind == TAG_FOR || g.kind == TAG_IF || g.kind == TAG_ELIF) && g.expr_start >= g.expr_end)
+	if ((g.kind == TAG_FOR || g.kind == TAG_IF || g.kind == TAG_ELIF) &&
+	    g.expr_start >= g.expr_end)
 		g.kind = TAG_BAD;
 	return g;
 }
@@ -160,7 +162,8 @@ static struct tmpl_node *parse_parts(struct tparse *tp, int depth, struct tag *r
 			line_start = ++i;
 			continue;
 		}
-		if (t[i] != '{' || i + 1 >= len || (t[i + 1] != '{' && t[i + 1] != '%' && t[i + 1] != '#')) {
+		if (t[i] != '{' || i + 1 >= len ||
+		    (t[i + 1] != '{' && t[i + 1] != '%' && t[i + 1] != '#')) {
 			i++;
 			continue;
 		}
@@ -168,8 +171,10 @@ static struct tmpl_node *parse_parts(struct tparse *tp, int depth, struct tag *r
 		const char *closer = open == '{' ? "}}" : open == '%' ? "%}" : "#}";
 		const char *c = find(t, i + 2, len, closer);
 		if (!c) {
-			error(tp, i, i + 2, open == '{' ? "'{{' is never closed" : "a tag is never closed",
-			      open == '{' ? "close it with }}" : "close it with %} (or #} for a comment)");
+			error(tp, i, i + 2,
+			      open == '{' ? "'{{' is never closed" : "a tag is never closed",
+			      open == '{' ? "close it with }}"
+			                  : "close it with %} (or #} for a comment)");
 			break;
 		}
 		uint32_t close = (uint32_t)(c - t);
@@ -193,7 +198,8 @@ static struct tmpl_node *parse_parts(struct tparse *tp, int depth, struct tag *r
 		}
 		if (open == '{') {
 			struct tmpl_node *n = node(tp, TM_EXPR, i, close + 2);
-			n->expr = parse_expr_range(tp->p->a, &tp->p->cx->diags, tp->file, i + 2, close);
+			n->expr =
+			    parse_expr_range(tp->p->a, &tp->p->cx->diags, tp->file, i + 2, close);
 			*tail = n;
 			tail = &n->next;
 			i = after;
@@ -221,7 +227,7 @@ static struct tmpl_node *parse_parts(struct tparse *tp, int depth, struct tag *r
 		}
 		struct tmpl_node *n = node(tp, g.kind == TAG_FOR ? TM_FOR : TM_IF, g.start, g.end);
 		n->expr = parse_expr_range(tp->p->a, &tp->p->cx->diags, tp->file, g.expr_start,
-					   g.expr_end);
+		                           g.expr_end);
 		struct tag end;
 		if (g.kind == TAG_FOR) {
 			n->var = g.var;
@@ -239,15 +245,18 @@ static struct tmpl_node *parse_parts(struct tparse *tp, int depth, struct tag *r
 			while (end.kind == TAG_ELIF || end.kind == TAG_ELSE) {
 				struct tmpl_node *b = node(tp, TM_IF, end.start, end.end);
 				if (end.kind == TAG_ELIF)
-					b->expr = parse_expr_range(tp->p->a, &tp->p->cx->diags, tp->file,
-								   end.expr_start, end.expr_end);
+					b->expr =
+					    parse_expr_range(tp->p->a, &tp->p->cx->diags, tp->file,
+					                     end.expr_start, end.expr_end);
 				bool was_else = end.kind == TAG_ELSE;
 				b->body = parse_parts(tp, depth + 1, &end);
 				branch->els = b;
 				branch = b;
 				if (was_else && (end.kind == TAG_ELIF || end.kind == TAG_ELSE)) {
-					error(tp, end.start, end.end, "nothing may follow '{% else %}' but "
-					      "'{% endif %}'", NULL);
+					error(tp, end.start, end.end,
+					      "nothing may follow '{% else %}' but "
+					      "'{% endif %}'",
+					      NULL);
 					break;
 				}
 			}
@@ -278,8 +287,9 @@ struct tmpl *template_parse(struct program *p, uint32_t file)
 	struct tag end;
 	struct tmpl_node *nodes = parse_parts(&tp, 0, &end);
 	if (end.kind != TAG_BAD)
-		error(&tp, end.start, end.end, "this tag closes nothing",
-		      "a {% endfor %}, {% elif %}, {% else %} or {% endif %} needs its opening tag");
+		error(
+		    &tp, end.start, end.end, "this tag closes nothing",
+		    "a {% endfor %}, {% elif %}, {% else %} or {% endif %} needs its opening tag");
 	struct tmpl *t = arena_alloc(p->a, sizeof(*t));
 	t->file = file;
 	t->nodes = nodes;
@@ -305,7 +315,8 @@ static void add_val(struct parts *ps, struct val v)
 	json_array_append_new(ps->list, v.deferred ? v.json : json_pack("{s:o}", "const", v.json));
 }
 
-static void render(struct program *p, const struct env *env, struct tmpl_node *n, struct parts *out);
+static void render(struct program *p, const struct env *env, struct tmpl_node *n,
+                   struct parts *out);
 
 /* The parts of a list of nodes as one value (string or concat tree). */
 static struct val join(struct parts *ps)
@@ -319,8 +330,7 @@ static struct val join(struct parts *ps)
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 	json_t *part;
-	json_array_foreach(ps->list, i, part)
-	{
+	json_array_foreach (ps->list, i, part) {
 		json_t *c = json_object_get(part, "const");
 		if (json_is_string(c))
 			sb_add(&sb, json_string_value(c), json_string_length(c));
@@ -352,31 +362,32 @@ static void render(struct program *p, const struct env *env, struct tmpl_node *n
 				break;
 			}
 			if (it.deferred) {
-				diag_help(diag_error(&p->cx->diags, E_NOT_CONSTANT, n->expr->span,
-						     "a template's loop must be over a value known "
-						     "before the build"),
-					  "facts and secrets are known only while the image is built");
+				diag_help(
+				    diag_error(&p->cx->diags, E_NOT_CONSTANT, n->expr->span,
+				               "a template's loop must be over a value known "
+				               "before the build"),
+				    "facts and secrets are known only while the image is built");
 				val_release(&it);
 				out->failed = true;
 				break;
 			}
-			struct env e1 = {.parent = env, .sym = n->sym}, e2 = {.parent = &e1, .sym = n->sym2};
+			struct env e1 = {.parent = env, .sym = n->sym},
+			           e2 = {.parent = &e1, .sym = n->sym2};
 			size_t i;
 			const char *k;
 			json_t *x;
 			if (json_is_array(it.json)) {
-				json_array_foreach(it.json, i, x)
-				{
-					e1.v = (struct val){n->sym2 ? json_integer((json_int_t)i) : x, false,
-							    it.secret};
+				json_array_foreach (it.json, i, x) {
+					e1.v =
+					    (struct val){n->sym2 ? json_integer((json_int_t)i) : x,
+					                 false, it.secret};
 					e2.v = (struct val){x, false, it.secret};
 					render(p, n->sym2 ? &e2 : &e1, n->body, out);
 					if (n->sym2)
 						json_decref(e1.v.json);
 				}
 			} else {
-				json_object_foreach(it.json, k, x)
-				{
+				json_object_foreach (it.json, k, x) {
 					e1.v = (struct val){json_string(k), false, it.secret};
 					e2.v = (struct val){x, false, it.secret};
 					render(p, n->sym2 ? &e2 : &e1, n->body, out);
@@ -418,10 +429,16 @@ static void render(struct program *p, const struct env *env, struct tmpl_node *n
 						out->failed = true;
 						break;
 					}
-					json_t *ty = y.deferred ? y.json : json_pack("{s:o}", "const", y.json);
-					json_t *tz = z.deferred ? z.json : json_pack("{s:o}", "const", z.json);
-					add_val(out, (struct val){json_pack("{s:[o,o,o]}", "if", c.json, ty, tz),
-								  true, c.secret || y.secret || z.secret});
+					json_t *ty = y.deferred
+					                 ? y.json
+					                 : json_pack("{s:o}", "const", y.json);
+					json_t *tz = z.deferred
+					                 ? z.json
+					                 : json_pack("{s:o}", "const", z.json);
+					add_val(out,
+					        (struct val){
+					            json_pack("{s:[o,o,o]}", "if", c.json, ty, tz),
+					            true, c.secret || y.secret || z.secret});
 					break;
 				}
 				bool holds = json_is_true(c.json);

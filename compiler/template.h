@@ -1,4 +1,5 @@
-/* template: kiln templates ({{ }}, {% for %}, {% if %}), checked and rendered at compile time; see template.c. */
+/* template: kiln templates ({{ }}, {% for %}, {% if %}), checked and rendered at compile time; see
+ * template.c. */
 #ifndef KILN_TEMPLATE_H
 #define KILN_TEMPLATE_H
 
@@ -13,7 +14,7 @@ struct tmpl_node {
 	struct src_span span;
 	const char *text; /* TM_TEXT: into the file's text, len bytes */
 	uint32_t len;
-	struct ast_expr *expr; /* TM_EXPR; TM_FOR's list; TM_IF's condition (NULL: else) */
+	struct ast_expr *expr;  /* TM_EXPR; TM_FOR's list; TM_IF's condition (NULL: else) */
 	const char *var, *var2; /* TM_FOR */
 	struct src_span var_span, var2_span;
 	struct symbol *sym, *sym2; /* TM_FOR's loop variables, set by the checker */

@@ -29,12 +29,12 @@ const struct type *type_list(struct arena *a, const struct type *elem)
 {
 	/* lists of scalars are common: one type each, shared */
 	static const struct type scalar_lists[] = {
-		[T_ANY] = {.kind = T_LIST, .elem = &type_any},
-		[T_BOOL] = {.kind = T_LIST, .elem = &type_bool},
-		[T_INT] = {.kind = T_LIST, .elem = &type_int},
-		[T_STRING] = {.kind = T_LIST, .elem = &type_string},
-		[T_SECRET] = {.kind = T_LIST, .elem = &type_secret},
-		[T_PATH] = {.kind = T_LIST, .elem = &type_path},
+	    [T_ANY] = {.kind = T_LIST, .elem = &type_any},
+	    [T_BOOL] = {.kind = T_LIST, .elem = &type_bool},
+	    [T_INT] = {.kind = T_LIST, .elem = &type_int},
+	    [T_STRING] = {.kind = T_LIST, .elem = &type_string},
+	    [T_SECRET] = {.kind = T_LIST, .elem = &type_secret},
+	    [T_PATH] = {.kind = T_LIST, .elem = &type_path},
 	};
 	if (elem->kind < sizeof(scalar_lists) / sizeof(*scalar_lists) &&
 	    scalar_lists[elem->kind].elem == elem)
@@ -133,9 +133,9 @@ static const struct type *parse_one(struct tparser *tp)
 	static const struct {
 		const char *name;
 		const struct type *type;
-	} scalars[] = {{"any", &type_any},       {"null", &type_null},     {"bool", &type_bool},
-		       {"int", &type_int},       {"string", &type_string}, {"secret", &type_secret},
-		       {"path", &type_path},     {"mode", &type_mode}};
+	} scalars[] = {{"any", &type_any},   {"null", &type_null},     {"bool", &type_bool},
+	               {"int", &type_int},   {"string", &type_string}, {"secret", &type_secret},
+	               {"path", &type_path}, {"mode", &type_mode}};
 	for (size_t i = 0; i < sizeof(scalars) / sizeof(*scalars); i++)
 		if (!strcmp(w, scalars[i].name))
 			return scalars[i].type;
@@ -337,8 +337,8 @@ const struct type *type_join(struct arena *a, const struct type *x, const struct
 		uint32_t n = 0;
 		for (uint32_t i = 0; i < x->nfields && n < 128; i++) {
 			const struct type_field *o = type_field(y, x->fields[i].name);
-			const struct type *t = o ? type_join(a, x->fields[i].type, o->type)
-						 : x->fields[i].type;
+			const struct type *t =
+			    o ? type_join(a, x->fields[i].type, o->type) : x->fields[i].type;
 			if (!t)
 				return NULL;
 			f[n++] = (struct type_field){x->fields[i].name, t};
@@ -356,9 +356,9 @@ const struct type *type_join(struct arena *a, const struct type *x, const struct
 void type_print(struct strbuf *sb, const struct type *t)
 {
 	static const char *const names[] = {
-		[T_ERROR] = "<error>", [T_ANY] = "any",       [T_NULL] = "null",
-		[T_BOOL] = "bool",     [T_INT] = "int",       [T_STRING] = "string",
-		[T_SECRET] = "secret", [T_PATH] = "path",     [T_MODE] = "mode",
+	    [T_ERROR] = "<error>", [T_ANY] = "any",   [T_NULL] = "null",
+	    [T_BOOL] = "bool",     [T_INT] = "int",   [T_STRING] = "string",
+	    [T_SECRET] = "secret", [T_PATH] = "path", [T_MODE] = "mode",
 	};
 	switch (t->kind) {
 	case T_LIST:

@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 enum type_kind {
-	T_ERROR,  /* an expression that already failed: never reported again */
-	T_ANY,    /* anything (facts' unknown parts, lookup's result) */
+	T_ERROR, /* an expression that already failed: never reported again */
+	T_ANY,   /* anything (facts' unknown parts, lookup's result) */
 	T_NULL,
 	T_BOOL,
 	T_INT,
@@ -26,7 +26,7 @@ enum type_kind {
 	T_MAP,
 	T_OBJECT,
 	T_ENUM,
-	T_UNION,  /* one of alts */
+	T_UNION, /* one of alts */
 };
 
 struct type_field {
@@ -39,14 +39,14 @@ struct type {
 	const struct type *elem;         /* T_LIST, T_MAP */
 	const struct type_field *fields; /* T_OBJECT, sorted by name */
 	uint32_t nfields;
-	const char *const *values;       /* T_ENUM */
+	const char *const *values; /* T_ENUM */
 	uint32_t nvalues;
-	const struct type *const *alts;  /* T_UNION */
+	const struct type *const *alts; /* T_UNION */
 	uint32_t nalts;
 };
 
 extern const struct type type_error, type_any, type_null, type_bool, type_int, type_string,
-	type_secret, type_path, type_mode;
+    type_secret, type_path, type_mode;
 
 const struct type *type_list(struct arena *a, const struct type *elem);
 const struct type *type_map(struct arena *a, const struct type *elem);

@@ -68,7 +68,7 @@ static json_t *secret_ref(const struct symbol *sym)
 		return json_pack("{s:s,s:s}", "from", "env", "var", sym->source_detail);
 	if (!strcmp(sym->source, "var-file"))
 		return json_pack("{s:s,s:s,s:s}", "from", "var-file", "file", sym->source_detail,
-				 "name", sym->name);
+		                 "name", sym->name);
 	return json_pack("{s:s,s:s}", "from", "var", "name", sym->name);
 }
 
@@ -97,11 +97,11 @@ static void set_value(struct symbol *sym, json_t *j, const char *source, const c
 }
 
 static void bad_value(struct program *p, struct symbol *sym, struct src_span span,
-		      const char *origin, const char *text)
+                      const char *origin, const char *text)
 {
-	struct diag *d = diag_error(&p->cx->diags, E_BAD_VARIABLE, span,
-				    "%s: param '%s' expects %s, not '%s'", origin, sym->name,
-				    type_text(p, sym->type), sym->type->kind == T_SECRET ? "(secret)" : text);
+	struct diag *d = diag_error(
+	    &p->cx->diags, E_BAD_VARIABLE, span, "%s: param '%s' expects %s, not '%s'", origin,
+	    sym->name, type_text(p, sym->type), sym->type->kind == T_SECRET ? "(secret)" : text);
 	if (sym->type->kind == T_LIST || sym->type->kind == T_MAP || sym->type->kind == T_OBJECT)
 		diag_help(d, "write lists and maps as JSON: -var '%s=[\"a\", \"b\"]'", sym->name);
 }
@@ -176,10 +176,11 @@ static bool resolve_one(struct program *p, struct symbol *sym)
 		const char *var = a->value->str.s;
 		if (!getenv(var)) {
 			if (a->next)
-				diag_help(diag_error(&p->cx->diags, E_SECRET_DEFAULT, def->span,
-						     "a secret's fallback must not be written in the "
-						     "source"),
-					  "remove the second argument of env()");
+				diag_help(
+				    diag_error(&p->cx->diags, E_SECRET_DEFAULT, def->span,
+				               "a secret's fallback must not be written in the "
+				               "source"),
+				    "remove the second argument of env()");
 			return a->next != NULL;
 		}
 		set_value(sym, NULL, "env", var);
@@ -215,14 +216,16 @@ void vars_resolve(struct program *p)
 		if (total_missing > nmissing)
 			sb_addf(&sb, " and %u more", total_missing - nmissing);
 		struct diag *d = diag_error(&p->cx->diags, E_MISSING_VALUES, missing[0]->span,
-					    "%u param%s ha%s no value: %s", total_missing,
-					    total_missing == 1 ? "" : "s", total_missing == 1 ? "s" : "ve",
-					    sb.buf);
+		                            "%u param%s ha%s no value: %s", total_missing,
+		                            total_missing == 1 ? "" : "s",
+		                            total_missing == 1 ? "s" : "ve", sb.buf);
 		for (uint32_t i = 1; i < nmissing && i <= DIAG_MAX_LABELS; i++)
-			diag_label(d, missing[i]->span, "'%s' has no value either", missing[i]->name);
-		diag_help(d, "set each with -var %s=VALUE, a -var-file, or KILN_VAR_%s in the "
-			     "environment",
-			  missing[0]->name, missing[0]->name);
+			diag_label(d, missing[i]->span, "'%s' has no value either",
+			           missing[i]->name);
+		diag_help(d,
+		          "set each with -var %s=VALUE, a -var-file, or KILN_VAR_%s in the "
+		          "environment",
+		          missing[0]->name, missing[0]->name);
 		sb_release(&sb);
 	}
 	/* settings for names no param declares */
@@ -236,18 +239,19 @@ void vars_resolve(struct program *p)
 		size_t n;
 		const char *const *names = scope_names(&p->globals, &n);
 		if (v->text) {
-			struct diag *d = diag_file_error(&p->cx->diags, E_UNKNOWN_VARIABLE, p->cmdline,
-							 "-var %s=...: no param '%s' is declared",
-							 v->name, v->name);
+			struct diag *d = diag_file_error(
+			    &p->cx->diags, E_UNKNOWN_VARIABLE, p->cmdline,
+			    "-var %s=...: no param '%s' is declared", v->name, v->name);
 			diag_suggest(d, names, n, v->name);
 		} else if (v->expr) {
-			struct diag *d = diag_warning(&p->cx->diags, W_VAR_FILE_UNUSED, v->span,
-						      "no param '%s' is declared, ignoring", v->name);
+			struct diag *d =
+			    diag_warning(&p->cx->diags, W_VAR_FILE_UNUSED, v->span,
+			                 "no param '%s' is declared, ignoring", v->name);
 			diag_suggest(d, names, n, v->name);
 		} else {
 			diag_file_warning(&p->cx->diags, W_VAR_FILE_UNUSED, p->cmdline,
-					  "var-file %s: no param '%s' is declared, ignoring",
-					  v->origin, v->name);
+			                  "var-file %s: no param '%s' is declared, ignoring",
+			                  v->origin, v->name);
 		}
 	}
 }

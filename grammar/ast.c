@@ -62,14 +62,14 @@ struct tok_str ast_keyword_name(struct parser *ps, struct src_span span)
 	const char *text = ps->src->text + span.start;
 	uint32_t len = span.end - span.start;
 	struct diag *d = diag_error(ps->diags, E_UNEXPECTED_TOKEN, span,
-				    "'%.*s' is a keyword; it cannot be a name", (int)len, text);
+	                            "'%.*s' is a keyword; it cannot be a name", (int)len, text);
 	diag_help(d, "choose another name, e.g. '%.*s_'", (int)len, text);
 	return (struct tok_str){parse_intern(ps, text, len), len, false};
 }
 
 struct ast_node *ast_param(struct parser *ps, const struct tok_str *name, struct src_span name_span,
-			   struct ast_type *type, struct ast_expr *def, struct ast_node *attrs,
-			   struct src_span span)
+                           struct ast_type *type, struct ast_expr *def, struct ast_node *attrs,
+                           struct src_span span)
 {
 	struct ast_node *n = node(ps, N_PARAM, span);
 	n->name = str_of(ps, name);
@@ -81,7 +81,7 @@ struct ast_node *ast_param(struct parser *ps, const struct tok_str *name, struct
 }
 
 struct ast_node *ast_let(struct parser *ps, const struct tok_str *name, struct src_span name_span,
-			 struct ast_type *type, struct ast_expr *value, struct src_span span)
+                         struct ast_type *type, struct ast_expr *value, struct src_span span)
 {
 	struct ast_node *n = node(ps, N_LET, span);
 	n->name = str_of(ps, name);
@@ -92,7 +92,7 @@ struct ast_node *ast_let(struct parser *ps, const struct tok_str *name, struct s
 }
 
 struct ast_node *ast_labelled(struct parser *ps, enum ast_kind kind, struct ast_expr *label,
-			      struct src_span span)
+                              struct src_span span)
 {
 	struct ast_node *n = node(ps, kind, span);
 	n->label = label;
@@ -100,7 +100,7 @@ struct ast_node *ast_labelled(struct parser *ps, enum ast_kind kind, struct ast_
 }
 
 struct ast_node *ast_role(struct parser *ps, const struct tok_str *name, struct src_span name_span,
-			  struct ast_list params, struct ast_list body, struct src_span span)
+                          struct ast_list params, struct ast_list body, struct src_span span)
 {
 	struct ast_node *n = node(ps, N_ROLE, span);
 	n->name = str_of(ps, name);
@@ -111,7 +111,7 @@ struct ast_node *ast_role(struct parser *ps, const struct tok_str *name, struct 
 }
 
 struct ast_node *ast_image(struct parser *ps, const struct tok_str *name, struct src_span name_span,
-			   struct ast_expr *from, struct ast_list body, struct src_span span)
+                           struct ast_expr *from, struct ast_list body, struct src_span span)
 {
 	struct ast_node *n = node(ps, N_IMAGE, span);
 	n->name = str_of(ps, name);
@@ -122,8 +122,8 @@ struct ast_node *ast_image(struct parser *ps, const struct tok_str *name, struct
 }
 
 struct ast_node *ast_block(struct parser *ps, enum ast_kind kind, const struct tok_str *name,
-			   struct src_span name_span, struct ast_expr *label, struct ast_list body,
-			   struct src_span span)
+                           struct src_span name_span, struct ast_expr *label, struct ast_list body,
+                           struct src_span span)
 {
 	struct ast_node *n = node(ps, kind, span);
 	if (name)
@@ -134,8 +134,9 @@ struct ast_node *ast_block(struct parser *ps, enum ast_kind kind, const struct t
 	return n;
 }
 
-struct ast_node *ast_output(struct parser *ps, const struct tok_str *kind, struct src_span kind_span,
-			    struct ast_expr *path, struct ast_node *attrs, struct src_span span)
+struct ast_node *ast_output(struct parser *ps, const struct tok_str *kind,
+                            struct src_span kind_span, struct ast_expr *path,
+                            struct ast_node *attrs, struct src_span span)
 {
 	struct ast_node *n = node(ps, N_OUTPUT, span);
 	n->name = str_of(ps, kind);
@@ -146,7 +147,7 @@ struct ast_node *ast_output(struct parser *ps, const struct tok_str *kind, struc
 }
 
 struct ast_node *ast_host(struct parser *ps, struct ast_expr *name, struct ast_node *attrs,
-			  struct src_span span)
+                          struct src_span span)
 {
 	struct ast_node *n = node(ps, N_HOST, span);
 	n->label = name;
@@ -155,7 +156,7 @@ struct ast_node *ast_host(struct parser *ps, struct ast_expr *name, struct ast_n
 }
 
 struct ast_node *ast_named(struct parser *ps, enum ast_kind kind, const struct tok_str *name,
-			   struct src_span name_span, struct src_span span)
+                           struct src_span name_span, struct src_span span)
 {
 	struct ast_node *n = node(ps, kind, span);
 	n->name = str_of(ps, name);
@@ -164,7 +165,7 @@ struct ast_node *ast_named(struct parser *ps, enum ast_kind kind, const struct t
 }
 
 struct ast_node *ast_attr(struct parser *ps, const struct tok_str *name, struct src_span name_span,
-			  struct ast_expr *value, struct src_span span)
+                          struct ast_expr *value, struct src_span span)
 {
 	struct ast_node *n = ast_named(ps, N_ATTR, name, name_span, span);
 	n->value = value;
@@ -172,8 +173,8 @@ struct ast_node *ast_attr(struct parser *ps, const struct tok_str *name, struct 
 }
 
 struct ast_node *ast_for(struct parser *ps, const struct tok_str *var, struct src_span var_span,
-			 const struct tok_str *var2, struct src_span var2_span,
-			 struct ast_expr *iter, struct src_span span)
+                         const struct tok_str *var2, struct src_span var2_span,
+                         struct ast_expr *iter, struct src_span span)
 {
 	struct ast_node *n = ast_named(ps, N_FOR, var, var_span, span);
 	if (var2)
@@ -190,7 +191,7 @@ struct ast_node *ast_when(struct parser *ps, struct ast_expr *cond, struct src_s
 }
 
 struct ast_node *ast_use(struct parser *ps, const struct tok_str *name, struct src_span name_span,
-			 struct ast_list args, struct src_span span)
+                         struct ast_list args, struct src_span span)
 {
 	struct ast_node *n = ast_named(ps, N_USE, name, name_span, span);
 	n->args = args.head;
@@ -200,7 +201,7 @@ struct ast_node *ast_use(struct parser *ps, const struct tok_str *name, struct s
 /* ---- types ------------------------------------------------------------ */
 
 static struct ast_type *type_new(struct parser *ps, enum ast_type_kind kind,
-				 const struct tok_str *name, struct src_span span)
+                                 const struct tok_str *name, struct src_span span)
 {
 	struct ast_type *t = arena_alloc(ps->arena, sizeof(*t));
 	t->kind = kind;
@@ -215,15 +216,15 @@ struct ast_type *ast_type_named(struct parser *ps, const struct tok_str *name, s
 }
 
 struct ast_type *ast_type_generic(struct parser *ps, const struct tok_str *name,
-				  struct ast_type *elem, struct src_span span)
+                                  struct ast_type *elem, struct src_span span)
 {
 	enum ast_type_kind kind = !strcmp(name->s, "map") ? TY_MAP : TY_LIST;
 	struct ast_type *t = type_new(ps, kind, name, span);
 	t->elem = elem;
 	if (strcmp(name->s, "list") && strcmp(name->s, "map"))
-		diag_help(diag_error(ps->diags, E_UNEXPECTED_TOKEN, span,
-				     "'%s<...>' is not a type", name->s),
-			  "the generic types are list<T> and map<T>");
+		diag_help(diag_error(ps->diags, E_UNEXPECTED_TOKEN, span, "'%s<...>' is not a type",
+		                     name->s),
+		          "the generic types are list<T> and map<T>");
 	return t;
 }
 
@@ -236,20 +237,20 @@ struct ast_type *ast_type_object(struct parser *ps, struct ast_list fields, stru
 }
 
 struct ast_type *ast_type_enum(struct parser *ps, const struct tok_str *name,
-			       struct ast_list values, struct src_span span)
+                               struct ast_list values, struct src_span span)
 {
 	struct ast_type *t = type_new(ps, TY_ENUM, name, span);
 	t->values = values.head;
 	if (strcmp(name->s, "enum"))
-		diag_help(diag_error(ps->diags, E_UNEXPECTED_TOKEN, span,
-				     "'%s(...)' is not a type", name->s),
-			  "an enumeration is written enum(present, absent); an object type "
-			  "object{ name: string, port: int }");
+		diag_help(diag_error(ps->diags, E_UNEXPECTED_TOKEN, span, "'%s(...)' is not a type",
+		                     name->s),
+		          "an enumeration is written enum(present, absent); an object type "
+		          "object{ name: string, port: int }");
 	return t;
 }
 
 struct ast_field *ast_field_new(struct parser *ps, const struct tok_str *name,
-				struct src_span name_span, struct ast_type *type)
+                                struct src_span name_span, struct ast_type *type)
 {
 	struct ast_field *f = arena_alloc(ps->arena, sizeof(*f));
 	f->name = str_of(ps, name);
@@ -259,7 +260,7 @@ struct ast_field *ast_field_new(struct parser *ps, const struct tok_str *name,
 }
 
 struct ast_enum_value *ast_enum_value_new(struct parser *ps, const struct tok_str *name,
-					  struct src_span span)
+                                          struct src_span span)
 {
 	struct ast_enum_value *v = arena_alloc(ps->arena, sizeof(*v));
 	v->name = str_of(ps, name);
@@ -291,9 +292,9 @@ static struct ast_expr *deeper(struct parser *ps, struct ast_expr *e, const stru
 	if (e->depth > AST_MAX_DEPTH) {
 		if (!ps->fatal)
 			diag_help(diag_error(ps->diags, E_TOO_DEEP, e->span,
-					     "expression nested more than %d levels deep",
-					     AST_MAX_DEPTH),
-				  "split it into smaller parts with 'let'");
+			                     "expression nested more than %d levels deep",
+			                     AST_MAX_DEPTH),
+			          "split it into smaller parts with 'let'");
 		ps->fatal = true;
 		struct ast_expr *err = ast_expr_error(ps, e->span);
 		err->depth = AST_MAX_DEPTH;
@@ -328,7 +329,8 @@ struct ast_expr *ast_ident(struct parser *ps, const struct tok_str *name, struct
 	return e;
 }
 
-static struct ast_expr *literal(struct parser *ps, const char *s, uint32_t len, struct src_span span)
+static struct ast_expr *literal(struct parser *ps, const char *s, uint32_t len,
+                                struct src_span span)
 {
 	struct ast_expr *e = expr(ps, EX_STRING, span);
 	e->str = (struct ast_str){s, len};
@@ -403,7 +405,7 @@ struct ast_expr *ast_string(struct parser *ps, const struct tok_str *s, struct s
 }
 
 struct ast_list ast_tmpl_add(struct parser *ps, struct ast_list parts, const struct tok_str *mid,
-			     struct src_span mid_span, struct ast_expr *e)
+                             struct src_span mid_span, struct ast_expr *e)
 {
 	if (mid->len)
 		parts = ast_list_add(parts, literal(ps, mid->s, mid->len, mid_span));
@@ -411,13 +413,14 @@ struct ast_list ast_tmpl_add(struct parser *ps, struct ast_list parts, const str
 }
 
 struct ast_expr *ast_template(struct parser *ps, const struct tok_str *head, struct ast_list parts,
-			      const struct tok_str *tail, struct src_span tail_span,
-			      struct src_span span)
+                              const struct tok_str *tail, struct src_span tail_span,
+                              struct src_span span)
 {
 	struct ast_expr *e = expr(ps, EX_TEMPLATE, span);
 	struct ast_expr *first = parts.head;
 	if (head->len) {
-		struct src_span hs = {span.file, span.start, first ? first->span.start : span.start};
+		struct src_span hs = {span.file, span.start,
+		                      first ? first->span.start : span.start};
 		struct ast_expr *h = literal(ps, head->s, head->len, hs);
 		h->next = parts.head;
 		parts.head = h;
@@ -469,7 +472,7 @@ struct ast_expr *ast_map(struct parser *ps, struct ast_list entries, struct src_
 }
 
 struct ast_entry *ast_entry_new(struct parser *ps, const struct tok_str *key,
-				struct src_span key_span, struct ast_expr *value)
+                                struct src_span key_span, struct ast_expr *value)
 {
 	struct ast_entry *en = arena_alloc(ps->arena, sizeof(*en));
 	en->key = str_of(ps, key);
@@ -479,7 +482,7 @@ struct ast_entry *ast_entry_new(struct parser *ps, const struct tok_str *key,
 }
 
 struct ast_expr *ast_member(struct parser *ps, struct ast_expr *obj, const struct tok_str *name,
-			    struct src_span name_span, struct src_span span)
+                            struct src_span name_span, struct src_span span)
 {
 	struct ast_expr *e = expr(ps, EX_MEMBER, span);
 	e->member.obj = obj;
@@ -489,7 +492,7 @@ struct ast_expr *ast_member(struct parser *ps, struct ast_expr *obj, const struc
 }
 
 struct ast_expr *ast_index(struct parser *ps, struct ast_expr *obj, struct ast_expr *index,
-			   struct src_span span)
+                           struct src_span span)
 {
 	struct ast_expr *e = expr(ps, EX_INDEX, span);
 	e->index.obj = obj;
@@ -499,7 +502,7 @@ struct ast_expr *ast_index(struct parser *ps, struct ast_expr *obj, struct ast_e
 }
 
 struct ast_expr *ast_call(struct parser *ps, struct ast_expr *fn, struct ast_list args,
-			  struct src_span span)
+                          struct src_span span)
 {
 	if (closed_by_lexer(ps, span))
 		return ast_expr_error(ps, span);
@@ -513,7 +516,7 @@ struct ast_expr *ast_call(struct parser *ps, struct ast_expr *fn, struct ast_lis
 }
 
 struct ast_arg *ast_arg_new(struct parser *ps, const struct tok_str *name,
-			    struct src_span name_span, struct ast_expr *value)
+                            struct src_span name_span, struct ast_expr *value)
 {
 	struct ast_arg *a = arena_alloc(ps->arena, sizeof(*a));
 	if (name)
@@ -524,7 +527,7 @@ struct ast_arg *ast_arg_new(struct parser *ps, const struct tok_str *name,
 }
 
 struct ast_expr *ast_unary(struct parser *ps, enum ast_op op, struct ast_expr *operand,
-			   struct src_span span)
+                           struct src_span span)
 {
 	struct ast_expr *e = expr(ps, EX_UNARY, span);
 	e->unary.op = op;
@@ -533,7 +536,7 @@ struct ast_expr *ast_unary(struct parser *ps, enum ast_op op, struct ast_expr *o
 }
 
 struct ast_expr *ast_binary(struct parser *ps, enum ast_op op, struct ast_expr *l,
-			    struct ast_expr *r, struct src_span span)
+                            struct ast_expr *r, struct src_span span)
 {
 	struct ast_expr *e = expr(ps, EX_BINARY, span);
 	e->binary.op = op;
@@ -544,7 +547,7 @@ struct ast_expr *ast_binary(struct parser *ps, enum ast_op op, struct ast_expr *
 }
 
 struct ast_expr *ast_cond(struct parser *ps, struct ast_expr *c, struct ast_expr *t,
-			  struct ast_expr *f, struct src_span span)
+                          struct ast_expr *f, struct src_span span)
 {
 	struct ast_expr *e = expr(ps, EX_COND, span);
 	e->cond.cond = c;
@@ -564,8 +567,8 @@ static unsigned allowed_in(enum ast_kind parent)
 {
 	switch (parent) {
 	case N_IMAGE:
-		return BIT(N_ATTR) | BIT(N_STAGE) | BIT(N_HANDLER) | BIT(N_CONFIG) |
-		       BIT(N_OUTPUT) | BIT(N_TEST) | BIT(N_LET);
+		return BIT(N_ATTR) | BIT(N_STAGE) | BIT(N_HANDLER) | BIT(N_CONFIG) | BIT(N_OUTPUT) |
+		       BIT(N_TEST) | BIT(N_LET);
 	case N_STAGE:
 		return BIT(N_TASK) | BIT(N_USE) | BIT(N_LET);
 	case N_TASK:
@@ -644,23 +647,23 @@ static void misplaced(struct parser *ps, const struct ast_node *parent, const st
 	struct diag *d;
 	if (n->kind == N_TASK && parent->kind == N_IMAGE) {
 		d = diag_error(ps->diags, E_MISPLACED, n->name_span,
-			       "task '%s' must be inside a stage", n->name.s);
+		               "task '%s' must be inside a stage", n->name.s);
 		diag_help(d, "wrap the image's tasks in a stage: stage NAME { ... }");
 		return;
 	}
 	if (n->kind == N_ATTR)
 		d = diag_error(ps->diags, E_MISPLACED, n->name_span,
-			       "attribute '%s' is not allowed in %s", n->name.s,
-			       where(parent->kind));
+		               "attribute '%s' is not allowed in %s", n->name.s,
+		               where(parent->kind));
 	else if (n->kind == N_TASK)
-		d = diag_error(ps->diags, E_MISPLACED, n->name_span, "task '%s' is not allowed in %s",
-			       n->name.s, where(parent->kind));
+		d = diag_error(ps->diags, E_MISPLACED, n->name_span,
+		               "task '%s' is not allowed in %s", n->name.s, where(parent->kind));
 	else
-		d = diag_error(ps->diags, E_MISPLACED,
-			       (struct src_span){n->span.file, n->span.start,
-						 n->span.start + (uint32_t)strlen(ast_kind_name(n->kind))},
-			       "'%s' is not allowed in %s", ast_kind_name(n->kind),
-			       where(parent->kind));
+		d = diag_error(
+		    ps->diags, E_MISPLACED,
+		    (struct src_span){n->span.file, n->span.start,
+		                      n->span.start + (uint32_t)strlen(ast_kind_name(n->kind))},
+		    "'%s' is not allowed in %s", ast_kind_name(n->kind), where(parent->kind));
 	diag_help(d, "%s", holds(parent->kind));
 }
 
@@ -668,9 +671,9 @@ static void check_param(struct parser *ps, const struct ast_node *p)
 {
 	if (!p->type && !p->value)
 		diag_help(diag_error(ps->diags, E_PARAM_UNTYPED, p->name_span,
-				     "param '%s' has neither a type nor a default", p->name.s),
-			  "give it a type (%s: string) or a default (%s = \"...\")", p->name.s,
-			  p->name.s);
+		                     "param '%s' has neither a type nor a default", p->name.s),
+		          "give it a type (%s: string) or a default (%s = \"...\")", p->name.s,
+		          p->name.s);
 }
 
 static void check_body(struct parser *ps, const struct ast_node *parent)
@@ -684,17 +687,18 @@ static void check_body(struct parser *ps, const struct ast_node *parent)
 			misplaced(ps, parent, n);
 			continue;
 		}
-		const struct ast_node **first =
-			n->kind == N_FOR ? &first_for : n->kind == N_WHEN ? &first_when : NULL;
+		const struct ast_node **first = n->kind == N_FOR    ? &first_for
+		                                : n->kind == N_WHEN ? &first_when
+		                                                    : NULL;
 		if (first && *first) {
 			struct diag *d = diag_error(
-				ps->diags, E_DUPLICATE_CLAUSE,
-				(struct src_span){n->span.file, n->span.start,
-						  n->span.start + (n->kind == N_FOR ? 3 : 4)},
-				"a task has at most one '%s' clause", ast_kind_name(n->kind));
+			    ps->diags, E_DUPLICATE_CLAUSE,
+			    (struct src_span){n->span.file, n->span.start,
+			                      n->span.start + (n->kind == N_FOR ? 3 : 4)},
+			    "a task has at most one '%s' clause", ast_kind_name(n->kind));
 			diag_label(d, (*first)->span, "the first one is here");
 			diag_help(d, n->kind == N_WHEN ? "combine the conditions with '&&'"
-						       : "loop over a list built from both");
+			                               : "loop over a list built from both");
 		} else if (first) {
 			*first = n;
 		}
@@ -722,7 +726,7 @@ const char *ast_kind_name(enum ast_kind kind)
 {
 	static const char *const names[] = {
 #define X(k, s) s,
-		AST_KINDS(X)
+	    AST_KINDS(X)
 #undef X
 	};
 	return (unsigned)kind < sizeof(names) / sizeof(*names) ? names[kind] : "?";
@@ -730,8 +734,8 @@ const char *ast_kind_name(enum ast_kind kind)
 
 const char *ast_op_str(enum ast_op op)
 {
-	static const char *const ops[] = {"!",  "-", "||", "&&", "==", "!=", "<",  "<=",
-					  ">",  ">=", "+", "-",  "*",  "/",  "%"};
+	static const char *const ops[] = {
+	    "!", "-", "||", "&&", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%"};
 	return (unsigned)op < sizeof(ops) / sizeof(*ops) ? ops[op] : "?";
 }
 

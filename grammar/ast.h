@@ -21,21 +21,21 @@
 #define AST_MAX_DEPTH 1000
 
 enum ast_expr_kind {
-	EX_ERROR,  /* stands for an expression that failed to parse */
+	EX_ERROR, /* stands for an expression that failed to parse */
 	EX_NULL,
 	EX_BOOL,
 	EX_INT,
-	EX_STRING, /* a string without interpolation: str */
+	EX_STRING,   /* a string without interpolation: str */
 	EX_TEMPLATE, /* an interpolated string: parts (EX_STRING and expressions) */
-	EX_IDENT,  /* a name: str */
-	EX_LIST,   /* items */
-	EX_MAP,    /* entries */
-	EX_MEMBER, /* obj.name */
-	EX_INDEX,  /* obj[index] */
-	EX_CALL,   /* fn(args) */
-	EX_UNARY,  /* op operand */
-	EX_BINARY, /* lhs op rhs */
-	EX_COND,   /* cond ? then : els */
+	EX_IDENT,    /* a name: str */
+	EX_LIST,     /* items */
+	EX_MAP,      /* entries */
+	EX_MEMBER,   /* obj.name */
+	EX_INDEX,    /* obj[index] */
+	EX_CALL,     /* fn(args) */
+	EX_UNARY,    /* op operand */
+	EX_BINARY,   /* lhs op rhs */
+	EX_COND,     /* cond ? then : els */
 };
 
 /* ast_expr.flags, set by the checker */
@@ -46,9 +46,21 @@ enum {
 };
 
 enum ast_op {
-	OP_NOT, OP_NEG,
-	OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
-	OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD,
+	OP_NOT,
+	OP_NEG,
+	OP_OR,
+	OP_AND,
+	OP_EQ,
+	OP_NE,
+	OP_LT,
+	OP_LE,
+	OP_GT,
+	OP_GE,
+	OP_ADD,
+	OP_SUB,
+	OP_MUL,
+	OP_DIV,
+	OP_MOD,
 };
 
 struct ast_str {
@@ -127,8 +139,8 @@ enum ast_type_kind { TY_NAMED, TY_LIST, TY_MAP, TY_OBJECT, TY_ENUM };
 struct ast_type {
 	enum ast_type_kind kind;
 	struct src_span span;
-	struct ast_str name;     /* TY_NAMED: bool, int, ...; others: list, map, object, enum */
-	struct ast_type *elem;   /* TY_LIST, TY_MAP */
+	struct ast_str name;      /* TY_NAMED: bool, int, ...; others: list, map, object, enum */
+	struct ast_type *elem;    /* TY_LIST, TY_MAP */
 	struct ast_field *fields; /* TY_OBJECT */
 	struct ast_enum_value *values; /* TY_ENUM */
 };

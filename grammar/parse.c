@@ -123,7 +123,7 @@ static void dump_tokens(struct parser *ps, FILE *out)
 
 /* Only whitespace and comments? (decided after a clean parse found no items) */
 struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t file,
-			      const struct parse_opts *opts)
+                              const struct parse_opts *opts)
 {
 	struct source_file *src = source_get(diags->sm, file);
 	struct ast_file *ast = arena_alloc(a, sizeof(*ast));
@@ -133,31 +133,32 @@ struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t
 	const char *nul = memchr(src->text, '\0', src->len);
 	if (nul) {
 		uint32_t off = (uint32_t)(nul - src->text);
-		diag_help(diag_file_error(diags, E_FILE_BINARY, file,
-					  "file holds a NUL byte at offset %u: it is binary, not kiln "
-					  "source",
-					  off),
-			  "kiln reads UTF-8 text files (.img)");
+		diag_help(
+		    diag_file_error(diags, E_FILE_BINARY, file,
+		                    "file holds a NUL byte at offset %u: it is binary, not kiln "
+		                    "source",
+		                    off),
+		    "kiln reads UTF-8 text files (.img)");
 		return ast;
 	}
 	size_t bad = utf8_validate((const unsigned char *)src->text, src->len);
 	if (bad < src->len) {
-		struct diag *d = diag_error(diags, E_INVALID_UTF8,
-					    (struct src_span){file, (uint32_t)bad, (uint32_t)bad + 1},
-					    "invalid UTF-8: byte 0x%02x",
-					    (unsigned char)src->text[bad]);
+		struct diag *d =
+		    diag_error(diags, E_INVALID_UTF8,
+		               (struct src_span){file, (uint32_t)bad, (uint32_t)bad + 1},
+		               "invalid UTF-8: byte 0x%02x", (unsigned char)src->text[bad]);
 		diag_help(d, "kiln source is UTF-8; convert the file, e.g. "
-			     "iconv -f LATIN1 -t UTF-8");
+		             "iconv -f LATIN1 -t UTF-8");
 		return ast;
 	}
 
 	struct parser ps = {
-		.arena = a,
-		.diags = diags,
-		.src = src,
-		.file = file,
-		.result = ast,
-		.end = src->len,
+	    .arena = a,
+	    .diags = diags,
+	    .src = src,
+	    .file = file,
+	    .result = ast,
+	    .end = src->len,
 	};
 	if (kiln_lex_init(&ps) < 0) {
 		diag_file_error(diags, E_FILE_UNREADABLE, file, "cannot start the lexer");
@@ -171,17 +172,17 @@ struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t
 		for (struct ast_node *n = ast->items; n; n = n->next)
 			if (n->kind != N_ATTR && n->kind != N_ERROR)
 				diag_help(diag_error(diags, E_MISPLACED, n->span,
-						     "a var-file holds only NAME = VALUE lines"),
-					  "declarations belong in .img files");
+				                     "a var-file holds only NAME = VALUE lines"),
+				          "declarations belong in .img files");
 	} else {
 		unsigned errors_before = diags->nerrors;
 		yyparse(&ps);
 		ast_check_structure(&ps, ast);
 		if (!ast->items && diags->nerrors == errors_before)
 			diag_help(diag_file_warning(diags, W_EMPTY_FILE, file,
-						    "file holds no declarations"),
-				  "a build file declares at least one image, role, hosts or "
-				  "apply block");
+			                            "file holds no declarations"),
+			          "a build file declares at least one image, role, hosts or "
+			          "apply block");
 	}
 	kiln_lex_destroy(&ps);
 	free(ps.names);
@@ -189,19 +190,19 @@ struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t
 }
 
 struct ast_expr *parse_expr_range(struct arena *a, struct diag_sink *diags, uint32_t file,
-				  uint32_t start, uint32_t end)
+                                  uint32_t start, uint32_t end)
 {
 	struct source_file *src = source_get(diags->sm, file);
 	struct ast_file dummy = {.file = file};
 	struct parser ps = {
-		.arena = a,
-		.diags = diags,
-		.src = src,
-		.file = file,
-		.result = &dummy,
-		.start = start,
-		.end = end,
-		.start_tok = EXPR_START,
+	    .arena = a,
+	    .diags = diags,
+	    .src = src,
+	    .file = file,
+	    .result = &dummy,
+	    .start = start,
+	    .end = end,
+	    .start_tok = EXPR_START,
 	};
 	ps.range_buf = xmalloc((size_t)(end - start) + 2);
 	memcpy(ps.range_buf, src->text + start, end - start);

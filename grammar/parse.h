@@ -21,7 +21,7 @@ struct parse_opts {
 
 /* Parse file `file` of the sink's source map. Never returns NULL. */
 struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t file,
-			      const struct parse_opts *opts);
+                              const struct parse_opts *opts);
 
 /*
  * Parse the expression in bytes [start, end) of a loaded file (a template's
@@ -29,6 +29,6 @@ struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t
  * expression is reported and comes back as EX_ERROR.
  */
 struct ast_expr *parse_expr_range(struct arena *a, struct diag_sink *diags, uint32_t file,
-				  uint32_t start, uint32_t end);
+                                  uint32_t start, uint32_t end);
 
 #endif

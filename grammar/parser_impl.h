@@ -48,13 +48,13 @@ struct parser {
 	int ninterp;
 	struct {
 		char c;
-		bool dead;  /* error recovery dropped it: its closer is dropped too */
+		bool dead; /* error recovery dropped it: its closer is dropped too */
 		uint32_t off;
 	} open[PARSE_MAX_NEST]; /* unclosed brackets, innermost last */
 	int nopen;
-	bool synth; /* closers are being made up for a mismatch: report it once */
-	uint32_t synth_off; /* where the last made-up closer stands (+1; 0: none) */
-	bool fatal; /* stop: report nothing more from the parser */
+	bool synth;             /* closers are being made up for a mismatch: report it once */
+	uint32_t synth_off;     /* where the last made-up closer stands (+1; 0: none) */
+	bool fatal;             /* stop: report nothing more from the parser */
 	bool lex_err_pending;   /* the lexer reported an error while reading the lookahead */
 	uint32_t last_err_off;  /* where the parser last reported an error (+1; 0: none) */
 	int prev_tok, last_tok; /* the token before the last one lexed, and that one */
@@ -62,9 +62,9 @@ struct parser {
 
 	struct ast_file *result;
 	struct ast_expr *result_expr; /* EXPR_START: the expression parsed */
-	uint32_t start, end; /* the bytes to lex: [start, end) of the file */
-	char *range_buf;     /* a copy of them when start > 0 (with two NULs after) */
-	int start_tok; /* a token to hand the parser first (VARS_START), or 0 */
+	uint32_t start, end;          /* the bytes to lex: [start, end) of the file */
+	char *range_buf;              /* a copy of them when start > 0 (with two NULs after) */
+	int start_tok;                /* a token to hand the parser first (VARS_START), or 0 */
 
 	/* identifiers, stored once each in the arena */
 	const char **names;

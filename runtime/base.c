@@ -86,8 +86,7 @@ int base_arg_strings(const struct base_run *b, const char *name, json_t **ret)
 	json_t *item;
 	if (!json_is_array(v))
 		goto bad;
-	json_array_foreach(v, i, item)
-	{
+	json_array_foreach (v, i, item) {
 		if (!json_is_string(item))
 			goto bad;
 	}
@@ -242,8 +241,7 @@ int base_create(const struct base_ctx *ctx, json_t *from, const char *dest, stru
 	const char *key;
 	json_t *value;
 	int r = 0;
-	json_object_foreach(args, key, value)
-	{
+	json_object_foreach (args, key, value) {
 		bool known = false;
 		for (const char *const *a = be->args; *a; a++)
 			known |= !strcmp(*a, key);

@@ -247,14 +247,12 @@ static int get_args(struct base_run *b, struct args *a)
 		    "debian(): variant must be minbase, buildd or standard, not '%s'", a->variant);
 	size_t i;
 	json_t *v;
-	json_array_foreach(a->components, i, v)
-	{
+	json_array_foreach (a->components, i, v) {
 		if (!is_word(json_string_value(v), "-"))
 			return rt_error_set(b->err, -EINVAL, "debian(): invalid component '%s'",
 			                    json_string_value(v));
 	}
-	json_array_foreach(a->include, i, v)
-	{
+	json_array_foreach (a->include, i, v) {
 		if (!is_word(json_string_value(v), "+-.:"))
 			return rt_error_set(b->err, -EINVAL, "debian(): invalid package name '%s'",
 			                    json_string_value(v));
@@ -393,10 +391,10 @@ static char *join_list(json_t *list)
 	size_t i;
 	json_t *v;
 	size_t len = 1;
-	json_array_foreach(list, i, v) len += strlen(json_string_value(v)) + 1;
+	json_array_foreach (list, i, v)
+		len += strlen(json_string_value(v)) + 1;
 	char *s = xcalloc(1, len);
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach (list, i, v) {
 		if (i)
 			strcat(s, ",");
 		strcat(s, json_string_value(v));

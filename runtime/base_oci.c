@@ -270,8 +270,7 @@ static int pick_by_tag(struct oci *o, json_t *manifests, const char *tag, json_t
 			return 0;
 		}
 	} else {
-		json_array_foreach(manifests, i, m)
-		{
+		json_array_foreach (manifests, i, m) {
 			const char *ref = ref_name(m);
 			if (ref && !strcmp(ref, tag)) {
 				*ret = m;
@@ -279,8 +278,7 @@ static int pick_by_tag(struct oci *o, json_t *manifests, const char *tag, json_t
 			}
 		}
 		size_t hits = 0;
-		json_array_foreach(manifests, i, m)
-		{
+		json_array_foreach (manifests, i, m) {
 			const char *ref = ref_name(m), *rt = ref ? tag_part(ref) : NULL;
 			const char *tt = tag_part(tag);
 			if (ref && ((tt && !strcmp(ref, tt)) || (rt && !strcmp(rt, tag)))) {
@@ -295,8 +293,7 @@ static int pick_by_tag(struct oci *o, json_t *manifests, const char *tag, json_t
 	}
 	char tags[512] = "";
 	size_t len = 0;
-	json_array_foreach(manifests, i, m)
-	{
+	json_array_foreach (manifests, i, m) {
 		const char *ref = ref_name(m);
 		int w = snprintf(tags + len, sizeof(tags) - len, "%s'%s'", len ? ", " : "",
 		                 ref ? ref : "(untagged)");
@@ -334,8 +331,7 @@ static json_t *pick_platform(json_t *manifests)
 	json_t *m;
 	if (json_array_size(manifests) == 1)
 		return json_array_get(manifests, 0);
-	json_array_foreach(manifests, i, m)
-	{
+	json_array_foreach (manifests, i, m) {
 		json_t *p = json_object_get(m, "platform");
 		const char *os = json_string_value(json_object_get(p, "os"));
 		const char *arch = json_string_value(json_object_get(p, "architecture"));

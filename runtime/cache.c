@@ -46,8 +46,7 @@ static json_t *without_sources(json_t *v)
 		json_t *o = json_object();
 		const char *k;
 		json_t *x;
-		json_object_foreach(v, k, x)
-		{
+		json_object_foreach (v, k, x) {
 			if (strcmp(k, "source"))
 				json_object_set_new(o, k, without_sources(x));
 		}
@@ -57,8 +56,7 @@ static json_t *without_sources(json_t *v)
 		json_t *a = json_array();
 		size_t i;
 		json_t *x;
-		json_array_foreach(v, i, x)
-		{
+		json_array_foreach (v, i, x) {
 			json_array_append_new(a, without_sources(x));
 		}
 		return a;
@@ -140,7 +138,7 @@ char *cache_base_key(json_t *from)
 }
 
 char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t *secrets,
-		      const char *local_root, struct rt_error *err)
+                      const char *local_root, struct rt_error *err)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
@@ -154,8 +152,7 @@ char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t 
 	int r = 0;
 	size_t i;
 	json_t *t;
-	json_array_foreach(json_object_get(stage, "tasks"), i, t)
-	{
+	json_array_foreach (json_object_get(stage, "tasks"), i, t) {
 		const char *module = json_string_value(json_object_get(t, "module"));
 		json_t *src = json_object_get(json_object_get(t, "args"), "src");
 		if (r == 0 && module && json_is_string(src) &&
@@ -187,7 +184,8 @@ char *cache_lookup(const char *cache_dir, const char *key)
 int cache_store(const char *cache_dir, const char *key, const char *layer_tar, struct rt_error *err)
 {
 	char *dir = xasprintf("%s/stages", cache_dir);
-	if ((mkdir(cache_dir, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+	if ((mkdir(cache_dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
 		int e = -errno;
 		free(dir);
 		return rt_error_errno(err, e, "cannot create the cache directory %s", cache_dir);

@@ -19,18 +19,20 @@
 
 #include <jansson.h>
 
-/* The cache directory: dir, else $KILN_CACHE_DIR, else /var/cache/kiln (as base.h). Caller frees. */
+/* The cache directory: dir, else $KILN_CACHE_DIR, else /var/cache/kiln (as base.h). Caller frees.
+ */
 char *cache_dir_default(const char *dir);
 
 /* hex sha256 of the key of what a base image starts from (malloc'd). */
 char *cache_base_key(json_t *from);
 /* The key of a stage (malloc'd), or NULL with *err (a file it reads is missing). */
 char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t *secrets,
-		      const char *local_root, struct rt_error *err);
+                      const char *local_root, struct rt_error *err);
 
 /* The stored layer of key, or NULL (malloc'd path). */
 char *cache_lookup(const char *cache_dir, const char *key);
 /* Store a layer tar under key (the file is copied; the original stays). */
-int cache_store(const char *cache_dir, const char *key, const char *layer_tar, struct rt_error *err);
+int cache_store(const char *cache_dir, const char *key, const char *layer_tar,
+                struct rt_error *err);
 
 #endif

@@ -26,12 +26,12 @@ struct conn;
 struct exec_req {
 	const char *const *argv; /* NULL-terminated */
 	const char *const *env;  /* NAME=VALUE pairs added to a clean default
-				    environment (PATH, HOME=/root, LANG=C.UTF-8,
-				    DEBIAN_FRONTEND=noninteractive), NULL-terminated, or NULL */
+	                            environment (PATH, HOME=/root, LANG=C.UTF-8,
+	                            DEBIAN_FRONTEND=noninteractive), NULL-terminated, or NULL */
 	const char *cwd;         /* in the target; NULL is "/" */
 	const void *input;       /* bytes on stdin (then EOF); NULL: /dev/null */
 	size_t input_len;
-	int timeout_s;           /* 0: none; on expiry the command is killed: status 128+SIGKILL */
+	int timeout_s; /* 0: none; on expiry the command is killed: status 128+SIGKILL */
 };
 
 /* Output beyond this is dropped from the middle: the head and the tail are kept. */
@@ -69,20 +69,20 @@ struct conn_ops {
 	const char *name; /* "rootfs", "ssh", "local" */
 	/* Run a command to completion. Returns 0 when it ran (whatever its status). */
 	int (*exec)(struct conn *c, const struct exec_req *req, struct exec_res *ret,
-		    struct rt_error *err);
+	            struct rt_error *err);
 	/* Read a whole regular file (at most max bytes, else -EFBIG). */
-	int (*read)(struct conn *c, const char *path, size_t max, char **ret_data,
-		    size_t *ret_len, struct rt_error *err);
+	int (*read)(struct conn *c, const char *path, size_t max, char **ret_data, size_t *ret_len,
+	            struct rt_error *err);
 	/* Replace a file atomically: write a temporary file in the same directory,
 	   fsync, rename. A kill at any moment leaves the old or the new content. */
 	int (*write)(struct conn *c, const char *path, const void *data, size_t len,
-		     const struct conn_attrs *attrs, struct rt_error *err);
+	             const struct conn_attrs *attrs, struct rt_error *err);
 	/* follow: stat the target of a final symlink; else lstat. Missing: 0 and !exists. */
 	int (*stat)(struct conn *c, const char *path, bool follow, struct conn_stat *ret,
-		    struct rt_error *err);
+	            struct rt_error *err);
 	/* Create one directory (not its parents); -EEXIST if it is there. */
 	int (*mkdir)(struct conn *c, const char *path, const struct conn_attrs *attrs,
-		     struct rt_error *err);
+	             struct rt_error *err);
 	int (*chmod)(struct conn *c, const char *path, mode_t mode, struct rt_error *err);
 	/* Change owner (-1 keeps one); a symlink itself, not its target. */
 	int (*chown)(struct conn *c, const char *path, uid_t uid, gid_t gid, struct rt_error *err);
@@ -93,7 +93,7 @@ struct conn_ops {
 	int (*remove)(struct conn *c, const char *path, bool recursive, struct rt_error *err);
 	/* Update a file's modification time to now, creating it empty if missing. */
 	int (*touch)(struct conn *c, const char *path, const struct conn_attrs *attrs,
-		     struct rt_error *err);
+	             struct rt_error *err);
 	void (*close)(struct conn *c);
 };
 

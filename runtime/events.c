@@ -96,7 +96,7 @@ static void draw_status(struct events *ev)
 	if (!ev->status[0])
 		return;
 	fprintf(ev->out, "\r\033[K%s%s  %.1fs%s", ev->color ? "\033[36m" : "", ev->status,
-		since(&ev->status_since), ev->color ? "\033[0m" : "");
+	        since(&ev->status_since), ev->color ? "\033[0m" : "");
 	fflush(ev->out);
 	ev->status_shown = true;
 }
@@ -121,7 +121,8 @@ static void *status_thread(void *arg)
 	return NULL;
 }
 
-static void set_status(struct events *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_status(struct events *ev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void set_status(struct events *ev, const char *fmt, ...)
 {
@@ -220,8 +221,8 @@ void events_plan(struct events *ev, size_t images, size_t stages, size_t tasks)
 {
 	if (ev->mode == EVENTS_JSON) {
 		emit_json(ev, json_pack("{s:s,s:I,s:I,s:I}", "event", "apply_start", "images",
-					(json_int_t)images, "stages", (json_int_t)stages, "tasks",
-					(json_int_t)tasks));
+		                        (json_int_t)images, "stages", (json_int_t)stages, "tasks",
+		                        (json_int_t)tasks));
 		return;
 	}
 	line(ev, "kiln apply: %zu image%s, %zu stage%s, %zu task%s", images, images == 1 ? "" : "s",
@@ -232,7 +233,7 @@ void events_image(struct events *ev, const char *image, const char *what)
 {
 	if (ev->mode == EVENTS_JSON) {
 		emit_json(ev, json_pack("{s:s,s:s,s:s}", "event", "image_start", "image", image,
-					"from", what));
+		                        "from", what));
 		return;
 	}
 	line(ev, "%s==> %s%s from %s", paint(ev, "\033[1m"), image, paint(ev, "\033[0m"), what);
@@ -243,7 +244,7 @@ void events_stage(struct events *ev, const char *image, const char *stage, size_
 {
 	if (ev->mode == EVENTS_JSON) {
 		emit_json(ev, json_pack("{s:s,s:s,s:s,s:I}", "event", "stage_start", "image", image,
-					"stage", stage, "tasks", (json_int_t)ntasks));
+		                        "stage", stage, "tasks", (json_int_t)ntasks));
 		return;
 	}
 	line(ev, "--> %s/%s (%zu task%s)", image, stage, ntasks, ntasks == 1 ? "" : "s");
@@ -253,10 +254,10 @@ void events_task_start(struct events *ev, const struct task_event *te)
 {
 	if (ev->mode == EVENTS_JSON) {
 		emit_json(ev, json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:O}", "event", "task_start",
-					"image", te->image, "stage", te->stage, "id",
-					json_object_get(te->task, "id"), "module",
-					json_object_get(te->task, "module"), "task", te->what, "source",
-					json_object_get(te->task, "source")));
+		                        "image", te->image, "stage", te->stage, "id",
+		                        json_object_get(te->task, "id"), "module",
+		                        json_object_get(te->task, "module"), "task", te->what,
+		                        "source", json_object_get(te->task, "source")));
 		return;
 	}
 	char *w = events_redact(ev, te->what);
@@ -280,15 +281,15 @@ static const char *status_name(enum task_status s)
 }
 
 void events_task_end(struct events *ev, const struct task_event *te, const struct task_result *res,
-		     double ms)
+                     double ms)
 {
 	if (ev->mode == EVENTS_JSON) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end",
-				      "image", te->image, "stage", te->stage, "id",
-				      json_object_get(te->task, "id"), "module",
-				      json_object_get(te->task, "module"), "task", te->what, "status",
-				      status_name(res->status), "ms", ms, "source",
-				      json_object_get(te->task, "source"));
+		json_t *o =
+		    json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end", "image",
+		              te->image, "stage", te->stage, "id", json_object_get(te->task, "id"),
+		              "module", json_object_get(te->task, "module"), "task", te->what,
+		              "status", status_name(res->status), "ms", ms, "source",
+		              json_object_get(te->task, "source"));
 		if (res->msg)
 			json_object_set_new(o, "msg", json_string(res->msg));
 		if (res->status == TASK_FAILED && res->cmd) {
@@ -311,7 +312,8 @@ void events_task_end(struct events *ev, const struct task_event *te, const struc
 		line(ev, "%s: error[E5001]: task %s failed: %s", src ? src : "?", te->what,
 		     res->msg ? res->msg : "failed");
 		if (res->cmd)
-			line(ev, "    command: %s\n    exit status: %d", res->cmd, res->exit_status);
+			line(ev, "    command: %s\n    exit status: %d", res->cmd,
+			     res->exit_status);
 		if (res->stderr_tail && *res->stderr_tail) {
 			struct strbuf sb = STRBUF_INIT;
 			for (const char *p = res->stderr_tail; *p;) {
@@ -342,7 +344,8 @@ void events_note(struct events *ev, const char *image, const char *fmt, ...)
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (ev->mode == EVENTS_JSON)
-		emit_json(ev, json_pack("{s:s,s:s,s:s}", "event", "note", "image", image, "msg", msg));
+		emit_json(ev,
+		          json_pack("{s:s,s:s,s:s}", "event", "note", "image", image, "msg", msg));
 	else
 		line(ev, "    %s%s%s", paint(ev, "\033[2m"), msg, paint(ev, "\033[0m"));
 	if (ev->mode == EVENTS_TTY)
@@ -351,23 +354,24 @@ void events_note(struct events *ev, const char *image, const char *fmt, ...)
 }
 
 void events_artifact(struct events *ev, const char *image, const char *type, const char *path,
-		     const char *digest, double ms)
+                     const char *digest, double ms)
 {
 	if (ev->mode == EVENTS_JSON) {
-		emit_json(ev, json_pack("{s:s,s:s,s:s,s:s,s:s,s:f}", "event", "artifact", "image", image,
-					"type", type, "path", path, "digest", digest ? digest : "",
-					"ms", ms));
+		emit_json(ev, json_pack("{s:s,s:s,s:s,s:s,s:s,s:f}", "event", "artifact", "image",
+		                        image, "type", type, "path", path, "digest",
+		                        digest ? digest : "", "ms", ms));
 		return;
 	}
-	line(ev, "    %swrote%s   %s %s%s%s  %s(%.1f s)%s", paint(ev, "\033[32m"), paint(ev, "\033[0m"),
-	     type, path, digest ? " " : "", digest ? digest : "", paint(ev, "\033[2m"), ms / 1000,
-	     paint(ev, "\033[0m"));
+	line(ev, "    %swrote%s   %s %s%s%s  %s(%.1f s)%s", paint(ev, "\033[32m"),
+	     paint(ev, "\033[0m"), type, path, digest ? " " : "", digest ? digest : "",
+	     paint(ev, "\033[2m"), ms / 1000, paint(ev, "\033[0m"));
 }
 
 void events_error(struct events *ev, const char *image, const char *msg)
 {
 	if (ev->mode == EVENTS_JSON) {
-		emit_json(ev, json_pack("{s:s,s:s,s:s}", "event", "error", "image", image, "msg", msg));
+		emit_json(ev,
+		          json_pack("{s:s,s:s,s:s}", "event", "error", "image", image, "msg", msg));
 		return;
 	}
 	line(ev, "%s%s: error%s: %s", paint(ev, "\033[1;31m"), image, paint(ev, "\033[0m"), msg);
@@ -383,11 +387,11 @@ void events_recap(struct events *ev, const struct recap *r, size_t n)
 	}
 	if (ev->mode == EVENTS_JSON) {
 		for (size_t i = 0; i < n; i++)
-			emit_json(ev, json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:f,s:b}", "event", "recap",
-						"name", r[i].name, "ok", r[i].ok, "changed",
-						r[i].changed, "failed", r[i].failed, "skipped",
-						r[i].skipped, "seconds", r[i].seconds, "aborted",
-						r[i].aborted));
+			emit_json(ev, json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:f,s:b}", "event",
+			                        "recap", "name", r[i].name, "ok", r[i].ok,
+			                        "changed", r[i].changed, "failed", r[i].failed,
+			                        "skipped", r[i].skipped, "seconds", r[i].seconds,
+			                        "aborted", r[i].aborted));
 		return;
 	}
 	size_t w = 0;

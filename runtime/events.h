@@ -26,22 +26,22 @@ void events_add_secret(struct events *ev, const char *value);
 char *events_redact(const struct events *ev, const char *s);
 
 struct task_event {
-	const char *image;  /* or the apply target */
-	const char *stage;  /* or "handler NAME", "test NAME" */
-	json_t *task;       /* the plan's task */
-	const char *what;   /* a person's one-line name of the task (already redacted) */
+	const char *image; /* or the apply target */
+	const char *stage; /* or "handler NAME", "test NAME" */
+	json_t *task;      /* the plan's task */
+	const char *what;  /* a person's one-line name of the task (already redacted) */
 };
 
 void events_plan(struct events *ev, size_t images, size_t stages, size_t tasks);
 void events_image(struct events *ev, const char *image, const char *what);
 void events_stage(struct events *ev, const char *image, const char *stage, size_t ntasks);
 void events_task_start(struct events *ev, const struct task_event *te);
-void events_task_end(struct events *ev, const struct task_event *te,
-		     const struct task_result *res, double ms);
+void events_task_end(struct events *ev, const struct task_event *te, const struct task_result *res,
+                     double ms);
 void events_note(struct events *ev, const char *image, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void events_artifact(struct events *ev, const char *image, const char *type, const char *path,
-		     const char *digest, double ms);
+                     const char *digest, double ms);
 void events_error(struct events *ev, const char *image, const char *msg);
 
 struct recap {

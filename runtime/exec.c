@@ -32,8 +32,8 @@
 
 struct image_state {
 	const char *name;
-	char *key;            /* the cache key of its last stage (images built from it start there) */
-	char *rootfs;         /* the finished tree (kept for images built from it) */
+	char *key;    /* the cache key of its last stage (images built from it start there) */
+	char *rootfs; /* the finished tree (kept for images built from it) */
 	struct layer *layers; /* base first */
 	size_t nlayers;
 	bool ok;
@@ -42,13 +42,13 @@ struct image_state {
 struct executor {
 	const struct apply_opts *o;
 	struct events *ev;
-	char *work;          /* this run's directory */
-	json_t *secrets;     /* name -> value */
+	char *work;      /* this run's directory */
+	json_t *secrets; /* name -> value */
 	struct image_state *images;
 	size_t nimages;
-	struct conn *local;  /* the build machine, for 'local' tasks */
+	struct conn *local; /* the build machine, for 'local' tasks */
 	char *cache_dir;
-	json_t *keep;        /* values whose strings the recap borrows */
+	json_t *keep; /* values whose strings the recap borrows */
 };
 
 static double now_ms(void)
@@ -152,8 +152,7 @@ static int resolve_secrets(struct executor *x, json_t *plan)
 	const char *name;
 	json_t *p;
 	int missing = 0;
-	json_object_foreach(json_object_get(plan, "params"), name, p)
-	{
+	json_object_foreach (json_object_get(plan, "params"), name, p) {
 		json_t *ref = json_object_get(p, "secret");
 		if (!ref)
 			continue;
@@ -169,21 +168,23 @@ static int resolve_secrets(struct executor *x, json_t *plan)
 			   .img files, or give the value with -var */
 			const char *file = json_string_value(json_object_get(ref, "file"));
 			char *path = file && file[0] != '/' ? xasprintf("%s/%s", x->o->root, file)
-							    : xstrdup(file ? file : "");
+			                                    : xstrdup(file ? file : "");
 			json_t *j = json_load_file(path, 0, NULL);
 			if (j && json_is_string(json_object_get(j, name)))
 				owned = xstrdup(json_string_value(json_object_get(j, name)));
 			json_decref(j);
 			free(path);
-			value = owned ? owned : json_string_value(json_object_get(x->o->vars, name));
+			value =
+			    owned ? owned : json_string_value(json_object_get(x->o->vars, name));
 		}
 		if (!value) {
-			char *msg = xasprintf("secret param '%s' has no value (it comes from %s%s%s); "
-					      "set it as it was set for compile",
-					      name, from ? from : "?", from && !strcmp(from, "env") ? " " : "",
-					      from && !strcmp(from, "env")
-						      ? json_string_value(json_object_get(ref, "var"))
-						      : "");
+			char *msg = xasprintf(
+			    "secret param '%s' has no value (it comes from %s%s%s); "
+			    "set it as it was set for compile",
+			    name, from ? from : "?", from && !strcmp(from, "env") ? " " : "",
+			    from && !strcmp(from, "env")
+			        ? json_string_value(json_object_get(ref, "var"))
+			        : "");
 			events_error(x->ev, "apply", msg);
 			free(msg);
 			missing++;
@@ -234,14 +235,14 @@ static json_t *gather_facts(struct conn *c)
 	char *family = like ? xstrndup(like, strcspn(like, " ")) : xstrdup(id ? id : "unknown");
 	struct utsname u;
 	uname(&u);
-	const char *arch = !strcmp(u.machine, "x86_64")	   ? "amd64"
-			   : !strcmp(u.machine, "aarch64") ? "arm64"
-							   : u.machine;
-	json_t *facts = json_pack("{s:{s:s,s:s,s:s,s:s,s:s},s:s,s:s,s:s}", "os", "family", family,
-				  "distribution", id ? id : "unknown", "version",
-				  version ? version : "", "codename", codename ? codename : "",
-				  "id", id ? id : "unknown", "arch", arch, "hostname", "kiln-build",
-				  "kernel", u.release);
+	const char *arch = !strcmp(u.machine, "x86_64")    ? "amd64"
+	                   : !strcmp(u.machine, "aarch64") ? "arm64"
+	                                                   : u.machine;
+	json_t *facts =
+	    json_pack("{s:{s:s,s:s,s:s,s:s,s:s},s:s,s:s,s:s}", "os", "family", family,
+	              "distribution", id ? id : "unknown", "version", version ? version : "",
+	              "codename", codename ? codename : "", "id", id ? id : "unknown", "arch", arch,
+	              "hostname", "kiln-build", "kernel", u.release);
 	free(id);
 	free(like);
 	free(version);
@@ -266,7 +267,7 @@ static char *task_what(json_t *task, json_t *args)
 		const char *v = json_string_value(main_arg);
 		size_t n = strcspn(v, "\n");
 		return xasprintf("%s %.*s%s", module, (int)(n > 70 ? 70 : n), v,
-				 n > 70 || v[n] ? "..." : "");
+		                 n > 70 || v[n] ? "..." : "");
 	}
 	return xstrdup(module);
 }
@@ -327,14 +328,14 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			task_failed(&res, "module '%s' cannot run yet", module ? module : "?");
 		} else {
 			struct task_ctx ctx = {
-				.conn = local ? x->local : sr->conn,
-				.args = args,
-				.local_root = x->o->root,
-				.facts = sr->facts,
-				.check = x->o->check,
-				/* a diff of a file that holds a secret would show it */
-				.diff = x->o->diff && !expr_has_secret(json_object_get(task, "args")),
-				.in_image = true,
+			    .conn = local ? x->local : sr->conn,
+			    .args = args,
+			    .local_root = x->o->root,
+			    .facts = sr->facts,
+			    .check = x->o->check,
+			    /* a diff of a file that holds a secret would show it */
+			    .diff = x->o->diff && !expr_has_secret(json_object_get(task, "args")),
+			    .in_image = true,
 			};
 			if (s->run(&ctx, &res) < 0 && res.status != TASK_FAILED)
 				task_failed(&res, "kiln failed to run the module");
@@ -376,8 +377,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	if (res.status == TASK_CHANGED) {
 		size_t i;
 		json_t *h;
-		json_array_foreach(json_object_get(task, "notify"), i, h)
-		{
+		json_array_foreach (json_object_get(task, "notify"), i, h) {
 			json_object_set_new(sr->notified, json_string_value(h), json_true());
 		}
 	}
@@ -390,8 +390,7 @@ static bool run_tasks(struct stage_run *sr, json_t *tasks)
 {
 	size_t i;
 	json_t *t;
-	json_array_foreach(tasks, i, t)
-	{
+	json_array_foreach (tasks, i, t) {
 		if (rt_interrupted || !run_task(sr, t))
 			return false;
 	}
@@ -403,8 +402,7 @@ static bool run_handlers(struct stage_run *sr, json_t *handlers)
 {
 	size_t i;
 	json_t *h;
-	json_array_foreach(handlers, i, h)
-	{
+	json_array_foreach (handlers, i, h) {
 		const char *name = json_string_value(json_object_get(h, "name"));
 		if (!json_object_get(sr->notified, name))
 			continue;
@@ -457,10 +455,8 @@ static bool needs_layers(json_t *plan)
 {
 	size_t i, j;
 	json_t *img, *out;
-	json_array_foreach(json_object_get(plan, "images"), i, img)
-	{
-		json_array_foreach(json_object_get(img, "outputs"), j, out)
-		{
+	json_array_foreach (json_object_get(plan, "images"), i, img) {
+		json_array_foreach (json_object_get(img, "outputs"), j, out) {
 			const char *type = json_string_value(json_object_get(out, "type"));
 			if (type && (!strcmp(type, "oci") || !strcmp(type, "docker-archive")))
 				return true;
@@ -479,8 +475,7 @@ static char *from_text(json_t *from)
 	const char *k;
 	json_t *v;
 	int n = 0;
-	json_object_foreach(json_object_get(from, "args"), k, v)
-	{
+	json_object_foreach (json_object_get(from, "args"), k, v) {
 		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 		sb_addf(&sb, "%s%s=%s", n++ ? ", " : "", k, s ? s : "?");
 		free(s);
@@ -496,7 +491,7 @@ static void base_progress(void *data, const char *line)
 }
 
 static int add_layer(struct executor *x, struct image_state *st, const char *dir,
-		     struct layer_snap **snap, struct rt_error *err)
+                     struct layer_snap **snap, struct rt_error *err)
 {
 	char *tar = xasprintf("%s/%s.layer%zu.tar", x->work, st->name, st->nlayers);
 	struct layer l = {0};
@@ -513,13 +508,14 @@ static int add_layer(struct executor *x, struct image_state *st, const char *dir
 
 /* Replay a cached stage: unpack its layer; it is also the image's layer for outputs. */
 static int replay(struct executor *x, struct image_state *st, const char *tar, bool layers,
-		  struct rt_error *err)
+                  struct rt_error *err)
 {
 	int fd = open(st->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return rt_error_errno(err, -errno, "cannot open %s", st->rootfs);
 	unsigned char digest[32];
-	struct extract_opts eo = {.flags = EXTRACT_WHITEOUTS, .label = "cached stage", .sha256_out = digest};
+	struct extract_opts eo = {
+	    .flags = EXTRACT_WHITEOUTS, .label = "cached stage", .sha256_out = digest};
 	int r = extract_path(fd, tar, &eo, NULL, err);
 	close(fd);
 	if (r < 0 || !layers)
@@ -540,8 +536,7 @@ static bool has_local_task(json_t *stage)
 {
 	size_t i;
 	json_t *t;
-	json_array_foreach(json_object_get(stage, "tasks"), i, t)
-	{
+	json_array_foreach (json_object_get(stage, "tasks"), i, t) {
 		const char *m = json_string_value(json_object_get(t, "module"));
 		if (m && !strcmp(m, "local"))
 			return true;
@@ -550,7 +545,7 @@ static bool has_local_task(json_t *stage)
 }
 
 static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_state *st,
-		 struct recap *recap, json_t *artifacts)
+                 struct recap *recap, json_t *artifacts)
 {
 	struct rt_error err = {0};
 	const char *name = st->name;
@@ -584,9 +579,9 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		}
 	} else {
 		struct base_ctx bc = {.cache_dir = x->o->cache_dir,
-				      .local_root = x->o->root,
-				      .progress = base_progress,
-				      .progress_data = &sr};
+		                      .local_root = x->o->root,
+		                      .progress = base_progress,
+		                      .progress_data = &sr};
 		double t0 = now_ms();
 		if (base_create(&bc, from, st->rootfs, &err) < 0)
 			goto fail;
@@ -604,8 +599,7 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 	bool keyed = !x->o->check;
 	size_t i;
 	json_t *stage;
-	json_array_foreach(json_object_get(img, "stages"), i, stage)
-	{
+	json_array_foreach (json_object_get(img, "stages"), i, stage) {
 		json_t *tasks = json_object_get(stage, "tasks");
 		sr.stage = json_string_value(json_object_get(stage, "name"));
 		events_stage(x->ev, name, sr.stage, json_array_size(tasks));
@@ -617,7 +611,7 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		if (keyed && st->key) {
 			struct rt_error kerr = {0};
 			key = cache_stage_key(st->key, stage, json_object_get(img, "handlers"),
-					      x->secrets, x->o->root, &kerr);
+			                      x->secrets, x->o->root, &kerr);
 		}
 		char *hit = caching && key ? cache_lookup(x->cache_dir, key) : NULL;
 		free(st->key);
@@ -632,8 +626,9 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 			if (layer_snapshot(st->rootfs, &snap, &err) < 0)
 				goto fail;
 			recap->ok += (unsigned)json_array_size(tasks);
-			events_note(x->ev, name, "cached (%.12s): %zu task%s replayed, nothing changed",
-				    key, json_array_size(tasks), json_array_size(tasks) == 1 ? "" : "s");
+			events_note(x->ev, name,
+			            "cached (%.12s): %zu task%s replayed, nothing changed", key,
+			            json_array_size(tasks), json_array_size(tasks) == 1 ? "" : "s");
 			continue;
 		}
 		caching = false;
@@ -654,8 +649,10 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 			if (add_layer(x, st, st->rootfs, &snap, &err) < 0)
 				goto fail;
 			struct rt_error cerr = {0};
-			if (key && cache_store(x->cache_dir, key, st->layers[st->nlayers - 1].path, &cerr) < 0)
-				events_note(x->ev, name, "the stage cache is not written: %s", cerr.msg);
+			if (key && cache_store(x->cache_dir, key, st->layers[st->nlayers - 1].path,
+			                       &cerr) < 0)
+				events_note(x->ev, name, "the stage cache is not written: %s",
+				            cerr.msg);
 			else if (key)
 				events_note(x->ev, name, "stored in the stage cache (%.12s)", key);
 			if (!layers) {
@@ -664,11 +661,11 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		}
 	}
 	json_t *test;
-	json_array_foreach(json_object_get(img, "tests"), i, test)
-	{
+	json_array_foreach (json_object_get(img, "tests"), i, test) {
 		if (!ok)
 			break;
-		char *stage_name = xasprintf("test %s", json_string_value(json_object_get(test, "name")));
+		char *stage_name =
+		    xasprintf("test %s", json_string_value(json_object_get(test, "name")));
 		sr.stage = stage_name;
 		if (open_rootfs(x, st->rootfs, &sr.conn, &err) < 0) {
 			free(stage_name);
@@ -691,25 +688,25 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		return ok;
 	}
 	json_t *out;
-	json_array_foreach(json_object_get(img, "outputs"), i, out)
-	{
+	json_array_foreach (json_object_get(img, "outputs"), i, out) {
 		if (rt_interrupted)
 			break;
 		struct output_ctx oc = {
-			.image = img,
-			.output = out,
-			.local_root = x->o->root,
-			.rootfs_dir = st->rootfs,
-			.layers = st->layers,
-			.nlayers = st->nlayers,
-			.artifacts = artifacts,
+		    .image = img,
+		    .output = out,
+		    .local_root = x->o->root,
+		    .rootfs_dir = st->rootfs,
+		    .layers = st->layers,
+		    .nlayers = st->nlayers,
+		    .artifacts = artifacts,
 		};
 		double t0 = now_ms();
 		size_t before = json_array_size(artifacts);
 		if (output_write(&oc, &err) < 0) {
-			char *msg = xasprintf("error[E5003]: %s %s: %s",
-					      json_string_value(json_object_get(out, "type")),
-					      json_string_value(json_object_get(out, "path")), err.msg);
+			char *msg =
+			    xasprintf("error[E5003]: %s %s: %s",
+			              json_string_value(json_object_get(out, "type")),
+			              json_string_value(json_object_get(out, "path")), err.msg);
 			events_error(x->ev, name, msg);
 			free(msg);
 			json_decref(sr.facts);
@@ -717,11 +714,11 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		}
 		json_t *a = json_array_get(artifacts, json_array_size(artifacts) - 1);
 		events_artifact(x->ev, name, json_string_value(json_object_get(out, "type")),
-				json_string_value(json_object_get(out, "path")),
-				json_array_size(artifacts) > before
-					? json_string_value(json_object_get(a, "digest"))
-					: NULL,
-				now_ms() - t0);
+		                json_string_value(json_object_get(out, "path")),
+		                json_array_size(artifacts) > before
+		                    ? json_string_value(json_object_get(a, "digest"))
+		                    : NULL,
+		                now_ms() - t0);
 	}
 	json_decref(sr.facts);
 	return !rt_interrupted;
@@ -751,8 +748,7 @@ static void collect_hosts(json_t *groups, const char *group, json_t *vars, json_
 	json_object_update(merged, json_object_get(g, "vars"));
 	const char *name;
 	json_t *attrs;
-	json_object_foreach(json_object_get(g, "hosts"), name, attrs)
-	{
+	json_object_foreach (json_object_get(g, "hosts"), name, attrs) {
 		if (json_object_get(out, name))
 			continue;
 		json_t *h = json_deep_copy(merged);
@@ -761,8 +757,7 @@ static void collect_hosts(json_t *groups, const char *group, json_t *vars, json_
 	}
 	size_t i;
 	json_t *child;
-	json_array_foreach(json_object_get(g, "children"), i, child)
-	{
+	json_array_foreach (json_object_get(g, "children"), i, child) {
 		collect_hosts(groups, json_string_value(child), merged, out, depth + 1);
 	}
 	json_decref(merged);
@@ -770,14 +765,15 @@ static void collect_hosts(json_t *groups, const char *group, json_t *vars, json_
 
 /* Configure one host: the apply block's tasks, then the handlers they notified. */
 static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t *attrs,
-		       struct recap *recap)
+                       struct recap *recap)
 {
 	struct rt_error err = {0};
 	const char *conn_kind = json_string_value(json_object_get(attrs, "connection"));
 	events_image(x->ev, host, conn_kind ? conn_kind : "ssh");
 	if (!conn_kind || strcmp(conn_kind, "rootfs")) {
-		events_error(x->ev, host, "error[E5002]: hosts over SSH are not reached yet; "
-					  "connection = rootfs applies to a root filesystem directory");
+		events_error(x->ev, host,
+		             "error[E5002]: hosts over SSH are not reached yet; "
+		             "connection = rootfs applies to a root filesystem directory");
 		return false;
 	}
 	char *dir = host[0] == '/' ? xstrdup(host) : xasprintf("%s/%s", x->o->root, host);
@@ -806,17 +802,15 @@ static int apply_hosts(struct executor *x, json_t *plan, struct recap **recaps, 
 	int status = 0;
 	size_t i;
 	json_t *ap;
-	json_array_foreach(json_object_get(plan, "applies"), i, ap)
-	{
+	json_array_foreach (json_object_get(plan, "applies"), i, ap) {
 		json_t *hosts = json_object();
 		json_t *vars = json_deep_copy(json_object_get(ap, "connection"));
 		collect_hosts(json_object_get(plan, "groups"),
-			      json_string_value(json_object_get(ap, "target")), vars, hosts, 0);
+		              json_string_value(json_object_get(ap, "target")), vars, hosts, 0);
 		json_decref(vars);
 		const char *name;
 		json_t *attrs;
-		json_object_foreach(hosts, name, attrs)
-		{
+		json_object_foreach (hosts, name, attrs) {
 			if (rt_interrupted)
 				break;
 			*recaps = xrealloc(*recaps, (*nrecaps + 1) * sizeof(**recaps));
@@ -846,12 +840,10 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	json_t *images = json_object_get(plan, "images");
 	size_t nstages = 0, ntasks = 0, i;
 	json_t *img;
-	json_array_foreach(images, i, img)
-	{
+	json_array_foreach (images, i, img) {
 		size_t j;
 		json_t *s;
-		json_array_foreach(json_object_get(img, "stages"), j, s)
-		{
+		json_array_foreach (json_object_get(img, "stages"), j, s) {
 			nstages++;
 			ntasks += json_array_size(json_object_get(s, "tasks"));
 		}
@@ -873,8 +865,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	x.images = xcalloc(x.nimages ? x.nimages : 1, sizeof(*x.images));
 	struct recap *recaps = xcalloc(x.nimages ? x.nimages : 1, sizeof(*recaps));
 	json_t *artifacts = json_array();
-	json_array_foreach(images, i, img)
-	{
+	json_array_foreach (images, i, img) {
 		struct image_state *st = &x.images[i];
 		st->name = json_string_value(json_object_get(img, "name"));
 		recaps[i].name = st->name;

@@ -18,12 +18,12 @@
 #include <jansson.h>
 
 struct apply_opts {
-	bool check;             /* change nothing; report what would change */
-	bool diff;              /* show what changes */
-	const char *root;       /* the directory plan paths are relative to */
-	const char *work_dir;   /* NULL: $KILN_WORK_DIR or /var/tmp/kiln */
-	const char *cache_dir;  /* NULL: base.h's default */
-	json_t *vars;           /* -var NAME=VALUE given to apply (for secrets from "var") */
+	bool check;            /* change nothing; report what would change */
+	bool diff;             /* show what changes */
+	const char *root;      /* the directory plan paths are relative to */
+	const char *work_dir;  /* NULL: $KILN_WORK_DIR or /var/tmp/kiln */
+	const char *cache_dir; /* NULL: base.h's default */
+	json_t *vars;          /* -var NAME=VALUE given to apply (for secrets from "var") */
 	struct events *events;
 };
 

@@ -125,11 +125,13 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 	if (!strcmp(k, "const"))
 		return json_incref(a);
 	if (!strcmp(k, "fact"))
-		return json_is_string(a) ? fact(env, json_string_value(a), err) : fail(err, "a fact");
+		return json_is_string(a) ? fact(env, json_string_value(a), err)
+		                         : fail(err, "a fact");
 	if (!strcmp(k, "secret")) {
 		json_t *v = json_object_get(env->secrets, json_string_value(a));
 		if (!v) {
-			rt_error_set(err, -ENOENT, "secret '%s' has no value", json_string_value(a));
+			rt_error_set(err, -ENOENT, "secret '%s' has no value",
+			             json_string_value(a));
 			return NULL;
 		}
 		return json_incref(v);
@@ -139,8 +141,8 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		if (!v)
 			return NULL;
 		json_t *r = k[0] == 'n' && k[1] == 'o' ? json_boolean(!json_is_true(v))
-			    : json_is_integer(v)       ? json_integer(-json_integer_value(v))
-						       : NULL;
+		            : json_is_integer(v)       ? json_integer(-json_integer_value(v))
+		                                       : NULL;
 		json_decref(v);
 		return r ? r : fail(err, "'-' of a value that is not an int");
 	}
@@ -176,8 +178,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		struct strbuf sb = STRBUF_INIT;
 		size_t i;
 		json_t *p;
-		json_array_foreach(a, i, p)
-		{
+		json_array_foreach (a, i, p) {
 			json_t *v = eval(env, p, depth + 1, err);
 			char *s = v ? text_of(v) : NULL;
 			json_decref(v);
@@ -212,7 +213,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 			rt_error_set(err, -EINVAL, "%s() failed: %s", name, msg ? msg : "error");
 			free(msg);
 		}
-call_done:
+	call_done:
 		for (size_t j = 0; j < n; j++)
 			json_decref(args[j]);
 		free(args);
@@ -223,7 +224,7 @@ call_done:
 		if (!o)
 			return NULL;
 		json_t *key = k[0] == 'g' ? json_incref(json_array_get(a, 1))
-					  : eval(env, json_array_get(a, 1), depth + 1, err);
+		                          : eval(env, json_array_get(a, 1), depth + 1, err);
 		json_t *v = NULL;
 		if (key && json_is_object(o) && json_is_string(key))
 			v = json_object_get(o, json_string_value(key));
@@ -244,8 +245,7 @@ call_done:
 		json_t *r = json_array();
 		size_t i;
 		json_t *p;
-		json_array_foreach(a, i, p)
-		{
+		json_array_foreach (a, i, p) {
 			json_t *v = eval(env, p, depth + 1, err);
 			if (!v) {
 				json_decref(r);
@@ -259,8 +259,7 @@ call_done:
 		json_t *r = json_object();
 		const char *key;
 		json_t *p;
-		json_object_foreach(a, key, p)
-		{
+		json_object_foreach (a, key, p) {
 			json_t *v = eval(env, p, depth + 1, err);
 			if (!v) {
 				json_decref(r);
@@ -282,8 +281,7 @@ json_t *expr_resolve(const struct expr_env *env, json_t *v, struct rt_error *err
 		json_t *r = json_object();
 		const char *k;
 		json_t *x;
-		json_object_foreach(v, k, x)
-		{
+		json_object_foreach (v, k, x) {
 			json_t *y = expr_resolve(env, x, err);
 			if (!y) {
 				json_decref(r);
@@ -297,8 +295,7 @@ json_t *expr_resolve(const struct expr_env *env, json_t *v, struct rt_error *err
 		json_t *r = json_array();
 		size_t i;
 		json_t *x;
-		json_array_foreach(v, i, x)
-		{
+		json_array_foreach (v, i, x) {
 			json_t *y = expr_resolve(env, x, err);
 			if (!y) {
 				json_decref(r);
@@ -318,16 +315,14 @@ static bool tree_has_secret(json_t *t)
 			return true;
 		const char *k;
 		json_t *x;
-		json_object_foreach(t, k, x)
-		{
+		json_object_foreach (t, k, x) {
 			if (tree_has_secret(x))
 				return true;
 		}
 	} else if (json_is_array(t)) {
 		size_t i;
 		json_t *x;
-		json_array_foreach(t, i, x)
-		{
+		json_array_foreach (t, i, x) {
 			if (tree_has_secret(x))
 				return true;
 		}

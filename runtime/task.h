@@ -2,9 +2,9 @@
  * task: how the executor runs one module on one target. The module's run
  * function lives beside its schema in stdlib/mod_NAME.c (struct kiln_schema
  * .run); the helpers declared here are in stdlib/modlib.c, so the stdlib
- * needs only the runtime's headers, not its code. Modules are idempotent: they look first, change only what differs,
- * and say whether they changed anything. With ctx->check they change nothing
- * and report what they would change; with ctx->diff they describe the change.
+ * needs only the runtime's headers, not its code. Modules are idempotent: they look first, change
+ * only what differs, and say whether they changed anything. With ctx->check they change nothing and
+ * report what they would change; with ctx->diff they describe the change.
  */
 #ifndef KILN_TASK_H
 #define KILN_TASK_H
@@ -27,12 +27,12 @@ struct task_ctx {
 
 struct task_result {
 	enum task_status status;
-	char *msg;    /* one line for a person: what changed, why it failed, or a note */
-	char *diff;   /* unified diff or a description of the change (ctx->diff) */
+	char *msg;  /* one line for a person: what changed, why it failed, or a note */
+	char *diff; /* unified diff or a description of the change (ctx->diff) */
 	/* a command that failed */
-	char *cmd;          /* the command line */
-	int exit_status;    /* its status */
-	char *stderr_tail;  /* the last lines of its stderr */
+	char *cmd;         /* the command line */
+	int exit_status;   /* its status */
+	char *stderr_tail; /* the last lines of its stderr */
 };
 
 void task_result_release(struct task_result *res);
@@ -40,9 +40,9 @@ void task_result_release(struct task_result *res);
 /* Set status and a printf message; returns 0 (a result is not a C error). */
 int task_ok(struct task_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int task_changed(struct task_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 int task_failed(struct task_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* A module's behaviour: fill res; return < 0 only for kiln's own failures. */
 typedef int (*kiln_mod_run)(struct task_ctx *ctx, struct task_result *res);
@@ -60,10 +60,10 @@ int target_gid(struct conn *c, const char *group, gid_t *ret, struct rt_error *e
 
 /* mkdir -p inside the target, through c's primitives. */
 int conn_mkdir_p(struct conn *c, const char *path, const struct conn_attrs *attrs,
-		 struct rt_error *err);
+                 struct rt_error *err);
 
 /* A unified diff of two texts, labelled a and b (malloc'd). */
-char *text_diff(const char *label_a, const char *a, size_t alen, const char *label_b,
-		const char *b, size_t blen);
+char *text_diff(const char *label_a, const char *a, size_t alen, const char *label_b, const char *b,
+                size_t blen);
 
 #endif

@@ -71,8 +71,7 @@ static json_t *missing_key(json_t *m, const char *key, char **reterr)
 	const char **keys = malloc(n * sizeof(*keys));
 	if (!keys)
 		return fnlib_error(reterr, "key '%s' not found", key);
-	json_object_foreach(m, k, v)
-	{
+	json_object_foreach (m, k, v) {
 		keys[i++] = k;
 	}
 	qsort(keys, n, sizeof(*keys), compare_keys);

@@ -29,8 +29,7 @@ static json_t *fn_join(json_t *const *args, size_t nargs, char **reterr)
 		return fnlib_error(reterr,
 		                   "argument 'list' of join() must be a list of strings, not %s",
 		                   fnlib_type_name(list));
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach (list, i, v) {
 		if (!json_is_string(v)) {
 			fnlib_buf_release(&b);
 			return fnlib_error(

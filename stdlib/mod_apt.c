@@ -233,8 +233,7 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		p = xcalloc(json_array_size(names) + 1, sizeof(*p));
 		size_t i;
 		json_t *v;
-		json_array_foreach(names, i, v)
-		{
+		json_array_foreach (names, i, v) {
 			if (json_is_string(v))
 				p[n++].spec = xstrdup(json_string_value(v));
 		}

@@ -219,8 +219,7 @@ static int user_present(const struct task_ctx *ctx, struct task_result *res, str
 	if (groups && !json_is_null(groups)) {
 		size_t i;
 		json_t *g;
-		json_array_foreach(groups, i, g)
-		{
+		json_array_foreach (groups, i, g) {
 			if (!json_is_string(g) || find_group(&db->gr, json_string_value(g)) < 0) {
 				task_failed(res, "group '%s' does not exist",
 				            json_is_string(g) ? json_string_value(g) : "?");
@@ -348,8 +347,7 @@ static int user_present(const struct task_ctx *ctx, struct task_result *res, str
 			bool want = false;
 			size_t k;
 			json_t *g;
-			json_array_foreach(groups, k, g)
-			{
+			json_array_foreach (groups, k, g) {
 				if (find_group(&db->gr, json_string_value(g)) == (long)i)
 					want = true;
 			}

@@ -1205,8 +1205,7 @@ int mod_command_task(const struct task_ctx *ctx, struct task_result *res, const 
 	const char *key;
 	json_t *val;
 	if (nenv)
-		json_object_foreach(env, key, val)
-		{
+		json_object_foreach (env, key, val) {
 			if (json_is_string(val))
 				envv[k++] = xasprintf("%s=%s", key, json_string_value(val));
 			else if (json_is_integer(val))

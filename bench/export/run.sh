@@ -18,7 +18,9 @@
 #   docker      layer + kiln's docker-archive
 #
 # For each: seconds, MB/s of the uncompressed tar, the speed relative to tar|zstd, the
-# output's size relative to the tar, and peak RSS (GNU time -v). Then kiln's tar.zst and
+# output's size relative to the tar, peak RSS and CPU time (user + system; GNU time -v).
+# On a machine busy with other work, compare the CPU times too: wall times then depend on
+# how many threads each writer runs against the others. Then kiln's tar.zst and
 # oci run on half of the tree, to show that peak RSS does not grow with the tree.
 # Target: tar.zst at least 80% of the speed of tar|zstd.
 #
@@ -95,7 +97,7 @@ small_bytes=$(tar -cf - -C "$small" . | wc -c)
 entries=$(find "$tree" | wc -l)
 
 # ---- runs -------------------------------------------------------------------------------
-# measure NAME COMMAND...: run COMMAND once; append "NAME SECONDS RSS_KB" to the results.
+# measure NAME COMMAND...: run COMMAND once; append "NAME SECONDS RSS_KB CPU_SECONDS".
 measure()
 {
 	name=$1
@@ -108,7 +110,8 @@ measure()
 	s=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/time.txt" |
 		awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
 	r=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")
-	echo "$name $s $r" >>"$work/all-runs"
+	c=$(awk -F': ' '/User time|System time/ { t += $2 } END { print t }' "$work/time.txt")
+	echo "$name $s $r $c" >>"$work/all-runs"
 }
 
 job()
@@ -145,10 +148,10 @@ while [ $round -lt "$runs" ]; do
 	measure 'oci/2' "$OUTPUT_TEST" "$work/oci-small.json"
 	round=$((round + 1))
 done
-# per writer, in first-seen order: the best time and the highest peak RSS
-awk '!($1 in best) { order[++n] = $1; best[$1] = $2; rss[$1] = $3; next }
-	{ if ($2 < best[$1]) best[$1] = $2; if ($3 > rss[$1]) rss[$1] = $3 }
-	END { for (i = 1; i <= n; i++) print order[i], best[order[i]], rss[order[i]] }' \
+# per writer, in first-seen order: the best time, the highest peak RSS, the least CPU time
+awk '!($1 in best) { order[++n] = $1; best[$1] = $2; rss[$1] = $3; cpu[$1] = $4; next }
+	{ if ($2 < best[$1]) best[$1] = $2; if ($3 > rss[$1]) rss[$1] = $3; if ($4 < cpu[$1]) cpu[$1] = $4 }
+	END { for (i = 1; i <= n; i++) print order[i], best[order[i]], rss[order[i]], cpu[order[i]] }' \
 	"$work/all-runs" >"$work/results"
 
 out_size()
@@ -171,16 +174,16 @@ printf 'kiln export benchmark: %s\n' "$what"
 printf '%s entries, tar %.1f MB (the half: %.1f MB); %s run(s) each, best time; %s CPUs\n\n' \
 	"$entries" "$(echo "$tar_bytes" | awk '{ print $1 / 1e6 }')" \
 	"$(echo "$small_bytes" | awk '{ print $1 / 1e6 }')" "$runs" "$(nproc)"
-printf '%-10s %8s %9s %8s %8s %10s\n' writer seconds 'MB/s' 'vs ref' 'size' 'peak RSS'
-while read -r name secs rss; do
+printf '%-10s %8s %9s %8s %8s %10s %8s\n' writer seconds 'MB/s' 'vs ref' 'size' 'peak RSS' 'CPU s'
+while read -r name secs rss cpu; do
 	bytes=$tar_bytes
 	case $name in */2) bytes=$small_bytes ;; esac
 	awk -v n="$name" -v s="$secs" -v b="$bytes" -v r="$ref" -v o="$(out_size "$name")" -v m="$rss" \
-		-v tb="$tar_bytes" 'BEGIN {
+		-v tb="$tar_bytes" -v c="$cpu" 'BEGIN {
 		speed = b / 1e6 / (s > 0 ? s : 0.001)
 		refspeed = tb / 1e6 / (r > 0 ? r : 0.001)
-		printf "%-10s %8.2f %9.1f %7.0f%% %7.1f%% %7.1f MB\n", n, s, speed, 100 * speed / refspeed,
-			100 * o / b, m / 1024
+		printf "%-10s %8.2f %9.1f %7.0f%% %7.1f%% %7.1f MB %8.2f\n", n, s, speed,
+			100 * speed / refspeed, 100 * o / b, m / 1024, c
 	}'
 done <"$work/results"
 awk -v r="$ref" '$1 == "tar.zst" { printf "\ntar.zst: %.0f%% of the speed of tar|zstd (target: at least 80%%)\n", 100 * r / $2 }' \

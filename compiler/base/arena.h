@@ -17,7 +17,10 @@ struct arena {
 	size_t total; /* bytes obtained from malloc, for statistics */
 };
 
-#define ARENA_INIT {0}
+#define ARENA_INIT                                                                                 \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /* Zeroed memory of n bytes, 8-byte aligned (enough for every kiln object). */
 void *arena_alloc(struct arena *a, size_t n);

@@ -83,11 +83,11 @@ bool diag_too_many(const struct diag_sink *s)
 }
 
 static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_severity sev,
-			 struct src_span span, bool has_span, const char *fmt, va_list ap)
-	__attribute__((format(printf, 6, 0)));
+                         struct src_span span, bool has_span, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 
 static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_severity sev,
-			 struct src_span span, bool has_span, const char *fmt, va_list ap)
+                         struct src_span span, bool has_span, const char *fmt, va_list ap)
 {
 	if (sev == DIAG_ERROR && diag_too_many(s)) {
 		s->truncated = true;
@@ -96,7 +96,8 @@ static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_sev
 	}
 	char *message = xvasprintf(fmt, ap);
 	/* the same finding twice (a file imported by two builds of one run) is shown once */
-	char *key = xasprintf("%d:%u:%u:%d:%s", (int)code, span.file, span.start, has_span, message);
+	char *key =
+	    xasprintf("%d:%u:%u:%d:%s", (int)code, span.file, span.start, has_span, message);
 	if (hashmap_get(&s->seen, key)) {
 		free(key);
 		free(message);
@@ -123,7 +124,7 @@ static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_sev
 }
 
 struct diag *diag_error(struct diag_sink *s, enum diag_code code, struct src_span span,
-			const char *fmt, ...)
+                        const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -133,7 +134,7 @@ struct diag *diag_error(struct diag_sink *s, enum diag_code code, struct src_spa
 }
 
 struct diag *diag_warning(struct diag_sink *s, enum diag_code code, struct src_span span,
-			  const char *fmt, ...)
+                          const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -143,7 +144,7 @@ struct diag *diag_warning(struct diag_sink *s, enum diag_code code, struct src_s
 }
 
 struct diag *diag_file_error(struct diag_sink *s, enum diag_code code, uint32_t file,
-			     const char *fmt, ...)
+                             const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -153,12 +154,11 @@ struct diag *diag_file_error(struct diag_sink *s, enum diag_code code, uint32_t 
 }
 
 struct diag *diag_file_warning(struct diag_sink *s, enum diag_code code, uint32_t file,
-			       const char *fmt, ...)
+                               const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	struct diag *d =
-		push(s, code, DIAG_WARNING, (struct src_span){file, 0, 0}, false, fmt, ap);
+	struct diag *d = push(s, code, DIAG_WARNING, (struct src_span){file, 0, 0}, false, fmt, ap);
 	va_end(ap);
 	return d;
 }
@@ -245,8 +245,8 @@ struct style {
 };
 
 static const struct style plain_style = {"", "", "", "", "", ""};
-static const struct style color_style = {"\033[1m",  "\033[1;31m", "\033[1;33m",
-					 "\033[1;36m", "\033[1;34m", "\033[0m"};
+static const struct style color_style = {"\033[1m",    "\033[1;31m", "\033[1;33m",
+                                         "\033[1;36m", "\033[1;34m", "\033[0m"};
 
 static int cmp_diag(const void *pa, const void *pb)
 {
@@ -290,7 +290,7 @@ static void put_clean(FILE *out, const char *s, size_t n)
 			/* a run of plain characters at once */
 			size_t j = i + 1;
 			while (j < n && (s[j] == '\t' || ((unsigned char)s[j] >= 0x20 &&
-							  (unsigned char)s[j] < 0x7F)))
+			                                  (unsigned char)s[j] < 0x7F)))
 				j++;
 			fwrite(s + i, 1, j - i, out);
 			i = j;
@@ -318,7 +318,7 @@ static void put_clean(FILE *out, const char *s, size_t n)
  * copied, wide characters counted twice), then marks up to col_end.
  */
 static void put_marker_line(FILE *out, const char *line, uint32_t len, uint32_t col_start,
-			    uint32_t col_end, char mark)
+                            uint32_t col_end, char mark)
 {
 	uint32_t i = 0;
 	while (i < col_start) {
@@ -359,7 +359,7 @@ static uint32_t char_start(const char *text, uint32_t i)
 }
 
 static void print_snippet(FILE *out, struct source_file *f, struct src_span span, char mark,
-			  const struct style *st, const char *color)
+                          const struct style *st, const char *color)
 {
 	uint32_t line, col, lstart, llen;
 	source_position(f, span.start, &line, &col);
@@ -383,14 +383,14 @@ static void print_snippet(FILE *out, struct source_file *f, struct src_span span
 	fprintf(out, "%s%5u |%s %s", st->blue, line, st->reset, pre);
 	put_clean(out, text + from, to - from);
 	fprintf(out, "%s\n%s      |%s %s", to < llen ? "..." : "", st->blue, st->reset,
-		from ? "   " : "");
+	        from ? "   " : "");
 	fputs(color, out);
 	put_marker_line(out, text + from, to - from, a - from, b - from, mark);
 	fprintf(out, "%s\n", st->reset);
 }
 
 static void print_text(const struct diag_sink *s, const struct diag *d, FILE *out,
-		       const struct style *st)
+                       const struct style *st)
 {
 	struct source_file *f = source_get(s->sm, d->span.file);
 	const char *sev = d->severity == DIAG_ERROR ? "error" : "warning";
@@ -402,8 +402,8 @@ static void print_text(const struct diag_sink *s, const struct diag *d, FILE *ou
 		source_position(f, d->span.start, &line, &col);
 		fprintf(out, ":%u:%u", line, col);
 	}
-	fprintf(out, ":%s %s%s[%s]%s%s: ", st->reset, color, sev, diag_code_str(d->code),
-		st->reset, st->bold);
+	fprintf(out, ":%s %s%s[%s]%s%s: ", st->reset, color, sev, diag_code_str(d->code), st->reset,
+	        st->bold);
 	put_clean(out, d->message, strlen(d->message));
 	fprintf(out, "%s\n", st->reset);
 	if (d->has_span && f->loaded)
@@ -466,7 +466,7 @@ static json_t *json_pos(struct source_file *f, uint32_t off)
 	uint32_t line, col;
 	source_position(f, off, &line, &col);
 	return json_pack("{s:I,s:I,s:I}", "line", (json_int_t)line, "column", (json_int_t)col,
-			 "offset", (json_int_t)off);
+	                 "offset", (json_int_t)off);
 }
 
 static void print_json(const struct diag_sink *s, const struct diag *d, FILE *out)
@@ -475,7 +475,7 @@ static void print_json(const struct diag_sink *s, const struct diag *d, FILE *ou
 	json_t *o = json_object();
 	json_object_set_new(o, "code", json_string(diag_code_str(d->code)));
 	json_object_set_new(o, "severity",
-			    json_string(d->severity == DIAG_ERROR ? "error" : "warning"));
+	                    json_string(d->severity == DIAG_ERROR ? "error" : "warning"));
 	json_object_set_new(o, "message", json_clean_string(d->message));
 	json_object_set_new(o, "file", json_clean_string(f->name));
 	/* a diagnostic about a whole file points at its start, so editors can place it */
@@ -531,9 +531,9 @@ void diag_print(const struct diag_sink *s, FILE *final_out, enum diag_format fmt
 	if (fmt == DIAG_TEXT && (s->nerrors || s->nwarnings)) {
 		if (s->truncated)
 			fprintf(out, "kiln: too many errors, stopped after %u (--max-errors)\n",
-				s->max_errors);
+			        s->max_errors);
 		fprintf(out, "kiln: %u error%s, %u warning%s\n", s->nerrors,
-			s->nerrors == 1 ? "" : "s", s->nwarnings, s->nwarnings == 1 ? "" : "s");
+		        s->nerrors == 1 ? "" : "s", s->nwarnings, s->nwarnings == 1 ? "" : "s");
 	}
 	if (out != final_out) {
 		fclose(out);

@@ -61,16 +61,16 @@ void diag_sink_release(struct diag_sink *s);
  * scratch record is returned, so callers never check for NULL.
  */
 struct diag *diag_error(struct diag_sink *s, enum diag_code code, struct src_span span,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 struct diag *diag_warning(struct diag_sink *s, enum diag_code code, struct src_span span,
-			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A diagnostic about file `file` as a whole (no line). */
 struct diag *diag_file_error(struct diag_sink *s, enum diag_code code, uint32_t file,
-			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 struct diag *diag_file_warning(struct diag_sink *s, enum diag_code code, uint32_t file,
-			       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void diag_label(struct diag *d, struct src_span span, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void diag_help(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Add "did you mean 'x'?" when one of the candidates is close to name. */
 void diag_suggest(struct diag *d, const char *const *candidates, size_t n, const char *name);

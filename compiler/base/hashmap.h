@@ -15,11 +15,14 @@ struct hashmap {
 	struct hashmap_entry {
 		const char *key;
 		void *value;
-	} *entries;
+	} * entries;
 	uint32_t n, cap;
 };
 
-#define HASHMAP_INIT {0}
+#define HASHMAP_INIT                                                                               \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 void *hashmap_get(const struct hashmap *m, const char *key);
 /* Insert or replace; returns the previous value or NULL. */

@@ -7,7 +7,7 @@
 volatile int rt_interrupted;
 
 static int vset(struct rt_error *err, int code, bool with_errno, const char *fmt, va_list ap)
-	__attribute__((format(printf, 4, 0)));
+    __attribute__((format(printf, 4, 0)));
 
 static int vset(struct rt_error *err, int code, bool with_errno, const char *fmt, va_list ap)
 {

@@ -19,10 +19,10 @@ struct rt_error {
 
 /* Fill err (if not NULL) and return code (negative). Always returns code. */
 int rt_error_set(struct rt_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* The same, appending ": strerror(-code)". */
 int rt_error_errno(struct rt_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Set by SIGINT/SIGTERM: long operations check it and stop with -EINTR. */
 extern volatile int rt_interrupted;

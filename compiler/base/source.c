@@ -140,7 +140,8 @@ void source_position(struct source_file *f, uint32_t off, uint32_t *ret_line, ui
 	}
 	*ret_line = lo + 1;
 	*ret_col = (uint32_t)utf8_count((const unsigned char *)f->text + f->lines[lo],
-					off - f->lines[lo]) + 1;
+	                                off - f->lines[lo]) +
+	           1;
 }
 
 void source_line(struct source_file *f, uint32_t line, uint32_t *ret_start, uint32_t *ret_len)

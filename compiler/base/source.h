@@ -16,11 +16,11 @@ struct src_span {
 };
 
 struct source_file {
-	char *name;        /* as the user wrote it */
-	char *text;        /* len bytes, followed by two NUL bytes (for the lexer) */
+	char *name; /* as the user wrote it */
+	char *text; /* len bytes, followed by two NUL bytes (for the lexer) */
 	uint32_t len;
-	bool loaded;       /* false: could not be read, text is empty */
-	uint32_t *lines;   /* offsets of line starts, computed on first use */
+	bool loaded;     /* false: could not be read, text is empty */
+	uint32_t *lines; /* offsets of line starts, computed on first use */
 	uint32_t nlines;
 };
 

@@ -5,12 +5,13 @@
 # compiler/base/diag_codes.def that appears in no GOLDEN_DIR/**/*.diag, and every code that
 # a .diag shows but diag_codes.def does not declare. A code that no golden file can show
 # (a file over 1 GiB) may be listed in GOLDEN_DIR/codes-elsewhere with the test covering it.
-# Families checked: E0xxx E1xxx (input, syntax) and W0xxx W1xxx; add one to FAMILIES when its
-# stage gets golden tests (E2xxx names, E3xxx types, ...).
+# Families checked: every stage of the compiler, E0xxx (input files) E1xxx (syntax) E2xxx
+# (names) E3xxx (types) E4xxx (values and the plan) and their warnings W0xxx-W4xxx. The runtime's
+# E5xxx are found by kiln apply, which no golden file runs. KILN_CODE_FAMILIES overrides the list.
 set -u
 LC_ALL=C
 export LC_ALL
-FAMILIES=${KILN_CODE_FAMILIES:-'E0 E1 W0 W1'}
+FAMILIES=${KILN_CODE_FAMILIES:-'E0 E1 E2 E3 E4 W0 W1 W2 W3 W4'}
 
 def=$1
 dir=$2

@@ -1,8 +1,8 @@
 /*
  * fuzz_parse: lexer + parser + structure check + name and type checker +
- * diagnostics printing on arbitrary bytes. Built as a libFuzzer target (KILN_FUZZ=ON) and, always, as
- * fuzz_replay, which runs the same function over files named on the command
- * line (a regression test over the seed corpus).
+ * diagnostics printing on arbitrary bytes. Built as a libFuzzer target (KILN_FUZZ=ON) and, always,
+ * as fuzz_replay, which runs the same function over files named on the command line (a regression
+ * test over the seed corpus).
  */
 #include "compile.h"
 #include "parse.h"

@@ -1,9 +1,10 @@
 #!/bin/sh
 # tests/runtime/t3000-oci-layers.sh: a busybox tree, a base layer and two stages' layers,
 # written as an OCI layout. skopeo reads it and shows the config; umoci unpacks it to the
-# same tree (contents, types, modes, owners, link targets, hard links); what stage 2
-# removed is gone (whiteouts), a directory that became a file and a file that became a
-# directory come out right; each layer holds only its stage's changes.
+# same tree (contents, types, modes, owners, link targets, hard links, file capabilities);
+# what stage 2 removed is gone (whiteouts), a directory that became a file and a file that
+# became a directory come out right; each layer holds only its stage's changes; kiln's own
+# oci() base reads it back; a second write replaces the layout.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-output.sh"
 need skopeo
@@ -11,6 +12,12 @@ need umoci
 
 make_tree "$TMP/rootfs"
 mkdir work
+# a file capability (security.capability) travels with the file, when setcap is here
+caps=
+if command -v setcap >/dev/null 2>&1 && command -v getcap >/dev/null 2>&1; then
+	cp "$TMP/rootfs/bin/busybox" "$TMP/rootfs/bin/ping"
+	setcap cap_net_raw+ep "$TMP/rootfs/bin/ping" && caps=$(getcap "$TMP/rootfs/bin/ping" | sed 's/.* //')
+fi
 cat >job.json <<EOF
 {"rootfs": "$TMP/rootfs", "work": "$TMP/work", "local_root": "$TMP",
  "stages": [
@@ -83,6 +90,10 @@ same_tree "$TMP/rootfs" bundle/rootfs
 [ "$(stat -c %i bundle/rootfs/bin/vi)" = "$(stat -c %i bundle/rootfs/bin/busybox)" ] ||
 	fail "bin/vi and bin/busybox are not one file after unpack"
 [ "$(stat -c %a bundle/rootfs/bin/busybox)" = 4755 ] || fail "setuid bit lost"
+if [ -n "$caps" ]; then
+	[ "$(getcap bundle/rootfs/bin/ping | sed 's/.* //')" = "$caps" ] ||
+		fail "file capabilities lost: $(getcap bundle/rootfs/bin/ping)"
+fi
 
 # kiln's own oci() base reads it back to the same tree (when its driver is built)
 base_test=${KILN_BUILD_DIR:-$TOP/build}/tests/runtime/base_test

@@ -87,16 +87,14 @@ static const char *parse_one(const char *p, const json_t *v, bool *ok)
 		if (list && json_is_array(v)) {
 			size_t i;
 			json_t *e;
-			json_array_foreach(v, i, e)
-			{
+			json_array_foreach (v, i, e) {
 				end = parse_type(p + n + 1, e, &item);
 				all = all && item;
 			}
 		} else if (!list && json_is_object(v)) {
 			const char *k;
 			json_t *e;
-			json_object_foreach((json_t *)v, k, e)
-			{
+			json_object_foreach ((json_t *)v, k, e) {
 				end = parse_type(p + n + 1, e, &item);
 				all = all && item;
 			}
@@ -487,10 +485,10 @@ static void test_registry(void)
 
 	/* labels the language's examples rely on: the argument a task's label fills */
 	static const char *const labels[][2] = {
-	    {"command", "cmd"}, {"shell", "cmd"},    {"local", "cmd"},
-	    {"file", "path"},   {"service", "name"}, {"apt", "name"},
-	    {"user", "name"},   {"group", "name"},   {"apt_repository", "repo"},
-	    {"copy", "dest"},   {"template", "dest"}, {"lineinfile", "path"},
+	    {"command", "cmd"},    {"shell", "cmd"},     {"local", "cmd"},
+	    {"file", "path"},      {"service", "name"},  {"apt", "name"},
+	    {"user", "name"},      {"group", "name"},    {"apt_repository", "repo"},
+	    {"copy", "dest"},      {"template", "dest"}, {"lineinfile", "path"},
 	    {"unarchive", "dest"},
 	};
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {

@@ -25,7 +25,8 @@ int main(void)
 
 	struct diag_sink s;
 	diag_sink_init(&s, &sm, 2);
-	struct diag *d = diag_error(&s, E_UNEXPECTED_TOKEN, (struct src_span){id, 4, 6}, "bad %s", "x");
+	struct diag *d =
+	    diag_error(&s, E_UNEXPECTED_TOKEN, (struct src_span){id, 4, 6}, "bad %s", "x");
 	diag_label(d, (struct src_span){id, 0, 3}, "see %d", 1);
 	const char *names[] = {"restart_apache", "restart_ssh", "reload"};
 	diag_suggest(d, names, 3, "restart_apach");

@@ -1513,14 +1513,17 @@ void check_program(struct program *p)
 		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
 			if (n->kind == N_PARAM)
 				check_param(&ck, n, n->sym);
+	/* roles next, wherever they are declared: a 'use' checks its arguments
+	   against the role's parameter types */
+	for (uint32_t f = 0; f < p->nfiles; f++)
+		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
+			if (n->kind == N_ROLE)
+				check_role(&ck, n);
 	for (uint32_t f = 0; f < p->nfiles; f++) {
 		for (struct ast_node *n = p->files[f]->items; n; n = n->next) {
 			switch (n->kind) {
 			case N_LET:
 				check_let(&ck, n->sym);
-				break;
-			case N_ROLE:
-				check_role(&ck, n);
 				break;
 			case N_IMAGE:
 				check_image(&ck, n);
@@ -1541,8 +1544,9 @@ void check_program(struct program *p)
 		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
 			if (n->kind == N_ROLE)
 				warn_unused_handlers(&ck, n->body);
-	/* names nothing uses, in the files named on the command line */
-	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
+	/* names nothing uses, in the files named on the command line (not after
+	   errors: a broken declaration hides its uses) */
+	for (uint32_t i = 0; !diag_has_errors(ck.d) && i < hashmap_len(&p->globals.names); i++) {
 		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
 		if (s->used || (s->kind != SYM_LET && s->kind != SYM_ROLE && s->kind != SYM_PARAM))
 			continue;

@@ -267,7 +267,9 @@ static void declare_inventory(struct program *p, struct ast_file *f, struct ast_
 		struct symbol *s = scope_declare(p, &p->globals, arena_strdup(p->a, name),
 		                                 SYM_GROUP, NULL, inv->span);
 		if (!s->inventory && !s->decl) {
-			json_object_set_new(g, "source", json_string(src->name));
+			char *rel = path_relative(p->root, src->name);
+			json_object_set_new(g, "source", json_string(rel));
+			free(rel);
 			s->inventory = json_incref(g);
 		}
 	}
@@ -314,6 +316,7 @@ static void load_var_file(struct program *p, const char *path)
 	if (load(p->cx, path, NULL, &id) < 0)
 		return;
 	struct source_file *src = source_get(&p->cx->sm, id);
+	src->sensitive = true; /* its values may be secrets: never shown in a diagnostic */
 	const char *t = src->text;
 	while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
 		t++;

@@ -143,8 +143,9 @@ static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *
 			    diag_error(lw->d, E_FILE_NOT_FOUND, e->span, "no such file: %s", full),
 			    "paths are relative to the file that names them");
 	}
-	char *rel = full[0] == '/' ? xstrdup(full) : path_relative(lw->p->root, full);
 	const char *orig = json_string_value(v);
+	/* a path the user wrote absolute stays so; others are relative to the root */
+	char *rel = orig[0] == '/' ? xstrdup(full) : path_relative(lw->p->root, full);
 	if (orig[0] && orig[strlen(orig) - 1] == '/' && strcmp(rel, "/")) {
 		/* a trailing slash means "the directory's contents" to copy: keep it */
 		char *slashed = xasprintf("%s/", rel);
@@ -323,6 +324,9 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 			}
 			free(sub);
 		}
+	} else if (!json_is_object(it.json)) {
+		diag_error(lw->d, E_EVAL_FAILED, loop->value->span,
+			   "'for' needs a list or a map here, not this value");
 	} else if (json_is_object(it.json)) {
 		const char *k;
 		json_t *item;
@@ -411,8 +415,9 @@ static void lower_use(struct lowerer *lw, struct ast_node *use, const struct env
 			return;
 		}
 	bool ok = true;
-	struct env *bound = bind_role(lw, use, role, NULL, &ok);
-	(void)env; /* a role sees its parameters and the globals, not the caller's locals */
+	/* the arguments are the caller's values (its role parameters, loop
+	   variables); the role's body sees only its parameters and the globals */
+	struct env *bound = bind_role(lw, use, role, env, &ok);
 	if (ok) {
 		lw->role_stack[lw->role_depth++] = role;
 		char *prefix = xasprintf("%s:%s", id, role->name.s);
@@ -636,6 +641,15 @@ static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 
 /* ---- the program ------------------------------------------------------------- */
 
+/* Not named by -except? */
+static bool selected_except(const struct lower_opts *o, const char *name)
+{
+	for (size_t i = 0; o && i < o->nexcept; i++)
+		if (!strcmp(o->except[i], name))
+			return false;
+	return true;
+}
+
 static bool selected(const struct lower_opts *o, const char *name)
 {
 	if (!o)
@@ -660,12 +674,23 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 	/* -only / -except: an image needs the images it is built from */
 	struct hashmap want = HASHMAP_INIT;
 	static char yes;
+	static char no;
+	/* -except: the image and every image built from it (parents come first) */
+	for (size_t i = 0; i < nimages; i++) {
+		struct symbol *parent = from_image(images[i]);
+		if (!selected_except(opts, images[i]->name.s) ||
+		    (parent && hashmap_get(&want, parent->name) == &no))
+			hashmap_put(&want, images[i]->name.s, &no);
+	}
+	/* -only: the image and what it is built from */
 	for (size_t i = nimages; i-- > 0;) {
 		const char *name = images[i]->name.s;
-		if (selected(opts, name) || hashmap_get(&want, name)) {
+		if (hashmap_get(&want, name) == &no)
+			continue;
+		if (selected(opts, name) || hashmap_get(&want, name) == &yes) {
 			hashmap_put(&want, name, &yes);
 			struct symbol *parent = from_image(images[i]);
-			if (parent)
+			if (parent && hashmap_get(&want, parent->name) != &no)
 				hashmap_put(&want, parent->name, &yes);
 		}
 	}
@@ -705,7 +730,7 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 	json_object_set_new(plan, "params", params);
 	json_t *jimages = json_array();
 	for (size_t i = 0; i < nimages; i++)
-		if (hashmap_get(&want, images[i]->name.s))
+		if (hashmap_get(&want, images[i]->name.s) == &yes)
 			json_array_append_new(jimages, lower_image(&lw, images[i]));
 	json_object_set_new(plan, "images", jimages);
 	json_t *groups = json_object();

@@ -279,8 +279,15 @@ bool type_assignable(const struct type *to, const struct type *from)
 	case T_MODE:
 		return from->kind == T_INT || type_is_stringish(from);
 	case T_ENUM:
-		/* literal strings and bare names are checked against the values by the checker */
-		return from->kind == T_ENUM || from->kind == T_STRING;
+		/* literal strings and bare names are checked against the values by the
+		   checker; another enum fits when each of its values is one of these */
+		if (from->kind == T_ENUM) {
+			for (uint32_t i = 0; i < from->nvalues; i++)
+				if (!type_enum_has(to, from->values[i]))
+					return false;
+			return true;
+		}
+		return from->kind == T_STRING;
 	case T_LIST:
 		return from->kind == T_LIST && type_assignable(to->elem, from->elem);
 	case T_MAP:

@@ -64,6 +64,8 @@ struct tok_str ast_keyword_name(struct parser *ps, struct src_span span)
 	struct diag *d = diag_error(ps->diags, E_UNEXPECTED_TOKEN, span,
 	                            "'%.*s' is a keyword; it cannot be a name", (int)len, text);
 	diag_help(d, "choose another name, e.g. '%.*s_'", (int)len, text);
+	/* a syntax error on the token after it would be its echo */
+	ps->echo_until = ps->ntokens + 1;
 	return (struct tok_str){parse_intern(ps, text, len), len, false};
 }
 

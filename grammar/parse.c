@@ -69,6 +69,7 @@ int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct parser *ps)
 		t = 0;
 	if (t == 0)
 		*lloc = (struct src_span){ps->file, ps->end, ps->end};
+	ps->ntokens++;
 	ps->prev_tok = ps->last_tok;
 	ps->prev_span = ps->last_span;
 	ps->last_tok = t;

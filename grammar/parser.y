@@ -69,6 +69,9 @@ static bool on_later_line(const struct parser *ps, uint32_t off)
 	 (t) == HANDLER || (t) == CONFIG || (t) == OUTPUT || (t) == TEST || (t) == LET || \
 	 (t) == '}')
 
+#define STARTS_HOST_ENTRY(t)                                                     \
+	((t) == STRING || (t) == STR_HEAD || (t) == IDENT || (t) == '}' || (t) == ',' || (t) == ';')
+
 /* After an error rule that consumed a closing token: report the next error at once. */
 #define RECOVERED_OK()                                                           \
 	do {                                                                     \
@@ -81,7 +84,6 @@ static bool on_later_line(const struct parser *ps, uint32_t off)
 %define api.location.type {struct src_span}
 %define parse.error custom
 %define parse.lac full
-%define lr.default-reduction accepting
 %locations
 %expect 0
 %param {struct parser *ps}
@@ -242,7 +244,7 @@ host_entries
 	| host_entries host_entry       { $$ = ast_list_add($1, $2); }
 	| host_entries ','              { $$ = $1; }
 	| host_entries ';'              { $$ = $1; }
-	| host_entries error            { $$ = $1; RECOVERED(); }
+	| host_entries error            { $$ = $1; RECOVERED_AT(STARTS_HOST_ENTRY(yychar)); }
 	;
 
 host_entry
@@ -472,6 +474,18 @@ static bool is_sym(yysymbol_kind_t s, const char *name)
 	return !strcmp(yysymbol_name(s), name);
 }
 
+static bool is_keyword(yysymbol_kind_t s)
+{
+	const char *n = yysymbol_name(s);
+	size_t len = strlen(n);
+	if (len < 3 || n[0] != '\'' || n[len - 1] != '\'')
+		return false;
+	for (size_t i = 0; i < sizeof(keywords) / sizeof(*keywords); i++)
+		if (len - 2 == strlen(keywords[i]) && !strncmp(n + 1, keywords[i], len - 2))
+			return true;
+	return false;
+}
+
 /* Operators that may follow an expression: not worth listing as "expected". */
 static bool is_operator(yysymbol_kind_t s)
 {
@@ -505,7 +519,7 @@ static void describe(struct parser *ps, struct strbuf *sb, yysymbol_kind_t tok, 
 
 static int yyreport_syntax_error(const yypcontext_t *ctx, struct parser *ps)
 {
-	if (ps->fatal || ps->lex_err_pending)
+	if (ps->fatal || ps->lex_err_pending || ps->ntokens <= ps->echo_until)
 		return 0;
 	yysymbol_kind_t tok = yypcontext_token(ctx);
 	const YYLTYPE *loc = yypcontext_location(ctx);
@@ -521,12 +535,17 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, struct parser *ps)
 	const char *names[YYNTOKENS];
 	int nn = 0;
 	bool expr = false, eq = false, colon = false, after_expr = false;
+	bool ident = false;
 	for (int i = 0; i < n; i++) {
 		expr |= exp[i] == YYSYMBOL_INT;
 		after_expr |= exp[i] == YYSYMBOL_OROR;
+		ident |= exp[i] == YYSYMBOL_IDENT;
 	}
 	for (int i = 0; i < n; i++) {
 		if (expr && starts_expr(exp[i]))
+			continue;
+		/* where a name is expected, keywords are too (to report them as names) */
+		if (ident && !expr && is_keyword(exp[i]))
 			continue;
 		if (after_expr && is_operator(exp[i]))
 			continue;

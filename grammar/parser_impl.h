@@ -30,6 +30,7 @@ struct str_ctx {
 	bool strip;         /* <<- heredoc */
 	const char *marker; /* heredoc terminator */
 	uint32_t marker_len;
+	bool bad_marker; /* opened by a marker line with text after it (reported) */
 };
 
 struct parser {
@@ -56,6 +57,8 @@ struct parser {
 	uint32_t synth_off;     /* where the last made-up closer stands (+1; 0: none) */
 	bool fatal;             /* stop: report nothing more from the parser */
 	bool lex_err_pending;   /* the lexer reported an error while reading the lookahead */
+	uint32_t ntokens;       /* tokens lexed so far */
+	uint32_t echo_until;    /* no syntax error up to this token: an error was just said */
 	uint32_t last_err_off;  /* where the parser last reported an error (+1; 0: none) */
 	int prev_tok, last_tok; /* the token before the last one lexed, and that one */
 	struct src_span prev_span, last_span;

@@ -95,6 +95,13 @@ static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_sev
 		return &scratch;
 	}
 	char *message = xvasprintf(fmt, ap);
+	struct source_file *sf = source_get(s->sm, span.file);
+	if (sf && sf->sensitive) {
+		/* a var-file may hold secrets: say what is wrong, show none of its text */
+		free(message);
+		message = xasprintf("%s (the text is not shown: a var-file may hold secrets)",
+				    diag_code_meaning(code));
+	}
 	/* the same finding twice (a file imported by two builds of one run) is shown once */
 	char *key =
 	    xasprintf("%d:%u:%u:%d:%s", (int)code, span.file, span.start, has_span, message);
@@ -111,6 +118,7 @@ static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_sev
 	d->span = span;
 	d->has_span = has_span;
 	d->message = message;
+	d->sensitive = sf && sf->sensitive;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
 		s->items = xrealloc(s->items, s->cap * sizeof(*s->items));
@@ -165,7 +173,7 @@ struct diag *diag_file_warning(struct diag_sink *s, enum diag_code code, uint32_
 
 void diag_label(struct diag *d, struct src_span span, const char *fmt, ...)
 {
-	if (d == &scratch || d->nlabels == DIAG_MAX_LABELS)
+	if (d == &scratch || d->sensitive || d->nlabels == DIAG_MAX_LABELS)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -177,7 +185,7 @@ void diag_label(struct diag *d, struct src_span span, const char *fmt, ...)
 
 void diag_help(struct diag *d, const char *fmt, ...)
 {
-	if (d == &scratch)
+	if (d == &scratch || d->sensitive)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -406,7 +414,7 @@ static void print_text(const struct diag_sink *s, const struct diag *d, FILE *ou
 	        st->bold);
 	put_clean(out, d->message, strlen(d->message));
 	fprintf(out, "%s\n", st->reset);
-	if (d->has_span && f->loaded)
+	if (d->has_span && f->loaded && !f->sensitive)
 		print_snippet(out, f, d->span, '^', st, color);
 	for (int i = 0; i < d->nlabels; i++) {
 		const struct diag_label *l = &d->labels[i];

@@ -41,6 +41,7 @@ struct diag {
 	struct diag_label labels[DIAG_MAX_LABELS];
 	int nlabels;
 	char *help;
+	bool sensitive; /* about a file that may hold secrets: no snippet, label or help */
 };
 
 struct diag_sink {

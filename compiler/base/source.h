@@ -20,6 +20,7 @@ struct source_file {
 	char *text; /* len bytes, followed by two NUL bytes (for the lexer) */
 	uint32_t len;
 	bool loaded;     /* false: could not be read, text is empty */
+	bool sensitive;  /* may hold secrets (a var-file): diagnostics show no text of it */
 	uint32_t *lines; /* offsets of line starts, computed on first use */
 	uint32_t nlines;
 };

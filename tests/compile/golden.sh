@@ -155,16 +155,21 @@ run()
 	) >"$_out" 2>"$tmp/err" </dev/null || rc=$?
 }
 
-want=0
-if [ -f "$name.diag" ] && grep -q 'error\[' "$name.diag"; then
-	want=1
-fi
+# expected_status: 1 if NAME.diag (after any update) holds an error, else 0
+expected_status()
+{
+	want=0
+	if [ -f "$name.diag" ] && grep -q 'error\[' "$name.diag"; then
+		want=1
+	fi
+}
 
 if [ "$compile_test" = 0 ]; then
 	# 1. diagnostics
 	run "$tmp/out" lint --diagnostics=text --color=never
 	crashed "$rc" "kiln lint" && exit 1
 	check_diag "kiln lint"
+	expected_status
 	[ "$rc" -eq "$want" ] || fail "kiln lint exited $rc, expected $want"
 	if [ -s "$tmp/out" ]; then
 		fail "kiln lint --diagnostics=text wrote to stdout:"
@@ -198,9 +203,7 @@ elif [ -s "$tmp/plan" ]; then
 		"replace $name.compile by an empty $name.plan.json and update):"
 	sed -n '1,20p' "$tmp/plan" >&2
 fi
-if [ -f "$name.diag" ] && grep -q 'error\[' "$name.diag"; then
-	want=1
-fi
+expected_status
 [ "$rc" -eq "$want" ] || fail "kiln compile exited $rc, expected $want"
 
 # 2. lint finds nothing that compile does not

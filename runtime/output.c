@@ -940,8 +940,7 @@ json_t *out_tags(const struct output_ctx *ctx, struct rt_error *err)
 	} else if (json_is_array(tag)) {
 		size_t i;
 		json_t *v;
-		json_array_foreach(tag, i, v)
-		{
+		json_array_foreach (tag, i, v) {
 			if (!json_is_string(v) || !*json_string_value(v)) {
 				json_decref(list);
 				rt_error_set(err, -EINVAL, "tag: expected a list of strings");
@@ -1031,8 +1030,7 @@ static int want_strings(json_t *v, const char *key, struct rt_error *err)
 		return rt_error_set(err, -EINVAL, "config.%s: expected a list of strings", key);
 	size_t i;
 	json_t *x;
-	json_array_foreach(v, i, x)
-	{
+	json_array_foreach (v, i, x) {
 		int r = want_string(x, key, err);
 		if (r < 0)
 			return r;
@@ -1077,8 +1075,7 @@ static int runtime_config(json_t *pc, json_t *oc, struct rt_error *err)
 		const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
 		const char *key;
 		json_t *v;
-		json_object_foreach(env, key, v)
-		{
+		json_object_foreach (env, key, v) {
 			if ((r = want_string(v, "env", err)) < 0) {
 				free(keys);
 				return r;
@@ -1103,8 +1100,7 @@ static int runtime_config(json_t *pc, json_t *oc, struct rt_error *err)
 		json_t *ports = json_object();
 		size_t i;
 		json_t *v;
-		json_array_foreach(expose, i, v)
-		{
+		json_array_foreach (expose, i, v) {
 			char *p;
 			if (json_is_integer(v) && json_integer_value(v) > 0 &&
 			    json_integer_value(v) < 65536)
@@ -1131,8 +1127,7 @@ static int runtime_config(json_t *pc, json_t *oc, struct rt_error *err)
 			                    "config.labels: expected a map of strings");
 		const char *key;
 		json_t *v;
-		json_object_foreach(labels, key, v)
-		{
+		json_object_foreach (labels, key, v) {
 			if ((r = want_string(v, "labels", err)) < 0)
 				return r;
 		}
@@ -1145,8 +1140,8 @@ static int runtime_config(json_t *pc, json_t *oc, struct rt_error *err)
 		json_t *vols = json_object();
 		size_t i;
 		json_t *v;
-		json_array_foreach(volumes, i, v)
-		    json_object_set_new(vols, json_string_value(v), json_object());
+		json_array_foreach (volumes, i, v)
+			json_object_set_new(vols, json_string_value(v), json_object());
 		json_object_set_new(oc, "Volumes", vols);
 	}
 	return 0;

@@ -118,8 +118,7 @@ int output_checksum(const struct output_ctx *ctx, struct rt_error *err)
 	json_t *list = of ? of : ctx->artifacts;
 	size_t i;
 	json_t *v;
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach (list, i, v) {
 		const char *p = json_string_value(of ? v : json_object_get(v, "path"));
 		if (!p) {
 			r = rt_error_set(err, -EINVAL, "of: expected a list of paths");

@@ -59,8 +59,7 @@ int output_docker_archive(const struct output_ctx *ctx, struct rt_error *err)
 	}
 	size_t i;
 	json_t *tag;
-	json_array_foreach(tags, i, tag)
-	{
+	json_array_foreach (tags, i, tag) {
 		char *rt = repo_tag(ctx, json_string_value(tag));
 		json_array_append_new(repo_tags, json_string(rt));
 		free(rt);

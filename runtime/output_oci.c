@@ -202,8 +202,7 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 	size_t i;
 	json_t *tag;
 	json_t *seen = json_object();
-	json_array_foreach(tags, i, tag)
-	{
+	json_array_foreach (tags, i, tag) {
 		char *ref = ref_name(json_string_value(tag));
 		if (!json_object_get(seen, ref)) {
 			json_object_set_new(seen, ref, json_true());

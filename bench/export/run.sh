@@ -32,7 +32,7 @@ export LC_ALL
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUTPUT_TEST=${OUTPUT_TEST:-${KILN_BUILD_DIR:-$TOP/build}/tests/runtime/output_test}
-tree= size=200 runs=5 work=
+tree='' size=200 runs=5 work=''
 
 usage()
 {

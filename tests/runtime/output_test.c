@@ -102,8 +102,7 @@ int main(int argc, char **argv)
 		json_object_set_new(seconds, "layer-0", json_real(now() - t0));
 		size_t i;
 		json_t *cmd;
-		json_array_foreach(stages, i, cmd)
-		{
+		json_array_foreach (stages, i, cmd) {
 			struct layer_snap *snap;
 			if (nlayers == 64) {
 				rc = 2;
@@ -147,8 +146,7 @@ int main(int argc, char **argv)
 	};
 	size_t i;
 	json_t *o;
-	json_array_foreach(json_object_get(job, "outputs"), i, o)
-	{
+	json_array_foreach (json_object_get(job, "outputs"), i, o) {
 		ctx.output = o;
 		double t0 = now();
 		if (output_write(&ctx, &err) < 0) {

@@ -13,6 +13,12 @@ mkdir work dist
 pid=
 trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; cd /; rm -rf "$TMP"' EXIT
 
+# temps DIR: the temporary files and directories of the outputs in DIR
+temps()
+{
+	find "$1" -mindepth 1 -maxdepth 1 -name '.*.kiln-tmp.*'
+}
+
 # interrupt JOB SIGNAL DIR NAME: start output_test JOB, wait for a temporary file for NAME
 # in DIR, send SIGNAL, and expect a prompt failure that says it was interrupted.
 interrupt()
@@ -20,7 +26,7 @@ interrupt()
 	$OUTPUT_TEST "$1" >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 	n=0
-	while ! ls -A "$3" | grep -q "^\.$4\.kiln-tmp\."; do
+	while [ -z "$(find "$3" -mindepth 1 -maxdepth 1 -name ".$4.kiln-tmp.*")" ]; do
 		n=$((n + 1))
 		if [ $n -gt 600 ] || ! kill -0 $pid 2>/dev/null; then
 			kill $pid 2>/dev/null || true
@@ -42,7 +48,7 @@ interrupt()
 	check_not_crashed "$1"
 	[ "$rc" -eq 1 ] || fail "interrupted output_test exited with status $rc, not 1"
 	expect_match "$TMP/err" 'interrupted' "the error does not say it was interrupted: $(cat "$TMP/err")"
-	[ -z "$(ls -A "$3" | grep kiln-tmp)" ] || fail "a temporary file stayed: $(ls -A "$3")"
+	[ -z "$(temps "$3")" ] || fail "a temporary file stayed: $(temps "$3")"
 }
 
 # a gzip tarball, stopped by SIGINT: nothing under the final name
@@ -88,7 +94,7 @@ run_job tar.json
 [ "$rc" -eq 1 ] || fail "a tree with a whiteout name was written (status $rc)"
 expect_match err 'reserved for layer whiteouts'
 [ "$(cat dist/root.tar.gz)" = 'the previous build' ] || fail "a failed write touched the artifact"
-[ -z "$(ls -A dist | grep kiln-tmp)" ] || fail "a failed write left $(ls -A dist)"
+[ -z "$(temps dist)" ] || fail "a failed write left $(temps dist)"
 rm -f dist/root.tar.gz
 run_job tar.json
 [ ! -e dist/root.tar.gz ] || fail "a failed write left a file under the final name"
@@ -110,5 +116,5 @@ run_job notlayout.json
 expect_match err 'notlayout is a directory without oci-layout: not replaced'
 [ "$(cat dist/root.tar.gz/file dist/notlayout/file)" = "keep
 keep" ] || fail "a refused directory was touched"
-[ -z "$(ls -A dist | grep kiln-tmp)" ] || fail "a refused write left $(ls -A dist)"
+[ -z "$(temps dist)" ] || fail "a refused write left $(temps dist)"
 say "ok: interrupted and failed writes leave no file and no temporary"

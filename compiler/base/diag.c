@@ -512,14 +512,20 @@ static void print_json(const struct diag_sink *s, const struct diag *d, FILE *ou
 	json_decref(o);
 }
 
+static ssize_t relay_write(void *cookie, const char *buf, size_t n)
+{
+	return (ssize_t)fwrite(buf, 1, n, cookie);
+}
+
 void diag_print(const struct diag_sink *s, FILE *final_out, enum diag_format fmt, bool color)
 {
-	/* stderr is unbuffered: build the text in memory, write it once */
-	char *text = NULL;
-	size_t text_len = 0;
-	FILE *out = open_memstream(&text, &text_len);
+	/* stderr is unbuffered: print through a buffered stream that passes whole
+	   blocks on, so a thousand diagnostics are a few writes, in little memory */
+	FILE *out = fopencookie(final_out, "w", (cookie_io_functions_t){.write = relay_write});
 	if (!out)
 		out = final_out;
+	else
+		setvbuf(out, NULL, _IOFBF, 1 << 16);
 	const struct style *st = color ? &color_style : &plain_style;
 	struct diag **v = sorted(s);
 	for (size_t i = 0; i < s->n; i++) {
@@ -543,10 +549,7 @@ void diag_print(const struct diag_sink *s, FILE *final_out, enum diag_format fmt
 		fprintf(out, "kiln: %u error%s, %u warning%s\n", s->nerrors,
 		        s->nerrors == 1 ? "" : "s", s->nwarnings, s->nwarnings == 1 ? "" : "s");
 	}
-	if (out != final_out) {
+	if (out != final_out)
 		fclose(out);
-		fwrite(text, 1, text_len, final_out);
-		free(text);
-	}
 	fflush(final_out);
 }

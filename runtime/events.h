@@ -30,6 +30,7 @@ struct task_event {
 	const char *stage; /* or "handler NAME", "test NAME" */
 	json_t *task;      /* the plan's task */
 	const char *what;  /* a person's one-line name of the task (already redacted) */
+	const char *source; /* FILE:LINE:COL with FILE as the user named it, or NULL */
 };
 
 void events_plan(struct events *ev, size_t images, size_t stages, size_t tasks);

@@ -15,6 +15,7 @@
 #include "expr.h"
 #include "extract.h"
 #include "output.h"
+#include "path.h"
 #include "strbuf.h"
 
 #include <dirent.h>
@@ -281,6 +282,7 @@ struct stage_run {
 	json_t *notified; /* handler name -> true */
 	struct recap *recap;
 	bool failed;
+	bool testing; /* a test block: it checks, so 'changed' counts as ok */
 };
 
 /* Run one task; false when it failed and the image must stop. */
@@ -299,11 +301,24 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	struct expr_env env = {sr->facts, x->secrets};
 	struct rt_error err = {0};
 	struct task_result res = {0};
-	struct task_event te = {sr->image, sr->stage, task, NULL};
+	struct task_event te = {sr->image, sr->stage, task, NULL, NULL};
+	/* plan sources are relative to the root: show them as the user names the files */
+	const char *psrc = json_string_value(json_object_get(task, "source"));
+	char *shown_src = psrc && strcmp(x->o->root, ".") ? path_join(x->o->root, psrc) : NULL;
+	te.source = shown_src;
 	double t0 = now_ms();
 	bool ok = true;
 
 	json_t *args = expr_resolve(&env, json_object_get(task, "args"), &err);
+	/* a value computed from a secret (upper(secret), "user:${secret}") is as
+	   secret as the secret: it joins the redactor before anything is printed */
+	const char *ak;
+	json_t *av;
+	json_object_foreach (json_object_get(task, "args"), ak, av) {
+		json_t *rv = args ? json_object_get(args, ak) : NULL;
+		if (json_is_string(rv) && expr_has_secret(av))
+			events_add_secret(x->ev, json_string_value(rv));
+	}
 	char *what = task_what(task, args ? args : json_object_get(task, "args"));
 	te.what = what;
 	events_task_start(x->ev, &te);
@@ -358,6 +373,8 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	res.diff = diff;
 	events_task_end(x->ev, &te, &res, now_ms() - t0);
 
+	if (sr->testing && res.status == TASK_CHANGED)
+		res.status = TASK_OK;
 	switch (res.status) {
 	case TASK_OK:
 		sr->recap->ok++;
@@ -383,6 +400,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	}
 	task_result_release(&res);
 	free(what);
+	free(shown_src);
 	return ok;
 }
 
@@ -660,6 +678,17 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 			}
 		}
 	}
+	/* tests run on a throwaway copy of the tree: what they leave behind
+	   (logs, pid files) is not part of the image */
+	char *test_root = NULL;
+	if (ok && json_array_size(json_object_get(img, "tests"))) {
+		test_root = xasprintf("%s/%s.test", x->work, name);
+		if (mkdir(test_root, 0755) < 0 || copy_tree(st->rootfs, test_root, &err) < 0) {
+			free(test_root);
+			goto fail;
+		}
+	}
+	sr.testing = true;
 	json_t *test;
 	json_array_foreach (json_object_get(img, "tests"), i, test) {
 		if (!ok)
@@ -667,8 +696,10 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		char *stage_name =
 		    xasprintf("test %s", json_string_value(json_object_get(test, "name")));
 		sr.stage = stage_name;
-		if (open_rootfs(x, st->rootfs, &sr.conn, &err) < 0) {
+		if (open_rootfs(x, test_root, &sr.conn, &err) < 0) {
 			free(stage_name);
+			rm_tree(test_root);
+			free(test_root);
 			goto fail;
 		}
 		if (!sr.facts)
@@ -678,6 +709,11 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		json_decref(sr.notified);
 		sr.conn = conn_free(sr.conn);
 		free(stage_name);
+	}
+	sr.testing = false;
+	if (test_root) {
+		rm_tree(test_root);
+		free(test_root);
 	}
 	layer_snap_free(snap);
 	snap = NULL;

@@ -47,6 +47,10 @@ static int need_parent(const struct task_ctx *ctx, struct task_result *res, cons
 	int r = 0;
 	if (ctx->conn->ops->stat(ctx->conn, dir, true, &st, &err) < 0)
 		r = mod_fail(res, &err);
+	else if (!st.exists && ctx->check)
+		/* in check mode an earlier task may be the one that would make it */
+		r = -1, task_changed(res, "would create %s (its directory %s is not there yet)",
+				     path, dir);
 	else if (!st.exists)
 		r = -1,
 		task_failed(res, "cannot create %s: directory %s does not exist", path, dir);

@@ -498,6 +498,11 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		mod_fail(res, &err);
 		goto out;
 	}
+	if (!st.exists && ctx->check) {
+		/* in check mode an earlier task may be the one that would make it */
+		task_changed(res, "would unpack into %s (not there yet)", cdest);
+		goto out;
+	}
 	if (!st.exists || !S_ISDIR(st.mode)) {
 		task_failed(res, "dest %s must be an existing directory", cdest);
 		goto out;

@@ -719,9 +719,11 @@ static void check_notify(struct checker *ck, struct ast_node *attr)
 			if (ck->handlers) {
 				const char **names =
 				    xmalloc((hashmap_len(ck->handlers) + 1) * sizeof(*names));
+				size_t k = 0;
 				for (uint32_t i = 0; i < hashmap_len(ck->handlers); i++)
-					names[i] = hashmap_at(ck->handlers, i)->key;
-				diag_suggest(d, names, hashmap_len(ck->handlers), h->str.s);
+					if (hashmap_at(ck->handlers, i)->key[0] != '\1')
+						names[k++] = hashmap_at(ck->handlers, i)->key;
+				diag_suggest(d, names, k, h->str.s);
 				free(names);
 			}
 			if (!d->help)
@@ -1252,8 +1254,15 @@ static void collect_from_uses(struct checker *ck, struct hashmap *h, struct ast_
 		if (n->kind != N_USE || depth > 32)
 			continue;
 		struct symbol *role = scope_lookup(&ck->p->globals, n->name.s);
-		if (role && role->kind == SYM_ROLE)
-			collect_handlers(ck, h, role->decl->body, NULL, depth + 1);
+		if (!role || role->kind != SYM_ROLE)
+			continue;
+		/* each role once: roles that use each other would otherwise take
+		   exponential time (the map also holds these "\1ROLE" marks) */
+		char *mark = arena_printf(ck->a, "\1%s", role->name);
+		if (hashmap_get(h, mark))
+			continue;
+		hashmap_put(h, mark, role);
+		collect_handlers(ck, h, role->decl->body, NULL, depth + 1);
 	}
 }
 

@@ -21,7 +21,7 @@ static const struct kiln_arg args[] = {
 /* Is id the gid of a line of l other than name's? Returns that line's index or -1. */
 static long gid_owner(const struct mod_lines *l, unsigned long id, const char *name)
 {
-	char buf[16];
+	char buf[32];
 	snprintf(buf, sizeof(buf), "%lu", id);
 	for (size_t i = 0; i < l->n; i++) {
 		char *n = mod_field(l->v[i], 0), *g = mod_field(l->v[i], 2);
@@ -93,7 +93,7 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 			mod_note(&ch, "created group %s (gid %lu)", name, gid);
 		} else if (want_gid >= 0) {
 			char *old = mod_field(grp.v[gi], 2);
-			char buf[16];
+			char buf[32];
 			snprintf(buf, sizeof(buf), "%lld", want_gid);
 			if (strcmp(old, buf)) {
 				char *line = mod_field_set(grp.v[gi], 2, buf);

@@ -191,7 +191,7 @@ static int user_present(const struct task_ctx *ctx, struct task_result *res, str
 		return -1;
 	}
 	if (want_uid >= 0) {
-		char buf[16];
+		char buf[32];
 		snprintf(buf, sizeof(buf), "%lld", want_uid);
 		for (size_t i = 0; i < db->pw.n; i++) {
 			char *n = mod_field(db->pw.v[i], 0), *u = mod_field(db->pw.v[i], 2);

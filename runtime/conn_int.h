@@ -27,6 +27,7 @@
 struct conn_fs {
 	int base;         /* O_PATH directory fd that paths resolve from */
 	uint64_t resolve; /* openat2 RESOLVE_* flags for every lookup (0: none) */
+	bool sync_at_close; /* no fsync per file: one syncfs when the connection closes */
 };
 
 /* Open base (O_PATH, a directory) for fs; in_root: confine lookups to it. Checks that the

@@ -264,6 +264,8 @@ static void rootfs_close(struct conn *conn)
 	/* first the namespace (its processes and mounts), then what open added */
 	c->ns = ns_holder_stop(c->ns);
 	take_back(c);
+	if (c->fs.base >= 0)
+		(void)syncfs(c->fs.base); /* what this connection wrote reaches the disk */
 	conn_fs_release(&c->fs);
 	free(c->root);
 	free(c);
@@ -303,6 +305,7 @@ int conn_rootfs_open(const char *rootfs_dir, struct conn **ret, struct rt_error 
 	c->conn.ops = &rootfs_ops;
 	c->root = root;
 	int r = conn_fs_init(&c->fs, root, true, err);
+	c->fs.sync_at_close = true;
 	if (r < 0) {
 		free(root);
 		free(c);

@@ -326,7 +326,7 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 		}
 	} else if (!json_is_object(it.json)) {
 		diag_error(lw->d, E_EVAL_FAILED, loop->value->span,
-			   "'for' needs a list or a map here, not this value");
+		           "'for' needs a list or a map here, not this value");
 	} else if (json_is_object(it.json)) {
 		const char *k;
 		json_t *item;

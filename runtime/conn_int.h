@@ -25,8 +25,8 @@
 /* ---- file operations on a directory fd ------------------------------------------------- */
 
 struct conn_fs {
-	int base;         /* O_PATH directory fd that paths resolve from */
-	uint64_t resolve; /* openat2 RESOLVE_* flags for every lookup (0: none) */
+	int base;           /* O_PATH directory fd that paths resolve from */
+	uint64_t resolve;   /* openat2 RESOLVE_* flags for every lookup (0: none) */
 	bool sync_at_close; /* no fsync per file: one syncfs when the connection closes */
 };
 

@@ -306,8 +306,9 @@ void events_task_end(struct events *ev, const struct task_event *te, const struc
 	static const char *const colors[] = {"\033[32m", "\033[33m", "\033[1;31m", "\033[36m"};
 	const char *c = paint(ev, colors[res->status]);
 	if (res->status == TASK_FAILED) {
-		const char *src = te->source ? te->source
-					     : json_string_value(json_object_get(te->task, "source"));
+		const char *src = te->source
+		                      ? te->source
+		                      : json_string_value(json_object_get(te->task, "source"));
 		line(ev, "    %sFAILED%s  %s  %s(%.1f ms)%s", c, paint(ev, "\033[0m"), te->what,
 		     paint(ev, "\033[2m"), ms, paint(ev, "\033[0m"));
 		line(ev, "%s: error[E5001]: task %s failed: %s", src ? src : "?", te->what,

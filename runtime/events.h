@@ -26,10 +26,10 @@ void events_add_secret(struct events *ev, const char *value);
 char *events_redact(const struct events *ev, const char *s);
 
 struct task_event {
-	const char *image; /* or the apply target */
-	const char *stage; /* or "handler NAME", "test NAME" */
-	json_t *task;      /* the plan's task */
-	const char *what;  /* a person's one-line name of the task (already redacted) */
+	const char *image;  /* or the apply target */
+	const char *stage;  /* or "handler NAME", "test NAME" */
+	json_t *task;       /* the plan's task */
+	const char *what;   /* a person's one-line name of the task (already redacted) */
 	const char *source; /* FILE:LINE:COL with FILE as the user named it, or NULL */
 };
 

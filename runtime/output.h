@@ -32,8 +32,8 @@ int layer_snapshot(const char *dir, struct layer_snap **ret, struct rt_error *er
 void layer_snap_free(struct layer_snap *s);
 
 struct layer {
-	char *path;          /* an uncompressed tar of the layer, in the work directory */
-	char diff_id[72];    /* "sha256:..." of the uncompressed tar */
+	char *path;       /* an uncompressed tar of the layer, in the work directory */
+	char diff_id[72]; /* "sha256:..." of the uncompressed tar */
 	uint64_t size;
 };
 
@@ -43,18 +43,18 @@ struct layer {
  * removed one. Fills *ret (path is a copy of tar_path).
  */
 int layer_write(const char *dir, const struct layer_snap *prev, const char *tar_path,
-		struct layer *ret, struct rt_error *err);
+                struct layer *ret, struct rt_error *err);
 void layer_release(struct layer *l);
 
 struct output_ctx {
-	json_t *image;            /* the plan's image: name, config, ... */
-	json_t *output;           /* the plan's output: type, path, args */
-	const char *local_root;   /* output paths are relative to it */
-	const char *rootfs_dir;   /* the finished root filesystem */
+	json_t *image;              /* the plan's image: name, config, ... */
+	json_t *output;             /* the plan's output: type, path, args */
+	const char *local_root;     /* output paths are relative to it */
+	const char *rootfs_dir;     /* the finished root filesystem */
 	const struct layer *layers; /* the image's layers, base first */
 	size_t nlayers;
-	json_t *artifacts;        /* array: what earlier outputs of this build wrote
-				     ({"type","path","digest","size"}); outputs append to it */
+	json_t *artifacts; /* array: what earlier outputs of this build wrote
+	                      ({"type","path","digest","size"}); outputs append to it */
 };
 
 int output_write(const struct output_ctx *ctx, struct rt_error *err);

@@ -323,7 +323,7 @@ static char *file_dest(struct copy *cp, const char *dest, const char *name)
 	} else if (!st.exists && ctx->check) {
 		/* in check mode an earlier task may be the one that would make it */
 		task_changed(cp->res, "would create %s (its directory %s is not there yet)", dest,
-			     dir);
+		             dir);
 	} else if (!st.exists || !S_ISDIR(st.mode)) {
 		task_failed(cp->res, "directory %s does not exist (end dest with / to create it)",
 		            dir);

@@ -49,8 +49,8 @@ static int need_parent(const struct task_ctx *ctx, struct task_result *res, cons
 		r = mod_fail(res, &err);
 	else if (!st.exists && ctx->check)
 		/* in check mode an earlier task may be the one that would make it */
-		r = -1, task_changed(res, "would create %s (its directory %s is not there yet)",
-				     path, dir);
+		r = -1,
+		task_changed(res, "would create %s (its directory %s is not there yet)", path, dir);
 	else if (!st.exists)
 		r = -1,
 		task_failed(res, "cannot create %s: directory %s does not exist", path, dir);

@@ -100,7 +100,7 @@ static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_sev
 		/* a var-file may hold secrets: say what is wrong, show none of its text */
 		free(message);
 		message = xasprintf("%s (the text is not shown: a var-file may hold secrets)",
-				    diag_code_meaning(code));
+		                    diag_code_meaning(code));
 	}
 	/* the same finding twice (a file imported by two builds of one run) is shown once */
 	char *key =

@@ -296,7 +296,7 @@ static int user_present(const struct task_ctx *ctx, struct task_result *res, str
 		         {4, comment, "comment"},
 		         {5, home, "home"},
 		         {6, shell, "shell"}};
-		char ubuf[16];
+		char ubuf[32];
 		if (want_uid >= 0) {
 			snprintf(ubuf, sizeof(ubuf), "%lld", want_uid);
 			f[0].want = ubuf;

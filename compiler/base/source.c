@@ -113,15 +113,16 @@ static void index_lines(struct source_file *f)
 {
 	if (f->lines)
 		return;
+	/* memchr finds newlines many bytes at a time */
 	uint32_t n = 1;
-	for (uint32_t i = 0; i < f->len; i++)
-		n += f->text[i] == '\n';
+	const char *end = f->text + f->len;
+	for (const char *p = f->text; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		n++;
 	f->lines = xmalloc(n * sizeof(*f->lines));
 	f->lines[0] = 0;
 	uint32_t k = 1;
-	for (uint32_t i = 0; i < f->len; i++)
-		if (f->text[i] == '\n')
-			f->lines[k++] = i + 1;
+	for (const char *p = f->text; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		f->lines[k++] = (uint32_t)(p - f->text) + 1;
 	f->nlines = n;
 }
 

@@ -1500,6 +1500,64 @@ static void check_apply(struct checker *ck, struct ast_node *ap)
 	scope_leave(ck, &s);
 }
 
+/* Does a 'use' in body (or in the roles it uses, transitively) lead to target? */
+static bool role_reaches(struct checker *ck, struct ast_node *body, const struct ast_node *target,
+                         struct hashmap *seen)
+{
+	for (struct ast_node *n = body; n; n = n->next) {
+		if (n->kind != N_USE)
+			continue;
+		struct symbol *r = scope_lookup(&ck->p->globals, n->name.s);
+		if (!r || r->kind != SYM_ROLE)
+			continue;
+		if (r->decl == target)
+			return true;
+		if (hashmap_get(seen, r->name))
+			continue;
+		hashmap_put(seen, r->name, r);
+		if (role_reaches(ck, r->decl->body, target, seen))
+			return true;
+	}
+	return false;
+}
+
+/* Roles that use themselves, directly or through others (E2015), found before lowering. */
+static void check_role_cycles(struct checker *ck)
+{
+	struct hashmap reported = HASHMAP_INIT; /* roles of a cycle already reported */
+	for (uint32_t f = 0; f < ck->p->nfiles; f++)
+		for (struct ast_node *role = ck->p->files[f]->items; role; role = role->next) {
+			if (role->kind != N_ROLE || hashmap_get(&reported, role->name.s))
+				continue;
+			for (struct ast_node *u = role->body; u; u = u->next) {
+				if (u->kind != N_USE)
+					continue;
+				struct symbol *r = scope_lookup(&ck->p->globals, u->name.s);
+				if (!r || r->kind != SYM_ROLE)
+					continue;
+				struct hashmap seen = HASHMAP_INIT;
+				bool cycle =
+				    r->decl == role || role_reaches(ck, r->decl->body, role, &seen);
+				if (cycle) {
+					diag_help(
+					    diag_error(ck->d, E_ROLE_CYCLE, u->span,
+					               "role '%s' uses itself through 'use %s'",
+					               role->name.s, u->name.s),
+					    "a role cannot use a role that leads back to it");
+					/* one report per cycle: its other roles are not reported
+					 * again */
+					hashmap_put(&reported, role->name.s, role);
+					hashmap_put(&reported, r->name, r);
+					for (uint32_t i = 0; i < hashmap_len(&seen); i++)
+						hashmap_put(&reported, hashmap_at(&seen, i)->key,
+						            role);
+				}
+				hashmap_release(&seen);
+			}
+		}
+	hashmap_release(&reported);
+}
+
 static bool in_main_file(const struct program *p, uint32_t file)
 {
 	for (uint32_t i = 0; i < p->nmain; i++)
@@ -1528,6 +1586,7 @@ void check_program(struct program *p)
 		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
 			if (n->kind == N_ROLE)
 				check_role(&ck, n);
+	check_role_cycles(&ck);
 	for (uint32_t f = 0; f < p->nfiles; f++) {
 		for (struct ast_node *n = p->files[f]->items; n; n = n->next) {
 			switch (n->kind) {

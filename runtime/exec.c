@@ -613,8 +613,10 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 	bool ok = true;
 	/* the stage cache: replay stages whose key is stored, until the first miss;
 	   a stage with a 'local' task (its effects are on the build machine) ends it */
-	bool caching = !x->o->check && st->key;
-	bool keyed = !x->o->check;
+	/* check mode replays cached stages too (so it reports what would change
+	   after them), but stores nothing */
+	bool caching = st->key != NULL;
+	bool keyed = true;
 	size_t i;
 	json_t *stage;
 	json_array_foreach (json_object_get(img, "stages"), i, stage) {
@@ -663,6 +665,9 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		sr.conn = conn_free(sr.conn);
 		if (!ok)
 			break;
+		if (x->o->check)
+			free(st->key),
+			    st->key = key = NULL; /* a checked stage is not the built one */
 		if (layers || key) {
 			if (add_layer(x, st, st->rootfs, &snap, &err) < 0)
 				goto fail;

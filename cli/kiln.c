@@ -503,6 +503,26 @@ static bool is_plan_file(const char *path)
 	return n > 5 && !strcmp(path + n - 5, ".json");
 }
 
+/*
+ * The plan: read from a plan.json named alone (when plan_file allows it), or
+ * compiled from the files. NULL after an error (printed, or in cx's sink).
+ */
+static json_t *get_plan(struct compile_ctx *cx, struct args *a, bool plan_file)
+{
+	json_t *plan = NULL;
+	if (plan_file && a->nfiles == 1 && is_plan_file(a->files[0])) {
+		char *err = NULL;
+		plan = plan_read(a->files[0], &err);
+		if (!plan) {
+			fprintf(stderr, "kiln: %s\n", err);
+			free(err);
+		}
+	} else if (kiln_compile(cx, a->files, (size_t)a->nfiles, &a->opts, &plan) < 0) {
+		plan = NULL;
+	}
+	return plan;
+}
+
 /* compile, plan and graph: a plan from .img files, or (plan, graph) read from plan.json */
 static int cmd_compile(const struct command *c, int argc, char **argv)
 {
@@ -514,18 +534,9 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	}
 	struct compile_ctx cx;
 	compile_ctx_init(&cx, (unsigned)a.max_errors);
-	json_t *plan = NULL;
-	if (strcmp(c->name, "compile") && a.nfiles == 1 && is_plan_file(a.files[0])) {
-		char *err = NULL;
-		plan = plan_read(a.files[0], &err);
-		if (!plan) {
-			fprintf(stderr, "kiln: %s\n", err);
-			free(err);
-			return finish(&cx, &a, EXIT_ERRORS);
-		}
-	} else if (kiln_compile(&cx, a.files, (size_t)a.nfiles, &a.opts, &plan) < 0) {
+	json_t *plan = get_plan(&cx, &a, strcmp(c->name, "compile") != 0);
+	if (!plan)
 		return finish(&cx, &a, EXIT_ERRORS);
-	}
 	int status = EXIT_OK;
 	if (a.dump_ir) {
 		plan_dump_ir(stdout, plan);
@@ -558,22 +569,13 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	}
 	struct compile_ctx cx;
 	compile_ctx_init(&cx, (unsigned)a.max_errors);
-	json_t *plan = NULL;
-	char *root = NULL;
-	if (a.nfiles == 1 && is_plan_file(a.files[0])) {
-		char *err = NULL;
-		plan = plan_read(a.files[0], &err);
-		if (!plan) {
-			fprintf(stderr, "kiln: %s\n", err);
-			free(err);
-			return finish(&cx, &a, EXIT_ERRORS);
-		}
-		root = xstrdup(a.chdir ? a.chdir : ".");
-	} else if (kiln_compile(&cx, a.files, (size_t)a.nfiles, &a.opts, &plan) < 0) {
+	json_t *plan = get_plan(&cx, &a, true);
+	if (!plan)
 		return finish(&cx, &a, EXIT_ERRORS);
-	} else {
-		root = path_dirname(a.files[0]);
-	}
+	/* plan paths are relative to the root: the first file's directory, or for a
+	   plan.json the directory given with -C (default: the current one) */
+	char *root = a.nfiles == 1 && is_plan_file(a.files[0]) ? xstrdup(a.chdir ? a.chdir : ".")
+	                                                       : path_dirname(a.files[0]);
 	print_diags(&cx, &a); /* warnings, before the build's own output */
 	diag_sink_release(&cx.diags);
 	diag_sink_init(&cx.diags, &cx.sm, 0);

@@ -1420,22 +1420,32 @@ static void check_from(struct checker *ck, struct ast_node *image)
 	check_args(ck, s, from->kind == EX_CALL ? from->call.args : NULL, from->span, "base");
 }
 
+/*
+ * An image's or an apply block's body: its lets in a scope of their own, its
+ * handlers (and its roles') the ones its tasks may notify, its attributes.
+ */
+static void check_block_body(struct checker *ck, struct ast_node *block,
+                             const struct attr_spec *attrs, const char *what)
+{
+	struct scope s;
+	scope_enter(ck, &s);
+	declare_lets(ck, &s, block->body);
+	struct hashmap handlers = HASHMAP_INIT;
+	struct hashmap *saved = ck->handlers;
+	collect_handlers(ck, &handlers, block->body, &s, 0);
+	ck->handlers = &handlers;
+	check_attrs(ck, block->body, attrs, what);
+	check_body(ck, block->body);
+	ck->handlers = saved;
+	hashmap_release(&handlers);
+	warn_unused_handlers(ck, block->body);
+	scope_leave(ck, &s);
+}
+
 static void check_image(struct checker *ck, struct ast_node *image)
 {
 	check_from(ck, image);
-	struct scope s;
-	scope_enter(ck, &s);
-	declare_lets(ck, &s, image->body);
-	struct hashmap handlers = HASHMAP_INIT;
-	struct hashmap *saved = ck->handlers;
-	collect_handlers(ck, &handlers, image->body, &s, 0);
-	ck->handlers = &handlers;
-	check_attrs(ck, image->body, image_attrs, "an image");
-	check_body(ck, image->body);
-	ck->handlers = saved;
-	hashmap_release(&handlers);
-	warn_unused_handlers(ck, image->body);
-	scope_leave(ck, &s);
+	check_block_body(ck, image, image_attrs, "an image");
 }
 
 static void check_hosts(struct checker *ck, struct ast_node *hosts)
@@ -1485,19 +1495,7 @@ static void check_apply(struct checker *ck, struct ast_node *ap)
 		g->used = true;
 		ap->sym = g;
 	}
-	struct scope s;
-	scope_enter(ck, &s);
-	declare_lets(ck, &s, ap->body);
-	struct hashmap handlers = HASHMAP_INIT;
-	struct hashmap *saved = ck->handlers;
-	collect_handlers(ck, &handlers, ap->body, &s, 0);
-	ck->handlers = &handlers;
-	check_attrs(ck, ap->body, connection_attrs, "an apply block");
-	check_body(ck, ap->body);
-	ck->handlers = saved;
-	hashmap_release(&handlers);
-	warn_unused_handlers(ck, ap->body);
-	scope_leave(ck, &s);
+	check_block_body(ck, ap, connection_attrs, "an apply block");
 }
 
 /* Does a 'use' in body (or in the roles it uses, transitively) lead to target? */

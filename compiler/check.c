@@ -985,20 +985,26 @@ static void check_task(struct checker *ck, struct ast_node *task)
 	scope_leave(ck, &loop);
 }
 
+/* "did you mean" among the declared names of one kind (roles, host groups). */
+static void suggest_global(struct checker *ck, struct diag *d, enum sym_kind kind, const char *name)
+{
+	const char *names[256];
+	size_t k = 0;
+	for (uint32_t i = 0; i < hashmap_len(&ck->p->globals.names) && k < 256; i++) {
+		struct symbol *s = hashmap_at(&ck->p->globals.names, i)->value;
+		if (s->kind == kind)
+			names[k++] = s->name;
+	}
+	diag_suggest(d, names, k, name);
+}
+
 static void check_use(struct checker *ck, struct ast_node *use)
 {
 	struct symbol *role = scope_lookup(ck->scope, use->name.s);
 	if (!role || role->kind != SYM_ROLE) {
 		struct diag *d = diag_error(ck->d, E_UNKNOWN_ROLE, use->name_span,
 		                            "unknown role '%s'", use->name.s);
-		const char *names[256];
-		size_t k = 0;
-		for (uint32_t i = 0; i < hashmap_len(&ck->p->globals.names) && k < 256; i++) {
-			struct symbol *s = hashmap_at(&ck->p->globals.names, i)->value;
-			if (s->kind == SYM_ROLE)
-				names[k++] = s->name;
-		}
-		diag_suggest(d, names, k, use->name.s);
+		suggest_global(ck, d, SYM_ROLE, use->name.s);
 		for (struct ast_arg *a = use->args; a; a = a->next)
 			check_expr(ck, a->value, NULL);
 		return;
@@ -1478,14 +1484,7 @@ static void check_apply(struct checker *ck, struct ast_node *ap)
 	if (!g || g->kind != SYM_GROUP) {
 		struct diag *d = diag_error(ck->d, E_UNKNOWN_GROUP, ap->name_span,
 		                            "unknown host group '%s'", ap->name.s);
-		const char *names[256];
-		size_t k = 0;
-		for (uint32_t i = 0; i < hashmap_len(&ck->p->globals.names) && k < 256; i++) {
-			struct symbol *s = hashmap_at(&ck->p->globals.names, i)->value;
-			if (s->kind == SYM_GROUP)
-				names[k++] = s->name;
-		}
-		diag_suggest(d, names, k, ap->name.s);
+		suggest_global(ck, d, SYM_GROUP, ap->name.s);
 		if (!d->help)
 			diag_help(d,
 			          "declare it: hosts %s { \"host.example.com\" }, or load an "

@@ -8,7 +8,7 @@
 #ifndef KILN_EVENTS_H
 #define KILN_EVENTS_H
 
-#include "task.h"
+#include "module.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -12,7 +12,7 @@
 #ifndef KILN_MODLIB_H
 #define KILN_MODLIB_H
 
-#include "task.h"
+#include "module.h"
 
 #include "arena.h"
 #include "strbuf.h"

@@ -2,7 +2,7 @@
 # tests/compile/codes-covered.sh DIAG_CODES_DEF GOLDEN_DIR
 #
 # Fails listing every diagnostic code of the front end (the families below) declared in
-# compiler/base/diag_codes.def that appears in no GOLDEN_DIR/**/*.diag, and every code that
+# base/diag_codes.def that appears in no GOLDEN_DIR/**/*.diag, and every code that
 # a .diag shows but diag_codes.def does not declare. A code that no golden file can show
 # (a file over 1 GiB) may be listed in GOLDEN_DIR/codes-elsewhere with the test covering it.
 # Families checked: every stage of the compiler, E0xxx (input files) E1xxx (syntax) E2xxx

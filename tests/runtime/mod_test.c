@@ -12,7 +12,8 @@
  * gets conn_local_open(--local-root), as the executor gives it.
  */
 #include "builtins.h"
-#include "task.h"
+#include "conn.h"
+#include "module.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -948,7 +948,7 @@ static void check_task(struct checker *ck, struct ast_node *task)
 		char *w = xasprintf("argument '%s'", sa->name);
 		expect(ck, n->value, want, got, w);
 		free(w);
-		if (!strcmp(s->name, "template") && !strcmp(sa->name, "src"))
+		if (s->template_arg && !strcmp(sa->name, s->template_arg))
 			check_template_src(ck, task, n);
 	}
 	if (s) {

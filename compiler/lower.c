@@ -265,7 +265,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			continue;
 		}
 		json_object_set_new(args, n->name.s, v);
-		if (n->sym && !strcmp(task->name.s, "template") && !strcmp(n->name.s, "src")) {
+		if (n->sym && s && s->template_arg && !strcmp(n->name.s, s->template_arg)) {
 			/* the template's text, rendered with the task's values */
 			struct val content = template_render(lw->p, env, n->sym);
 			if (!content.json)
@@ -276,7 +276,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 		}
 	}
 	json_object_set_new(t, "args", args);
-	if (!strcmp(task->name.s, "local"))
+	if (s && s->on_build_machine)
 		lw->local_seen = true;
 	if (ok)
 		json_array_append_new(tasks, t);

@@ -159,6 +159,37 @@ static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *
 	return out;
 }
 
+/*
+ * A mode in the plan is an int, whatever way it was written (0644, "0644",
+ * "u=rw,go=r"): one form, so the same mode gives the same stage key. Takes
+ * v; NULL after an error (a value computed here that is no mode: literals
+ * were checked before).
+ */
+static json_t *mode_value(struct lowerer *lw, const struct ast_expr *e, json_t *v)
+{
+	unsigned mode = 0;
+	const char *why =
+	    "a mode is an octal number such as 0644 or a string such as \"u=rw,go=r\"";
+	int r = -1;
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 07777) {
+		mode = (unsigned)json_integer_value(v);
+		r = 0;
+	} else if (json_is_string(v)) {
+		r = stdlib_mode_parse(json_string_value(v), &mode, &why);
+	}
+	if (r < 0) {
+		char *shown = json_dumps(v, JSON_ENCODE_ANY);
+		diag_help(diag_error(lw->d, E_BAD_MODE, e->span, "%s is not a file mode",
+		                     shown ? shown : "this value"),
+		          "%s", why);
+		free(shown);
+		json_decref(v);
+		return NULL;
+	}
+	json_decref(v);
+	return json_integer((json_int_t)mode);
+}
+
 /* Evaluate e for the plan; NULL after an error (already reported). */
 static json_t *value(struct lowerer *lw, const struct env *env, const struct ast_expr *e,
                      const char *type)
@@ -173,15 +204,8 @@ static json_t *value(struct lowerer *lw, const struct env *env, const struct ast
 	}
 	if (type && !strcmp(type, "path"))
 		return local_path(lw, e, v.json, !lw->local_seen);
-	if (type && !strcmp(type, "mode") && json_is_integer(v.json)) {
-		/* modes read best in octal, as they were written */
-		char *m =
-		    xasprintf("0%03llo", (unsigned long long)json_integer_value(v.json) & 07777);
-		json_decref(v.json);
-		json_t *j = json_string(m);
-		free(m);
-		return j;
-	}
+	if (type && !strcmp(type, "mode"))
+		return mode_value(lw, e, v.json);
 	return v.json;
 }
 

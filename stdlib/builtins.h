@@ -8,8 +8,9 @@
  * module's behaviour to its mod_NAME.c later.
  *
  * Types are written as in the language: bool, int, string, secret, path,
- * mode (an octal file mode: 0644 or "0644"), any, list<T>, map<T>,
- * object(name: T, ...), enum(a, b, c), and A|B for "either".
+ * mode (a file mode: 0644, "0644" or an absolute symbolic "u=rw,go=r"; the
+ * plan holds it as an int), any, list<T>, map<T>, object(name: T, ...),
+ * enum(a, b, c), and A|B for "either".
  *
  * The schema is the one place that says what an entry is: code elsewhere
  * asks it (whether a module runs on the build machine, which arguments are
@@ -99,6 +100,16 @@ struct kiln_schema {
 const struct kiln_arg *stdlib_arg(const struct kiln_schema *s, const char *name);
 /* Whether argument name of s is one of its inputs (see kiln_schema.inputs). */
 bool stdlib_is_input(const struct kiln_schema *s, const char *name);
+/*
+ * A mode as the plan holds it: an int, 0 to 07777. s is octal digits
+ * ("0644", "755") or an absolute symbolic mode: comma-separated clauses
+ * WHO=PERMS, WHO of u, g, o, a, PERMS of r, w, x, s, t (may be empty), that
+ * together set each of u, g and o ("u=rw,go=r", "a=rx,u=rwx").
+ * Relative forms (+, -, X) depend on the file's current mode and are
+ * refused: the mode is known before the build. Returns 0 and *ret, or -1
+ * and *why (a static message saying what to write instead).
+ */
+int stdlib_mode_parse(const char *s, unsigned *ret, const char **why);
 
 /* The entry of that kind and name, or NULL. */
 const struct kiln_schema *stdlib_lookup(enum kiln_schema_kind kind, const char *name);

@@ -211,10 +211,23 @@ static json_t *value(struct lowerer *lw, const struct env *env, const struct ast
 
 static const struct kiln_arg *arg_of(const struct kiln_schema *s, const char *name)
 {
-	for (const struct kiln_arg *a = s ? s->args : NULL; a && a->name; a++)
-		if (!strcmp(a->name, name))
-			return a;
-	return NULL;
+	return stdlib_arg(s, name);
+}
+
+/*
+ * The schema's defaults for the arguments args leaves out (but skip): the plan
+ * says every value the call runs with, so a default that changes changes the
+ * plan, and with it the stage's key.
+ */
+static void add_defaults(json_t *args, const struct kiln_schema *s, const char *skip)
+{
+	for (const struct kiln_arg *a = s ? s->args : NULL; a && a->name; a++) {
+		if (!a->def || json_object_get(args, a->name) || (skip && !strcmp(a->name, skip)))
+			continue;
+		json_t *v = json_loads(a->def, JSON_DECODE_ANY, NULL);
+		if (v)
+			json_object_set_new(args, a->name, v);
+	}
 }
 
 /* ---- tasks --------------------------------------------------------------- */
@@ -299,6 +312,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			val_release(&content);
 		}
 	}
+	add_defaults(args, s, NULL);
 	json_object_set_new(t, "args", args);
 	if (s && s->on_build_machine)
 		lw->local_seen = true;
@@ -516,6 +530,7 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 		if (v)
 			json_object_set_new(args, sa->name, v);
 	}
+	add_defaults(args, s, NULL);
 	return json_pack("{s:s,s:o}", "base", s->name, "args", args);
 }
 
@@ -529,7 +544,11 @@ static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 		if (v)
 			json_object_set_new(o, "path", local_path(lw, out->label, v, false));
 	}
-	json_object_set_new(o, "args", lower_attrs(lw, out->body, NULL));
+	json_t *args = lower_attrs(lw, out->body, NULL);
+	const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, out->name.s);
+	/* the label's argument is the output's "path", beside its args */
+	add_defaults(args, s, s ? s->label : NULL);
+	json_object_set_new(o, "args", args);
 	return o;
 }
 

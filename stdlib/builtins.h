@@ -77,7 +77,8 @@ struct kiln_schema {
 	 * on the build machine (copy's src, tarball's path): its bytes, a
 	 * directory's whole tree, enter the key of the stage that reads it (a
 	 * base's: the image's first stage), so a change to them rebuilds from
-	 * there. NULL-terminated, or NULL.
+	 * there. A function's (a string: file's path) is relative to the file
+	 * that calls it; what it reads is in the plan. NULL-terminated, or NULL.
 	 */
 	const char *const *inputs;
 	/*
@@ -94,6 +95,8 @@ struct kiln_schema {
 	bool on_build_machine;
 	/* outputs: writes the image's layers (one per stage), which the build then keeps */
 	bool needs_layers;
+	/* functions: advice shown with a failure of the call (e.g. how to set a variable) */
+	const char *fail_help;
 };
 
 /* The argument of s named name, or NULL. */

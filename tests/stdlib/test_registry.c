@@ -425,7 +425,8 @@ static void check_schema(const struct kiln_schema *s, enum kiln_schema_kind kind
 	/* the facts code asks the schema for: arguments that exist, on the kinds that use them */
 	for (const char *const *in = s->inputs; in && *in; in++) {
 		const struct kiln_arg *a = find_arg(s, *in, strlen(*in));
-		CHECK_ENTRY(s, a && !strcmp(a->type, "path") && stdlib_is_input(s, *in));
+		CHECK_ENTRY(s, a && stdlib_is_input(s, *in) &&
+		                   !strcmp(a->type, kind == SCHEMA_FUNCTION ? "string" : "path"));
 	}
 	CHECK_ENTRY(s, !stdlib_is_input(s, "no-such-argument"));
 	if (s->template_arg) {
@@ -434,6 +435,7 @@ static void check_schema(const struct kiln_schema *s, enum kiln_schema_kind kind
 	}
 	CHECK_ENTRY(s, !s->on_build_machine || kind == SCHEMA_MODULE);
 	CHECK_ENTRY(s, !s->needs_layers || kind == SCHEMA_OUTPUT);
+	CHECK_ENTRY(s, !s->fail_help || (kind == SCHEMA_FUNCTION && one_line(s->fail_help)));
 	if (kind == SCHEMA_FUNCTION) {
 		CHECK_ENTRY(s, s->fn != NULL);
 		CHECK_ENTRY(s, type_valid(s->returns));

@@ -184,8 +184,9 @@ char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t 
 		    stdlib_lookup(SCHEMA_MODULE, json_string_value(json_object_get(t, "module")));
 		if (r == 0)
 			r = hash_inputs(md, s, json_object_get(t, "args"), local_root, err);
+		/* a task on the build machine has effects outside the image */
 		if (s && s->on_build_machine)
-			EVP_DigestUpdate(md, "local", 6); /* its effects are outside the image */
+			EVP_DigestUpdate(md, "on the build machine", 21);
 	}
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned n = 0;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Symbolic file modes: an absolute one (every class set with '=') lints and compiles to the
 # int the plan holds for every mode; a relative one ('+', '-', 'X') or one that leaves a
-# class unset is refused by lint, at its file:line:col, with what to write instead.
+# class unset is refused by lint, at its file:line:col, with what to write instead. A param
+# of type mode is usable as a mode, and -var sets it in the same forms.
 . "$(dirname "$0")/../lib/test-lib.sh"
 need jq
 
@@ -39,3 +40,27 @@ IMG
 	expect_match err 'help: .*(absolute form such as u=rwx,go=rx|each of u, g and o|whom each clause)' \
 		"no advice for mode '$bad'"
 done
+
+# a mode param set from outside reads the same way: -var, KILN_VAR_
+cat >param.img <<'IMG'
+param m: mode = 0600
+image i from scratch() {
+  stage s {
+    file "/a" { state = touch, mode = m }
+  }
+}
+IMG
+# a param of type mode goes where a mode goes
+run_kiln compile param.img -o -
+expect_rc 0
+[ "$(jq '.images[0].stages[0].tasks[0].args.mode' out)" = 384 ] || fail "the default 0600"
+run_kiln compile param.img -o - -var 'm=u=rw,go=r'
+expect_rc 0
+[ "$(jq '.images[0].stages[0].tasks[0].args.mode' out)" = 420 ] ||
+	fail "-var m=u=rw,go=r gave mode $(jq '.images[0].stages[0].tasks[0].args.mode' out)"
+run_kiln compile param.img -o - -var 'm=0750'
+expect_rc 0
+[ "$(jq '.images[0].stages[0].tasks[0].args.mode' out)" = 488 ] || fail "-var m=0750"
+run_kiln compile param.img -o - -var 'm=u+x'
+expect_rc 1
+expect_match err 'm' "no error for -var m=u+x"

@@ -147,6 +147,25 @@ static int hash_inputs(EVP_MD_CTX *md, const struct kiln_schema *s, json_t *args
 	return 0;
 }
 
+/* The inputs of tasks (a plan's array of tasks), as their modules' schemas name them. */
+static int hash_task_inputs(EVP_MD_CTX *md, json_t *tasks, const char *local_root,
+                            struct rt_error *err)
+{
+	int r = 0;
+	size_t i;
+	json_t *t;
+	json_array_foreach (tasks, i, t) {
+		const struct kiln_schema *s =
+		    stdlib_lookup(SCHEMA_MODULE, json_string_value(json_object_get(t, "module")));
+		if (r == 0)
+			r = hash_inputs(md, s, json_object_get(t, "args"), local_root, err);
+		/* a task on the build machine has effects outside the image */
+		if (s && s->on_build_machine)
+			EVP_DigestUpdate(md, "on the build machine", 21);
+	}
+	return r;
+}
+
 char *cache_base_key(json_t *from, const char *local_root, struct rt_error *err)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -175,18 +194,13 @@ char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t 
 	hash_json(md, "handlers", handlers);
 	/* the secrets' values, hashed together: a new password makes a new layer */
 	hash_json(md, "secrets", secrets);
-	/* what the tasks read from the build machine */
-	int r = 0;
+	/* what the tasks and the handlers they may notify read from the build machine */
+	int r = hash_task_inputs(md, json_object_get(stage, "tasks"), local_root, err);
 	size_t i;
-	json_t *t;
-	json_array_foreach (json_object_get(stage, "tasks"), i, t) {
-		const struct kiln_schema *s =
-		    stdlib_lookup(SCHEMA_MODULE, json_string_value(json_object_get(t, "module")));
+	json_t *h;
+	json_array_foreach (handlers, i, h) {
 		if (r == 0)
-			r = hash_inputs(md, s, json_object_get(t, "args"), local_root, err);
-		/* a task on the build machine has effects outside the image */
-		if (s && s->on_build_machine)
-			EVP_DigestUpdate(md, "on the build machine", 21);
+			r = hash_task_inputs(md, json_object_get(h, "tasks"), local_root, err);
 	}
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned n = 0;

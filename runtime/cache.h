@@ -4,8 +4,9 @@
  * of what it starts from (the base's arguments, or the previous stage, or
  * the parent image's last stage), the stage's tasks and the image's handlers
  * as the plan gives them (source positions left out), the bytes of every
- * build-machine file its tasks or its base read (the arguments their schemas
- * list as inputs: copy's src, tarball's path, ...), the values of the secrets
+ * build-machine file its tasks, the image's handlers or its base read (the
+ * arguments their schemas list as inputs: copy's src, tarball's path, ...),
+ * the values of the secrets
  * (hashed, never stored), and kiln's version. A hit replays the layer
  * instead of running the tasks: a second apply of an unchanged build
  * changes nothing and takes the time of unpacking.

@@ -4,7 +4,9 @@
 # archive changes under the same name rebuilds from the first stage (the image gets the
 # new base, not a cached stage over the old one); a changed copy source rebuilds its
 # stage and the later ones, the earlier stays cached; a changed template (rendered at
-# compile time) rebuilds its stage. Nothing changed: every stage is cached.
+# compile time) rebuilds its stage; a file a handler copies is part of the keys of the
+# image's stages (the handlers are part of every stage's key). Nothing changed: every stage
+# is cached.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 need tar
@@ -13,6 +15,7 @@ mkdir -p build/files base/etc
 echo base-one >base/etc/base.txt
 tar -C base -cf build/base.tar .
 echo app-one >build/files/app.txt
+echo h-one >build/files/h.txt
 echo 'tmpl {{ word }}' >build/t.tmpl
 cat >build/a.img <<'EOF'
 let word = "one"
@@ -26,6 +29,10 @@ image a from tarball("base.tar") {
   stage third {
     template "/t.txt" { src = "t.tmpl" }
   }
+  stage fourth {
+    file "/marker" { content = "m\n", notify = [put_h] }
+  }
+  handler put_h { copy "/h.txt" { src = "files/h.txt" } }
   output tar "out/a.tar" {}
 }
 EOF
@@ -42,7 +49,7 @@ content()
 
 kapply_json build/a.img
 expect_rc 0
-[ "$(ran_stages)" = "first second third " ] || fail "first apply ran: $(ran_stages)"
+[ "$(ran_stages)" = "first second third fourth handler " ] || fail "first apply ran: $(ran_stages)"
 [ "$(content etc/base.txt)" = base-one ] || fail "base.txt: $(content etc/base.txt)"
 
 kapply_json build/a.img
@@ -54,24 +61,35 @@ echo base-two >base/etc/base.txt
 tar -C base -cf build/base.tar .
 kapply_json build/a.img
 expect_rc 0
-[ "$(ran_stages)" = "first second third " ] ||
+[ "$(ran_stages)" = "first second third fourth handler " ] ||
 	fail "after the base's archive changed, ran: '$(ran_stages)'"
 [ "$(content etc/base.txt)" = base-two ] ||
 	fail "the image kept the old base: base.txt is $(content etc/base.txt)"
 
-# 2. a copy source changes: the second and third stages run, the first is cached
+# 2. a copy source changes: its stage and the later ones run, the first is cached
 echo app-two >build/files/app.txt
 kapply_json build/a.img
 expect_rc 0
-[ "$(ran_stages)" = "second third " ] || fail "after app.txt changed, ran: '$(ran_stages)'"
+[ "$(ran_stages)" = "second third fourth handler " ] ||
+	fail "after app.txt changed, ran: '$(ran_stages)'"
 [ "$(content app.txt)" = app-two ] || fail "app.txt: $(content app.txt)"
 
-# 3. the template changes: only the third stage runs
+# 3. the template changes: its stage and the later ones run
 echo 'tmpl changed {{ word }}' >build/t.tmpl
 kapply_json build/a.img
 expect_rc 0
-[ "$(ran_stages)" = "third " ] || fail "after the template changed, ran: '$(ran_stages)'"
+[ "$(ran_stages)" = "third fourth handler " ] ||
+	fail "after the template changed, ran: '$(ran_stages)'"
 [ "$(content t.txt)" = "tmpl changed one" ] || fail "t.txt: $(content t.txt)"
+
+# 4. the file a handler copies changes: the image's handlers are part of every stage's key
+#    (any stage may notify them), their files with them
+echo h-two >build/files/h.txt
+kapply_json build/a.img
+expect_rc 0
+[ "$(ran_stages)" = "first second third fourth handler " ] ||
+	fail "after the handler's file changed, ran: '$(ran_stages)'"
+[ "$(content h.txt)" = h-two ] || fail "h.txt: $(content h.txt)"
 
 kapply_json build/a.img
 expect_rc 0

@@ -237,16 +237,21 @@ static bool expect(struct checker *ck, const struct ast_expr *e, const struct ty
 		diag_help(d, "write modes in octal with a leading zero: 0%lld", (long long)e->i);
 		return false;
 	}
-	if (want->kind == T_MODE && e->kind == EX_STRING) {
-		const char *s = e->str.s;
-		bool octal = *s && strspn(s, "01234567") == strlen(s) && strlen(s) <= 4;
-		bool symbolic = *s && strspn(s, "ugoa+-=rwxXst,") == strlen(s);
-		if (!octal && !symbolic) {
-			diag_help(diag_error(ck->d, E_BAD_MODE, e->span,
-			                     "%s '%s' is not a file mode", what, s),
-			          "write an octal mode (0644) or a symbolic one (\"u=rw,go=r\")");
-			return false;
-		}
+	if (want->kind == T_MODE && e->kind == EX_INT && (e->i < 0 || e->i > 07777)) {
+		diag_help(diag_error(ck->d, E_BAD_MODE, e->span, "%s 0%llo is not a file mode",
+		                     what, (unsigned long long)e->i),
+		          "a mode is at most 4 octal digits, e.g. 0644 or 4755");
+		return false;
+	}
+	/* the rule the modules apply (stdlib_mode_parse): what lints, applies */
+	unsigned mode;
+	const char *why;
+	if (want->kind == T_MODE && e->kind == EX_STRING &&
+	    stdlib_mode_parse(e->str.s, &mode, &why) < 0) {
+		diag_help(diag_error(ck->d, E_BAD_MODE, e->span, "%s '%s' is not a file mode", what,
+		                     e->str.s),
+		          "%s", why);
+		return false;
 	}
 	if (!type_assignable(want, got)) {
 		struct diag *d =
@@ -948,7 +953,7 @@ static void check_task(struct checker *ck, struct ast_node *task)
 		char *w = xasprintf("argument '%s'", sa->name);
 		expect(ck, n->value, want, got, w);
 		free(w);
-		if (!strcmp(s->name, "template") && !strcmp(sa->name, "src"))
+		if (s->template_arg && !strcmp(sa->name, s->template_arg))
 			check_template_src(ck, task, n);
 	}
 	if (s) {

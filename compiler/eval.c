@@ -155,26 +155,28 @@ static struct val eval_call(struct program *p, const struct env *env, const stru
 	json_t **args = xcalloc(n ? n : 1, sizeof(*args));
 	for (size_t i = 0; i < n; i++)
 		args[i] = vals[i].json;
-	char *resolved = NULL;
-	if (!strcmp(s->name, "file") && n > 0 && json_is_string(args[0]) &&
-	    json_string_value(args[0])[0] != '/') {
-		/* relative to the file that calls it */
-		resolved = xasprintf("%s/%s", dir_of(p, e->span.file), json_string_value(args[0]));
-		json_decref(vals[0].json);
-		vals[0].json = args[0] = json_string(resolved);
+	for (size_t i = 0; i < n && i < nschema; i++) {
+		if (!stdlib_is_input(s, s->args[i].name) || !json_is_string(args[i]) ||
+		    json_string_value(args[i])[0] == '/')
+			continue;
+		/* a file the function reads: relative to the file that calls it */
+		char *resolved =
+		    xasprintf("%s/%s", dir_of(p, e->span.file), json_string_value(args[i]));
+		json_decref(vals[i].json);
+		vals[i].json = args[i] = json_string(resolved);
+		free(resolved);
 	}
 	char *err = NULL;
 	json_t *r = s->fn(args, n, &err);
 	if (!r) {
 		struct diag *d = diag_error(&p->cx->diags, E_EVAL_FAILED, e->span,
 		                            "%s() failed: %s", s->name, err ? err : "error");
-		if (!strcmp(s->name, "env"))
-			diag_help(d, "set it, or give a default: env(\"NAME\", \"value\")");
+		if (s->fail_help)
+			diag_help(d, "%s", s->fail_help);
 		free(err);
 	} else {
 		out = known(r);
 	}
-	free(resolved);
 	free(args);
 done:
 	for (size_t i = 0; i < cap; i++)

@@ -159,6 +159,37 @@ static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *
 	return out;
 }
 
+/*
+ * A mode in the plan is an int, whatever way it was written (0644, "0644",
+ * "u=rw,go=r"): one form, so the same mode gives the same stage key. Takes
+ * v; NULL after an error (a value computed here that is no mode: literals
+ * were checked before).
+ */
+static json_t *mode_value(struct lowerer *lw, const struct ast_expr *e, json_t *v)
+{
+	unsigned mode = 0;
+	const char *why =
+	    "a mode is an octal number such as 0644 or a string such as \"u=rw,go=r\"";
+	int r = -1;
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 07777) {
+		mode = (unsigned)json_integer_value(v);
+		r = 0;
+	} else if (json_is_string(v)) {
+		r = stdlib_mode_parse(json_string_value(v), &mode, &why);
+	}
+	if (r < 0) {
+		char *shown = json_dumps(v, JSON_ENCODE_ANY);
+		diag_help(diag_error(lw->d, E_BAD_MODE, e->span, "%s is not a file mode",
+		                     shown ? shown : "this value"),
+		          "%s", why);
+		free(shown);
+		json_decref(v);
+		return NULL;
+	}
+	json_decref(v);
+	return json_integer((json_int_t)mode);
+}
+
 /* Evaluate e for the plan; NULL after an error (already reported). */
 static json_t *value(struct lowerer *lw, const struct env *env, const struct ast_expr *e,
                      const char *type)
@@ -173,24 +204,30 @@ static json_t *value(struct lowerer *lw, const struct env *env, const struct ast
 	}
 	if (type && !strcmp(type, "path"))
 		return local_path(lw, e, v.json, !lw->local_seen);
-	if (type && !strcmp(type, "mode") && json_is_integer(v.json)) {
-		/* modes read best in octal, as they were written */
-		char *m =
-		    xasprintf("0%03llo", (unsigned long long)json_integer_value(v.json) & 07777);
-		json_decref(v.json);
-		json_t *j = json_string(m);
-		free(m);
-		return j;
-	}
+	if (type && !strcmp(type, "mode"))
+		return mode_value(lw, e, v.json);
 	return v.json;
 }
 
 static const struct kiln_arg *arg_of(const struct kiln_schema *s, const char *name)
 {
-	for (const struct kiln_arg *a = s ? s->args : NULL; a && a->name; a++)
-		if (!strcmp(a->name, name))
-			return a;
-	return NULL;
+	return stdlib_arg(s, name);
+}
+
+/*
+ * The schema's defaults for the arguments args leaves out (but skip): the plan
+ * says every value the call runs with, so a default that changes changes the
+ * plan, and with it the stage's key.
+ */
+static void add_defaults(json_t *args, const struct kiln_schema *s, const char *skip)
+{
+	for (const struct kiln_arg *a = s ? s->args : NULL; a && a->name; a++) {
+		if (!a->def || json_object_get(args, a->name) || (skip && !strcmp(a->name, skip)))
+			continue;
+		json_t *v = json_loads(a->def, JSON_DECODE_ANY, NULL);
+		if (v)
+			json_object_set_new(args, a->name, v);
+	}
 }
 
 /* ---- tasks --------------------------------------------------------------- */
@@ -265,7 +302,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			continue;
 		}
 		json_object_set_new(args, n->name.s, v);
-		if (n->sym && !strcmp(task->name.s, "template") && !strcmp(n->name.s, "src")) {
+		if (n->sym && s && s->template_arg && !strcmp(n->name.s, s->template_arg)) {
 			/* the template's text, rendered with the task's values */
 			struct val content = template_render(lw->p, env, n->sym);
 			if (!content.json)
@@ -275,8 +312,9 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			val_release(&content);
 		}
 	}
+	add_defaults(args, s, NULL);
 	json_object_set_new(t, "args", args);
-	if (!strcmp(task->name.s, "local"))
+	if (s && s->on_build_machine)
 		lw->local_seen = true;
 	if (ok)
 		json_array_append_new(tasks, t);
@@ -492,6 +530,7 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 		if (v)
 			json_object_set_new(args, sa->name, v);
 	}
+	add_defaults(args, s, NULL);
 	return json_pack("{s:s,s:o}", "base", s->name, "args", args);
 }
 
@@ -505,7 +544,11 @@ static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 		if (v)
 			json_object_set_new(o, "path", local_path(lw, out->label, v, false));
 	}
-	json_object_set_new(o, "args", lower_attrs(lw, out->body, NULL));
+	json_t *args = lower_attrs(lw, out->body, NULL);
+	const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, out->name.s);
+	/* the label's argument is the output's "path", beside its args */
+	add_defaults(args, s, s ? s->label : NULL);
+	json_object_set_new(o, "args", args);
 	return o;
 }
 

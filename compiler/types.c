@@ -277,7 +277,7 @@ bool type_assignable(const struct type *to, const struct type *from)
 		/* a secret may go where a string goes: the value stays secret */
 		return type_is_stringish(from) || from->kind == T_ENUM;
 	case T_MODE:
-		return from->kind == T_INT || type_is_stringish(from);
+		return from->kind == T_MODE || from->kind == T_INT || type_is_stringish(from);
 	case T_ENUM:
 		/* literal strings and bare names are checked against the values by the
 		   checker; another enum fits when each of its values is one of these */

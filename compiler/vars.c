@@ -10,6 +10,7 @@
  */
 #include "vars.h"
 
+#include "builtins.h"
 #include "eval.h"
 
 #include <errno.h>
@@ -25,11 +26,16 @@ static json_t *from_text(const struct type *t, const char *text)
 	case T_PATH:
 	case T_ANY:
 		return json_string(text);
-	case T_MODE:
+	case T_MODE: {
+		/* as a mode is read everywhere: octal digits or an absolute symbolic mode */
+		unsigned m;
+		const char *why;
+		return stdlib_mode_parse(text, &m, &why) == 0 ? json_integer((json_int_t)m) : NULL;
+	}
 	case T_INT: {
 		char *end;
 		errno = 0;
-		long long v = strtoll(text, &end, t->kind == T_MODE ? 8 : 10);
+		long long v = strtoll(text, &end, 10);
 		if (!*text || *end || errno)
 			return NULL;
 		return json_integer(v);

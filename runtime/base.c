@@ -1,6 +1,7 @@
 /*
  * base: the plan's "from" -> a filled root directory. Checks the call
- * ({"base": NAME, "args": {...}}) and its argument names, resolves the cache
+ * ({"base": NAME, "args": {...}}) and its argument names against the base's
+ * schema, finds its implementation by that schema, resolves the cache
  * directory, opens the destination (which must be an empty directory) and
  * hands it to the base. Invariant: when a base fails, the destination is
  * left empty again, so a half-made root filesystem is never used.
@@ -8,6 +9,7 @@
 #include "base_int.h"
 
 #include "arena.h"
+#include "builtins.h"
 #include "extract.h"
 #include "path.h"
 
@@ -25,28 +27,41 @@
 
 extern char **environ;
 
-struct base_entry {
-	const char *name;
-	int (*create)(struct base_run *b);
-	const char *const *args; /* the argument names it takes, NULL-terminated */
+/* every implementation; base_create finds one by the schema of the plan's base */
+static const struct base_impl *const impls[] = {
+    &base_debian_impl, &base_busybox_impl, &base_tarball_impl, &base_oci_impl, &base_scratch_impl,
 };
+#define N_IMPLS (sizeof(impls) / sizeof(impls[0]))
 
-static const char *const debian_args[] = {"suite",      "variant", "mirror",
-                                          "components", "include", NULL};
-static const char *const tarball_args[] = {"path", NULL};
-static const char *const oci_args[] = {"path", "tag", NULL};
-static const char *const no_args[] = {NULL};
-
-static int scratch(struct base_run *b)
+/* The implementation of schema s: the one of its name, or NULL. */
+static const struct base_impl *impl_of(const struct kiln_schema *s)
 {
-	return 0;
+	for (size_t i = 0; s && i < N_IMPLS; i++)
+		if (!strcmp(impls[i]->name, s->name))
+			return impls[i];
+	return NULL;
 }
 
-static const struct base_entry bases[] = {
-    {"debian", base_debian, debian_args},    {"busybox", base_busybox, no_args},
-    {"tarball", base_tarball, tarball_args}, {"oci", base_oci, oci_args},
-    {"scratch", scratch, no_args},
-};
+int base_check_impls(struct rt_error *err)
+{
+	const struct kiln_schema *const *list;
+	size_t n = stdlib_all(SCHEMA_BASE, &list);
+	for (size_t i = 0; i < n; i++) {
+		size_t found = 0;
+		for (size_t j = 0; j < N_IMPLS; j++)
+			found += !strcmp(impls[j]->name, list[i]->name);
+		if (found != 1)
+			return rt_error_set(err, -ENOSYS,
+			                    "base %s() has %zu implementations, not one",
+			                    list[i]->name, found);
+	}
+	for (size_t j = 0; j < N_IMPLS; j++)
+		if (!stdlib_lookup(SCHEMA_BASE, impls[j]->name))
+			return rt_error_set(err, -ENOSYS,
+			                    "base %s() is implemented but has no schema",
+			                    impls[j]->name);
+	return 0;
+}
 
 void base_progress(const struct base_run *b, const char *fmt, ...)
 {
@@ -226,12 +241,12 @@ int base_create(const struct base_ctx *ctx, json_t *from, const char *dest, stru
 	if (!json_is_string(jname))
 		return rt_error_set(err, -EINVAL, "the image's 'from' names no base");
 	const char *name = json_string_value(jname);
-	const struct base_entry *be = NULL;
-	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
-		if (!strcmp(bases[i].name, name))
-			be = &bases[i];
-	if (!be)
+	const struct kiln_schema *schema = stdlib_lookup(SCHEMA_BASE, name);
+	const struct base_impl *be = impl_of(schema);
+	if (!schema)
 		return rt_error_set(err, -EINVAL, "unknown base '%s'", name);
+	if (!be)
+		return rt_error_set(err, -ENOSYS, "base %s() has no implementation", name);
 	json_t *args = json_object_get(from, "args");
 	if (args && !json_is_object(args))
 		return rt_error_set(err, -EINVAL, "%s(): 'args' must be an object", name);
@@ -242,10 +257,7 @@ int base_create(const struct base_ctx *ctx, json_t *from, const char *dest, stru
 	json_t *value;
 	int r = 0;
 	json_object_foreach (args, key, value) {
-		bool known = false;
-		for (const char *const *a = be->args; *a; a++)
-			known |= !strcmp(*a, key);
-		if (!known) {
+		if (!stdlib_arg(schema, key)) {
 			r = rt_error_set(err, -EINVAL, "%s(): unknown argument '%s'", name, key);
 			json_decref(no_args_obj);
 			return r;

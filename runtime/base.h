@@ -42,6 +42,13 @@ struct base_ctx {
 	void *progress_data;
 };
 
+/*
+ * Whether every base schema (stdlib/base_*.c) has exactly one implementation
+ * and every implementation a schema: 0, or < 0 with *err naming the first
+ * that does not.
+ */
+int base_check_impls(struct rt_error *err);
+
 /* Fill the empty directory dest with the base described by from. */
 int base_create(const struct base_ctx *ctx, json_t *from, const char *dest, struct rt_error *err);
 

@@ -262,3 +262,5 @@ int base_busybox(struct base_run *b)
 		base_progress(b, "busybox %s with %zu applets", version, napplets);
 	return r;
 }
+
+const struct base_impl base_busybox_impl = {"busybox", base_busybox};

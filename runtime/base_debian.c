@@ -936,3 +936,5 @@ out:
 	free(log_path);
 	return r;
 }
+
+const struct base_impl base_debian_impl = {"debian", base_debian};

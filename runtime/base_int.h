@@ -55,6 +55,18 @@ int base_tarball(struct base_run *b);
 int base_oci(struct base_run *b);
 
 /*
+ * A base's implementation, defined in its base_NAME.c beside the function: name
+ * is its schema's (stdlib/base_NAME.c), which says what arguments it takes.
+ * base.c lists them and finds one by its schema.
+ */
+struct base_impl {
+	const char *name;
+	int (*create)(struct base_run *b);
+};
+extern const struct base_impl base_debian_impl, base_busybox_impl, base_tarball_impl, base_oci_impl,
+    base_scratch_impl;
+
+/*
  * The build machine's Debian mirror: the first "deb" URI of apt's sources
  * under apt_dir (normally "/etc/apt": sources.list, then sources.list.d's
  * *.list and *.sources in name order) whose last path component is "debian"

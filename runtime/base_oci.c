@@ -507,3 +507,5 @@ out:
 	free(layout);
 	return r;
 }
+
+const struct base_impl base_oci_impl = {"oci", base_oci};

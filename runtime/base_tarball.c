@@ -38,3 +38,5 @@ int base_tarball(struct base_run *b)
 	free(path);
 	return r;
 }
+
+const struct base_impl base_tarball_impl = {"tarball", base_tarball};

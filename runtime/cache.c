@@ -5,6 +5,7 @@
 #include "cache.h"
 
 #include "arena.h"
+#include "builtins.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -124,17 +125,62 @@ static int hash_path(EVP_MD_CTX *md, const char *path, int depth, struct rt_erro
 	return r;
 }
 
-char *cache_base_key(json_t *from)
+/*
+ * The files of the build machine that a call reads, as its schema says (its
+ * inputs): each one's argument name and bytes.
+ */
+static int hash_inputs(EVP_MD_CTX *md, const struct kiln_schema *s, json_t *args,
+                       const char *local_root, struct rt_error *err)
+{
+	for (const char *const *in = s ? s->inputs : NULL; in && *in; in++) {
+		json_t *v = json_object_get(args, *in);
+		if (!json_is_string(v))
+			continue;
+		const char *p = json_string_value(v);
+		char *path = p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", local_root, p);
+		EVP_DigestUpdate(md, *in, strlen(*in) + 1);
+		int r = hash_path(md, path, 0, err);
+		free(path);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The inputs of tasks (a plan's array of tasks), as their modules' schemas name them. */
+static int hash_task_inputs(EVP_MD_CTX *md, json_t *tasks, const char *local_root,
+                            struct rt_error *err)
+{
+	int r = 0;
+	size_t i;
+	json_t *t;
+	json_array_foreach (tasks, i, t) {
+		const struct kiln_schema *s =
+		    stdlib_lookup(SCHEMA_MODULE, json_string_value(json_object_get(t, "module")));
+		if (r == 0)
+			r = hash_inputs(md, s, json_object_get(t, "args"), local_root, err);
+		/* a task on the build machine has effects outside the image */
+		if (s && s->on_build_machine)
+			EVP_DigestUpdate(md, "on the build machine", 21);
+	}
+	return r;
+}
+
+char *cache_base_key(json_t *from, const char *local_root, struct rt_error *err)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	EVP_DigestUpdate(md, "kiln " KILN_VERSION, sizeof("kiln " KILN_VERSION));
 	hash_json(md, "from", from);
+	/* what the base reads from the build machine (a tarball, an OCI layout) */
+	const char *base = json_string_value(json_object_get(from, "base"));
+	int r = hash_inputs(md, stdlib_lookup(SCHEMA_BASE, base), json_object_get(from, "args"),
+	                    local_root, err);
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
 	EVP_DigestFinal_ex(md, d, &n);
 	EVP_MD_CTX_free(md);
-	return hex(d, n);
+	return r < 0 ? NULL : hex(d, n);
 }
 
 char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t *secrets,
@@ -148,22 +194,13 @@ char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t 
 	hash_json(md, "handlers", handlers);
 	/* the secrets' values, hashed together: a new password makes a new layer */
 	hash_json(md, "secrets", secrets);
-	/* what the tasks read from the build machine */
-	int r = 0;
+	/* what the tasks and the handlers they may notify read from the build machine */
+	int r = hash_task_inputs(md, json_object_get(stage, "tasks"), local_root, err);
 	size_t i;
-	json_t *t;
-	json_array_foreach (json_object_get(stage, "tasks"), i, t) {
-		const char *module = json_string_value(json_object_get(t, "module"));
-		json_t *src = json_object_get(json_object_get(t, "args"), "src");
-		if (r == 0 && module && json_is_string(src) &&
-		    (!strcmp(module, "copy") || !strcmp(module, "unarchive"))) {
-			const char *s = json_string_value(src);
-			char *path = s[0] == '/' ? xstrdup(s) : xasprintf("%s/%s", local_root, s);
-			r = hash_path(md, path, 0, err);
-			free(path);
-		}
-		if (module && !strcmp(module, "local"))
-			EVP_DigestUpdate(md, "local", 6); /* its effects are outside: see below */
+	json_t *h;
+	json_array_foreach (handlers, i, h) {
+		if (r == 0)
+			r = hash_task_inputs(md, json_object_get(h, "tasks"), local_root, err);
 	}
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned n = 0;

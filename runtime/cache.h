@@ -4,7 +4,9 @@
  * of what it starts from (the base's arguments, or the previous stage, or
  * the parent image's last stage), the stage's tasks and the image's handlers
  * as the plan gives them (source positions left out), the bytes of every
- * build-machine file its tasks copy or unpack, the values of the secrets
+ * build-machine file its tasks, the image's handlers or its base read (the
+ * arguments their schemas list as inputs: copy's src, tarball's path, ...),
+ * the values of the secrets
  * (hashed, never stored), and kiln's version. A hit replays the layer
  * instead of running the tasks: a second apply of an unchanged build
  * changes nothing and takes the time of unpacking.
@@ -23,8 +25,12 @@
  */
 char *cache_dir_default(const char *dir);
 
-/* hex sha256 of the key of what a base image starts from (malloc'd). */
-char *cache_base_key(json_t *from);
+/*
+ * hex sha256 of the key of what a base image starts from (malloc'd): the call and the
+ * bytes of the build machine's files it reads (its schema's inputs, paths relative to
+ * local_root), or NULL with *err (such a file is missing).
+ */
+char *cache_base_key(json_t *from, const char *local_root, struct rt_error *err);
 /* The key of a stage (malloc'd), or NULL with *err (a file it reads is missing). */
 char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t *secrets,
                       const char *local_root, struct rt_error *err);

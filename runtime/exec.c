@@ -336,7 +336,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	if (args && res.status == TASK_OK && !res.msg) {
 		const char *module = json_string_value(json_object_get(task, "module"));
 		const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, module);
-		bool local = module && !strcmp(module, "local");
+		bool local = s && s->on_build_machine;
 		if (local && !x->local && conn_local_open(x->o->root, &x->local, &err) < 0) {
 			task_failed(&res, "%s", err.msg);
 		} else if (!s || !s->run) {
@@ -475,8 +475,9 @@ static bool needs_layers(json_t *plan)
 	json_t *img, *out;
 	json_array_foreach (json_object_get(plan, "images"), i, img) {
 		json_array_foreach (json_object_get(img, "outputs"), j, out) {
-			const char *type = json_string_value(json_object_get(out, "type"));
-			if (type && (!strcmp(type, "oci") || !strcmp(type, "docker-archive")))
+			const struct kiln_schema *s = stdlib_lookup(
+			    SCHEMA_OUTPUT, json_string_value(json_object_get(out, "type")));
+			if (s && s->needs_layers)
 				return true;
 		}
 	}
@@ -555,8 +556,9 @@ static bool has_local_task(json_t *stage)
 	size_t i;
 	json_t *t;
 	json_array_foreach (json_object_get(stage, "tasks"), i, t) {
-		const char *m = json_string_value(json_object_get(t, "module"));
-		if (m && !strcmp(m, "local"))
+		const struct kiln_schema *s =
+		    stdlib_lookup(SCHEMA_MODULE, json_string_value(json_object_get(t, "module")));
+		if (s && s->on_build_machine)
 			return true;
 	}
 	return false;
@@ -604,7 +606,9 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		if (base_create(&bc, from, st->rootfs, &err) < 0)
 			goto fail;
 		events_note(x->ev, name, "base ready (%.1f s)", (now_ms() - t0) / 1000);
-		st->key = cache_base_key(from);
+		/* NULL (a file it read is gone since): this build is not cached */
+		struct rt_error kerr = {0};
+		st->key = cache_base_key(from, x->o->root, &kerr);
 		/* the base's layer is the whole tree (snap is NULL) */
 		if (layers && add_layer(x, st, st->rootfs, &snap, &err) < 0)
 			goto fail;

@@ -1,5 +1,6 @@
 /*
- * output: output_write() picks the writer for the output's type; the rest
+ * output: output_write() picks the writer for the output's type (by its
+ * schema, stdlib/out_TYPE.c); the rest
  * of this file is what the writers share (output_impl.h). Byte sinks
  * stream to a file descriptor through an optional compressor (zlib in two
  * threads for gzip, libzstd with two worker threads for zstd) in fixed
@@ -13,6 +14,7 @@
 #include "output_impl.h"
 
 #include "arena.h"
+#include "builtins.h"
 #include "path.h"
 #include "strbuf.h"
 
@@ -42,26 +44,48 @@ enum {
 
 /* ---- output_write ---------------------------------------------------------------------- */
 
-static const struct {
-	const char *type;
-	int (*write)(const struct output_ctx *ctx, struct rt_error *err);
-} writers[] = {
-    {"oci", output_oci},           {"docker-archive", output_docker_archive},
-    {"tar", output_tar},           {"checksum", output_checksum},
-    {"manifest", output_manifest},
+/* every implementation; output_write finds one by the schema of the output's type */
+static const struct output_impl *const impls[] = {
+    &output_oci_impl,      &output_docker_archive_impl, &output_tar_impl,
+    &output_checksum_impl, &output_manifest_impl,
 };
+#define N_IMPLS (sizeof(impls) / sizeof(impls[0]))
+
+int output_check_impls(struct rt_error *err)
+{
+	const struct kiln_schema *const *list;
+	size_t n = stdlib_all(SCHEMA_OUTPUT, &list);
+	for (size_t i = 0; i < n; i++) {
+		size_t found = 0;
+		for (size_t j = 0; j < N_IMPLS; j++)
+			found += !strcmp(impls[j]->name, list[i]->name);
+		if (found != 1)
+			return rt_error_set(err, -ENOSYS,
+			                    "output %s has %zu implementations, not one",
+			                    list[i]->name, found);
+	}
+	for (size_t j = 0; j < N_IMPLS; j++)
+		if (!stdlib_lookup(SCHEMA_OUTPUT, impls[j]->name))
+			return rt_error_set(err, -ENOSYS,
+			                    "output %s is implemented but has no schema",
+			                    impls[j]->name);
+	return 0;
+}
 
 int output_write(const struct output_ctx *ctx, struct rt_error *err)
 {
 	const char *type = json_string_value(json_object_get(ctx->output, "type"));
 	if (!type)
 		return rt_error_set(err, -EINVAL, "output without a type");
+	const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, type);
+	if (!s)
+		return rt_error_set(err, -EINVAL, "output type '%s' is not supported", type);
 	if (!out_plan_path(ctx))
 		return rt_error_set(err, -EINVAL, "output %s without a path", type);
-	for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++)
-		if (!strcmp(writers[i].type, type))
-			return writers[i].write(ctx, err);
-	return rt_error_set(err, -EINVAL, "output type '%s' is not supported", type);
+	for (size_t i = 0; i < N_IMPLS; i++)
+		if (!strcmp(impls[i]->name, s->name))
+			return impls[i]->write(ctx, err);
+	return rt_error_set(err, -ENOSYS, "output %s has no implementation", type);
 }
 
 /* ---- sinks ----------------------------------------------------------------------------- */

@@ -59,4 +59,11 @@ struct output_ctx {
 
 int output_write(const struct output_ctx *ctx, struct rt_error *err);
 
+/*
+ * Whether every output schema (stdlib/out_*.c) has exactly one implementation
+ * and every implementation a schema: 0, or < 0 with *err naming the first
+ * that does not.
+ */
+int output_check_impls(struct rt_error *err);
+
 #endif

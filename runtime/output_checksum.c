@@ -151,3 +151,5 @@ out:
 	free(final);
 	return r;
 }
+
+const struct output_impl output_checksum_impl = {"checksum", output_checksum};

@@ -121,3 +121,5 @@ out:
 	free(final);
 	return r;
 }
+
+const struct output_impl output_docker_archive_impl = {"docker-archive", output_docker_archive};

@@ -142,6 +142,18 @@ int output_tar(const struct output_ctx *ctx, struct rt_error *err);
 int output_checksum(const struct output_ctx *ctx, struct rt_error *err);
 int output_manifest(const struct output_ctx *ctx, struct rt_error *err);
 
+/*
+ * An output's implementation, defined in its output_NAME.c beside the
+ * function: name is its schema's (stdlib/out_NAME.c). output.c lists them
+ * and finds one by the schema of the plan's output type.
+ */
+struct output_impl {
+	const char *name;
+	int (*write)(const struct output_ctx *ctx, struct rt_error *err);
+};
+extern const struct output_impl output_oci_impl, output_docker_archive_impl, output_tar_impl,
+    output_checksum_impl, output_manifest_impl;
+
 /* ---- layers (layer.c) ----------------------------------------------------------------- */
 
 /*

@@ -88,3 +88,5 @@ out:
 	free(final);
 	return r;
 }
+
+const struct output_impl output_manifest_impl = {"manifest", output_manifest};

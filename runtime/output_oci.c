@@ -238,3 +238,5 @@ out:
 	free(final);
 	return r;
 }
+
+const struct output_impl output_oci_impl = {"oci", output_oci};

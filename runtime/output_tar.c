@@ -83,3 +83,5 @@ out:
 	free(final);
 	return r;
 }
+
+const struct output_impl output_tar_impl = {"tar", output_tar};

@@ -10,7 +10,9 @@ static const struct kiln_arg args[] = {
     {"variant", "enum(minbase, buildd, standard)", false, "\"minbase\"",
      "debootstrap's package set: minbase (essential and apt), buildd (and build-essential), "
      "standard (required and important)"},
-    {"mirror", "string", false, "\"http://deb.debian.org/debian\"", "the archive to download from"},
+    {"mirror", "string", false, NULL,
+     "the archive to download from; default: the build machine's apt mirror, else "
+     "http://deb.debian.org/debian"},
     {"components", "list<string>", false, "[\"main\"]",
      "archive areas, e.g. [\"main\", \"contrib\"]"},
     {"include", "list<string>", false, "[]", "more packages to install with the base system"},

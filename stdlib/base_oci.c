@@ -18,5 +18,6 @@ const struct kiln_schema base_oci_schema = {
     .name = "oci",
     .doc = "an image from an OCI image layout",
     .args = args,
+    .inputs = (const char *const[]){"path", NULL},
     .example = "image app from oci(\"out/base\", tag = \"base:1\") {}",
 };

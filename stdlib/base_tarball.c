@@ -15,5 +15,6 @@ const struct kiln_schema base_tarball_schema = {
     .name = "tarball",
     .doc = "a root filesystem from a tar archive",
     .args = args,
+    .inputs = (const char *const[]){"path", NULL},
     .example = "image base from tarball(\"rootfs/bookworm.tar.zst\") {}",
 };

@@ -8,8 +8,14 @@
  * module's behaviour to its mod_NAME.c later.
  *
  * Types are written as in the language: bool, int, string, secret, path,
- * mode (an octal file mode: 0644 or "0644"), any, list<T>, map<T>,
- * object(name: T, ...), enum(a, b, c), and A|B for "either".
+ * mode (a file mode: 0644, "0644" or an absolute symbolic "u=rw,go=r"; the
+ * plan holds it as an int), any, list<T>, map<T>, object(name: T, ...),
+ * enum(a, b, c), and A|B for "either".
+ *
+ * The schema is the one place that says what an entry is: code elsewhere
+ * asks it (whether a module runs on the build machine, which arguments are
+ * files read there, whether an output needs the image's layers) and never
+ * compares an entry's name.
  */
 #ifndef KILN_BUILTINS_H
 #define KILN_BUILTINS_H
@@ -66,7 +72,47 @@ struct kiln_schema {
 	kiln_fn fn;
 	const char *example; /* one line of kiln showing a use */
 	kiln_mod_run_fn run; /* modules: what the task does (in stdlib/mod_NAME.c) */
+	/*
+	 * the arguments (type path) that name a file or directory the call reads
+	 * on the build machine (copy's src, tarball's path): its bytes, a
+	 * directory's whole tree, enter the key of the stage that reads it (a
+	 * base's: the image's first stage), so a change to them rebuilds from
+	 * there. A function's (a string: file's path) is relative to the file
+	 * that calls it; what it reads is in the plan. NULL-terminated, or NULL.
+	 */
+	const char *const *inputs;
+	/*
+	 * modules: the argument (type path) naming a template the compiler
+	 * renders with the task's values; the plan holds the text as "content"
+	 * beside it, so the text is part of the stage's key. Or NULL.
+	 */
+	const char *template_arg;
+	/*
+	 * modules: runs on the build machine, not on the target (local): its
+	 * effects are outside the image, so a stage with it is never replayed
+	 * from the cache, and later tasks may read files it makes
+	 */
+	bool on_build_machine;
+	/* outputs: writes the image's layers (one per stage), which the build then keeps */
+	bool needs_layers;
+	/* functions: advice shown with a failure of the call (e.g. how to set a variable) */
+	const char *fail_help;
 };
+
+/* The argument of s named name, or NULL. */
+const struct kiln_arg *stdlib_arg(const struct kiln_schema *s, const char *name);
+/* Whether argument name of s is one of its inputs (see kiln_schema.inputs). */
+bool stdlib_is_input(const struct kiln_schema *s, const char *name);
+/*
+ * A mode as the plan holds it: an int, 0 to 07777. s is octal digits
+ * ("0644", "755") or an absolute symbolic mode: comma-separated clauses
+ * WHO=PERMS, WHO of u, g, o, a, PERMS of r, w, x, s, t (may be empty), that
+ * together set each of u, g and o ("u=rw,go=r", "a=rx,u=rwx").
+ * Relative forms (+, -, X) depend on the file's current mode and are
+ * refused: the mode is known before the build. Returns 0 and *ret, or -1
+ * and *why (a static message saying what to write instead).
+ */
+int stdlib_mode_parse(const char *s, unsigned *ret, const char **why);
 
 /* The entry of that kind and name, or NULL. */
 const struct kiln_schema *stdlib_lookup(enum kiln_schema_kind kind, const char *name);

@@ -204,6 +204,17 @@ static void print_page(FILE *out, const struct kiln_schema *s)
 		fputc('\n', out);
 	}
 	print_args(out, s, nargs);
+	for (const char *const *in = s->inputs; in && *in; in++)
+		fprintf(out, "%s  %s is read on the build machine: %s\n",
+		        in == s->inputs ? "\n" : "", *in,
+		        s->kind == SCHEMA_FUNCTION ? "relative to the file that calls it"
+		        : s->kind == SCHEMA_BASE
+		            ? "a change to it rebuilds from the image's first stage"
+		            : "a change to it rebuilds from this task's stage");
+	if (s->on_build_machine)
+		fputs("\n  runs on the build machine: a stage with it is never taken from the "
+		      "cache\n",
+		      out);
 	if (s->example)
 		fprintf(out, "\nexample:\n  %s\n", s->example);
 }

@@ -50,4 +50,5 @@ const struct kiln_schema fn_env_schema = {
     .returns = "string",
     .fn = fn_env,
     .example = "param client_id: string = env(\"CLIENT_ID\", \"\")",
+    .fail_help = "set it, or give a default: env(\"NAME\", \"value\")",
 };

@@ -104,6 +104,7 @@ const struct kiln_schema fn_file_schema = {
     .name = "file",
     .doc = "the text of a file on the build machine (UTF-8, at most 64 MiB)",
     .args = args,
+    .inputs = (const char *const[]){"path", NULL},
     .returns = "string",
     .fn = fn_file,
     .example = "let motd = file(\"files/motd.txt\")",

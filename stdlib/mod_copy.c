@@ -399,6 +399,7 @@ const struct kiln_schema mod_copy_schema = {
     .doc = "copy files from the build machine, or a given content, to the target",
     .label = "dest",
     .args = args,
+    .inputs = (const char *const[]){"src", NULL},
     .one_of = one_of,
     .example =
         "copy \"upload the app\" { src = \"app/\", dest = \"/srv/app/\", owner = \"www-data\" }",

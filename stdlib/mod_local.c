@@ -55,4 +55,5 @@ const struct kiln_schema mod_local_schema = {
     .args = args,
     .example = "local \"pack the app\" { cmd = \"tar -czf toupload/app.tar.gz app\" }",
     .run = run,
+    .on_build_machine = true,
 };

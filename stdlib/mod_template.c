@@ -41,6 +41,7 @@ const struct kiln_schema mod_template_schema = {
     .doc = "render a template from the build machine into a file on the target",
     .label = "dest",
     .args = args,
+    .template_arg = "src",
     .example = "template \"apache ports\" { src = \"templates/ports.conf.tmpl\", dest = "
                "\"/etc/apache2/ports.conf\" }",
     .run = run,

@@ -539,6 +539,7 @@ const struct kiln_schema mod_unarchive_schema = {
     .doc = "unpack an archive from the build machine into a directory on the target",
     .label = "dest",
     .args = args,
+    .inputs = (const char *const[]){"src", NULL},
     .example = "unarchive \"unpack the app\" { src = \"dist/app.tar.gz\", dest = \"/srv/app\" }",
     .run = run,
 };

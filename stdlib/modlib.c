@@ -7,6 +7,8 @@
  */
 #include "modlib.h"
 
+#include "builtins.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -127,18 +129,11 @@ mode_t task_arg_mode(const struct task_ctx *ctx, const char *name)
 		long long n = json_integer_value(v);
 		return n >= 0 && n <= 07777 ? (mode_t)n : (mode_t)-1;
 	}
-	if (v && json_is_string(v)) {
-		const char *s = json_string_value(v);
-		if (!*s || strlen(s) > 5)
-			return (mode_t)-1;
-		mode_t m = 0;
-		for (; *s; s++) {
-			if (*s < '0' || *s > '7')
-				return (mode_t)-1;
-			m = m * 8 + (mode_t)(*s - '0');
-		}
-		return m;
-	}
+	/* the plan holds ints; a string is a value known only while building (a fact) */
+	unsigned m;
+	const char *why;
+	if (v && json_is_string(v) && stdlib_mode_parse(json_string_value(v), &m, &why) == 0)
+		return (mode_t)m;
 	return (mode_t)-1;
 }
 
@@ -565,7 +560,8 @@ int mod_attrs_from_args(const struct task_ctx *ctx, struct task_result *res, str
 	if (arg(ctx, "mode")) {
 		a.mode = task_arg_mode(ctx, "mode");
 		if (a.mode == (mode_t)-1) {
-			task_failed(res, "invalid mode: give octal digits, e.g. 0644");
+			task_failed(res, "invalid mode: give an octal number such as 0644 or an "
+			                 "absolute symbolic mode such as u=rw,go=r");
 			return -1;
 		}
 	}

@@ -157,7 +157,8 @@ typedef int (*kiln_mod_run)(struct task_ctx *ctx, struct task_result *res);
 const char *task_arg_str(const struct task_ctx *ctx, const char *name, const char *def);
 bool task_arg_bool(const struct task_ctx *ctx, const char *name, bool def);
 long long task_arg_int(const struct task_ctx *ctx, const char *name, long long def);
-/* A mode argument ("0644" or an int): (mode_t)-1 when absent. */
+/* A mode argument (an int, as the plan holds it; a string as stdlib_mode_parse reads it):
+   (mode_t)-1 when absent or not a mode. */
 mode_t task_arg_mode(const struct task_ctx *ctx, const char *name);
 
 /* The target's user and group ids, by name or number, from its /etc/passwd and /etc/group. */

@@ -19,4 +19,5 @@ const struct kiln_schema out_docker_archive_schema = {
     .label = "path",
     .args = args,
     .example = "output docker-archive \"out/app.docker.tar\" { tag = \"my-app:0.1\" }",
+    .needs_layers = true,
 };

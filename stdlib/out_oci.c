@@ -19,4 +19,5 @@ const struct kiln_schema out_oci_schema = {
     .label = "path",
     .args = args,
     .example = "output oci \"out/app\" { tag = [\"app:1.0\", \"app:latest\"] }",
+    .needs_layers = true,
 };

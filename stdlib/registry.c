@@ -105,3 +105,19 @@ const char *stdlib_kind_name(enum kiln_schema_kind kind)
 	}
 	return "unknown";
 }
+
+const struct kiln_arg *stdlib_arg(const struct kiln_schema *s, const char *name)
+{
+	for (const struct kiln_arg *a = s && name ? s->args : NULL; a && a->name; a++)
+		if (!strcmp(a->name, name))
+			return a;
+	return NULL;
+}
+
+bool stdlib_is_input(const struct kiln_schema *s, const char *name)
+{
+	for (const char *const *i = s && name ? s->inputs : NULL; i && *i; i++)
+		if (!strcmp(*i, name))
+			return true;
+	return false;
+}

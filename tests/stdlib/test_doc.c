@@ -165,11 +165,20 @@ static void test_pages(void)
 	text = page("debian", &rc);
 	CHECK(strstr(text,
 	             "\nusage: debian([suite], [variant], [mirror], [components], [include])\n"));
-	/* a wide table: each description goes below its row */
-	CHECK(strstr(
-	    text,
-	    "\n  suite       string                           \"bookworm\"\n      the release"));
-	CHECK(strstr(text, " minbase\n") && strstr(text, " [\"main\"]\n"));
+	/* descriptions wrap in their column; the mirror's default is the build machine's */
+	CHECK(strstr(text, "\n  suite       string                           \"bookworm\"  the "
+	                   "release"));
+	CHECK(strstr(text, " minbase     ") && strstr(text, " [\"main\"]    "));
+	CHECK(strstr(text, "\n  mirror      string                           -           the "));
+	free(text);
+
+	text = page("tarball", &rc);
+	CHECK(strstr(text,
+	             "\n  path is read on the build machine: a change to it rebuilds from the "
+	             "image's first stage\n"));
+	free(text);
+	text = page("local", &rc);
+	CHECK(strstr(text, "\n  runs on the build machine:"));
 	free(text);
 
 	text = page("busybox", &rc);

@@ -39,12 +39,9 @@ static bool is_mode(const json_t *v)
 {
 	if (json_is_integer(v))
 		return json_integer_value(v) >= 0 && json_integer_value(v) <= 07777;
-	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 5)
-		return false;
-	for (const char *s = json_string_value(v); *s; s++)
-		if (*s < '0' || *s > '7')
-			return false;
-	return true;
+	unsigned m;
+	const char *why;
+	return json_is_string(v) && stdlib_mode_parse(json_string_value(v), &m, &why) == 0;
 }
 
 static const char *parse_one(const char *p, const json_t *v, bool *ok)
@@ -425,6 +422,20 @@ static void check_schema(const struct kiln_schema *s, enum kiln_schema_kind kind
 		CHECK_ENTRY(s, s->label == NULL);
 		break;
 	}
+	/* the facts code asks the schema for: arguments that exist, on the kinds that use them */
+	for (const char *const *in = s->inputs; in && *in; in++) {
+		const struct kiln_arg *a = find_arg(s, *in, strlen(*in));
+		CHECK_ENTRY(s, a && stdlib_is_input(s, *in) &&
+		                   !strcmp(a->type, kind == SCHEMA_FUNCTION ? "string" : "path"));
+	}
+	CHECK_ENTRY(s, !stdlib_is_input(s, "no-such-argument"));
+	if (s->template_arg) {
+		const struct kiln_arg *a = find_arg(s, s->template_arg, strlen(s->template_arg));
+		CHECK_ENTRY(s, kind == SCHEMA_MODULE && a && !strcmp(a->type, "path"));
+	}
+	CHECK_ENTRY(s, !s->on_build_machine || kind == SCHEMA_MODULE);
+	CHECK_ENTRY(s, !s->needs_layers || kind == SCHEMA_OUTPUT);
+	CHECK_ENTRY(s, !s->fail_help || (kind == SCHEMA_FUNCTION && one_line(s->fail_help)));
 	if (kind == SCHEMA_FUNCTION) {
 		CHECK_ENTRY(s, s->fn != NULL);
 		CHECK_ENTRY(s, type_valid(s->returns));
@@ -692,8 +703,44 @@ static void test_call(void)
 	json_decref(t);
 }
 
+/* ---- modes: the one reading the compiler and the modules share ---- */
+
+static bool mode_is(const char *text, unsigned want)
+{
+	unsigned m = 0xffff;
+	const char *why = NULL;
+	return stdlib_mode_parse(text, &m, &why) == 0 && m == want;
+}
+
+static bool mode_refused(const char *text, const char *advice)
+{
+	unsigned m;
+	const char *why = NULL;
+	return stdlib_mode_parse(text, &m, &why) < 0 && why && strstr(why, advice);
+}
+
+static void test_modes(void)
+{
+	CHECK(mode_is("0644", 0644) && mode_is("755", 0755) && mode_is("4755", 04755));
+	CHECK(mode_is("0", 0) && mode_is("7777", 07777));
+	CHECK(mode_is("u=rw,go=r", 0644) && mode_is("a=rx,u=rwx", 0755));
+	CHECK(mode_is("ugo=rwx", 0777) && mode_is("a=", 0) && mode_is("u=rw,g=,o=", 0600));
+	CHECK(mode_is("u=rwxs,go=rx", 04755) && mode_is("ug=rwxs,o=", 06770));
+	CHECK(mode_is("a=rwxt", 01777) && mode_is("a=rx,u=rwxs,o=t", 05750));
+	CHECK(mode_is("a=rwx,u=r", 0477)); /* later clauses override */
+	CHECK(mode_refused("u+x", "absolute form") && mode_refused("a-w", "absolute form"));
+	CHECK(mode_refused("u=rwX,go=rX", "absolute form") && mode_refused("g=u,uo=r", "absolute"));
+	CHECK(mode_refused("u=rw", "each of u, g and o") && mode_refused("ug=rw", "each of"));
+	CHECK(mode_refused("=rw", "whom") && mode_refused("", "empty"));
+	CHECK(mode_refused("0x1ff", "digits") && mode_refused("08", "digits"));
+	CHECK(mode_refused("07777", "at most 4"));
+	CHECK(mode_refused("u=rw,", "clauses") && mode_refused("u=rwz,go=r", "permissions"));
+	CHECK(mode_refused("o=s,ug=r", "'s' sets") && mode_refused("u=t,go=r", "'s' sets"));
+}
+
 int main(void)
 {
+	test_modes();
 	test_types();
 	test_registry();
 	test_tasks();

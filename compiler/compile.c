@@ -420,13 +420,11 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 			dump_file(cx, paths[i], opts);
 		return cx->diags.nerrors == errors ? 0 : -1;
 	}
-	/* each file named is a build of its own, with what it imports */
-	for (size_t i = 0; i < n && !diag_too_many(&cx->diags); i++) {
-		struct program p;
-		program_init(&p, cx);
-		front(&p, &paths[i], 1);
-		program_release(&p);
-	}
+	/* the files named are one build, as kiln compile reads them */
+	struct program p;
+	program_init(&p, cx);
+	front(&p, paths, n);
+	program_release(&p);
 	return cx->diags.nerrors == errors ? 0 : -1;
 }
 

@@ -424,6 +424,14 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 	struct program p;
 	program_init(&p, cx);
 	front(&p, paths, n);
+	if (!diag_has_errors(&cx->diags)) {
+		/* lower as compile does, for what it checks (files on disk, values);
+		   a param without a value leaves what depends on it unchecked */
+		p.lint = true;
+		vars_resolve(&p);
+		if (!diag_has_errors(&cx->diags))
+			json_decref(lower_program(&p, NULL));
+	}
 	program_release(&p);
 	return cx->diags.nerrors == errors ? 0 : -1;
 }

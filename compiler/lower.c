@@ -29,6 +29,9 @@ struct lowerer {
 	/* a 'local' task came earlier in this image: it may make the files that
 	   later tasks copy, so their existence is checked at build time */
 	bool local_seen;
+	/* the paths the build's outputs write (normalized, as keys): a base may
+	   read one, so it need not exist before the build */
+	json_t *outputs;
 };
 
 static const struct ast_file *file_of(struct program *p, uint32_t id)
@@ -229,6 +232,9 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 	json_object_set_new(t, "source", source_of(lw->p, task->span));
 	if (role)
 		json_object_set_new(t, "role", json_string(role));
+	/* a local task's own paths (creates, removes) need not exist yet either */
+	if (!strcmp(task->name.s, "local"))
+		lw->local_seen = true;
 	if (task->label) {
 		const struct kiln_arg *la = label_arg(task, s);
 		json_t *v = value(lw, env, task->label, la ? la->type : NULL);
@@ -276,8 +282,6 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 		}
 	}
 	json_object_set_new(t, "args", args);
-	if (!strcmp(task->name.s, "local"))
-		lw->local_seen = true;
 	if (ok)
 		json_array_append_new(tasks, t);
 	else
@@ -466,6 +470,43 @@ static json_t *lower_attrs(struct lowerer *lw, struct ast_node *body, const stru
 	return o;
 }
 
+/* The path an output writes, joined with its file's directory; NULL when not a string. */
+static char *output_path(struct lowerer *lw, const struct ast_expr *e, const json_t *v)
+{
+	if (!json_is_string(v))
+		return NULL;
+	const struct ast_file *f = file_of(lw->p, e->span.file);
+	return path_join(f ? f->dir : ".", json_string_value(v));
+}
+
+/* Does the path v, written at e, name what an output of the build writes? */
+static bool is_output(struct lowerer *lw, const struct ast_expr *e, const json_t *v)
+{
+	char *full = output_path(lw, e, v);
+	bool found = full && lw->outputs && json_object_get(lw->outputs, full);
+	free(full);
+	return found;
+}
+
+static void collect_outputs(struct lowerer *lw)
+{
+	struct program *p = lw->p;
+	lw->outputs = json_object();
+	for (uint32_t f = 0; f < p->nfiles; f++)
+		for (struct ast_node *img = p->files[f]->items; img; img = img->next)
+			for (struct ast_node *n = img->kind == N_IMAGE ? img->body : NULL; n;
+			     n = n->next) {
+				if (n->kind != N_OUTPUT || !n->label || n->label->kind != EX_STRING)
+					continue;
+				json_t *v = json_string(n->label->str.s);
+				char *full = output_path(lw, n->label, v);
+				if (full)
+					json_object_set_new(lw->outputs, full, json_true());
+				free(full);
+				json_decref(v);
+			}
+}
+
 static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 {
 	struct symbol *parent = from_image(image);
@@ -488,7 +529,7 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 			continue;
 		json_t *v = value(lw, NULL, a->value, NULL);
 		if (v && !strcmp(sa->type, "path"))
-			v = local_path(lw, a->value, v, false);
+			v = local_path(lw, a->value, v, !is_output(lw, a->value, v));
 		if (v)
 			json_object_set_new(args, sa->name, v);
 	}
@@ -670,6 +711,7 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 	struct lowerer lw = {.p = p, .d = &p->cx->diags};
 	size_t nimages;
 	struct ast_node **images = order_images(&lw, &nimages);
+	collect_outputs(&lw);
 
 	/* -only / -except: an image needs the images it is built from */
 	struct hashmap want = HASHMAP_INIT;
@@ -721,8 +763,8 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 	json_t *params = json_object();
 	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
 		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
-		if (s->kind != SYM_PARAM)
-			continue;
+		if (s->kind != SYM_PARAM || !s->source)
+			continue; /* no value: only in lint, whose plan is dropped */
 		json_t *entry = vars_param_plan(s);
 		json_object_set_new(entry, "type", json_string(type_str(p->a, s->type)));
 		json_object_set_new(params, s->name, entry);
@@ -744,6 +786,7 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 					json_array_append_new(applies, lower_apply(&lw, n));
 	json_object_set_new(plan, "applies", applies);
 	hashmap_release(&want);
+	json_decref(lw.outputs);
 	free(images);
 	return plan;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct lowerer {
 	struct program *p;
@@ -132,6 +133,22 @@ void lower_check_images(struct program *p)
 
 /* ---- values -------------------------------------------------------------- */
 
+/* p relative to the directory dir, both relative to the current directory: through
+   their absolute forms, so "../roles" to "app.conf" goes up through the current
+   directory's real name. Caller frees. */
+static char *relative_to(const char *dir, const char *p)
+{
+	char *cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return path_relative(dir, p);
+	char *abs_dir = path_join(cwd, dir), *abs_p = path_join(cwd, p);
+	char *rel = path_relative(abs_dir, abs_p);
+	free(abs_p);
+	free(abs_dir);
+	free(cwd);
+	return rel;
+}
+
 /* A path on the build machine, relative to the root; checked to exist when asked. */
 static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *v, bool must_exist)
 {
@@ -148,7 +165,7 @@ static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *
 	}
 	const char *orig = json_string_value(v);
 	/* a path the user wrote absolute stays so; others are relative to the root */
-	char *rel = orig[0] == '/' ? xstrdup(full) : path_relative(lw->p->root, full);
+	char *rel = orig[0] == '/' ? xstrdup(full) : relative_to(lw->p->root, full);
 	if (orig[0] && orig[strlen(orig) - 1] == '/' && strcmp(rel, "/")) {
 		/* a trailing slash means "the directory's contents" to copy: keep it */
 		char *slashed = xasprintf("%s/", rel);
@@ -346,6 +363,51 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 	val_release(&it);
 }
 
+/* A relative path written in the directory from, as the same path written in the
+   directory to (a trailing slash kept). Caller frees. */
+static char *rebase_path(const char *path, const char *from, const char *to)
+{
+	char *full = path_join(from, path);
+	char *rel = relative_to(to, full);
+	size_t n = strlen(path);
+	if (n && path[n - 1] == '/' && strcmp(rel, "/")) {
+		char *slashed = xasprintf("%s/", rel);
+		free(rel);
+		rel = slashed;
+	}
+	free(full);
+	return rel;
+}
+
+/* A role's path argument is relative to the file of the 'use' that gives it
+   (the caller's); the role's body resolves paths against the role's file, so
+   the value is rewritten to name the same file from there. */
+static json_t *rebase_arg(struct lowerer *lw, const struct type *t, json_t *v,
+                          const struct ast_expr *arg, const struct ast_node *role)
+{
+	if (t && t->kind == T_LIST && t->elem && t->elem->kind == T_PATH && json_is_array(v)) {
+		json_t *copy = json_copy(v); /* v may be a param's value, shared */
+		json_decref(v);
+		v = copy;
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *item = json_incref(json_array_get(v, i));
+			json_array_set_new(v, i, rebase_arg(lw, t->elem, item, arg, role));
+		}
+		return v;
+	}
+	if (!t || t->kind != T_PATH || !json_is_string(v) || json_string_value(v)[0] == '/')
+		return v;
+	const struct ast_file *from = file_of(lw->p, arg->span.file);
+	const struct ast_file *to = file_of(lw->p, role->span.file);
+	if (!from || !to)
+		return v;
+	char *rel = rebase_path(json_string_value(v), from->dir, to->dir);
+	json_t *out = json_string(rel);
+	free(rel);
+	json_decref(v);
+	return out;
+}
+
 /* The bindings of a role's parameters for one 'use'. Caller frees the chain with free_env. */
 static struct env *bind_role(struct lowerer *lw, struct ast_node *use, struct ast_node *role,
                              const struct env *env, bool *ok)
@@ -362,9 +424,12 @@ static struct env *bind_role(struct lowerer *lw, struct ast_node *use, struct as
 			}
 		}
 		struct val v;
-		if (arg)
+		if (arg) {
 			v = eval_expr(lw->p, env, arg);
-		else if (param->value)
+			if (v.json && !v.deferred)
+				v.json = rebase_arg(lw, ((struct symbol *)param->sym)->type, v.json,
+				                    arg, role);
+		} else if (param->value)
 			v = eval_expr(lw->p, NULL, param->value);
 		else
 			v = (struct val){NULL, false, false};

@@ -381,6 +381,21 @@ static void program_release(struct program *p)
 	free(p->files);
 }
 
+/* The -var and -var-file settings, in command-line order (var-files are read here). */
+static void add_settings(struct program *p, const struct compile_opts *opts)
+{
+	for (size_t i = 0; opts && i < opts->nvars; i++) {
+		const struct compile_var *v = &opts->vars[i];
+		if (v->file) {
+			load_var_file(p, v->file);
+			continue;
+		}
+		p->vars = xrealloc(p->vars, (p->nvars + 1) * sizeof(*p->vars));
+		p->vars[p->nvars++] =
+		    (struct var_setting){.name = v->name, .text = v->value, .origin = "var"};
+	}
+}
+
 /* Load, parse, declare, check: what lint and compile share. */
 static void front(struct program *p, const char *const *paths, size_t n)
 {
@@ -424,6 +439,7 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 	struct program p;
 	program_init(&p, cx);
 	front(&p, paths, n);
+	add_settings(&p, opts);
 	if (!diag_has_errors(&cx->diags)) {
 		/* lower as compile does, for what it checks (files on disk, values);
 		   a param without a value leaves what depends on it unchecked */
@@ -442,16 +458,7 @@ int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
 	struct program p;
 	program_init(&p, cx);
 	front(&p, paths, n);
-	for (size_t i = 0; opts && i < opts->nvars; i++) {
-		const struct compile_var *v = &opts->vars[i];
-		if (v->file) {
-			load_var_file(&p, v->file);
-			continue;
-		}
-		p.vars = xrealloc(p.vars, (p.nvars + 1) * sizeof(*p.vars));
-		p.vars[p.nvars++] =
-		    (struct var_setting){.name = v->name, .text = v->value, .origin = "var"};
-	}
+	add_settings(&p, opts);
 	json_t *plan = NULL;
 	/* values are resolved even after errors, so a missing param is reported with them */
 	vars_resolve(&p);

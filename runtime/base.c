@@ -99,9 +99,7 @@ bad:
 
 char *base_local_path(const struct base_run *b, const char *p)
 {
-	if (p[0] == '/' || !b->ctx->local_root)
-		return path_normalize(p);
-	return path_join(b->ctx->local_root, p);
+	return path_from_root(b->ctx->local_root, p);
 }
 
 int base_mkdir_p(const char *path, mode_t mode, struct rt_error *err)

@@ -7,6 +7,8 @@
  */
 #include "modlib.h"
 
+#include "path.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -768,9 +770,7 @@ char *mod_basename(const char *path)
 
 char *mod_local_path(const struct task_ctx *ctx, const char *rel)
 {
-	if (rel[0] == '/' || !ctx->local_root || !*ctx->local_root)
-		return xstrdup(rel);
-	return mod_path_join(ctx->local_root, rel);
+	return path_from_root(ctx->local_root, rel);
 }
 
 char *mod_path_clean(const char *path)

@@ -34,6 +34,11 @@ struct lowerer {
 	/* the paths the build's outputs write (normalized, as keys): a base may
 	   read one, so it need not exist before the build */
 	json_t *outputs;
+	/* paths given to roles' arguments (normalized, as keys) -> index in arg_spans:
+	   a missing one is shown where it was given too */
+	json_t *role_paths;
+	struct src_span arg_spans[64];
+	size_t narg_spans;
 };
 
 static const struct ast_file *file_of(struct program *p, uint32_t id)
@@ -159,10 +164,20 @@ static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *
 	char *full = path_join(f ? f->dir : ".", json_string_value(v));
 	if (must_exist) {
 		struct stat st;
-		if (stat(full, &st) < 0)
-			diag_help(
-			    diag_error(lw->d, E_FILE_NOT_FOUND, e->span, "no such file: %s", full),
-			    "paths are relative to the file that names them");
+		if (stat(full, &st) < 0) {
+			struct diag *d =
+			    diag_error(lw->d, E_FILE_NOT_FOUND, e->span, "no such file: %s", full);
+			json_t *given =
+			    lw->role_paths ? json_object_get(lw->role_paths, full) : NULL;
+			if (given) {
+				diag_label(d, lw->arg_spans[json_integer_value(given)],
+				           "the role's argument, relative to this file");
+				diag_help(d, "a path given to a role is relative to the file of "
+				             "the 'use'");
+			} else {
+				diag_help(d, "paths are relative to the file that names them");
+			}
+		}
 	}
 	const char *orig = json_string_value(v);
 	/* a path the user wrote absolute stays so; others are relative to the root */
@@ -403,6 +418,17 @@ static json_t *rebase_arg(struct lowerer *lw, const struct type *t, json_t *v,
 	if (!from || !to)
 		return v;
 	char *rel = rebase_path(json_string_value(v), from->dir, to->dir);
+	if (lw->narg_spans < sizeof(lw->arg_spans) / sizeof(lw->arg_spans[0])) {
+		char *full = path_join(to->dir, rel);
+		if (!lw->role_paths)
+			lw->role_paths = json_object();
+		if (!json_object_get(lw->role_paths, full)) {
+			lw->arg_spans[lw->narg_spans] = arg->span;
+			json_object_set_new(lw->role_paths, full,
+			                    json_integer((json_int_t)lw->narg_spans++));
+		}
+		free(full);
+	}
 	json_t *out = json_string(rel);
 	free(rel);
 	json_decref(v);
@@ -919,6 +945,7 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 	json_object_set_new(plan, "applies", applies);
 	hashmap_release(&want);
 	json_decref(lw.outputs);
+	json_decref(lw.role_paths);
 	free(images);
 	return plan;
 }

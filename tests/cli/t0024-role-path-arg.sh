@@ -62,3 +62,8 @@ expect_match err '^up/roles/r\.img:2:32: error: no such file: up/app\.conf \[E20
 run_kiln lint --diagnostics=short --color=never up/main.img
 expect_rc 1
 expect_match err 'no such file: up/app\.conf \[E2013\]$' "lint: missing caller's file not reported"
+# the text output shows where the path was given
+run_kiln lint --color=never up/main.img
+expect_rc 1
+expect_match err "^up/main\.img:3:19: note: the role's argument, relative to this file$" \
+	"no note at the use that gave the path"

@@ -34,3 +34,10 @@ expect_match err '^c\.img:1:7: error\[E2003\]' "lint: no duplicate"
 run_kiln lint --color=never a.img sub/b.img ./sub/b.img
 expect_rc 0
 expect_empty err
+
+# A host group of one file and the apply block of another.
+printf 'hosts roots { "r/one" { connection = rootfs } }\n' >hosts.img
+printf 'apply roots {\n  command "uptime" {}\n}\n' >apply.img
+run_kiln lint --color=never apply.img hosts.img
+expect_rc 0
+expect_empty err

@@ -105,3 +105,17 @@ char *path_relative(const char *base, const char *p)
 	free(q);
 	return sb_detach(&sb);
 }
+
+char *path_from_root(const char *root, const char *p)
+{
+	if (p[0] == '/' || !root || !*root)
+		return xstrdup(p);
+	size_t n = strlen(root);
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (!*p)
+		return xstrndup(root, n);
+	if (n == 1 && root[0] == '/')
+		return xasprintf("/%s", p);
+	return xasprintf("%.*s/%s", (int)n, root, p);
+}

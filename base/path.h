@@ -10,5 +10,11 @@ char *path_join(const char *dir, const char *p);
 char *path_dirname(const char *p);
 /* p relative to base (both relative to the same directory, or both absolute). Caller frees. */
 char *path_relative(const char *base, const char *p);
+/*
+ * A path of the plan on the build machine: p itself when absolute or when root is NULL
+ * or "", else root/p, not normalized (a trailing slash of p is kept: to copy, it means
+ * the directory's contents). Caller frees.
+ */
+char *path_from_root(const char *root, const char *p);
 
 #endif

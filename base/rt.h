@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct rt_error {
 	int code;       /* negative errno, or 0 when unset */
@@ -23,6 +24,18 @@ int rt_error_set(struct rt_error *err, int code, const char *fmt, ...)
 /* The same, appending ": strerror(-code)". */
 int rt_error_errno(struct rt_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Start argv[0] (looked up in PATH) with argv, stdin and stderr on /dev/null and
+ * stdout on out_fd (-1: /dev/null). 0 with *ret_pid set, or a negative errno with err
+ * set ("'cp' not found"). Reap it with rt_wait_child.
+ */
+int rt_spawn(const char *const *argv, int out_fd, pid_t *ret_pid, struct rt_error *err);
+/* Wait for the child pid (through EINTR): its exit status, or 128 + the signal that
+   killed it; a negative errno with err set when it cannot be waited for. */
+int rt_wait_child(pid_t pid, struct rt_error *err);
+/* rt_spawn and rt_wait_child in one: the command's exit status, or a negative errno. */
+int rt_run(const char *const *argv, struct rt_error *err);
 
 /* Set by SIGINT/SIGTERM: long operations check it and stop with -EINTR. */
 extern volatile int rt_interrupted;

@@ -4,12 +4,18 @@
 #include "arena.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 void sb_grow(struct strbuf *sb, size_t extra)
 {
+	if (extra >= SIZE_MAX / 2 - sb->len) {
+		/* the doubling below would overflow: as much as memory allows is less */
+		fputs("kiln: out of memory\n", stderr);
+		abort();
+	}
 	if (sb->len + extra + 1 <= sb->cap)
 		return;
 	size_t cap = sb->cap ? sb->cap : 64;
@@ -22,7 +28,8 @@ void sb_grow(struct strbuf *sb, size_t extra)
 void sb_add(struct strbuf *sb, const char *s, size_t n)
 {
 	sb_grow(sb, n);
-	memcpy(sb->buf + sb->len, s, n);
+	if (n) /* s may be NULL when n is 0 */
+		memcpy(sb->buf + sb->len, s, n);
 	sb->len += n;
 	sb->buf[sb->len] = '\0';
 }

@@ -50,12 +50,15 @@ static const char lint_usage[] =
     "\n"
     "Check kiln files without building anything: syntax, names, types and every\n"
     "module's arguments. Every mistake is reported at once, with file:line:col\n"
-    "and the source line. Params need no values to lint.\n"
+    "and the source line. The files are one build, as for compile. Params need\n"
+    "no values to lint.\n"
     "\n"
     "options:\n"
     "  --syntax-only         check the syntax and the blocks' structure only\n"
     "                        (no imports, names or types; Packer's -syntax-only)\n"
-    "  --dump=WHAT           print the tokens or the ast of each file to stdout\n";
+    "  --dump=WHAT           print the tokens or the ast of each file to stdout\n"
+    "  -var NAME=VALUE       give a param a value to check with (as for compile)\n"
+    "  -var-file=FILE        read values from FILE, which must exist and parse\n";
 
 static const char compile_usage[] =
     "usage: kiln compile [OPTIONS] FILE... [-o PLAN]\n"
@@ -308,6 +311,7 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 {
 	bool applying = c->run == cmd_apply;
 	bool compiling = c->run == cmd_compile || applying;
+	bool with_vars = compiling || c->run == cmd_lint; /* -var, -var-file */
 	*a = (struct args){.fmt = DIAG_TEXT, .max_errors = 20, .color = "auto"};
 	a->opts.dump_out = stdout;
 	a->files = calloc((size_t)argc, sizeof(*a->files));
@@ -381,10 +385,10 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			}
 		} else if (!compiling && option("syntax-only", false, argc, argv, &i, &v)) {
 			a->opts.syntax_only = true;
-		} else if (compiling && (r = option("var-file", true, argc, argv, &i, &v))) {
+		} else if (with_vars && (r = option("var-file", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("-var-file");
 			a->vars[a->opts.nvars++] = (struct compile_var){.file = v};
-		} else if (compiling && (r = option("var", true, argc, argv, &i, &v))) {
+		} else if (with_vars && (r = option("var", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("-var");
 			const char *eq = strchr(v, '=');
 			if (!eq || eq == v) {

@@ -381,6 +381,21 @@ static void program_release(struct program *p)
 	free(p->files);
 }
 
+/* The -var and -var-file settings, in command-line order (var-files are read here). */
+static void add_settings(struct program *p, const struct compile_opts *opts)
+{
+	for (size_t i = 0; opts && i < opts->nvars; i++) {
+		const struct compile_var *v = &opts->vars[i];
+		if (v->file) {
+			load_var_file(p, v->file);
+			continue;
+		}
+		p->vars = xrealloc(p->vars, (p->nvars + 1) * sizeof(*p->vars));
+		p->vars[p->nvars++] =
+		    (struct var_setting){.name = v->name, .text = v->value, .origin = "var"};
+	}
+}
+
 /* Load, parse, declare, check: what lint and compile share. */
 static void front(struct program *p, const char *const *paths, size_t n)
 {
@@ -420,13 +435,20 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 			dump_file(cx, paths[i], opts);
 		return cx->diags.nerrors == errors ? 0 : -1;
 	}
-	/* each file named is a build of its own, with what it imports */
-	for (size_t i = 0; i < n && !diag_too_many(&cx->diags); i++) {
-		struct program p;
-		program_init(&p, cx);
-		front(&p, &paths[i], 1);
-		program_release(&p);
+	/* the files named are one build, as kiln compile reads them */
+	struct program p;
+	program_init(&p, cx);
+	front(&p, paths, n);
+	add_settings(&p, opts);
+	if (!diag_has_errors(&cx->diags)) {
+		/* lower as compile does, for what it checks (files on disk, values);
+		   a param without a value leaves what depends on it unchecked */
+		p.lint = true;
+		vars_resolve(&p);
+		if (!diag_has_errors(&cx->diags))
+			json_decref(lower_program(&p, NULL));
 	}
+	program_release(&p);
 	return cx->diags.nerrors == errors ? 0 : -1;
 }
 
@@ -436,16 +458,7 @@ int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
 	struct program p;
 	program_init(&p, cx);
 	front(&p, paths, n);
-	for (size_t i = 0; opts && i < opts->nvars; i++) {
-		const struct compile_var *v = &opts->vars[i];
-		if (v->file) {
-			load_var_file(&p, v->file);
-			continue;
-		}
-		p.vars = xrealloc(p.vars, (p.nvars + 1) * sizeof(*p.vars));
-		p.vars[p.nvars++] =
-		    (struct var_setting){.name = v->name, .text = v->value, .origin = "var"};
-	}
+	add_settings(&p, opts);
 	json_t *plan = NULL;
 	/* values are resolved even after errors, so a missing param is reported with them */
 	vars_resolve(&p);

@@ -40,7 +40,8 @@ struct compile_opts {
 void compile_ctx_init(struct compile_ctx *cx, unsigned max_errors);
 void compile_ctx_release(struct compile_ctx *cx);
 
-/* Check files without values or lowering. Returns 0 without errors, -1 with. */
+/* Check files as compile does, without -var values: a param without a value leaves
+   what depends on it unchecked. Returns 0 without errors, -1 with. */
 int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
               const struct compile_opts *opts);
 /* Lint one source already in cx's source map, alone (imports are not read):

@@ -15,9 +15,11 @@
 #include "builtins.h"
 #include "vars.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct lowerer {
 	struct program *p;
@@ -29,6 +31,14 @@ struct lowerer {
 	/* a 'local' task came earlier in this image: it may make the files that
 	   later tasks copy, so their existence is checked at build time */
 	bool local_seen;
+	/* the paths the build's outputs write (normalized, as keys): a base may
+	   read one, so it need not exist before the build */
+	json_t *outputs;
+	/* paths given to roles' arguments (normalized, as keys) -> index in arg_spans:
+	   a missing one is shown where it was given too */
+	json_t *role_paths;
+	struct src_span arg_spans[64];
+	size_t narg_spans;
 };
 
 static const struct ast_file *file_of(struct program *p, uint32_t id)
@@ -129,6 +139,22 @@ void lower_check_images(struct program *p)
 
 /* ---- values -------------------------------------------------------------- */
 
+/* p relative to the directory dir, both relative to the current directory: through
+   their absolute forms, so "../roles" to "app.conf" goes up through the current
+   directory's real name. Caller frees. */
+static char *relative_to(const char *dir, const char *p)
+{
+	char *cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return path_relative(dir, p);
+	char *abs_dir = path_join(cwd, dir), *abs_p = path_join(cwd, p);
+	char *rel = path_relative(abs_dir, abs_p);
+	free(abs_p);
+	free(abs_dir);
+	free(cwd);
+	return rel;
+}
+
 /* A path on the build machine, relative to the root; checked to exist when asked. */
 static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *v, bool must_exist)
 {
@@ -138,14 +164,24 @@ static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *
 	char *full = path_join(f ? f->dir : ".", json_string_value(v));
 	if (must_exist) {
 		struct stat st;
-		if (stat(full, &st) < 0)
-			diag_help(
-			    diag_error(lw->d, E_FILE_NOT_FOUND, e->span, "no such file: %s", full),
-			    "paths are relative to the file that names them");
+		if (stat(full, &st) < 0) {
+			struct diag *d =
+			    diag_error(lw->d, E_FILE_NOT_FOUND, e->span, "no such file: %s", full);
+			json_t *given =
+			    lw->role_paths ? json_object_get(lw->role_paths, full) : NULL;
+			if (given) {
+				diag_label(d, lw->arg_spans[json_integer_value(given)],
+				           "the role's argument, relative to this file");
+				diag_help(d, "a path given to a role is relative to the file of "
+				             "the 'use'");
+			} else {
+				diag_help(d, "paths are relative to the file that names them");
+			}
+		}
 	}
 	const char *orig = json_string_value(v);
 	/* a path the user wrote absolute stays so; others are relative to the root */
-	char *rel = orig[0] == '/' ? xstrdup(full) : path_relative(lw->p->root, full);
+	char *rel = orig[0] == '/' ? xstrdup(full) : relative_to(lw->p->root, full);
 	if (orig[0] && orig[strlen(orig) - 1] == '/' && strcmp(rel, "/")) {
 		/* a trailing slash means "the directory's contents" to copy: keep it */
 		char *slashed = xasprintf("%s/", rel);
@@ -266,6 +302,9 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 	json_object_set_new(t, "source", source_of(lw->p, task->span));
 	if (role)
 		json_object_set_new(t, "role", json_string(role));
+	/* a local task's own paths (creates, removes) need not exist yet either */
+	if (!strcmp(task->name.s, "local"))
+		lw->local_seen = true;
 	if (task->label) {
 		const struct kiln_arg *la = label_arg(task, s);
 		json_t *v = value(lw, env, task->label, la ? la->type : NULL);
@@ -380,6 +419,62 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 	val_release(&it);
 }
 
+/* A relative path written in the directory from, as the same path written in the
+   directory to (a trailing slash kept). Caller frees. */
+static char *rebase_path(const char *path, const char *from, const char *to)
+{
+	char *full = path_join(from, path);
+	char *rel = relative_to(to, full);
+	size_t n = strlen(path);
+	if (n && path[n - 1] == '/' && strcmp(rel, "/")) {
+		char *slashed = xasprintf("%s/", rel);
+		free(rel);
+		rel = slashed;
+	}
+	free(full);
+	return rel;
+}
+
+/* A role's path argument is relative to the file of the 'use' that gives it
+   (the caller's); the role's body resolves paths against the role's file, so
+   the value is rewritten to name the same file from there. */
+static json_t *rebase_arg(struct lowerer *lw, const struct type *t, json_t *v,
+                          const struct ast_expr *arg, const struct ast_node *role)
+{
+	if (t && t->kind == T_LIST && t->elem && t->elem->kind == T_PATH && json_is_array(v)) {
+		json_t *copy = json_copy(v); /* v may be a param's value, shared */
+		json_decref(v);
+		v = copy;
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *item = json_incref(json_array_get(v, i));
+			json_array_set_new(v, i, rebase_arg(lw, t->elem, item, arg, role));
+		}
+		return v;
+	}
+	if (!t || t->kind != T_PATH || !json_is_string(v) || json_string_value(v)[0] == '/')
+		return v;
+	const struct ast_file *from = file_of(lw->p, arg->span.file);
+	const struct ast_file *to = file_of(lw->p, role->span.file);
+	if (!from || !to)
+		return v;
+	char *rel = rebase_path(json_string_value(v), from->dir, to->dir);
+	if (lw->narg_spans < sizeof(lw->arg_spans) / sizeof(lw->arg_spans[0])) {
+		char *full = path_join(to->dir, rel);
+		if (!lw->role_paths)
+			lw->role_paths = json_object();
+		if (!json_object_get(lw->role_paths, full)) {
+			lw->arg_spans[lw->narg_spans] = arg->span;
+			json_object_set_new(lw->role_paths, full,
+			                    json_integer((json_int_t)lw->narg_spans++));
+		}
+		free(full);
+	}
+	json_t *out = json_string(rel);
+	free(rel);
+	json_decref(v);
+	return out;
+}
+
 /* The bindings of a role's parameters for one 'use'. Caller frees the chain with free_env. */
 static struct env *bind_role(struct lowerer *lw, struct ast_node *use, struct ast_node *role,
                              const struct env *env, bool *ok)
@@ -396,9 +491,12 @@ static struct env *bind_role(struct lowerer *lw, struct ast_node *use, struct as
 			}
 		}
 		struct val v;
-		if (arg)
+		if (arg) {
 			v = eval_expr(lw->p, env, arg);
-		else if (param->value)
+			if (v.json && !v.deferred)
+				v.json = rebase_arg(lw, ((struct symbol *)param->sym)->type, v.json,
+				                    arg, role);
+		} else if (param->value)
 			v = eval_expr(lw->p, NULL, param->value);
 		else
 			v = (struct val){NULL, false, false};
@@ -504,6 +602,43 @@ static json_t *lower_attrs(struct lowerer *lw, struct ast_node *body, const stru
 	return o;
 }
 
+/* The path an output writes, joined with its file's directory; NULL when not a string. */
+static char *output_path(struct lowerer *lw, const struct ast_expr *e, const json_t *v)
+{
+	if (!json_is_string(v))
+		return NULL;
+	const struct ast_file *f = file_of(lw->p, e->span.file);
+	return path_join(f ? f->dir : ".", json_string_value(v));
+}
+
+/* Does the path v, written at e, name what an output of the build writes? */
+static bool is_output(struct lowerer *lw, const struct ast_expr *e, const json_t *v)
+{
+	char *full = output_path(lw, e, v);
+	bool found = full && lw->outputs && json_object_get(lw->outputs, full);
+	free(full);
+	return found;
+}
+
+static void collect_outputs(struct lowerer *lw)
+{
+	struct program *p = lw->p;
+	lw->outputs = json_object();
+	for (uint32_t f = 0; f < p->nfiles; f++)
+		for (struct ast_node *img = p->files[f]->items; img; img = img->next)
+			for (struct ast_node *n = img->kind == N_IMAGE ? img->body : NULL; n;
+			     n = n->next) {
+				if (n->kind != N_OUTPUT || !n->label || n->label->kind != EX_STRING)
+					continue;
+				json_t *v = json_string(n->label->str.s);
+				char *full = output_path(lw, n->label, v);
+				if (full)
+					json_object_set_new(lw->outputs, full, json_true());
+				free(full);
+				json_decref(v);
+			}
+}
+
 static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 {
 	struct symbol *parent = from_image(image);
@@ -526,7 +661,7 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 			continue;
 		json_t *v = value(lw, NULL, a->value, NULL);
 		if (v && !strcmp(sa->type, "path"))
-			v = local_path(lw, a->value, v, false);
+			v = local_path(lw, a->value, v, !is_output(lw, a->value, v));
 		if (v)
 			json_object_set_new(args, sa->name, v);
 	}
@@ -660,6 +795,65 @@ static void lower_groups(struct lowerer *lw, json_t *groups)
 	}
 }
 
+/* The hosts an apply block reaches with their connection, merged as kiln apply merges
+   them (the block's attributes, then each group's, then the host's own). */
+static void connections(json_t *groups, const char *group, const json_t *conn, json_t *out,
+                        int depth)
+{
+	json_t *g = json_object_get(groups, group);
+	if (!g || depth > 32)
+		return;
+	const json_t *c = json_object_get(json_object_get(g, "vars"), "connection");
+	if (c)
+		conn = c;
+	const char *name;
+	json_t *attrs;
+	json_object_foreach (json_object_get(g, "hosts"), name, attrs) {
+		const json_t *own = json_object_get(attrs, "connection");
+		if (!json_object_get(out, name))
+			json_object_set_new(out, name, json_incref((json_t *)(own ? own : conn)));
+	}
+	size_t i;
+	json_t *child;
+	json_array_foreach (json_object_get(g, "children"), i, child) {
+		connections(groups, json_string_value(child), conn, out, depth + 1);
+	}
+}
+
+/* SSH is the default connection, and kiln does not reach such hosts yet: say so
+   before kiln apply reports them unreachable (W4002). */
+static void warn_ssh_hosts(struct lowerer *lw, struct ast_node *ap, json_t *japply, json_t *groups)
+{
+	json_t *ssh = json_string("ssh");
+	const json_t *conn = json_object_get(json_object_get(japply, "connection"), "connection");
+	json_t *hosts = json_object();
+	connections(groups, ap->name.s, conn ? conn : ssh, hosts, 0);
+	const char *first = NULL, *name;
+	size_t n = 0;
+	json_t *c;
+	json_object_foreach (hosts, name, c) {
+		/* a value known only at build time ({"$expr": ...}) is not judged */
+		if (json_is_string(c) && !strcmp(json_string_value(c), "ssh")) {
+			if (!n++)
+				first = name;
+		}
+	}
+	if (n) {
+		char more[48] = "";
+		if (n > 1)
+			snprintf(more, sizeof(more), " (and %zu more)", n - 1);
+		struct diag *d =
+		    diag_warning(lw->d, W_HOSTS_UNREACHABLE, ap->name_span,
+		                 "kiln cannot reach hosts over SSH yet: '%s'%s will be reported "
+		                 "unreachable",
+		                 first, more);
+		diag_help(d, "kiln apply configures hosts with connection = rootfs (a root "
+		             "file system directory) today; SSH comes next");
+	}
+	json_decref(hosts);
+	json_decref(ssh);
+}
+
 static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 {
 	json_t *tasks = json_array(), *handlers = json_array();
@@ -713,6 +907,7 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 	struct lowerer lw = {.p = p, .d = &p->cx->diags};
 	size_t nimages;
 	struct ast_node **images = order_images(&lw, &nimages);
+	collect_outputs(&lw);
 
 	/* -only / -except: an image needs the images it is built from */
 	struct hashmap want = HASHMAP_INIT;
@@ -764,8 +959,8 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 	json_t *params = json_object();
 	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
 		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
-		if (s->kind != SYM_PARAM)
-			continue;
+		if (s->kind != SYM_PARAM || !s->source)
+			continue; /* no value: only in lint, whose plan is dropped */
 		json_t *entry = vars_param_plan(s);
 		json_object_set_new(entry, "type", json_string(type_str(p->a, s->type)));
 		json_object_set_new(params, s->name, entry);
@@ -780,13 +975,22 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 	lower_groups(&lw, groups);
 	json_object_set_new(plan, "groups", groups);
 	json_t *applies = json_array();
-	if (!opts || (!opts->nonly && !opts->nexcept))
-		for (uint32_t f = 0; f < p->nfiles; f++)
-			for (struct ast_node *n = p->files[f]->items; n; n = n->next)
-				if (n->kind == N_APPLY && n->sym)
-					json_array_append_new(applies, lower_apply(&lw, n));
+	/* with -only or -except no apply block runs; the files are checked all the same */
+	bool run_applies = !opts || (!opts->nonly && !opts->nexcept);
+	for (uint32_t f = 0; f < p->nfiles; f++)
+		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
+			if (n->kind == N_APPLY && n->sym) {
+				json_t *japply = lower_apply(&lw, n);
+				warn_ssh_hosts(&lw, n, japply, groups);
+				if (run_applies)
+					json_array_append_new(applies, japply);
+				else
+					json_decref(japply);
+			}
 	json_object_set_new(plan, "applies", applies);
 	hashmap_release(&want);
+	json_decref(lw.outputs);
+	json_decref(lw.role_paths);
 	free(images);
 	return plan;
 }

@@ -77,6 +77,7 @@ struct program {
 	uint32_t nvars;
 	uint32_t cmdline; /* source id of "<command line>", for diagnostics without a file */
 	const char *root; /* directory of the first main file: plan paths are relative to it */
+	bool lint;        /* params may lack values: what depends on them is not checked */
 };
 
 /* Check an expression that stands alone (a var-file's value): no names but functions. */

@@ -215,7 +215,7 @@ void vars_resolve(struct program *p)
 				missing[nmissing++] = sym;
 		}
 	}
-	if (total_missing) {
+	if (total_missing && !p->lint) {
 		struct strbuf sb = STRBUF_INIT;
 		for (uint32_t i = 0; i < nmissing; i++)
 			sb_addf(&sb, "%s'%s'", i ? ", " : "", missing[i]->name);

@@ -16,16 +16,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* every implementation; base_create finds one by the schema of the plan's base */
 static const struct base_impl *const impls[] = {
@@ -114,9 +110,7 @@ bad:
 
 char *base_local_path(const struct base_run *b, const char *p)
 {
-	if (p[0] == '/' || !b->ctx->local_root)
-		return path_normalize(p);
-	return path_join(b->ctx->local_root, p);
+	return path_from_root(b->ctx->local_root, p);
 }
 
 int base_mkdir_p(const char *path, mode_t mode, struct rt_error *err)
@@ -150,20 +144,12 @@ int base_capture(const char *const *argv, char **ret_out, struct rt_error *err)
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return rt_error_errno(err, -errno, "pipe");
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	pid_t pid;
-	int r = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	int r = rt_spawn(argv, pfd[1], &pid, err);
 	close(pfd[1]);
-	if (r != 0) {
+	if (r < 0) {
 		close(pfd[0]);
-		if (r == ENOENT)
-			return rt_error_set(err, -ENOENT, "'%s' not found", argv[0]);
-		return rt_error_errno(err, -r, "cannot run '%s'", argv[0]);
+		return r;
 	}
 	size_t cap = 4096, len = 0, max = 1024 * 1024;
 	char *out = xmalloc(cap);
@@ -185,15 +171,13 @@ int base_capture(const char *const *argv, char **ret_out, struct rt_error *err)
 	}
 	out[len] = '\0';
 	close(pfd[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			free(out);
-			return rt_error_errno(err, -errno, "waitpid");
-		}
+	r = rt_wait_child(pid, err);
+	if (r < 0) {
+		free(out);
+		return r;
 	}
 	*ret_out = out;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return r;
 }
 
 /* KILN_CACHE_DIR, else /var/cache/kiln as root, else $XDG_CACHE_HOME/kiln or ~/.cache/kiln. */

@@ -25,6 +25,7 @@
 
 #include "arena.h"
 #include "extract.h"
+#include "hex.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -292,15 +293,6 @@ static char *canonical(const struct args *a)
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	return s;
-}
-
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned n = 32;
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (int i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
 }
 
 /* ---- running debootstrap --------------------------------------------------- */
@@ -728,8 +720,7 @@ static int store_tree(struct base_run *b, const char *dir, int fd, char hex[65],
 	unsigned char md[32];
 	unsigned n = 32;
 	EVP_DigestFinal_ex(s.md, md, &n);
-	for (int i = 0; i < 32; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
+	hex_encode(md, 32, hex);
 	*size = s.size;
 	goto out;
 lerr_w:
@@ -831,8 +822,8 @@ static int cache_load(struct base_run *b, const char *tar_path, const char *json
 	             : rt_error_set(&e, -EBADMSG, "no digest recorded");
 	close(fd);
 	char hex[65] = "";
-	for (int i = 0; r == 0 && i < 32; i++)
-		sprintf(hex + 2 * i, "%02x", sum[i]);
+	if (r == 0)
+		hex_encode(sum, 32, hex);
 	if (r == 0 && strcmp(hex, want))
 		r = rt_error_set(&e, -EBADMSG, "its digest does not match");
 	json_decref(meta);

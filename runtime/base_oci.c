@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "extract.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,12 +109,6 @@ static int open_blob(struct oci *o, const struct desc *d, const char *what, int 
 	return 0;
 }
 
-static void to_hex(const unsigned char *md, unsigned len, char *out)
-{
-	for (unsigned i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
-}
-
 static int mismatch(struct oci *o, const struct desc *d, const char *what, const char *why)
 {
 	return rt_error_set(o->b->err, -EBADMSG,
@@ -177,7 +172,7 @@ static int check_blob(struct oci *o, const struct desc *d, const char *what, siz
 	unsigned len = 0;
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
 	EVP_DigestFinal_ex(md, sum, &len);
-	to_hex(sum, len, hex);
+	hex_encode(sum, len, hex);
 	if (strcmp(hex, d->hex)) {
 		r = mismatch(o, d, what, "does not match its digest");
 		goto out;
@@ -410,7 +405,7 @@ static int apply_layer(struct oci *o, const struct desc *d, size_t i, size_t n)
 		return r;
 	if (check) {
 		char hex[65];
-		to_hex(sum, 32, hex);
+		hex_encode(sum, 32, hex);
 		if (strcmp(hex, d->hex))
 			return rt_error_set(o->b->err, -EBADMSG,
 			                    "oci(): '%s': %s changed while it was read: refused",

@@ -389,11 +389,12 @@ void events_recap(struct events *ev, const struct recap *r, size_t n)
 	}
 	if (ev->mode == EVENTS_JSON) {
 		for (size_t i = 0; i < n; i++)
-			emit_json(ev, json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:f,s:b}", "event",
-			                        "recap", "name", r[i].name, "ok", r[i].ok,
-			                        "changed", r[i].changed, "failed", r[i].failed,
-			                        "skipped", r[i].skipped, "seconds", r[i].seconds,
-			                        "aborted", r[i].aborted));
+			emit_json(ev,
+			          json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:f,s:b}", "event",
+			                    "recap", "name", r[i].name, "ok", r[i].ok, "changed",
+			                    r[i].changed, "failed", r[i].failed, "skipped",
+			                    r[i].skipped, "unreachable", r[i].unreachable,
+			                    "seconds", r[i].seconds, "aborted", r[i].aborted));
 		return;
 	}
 	size_t w = 0;
@@ -402,9 +403,11 @@ void events_recap(struct events *ev, const struct recap *r, size_t n)
 			w = strlen(r[i].name);
 	line(ev, "\nRECAP");
 	for (size_t i = 0; i < n; i++)
-		line(ev, "%-*s : ok=%-4u changed=%-4u failed=%-4u skipped=%-4u %.1fs%s", (int)w,
-		     r[i].name, r[i].ok, r[i].changed, r[i].failed, r[i].skipped, r[i].seconds,
-		     r[i].aborted ? "  (stopped)" : "");
+		line(
+		    ev,
+		    "%-*s : ok=%-4u changed=%-4u failed=%-4u skipped=%-4u unreachable=%-4u %.1fs%s",
+		    (int)w, r[i].name, r[i].ok, r[i].changed, r[i].failed, r[i].skipped,
+		    r[i].unreachable, r[i].seconds, r[i].aborted ? "  (stopped)" : "");
 }
 
 void events_hold(struct events *ev)

@@ -48,6 +48,7 @@ void events_error(struct events *ev, const char *image, const char *msg);
 struct recap {
 	const char *name;
 	unsigned ok, changed, failed, skipped;
+	unsigned unreachable; /* a host kiln cannot reach (over SSH, for now) */
 	double seconds;
 	bool aborted; /* stopped early: a task failed, or interrupted */
 };

@@ -816,9 +816,11 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 	const char *conn_kind = json_string_value(json_object_get(attrs, "connection"));
 	events_image(x->ev, host, conn_kind ? conn_kind : "ssh");
 	if (!conn_kind || strcmp(conn_kind, "rootfs")) {
+		/* Ansible's word: the host was not reached, nothing ran on it */
 		events_error(x->ev, host,
-		             "error[E5002]: hosts over SSH are not reached yet; "
-		             "connection = rootfs applies to a root filesystem directory");
+		             "unreachable: kiln does not reach hosts over SSH yet; "
+		             "connection = rootfs applies to a root file system directory");
+		recap->unreachable = 1;
 		return false;
 	}
 	char *dir = host[0] == '/' ? xstrdup(host) : xasprintf("%s/%s", x->o->root, host);
@@ -863,7 +865,7 @@ static int apply_hosts(struct executor *x, json_t *plan, struct recap **recaps, 
 			*r = (struct recap){.name = name}; /* the recap names the host */
 			double t0 = now_ms();
 			if (!apply_host(x, ap, name, attrs, r)) {
-				r->aborted = true;
+				r->aborted = !r->unreachable;
 				status = 1;
 			}
 			r->seconds = (now_ms() - t0) / 1000;

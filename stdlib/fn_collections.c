@@ -62,7 +62,7 @@ static int compare_keys(const void *a, const void *b)
 static json_t *missing_key(json_t *m, const char *key, char **reterr)
 {
 	size_t n = json_object_size(m), i = 0;
-	struct fnlib_buf b = FNLIB_BUF_INIT;
+	struct strbuf b = STRBUF_INIT;
 	const char *k;
 	json_t *v;
 
@@ -75,19 +75,19 @@ static json_t *missing_key(json_t *m, const char *key, char **reterr)
 		keys[i++] = k;
 	}
 	qsort(keys, n, sizeof(*keys), compare_keys);
-	fnlib_buf_addf(&b, "key '%s' not found; the key%s ", key, n == 1 ? " is" : "s are");
+	sb_addf(&b, "key '%s' not found; the key%s ", key, n == 1 ? " is" : "s are");
 	for (i = 0; i < n && i < LOOKUP_KEYS_SHOWN; i++) {
 		if (i > 0)
-			fnlib_buf_add(&b, i + 1 == n ? " and " : ", ", i + 1 == n ? 5 : 2);
-		fnlib_buf_addf(&b, "'%s'", keys[i]);
+			sb_add(&b, i + 1 == n ? " and " : ", ", i + 1 == n ? 5 : 2);
+		sb_addf(&b, "'%s'", keys[i]);
 	}
 	if (n > LOOKUP_KEYS_SHOWN)
-		fnlib_buf_addf(&b, " and %zu more", n - LOOKUP_KEYS_SHOWN);
+		sb_addf(&b, " and %zu more", n - LOOKUP_KEYS_SHOWN);
 	free(keys);
 	if (reterr)
 		*reterr = b.buf; /* the buffer's bytes become the message */
 	else
-		fnlib_buf_release(&b);
+		sb_release(&b);
 	return NULL;
 }
 

@@ -30,7 +30,7 @@ static json_t *fn_env(json_t *const *args, size_t nargs, char **reterr)
 		return json_incref(def);
 	}
 	len = strlen(value);
-	if (fnlib_utf8_check(value, len) < len)
+	if (utf8_validate((const unsigned char *)value, len) < len)
 		return fnlib_error(reterr, "environment variable '%s' is not valid UTF-8", name);
 	return fnlib_stringn(value, len, reterr);
 }

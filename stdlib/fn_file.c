@@ -21,7 +21,7 @@ static json_t *fn_file(json_t *const *args, size_t nargs, char **reterr)
 {
 	size_t len = 0;
 	const char *path = fnlib_string("file", "path", args, nargs, 0, &len, reterr);
-	struct fnlib_buf b = FNLIB_BUF_INIT;
+	struct strbuf b = STRBUF_INIT;
 	json_t *ret = NULL;
 	struct stat st;
 	int fd;
@@ -55,7 +55,7 @@ static json_t *fn_file(json_t *const *args, size_t nargs, char **reterr)
 		fnlib_error(reterr, "file '%s' is larger than 64 MiB", path);
 		goto out;
 	}
-	fnlib_buf_add(&b, "", 0);
+	sb_add(&b, "", 0);
 	/* Read to the end, not st_size bytes: the file may be growing. */
 	for (;;) {
 		char chunk[65536];
@@ -73,9 +73,9 @@ static json_t *fn_file(json_t *const *args, size_t nargs, char **reterr)
 			fnlib_error(reterr, "file '%s' is larger than 64 MiB", path);
 			goto out;
 		}
-		fnlib_buf_add(&b, chunk, (size_t)n);
+		sb_add(&b, chunk, (size_t)n);
 	}
-	size_t bad = fnlib_utf8_check(b.buf, b.len);
+	size_t bad = utf8_validate((const unsigned char *)b.buf, b.len);
 	if (bad < b.len) {
 		fnlib_error(reterr, "file '%s' is not valid UTF-8 (byte %zu)", path, bad);
 		goto out;
@@ -89,7 +89,7 @@ static json_t *fn_file(json_t *const *args, size_t nargs, char **reterr)
 	ret = fnlib_stringn(b.buf, b.len, reterr);
 out:
 	close(fd);
-	fnlib_buf_release(&b);
+	sb_release(&b);
 	return ret;
 }
 

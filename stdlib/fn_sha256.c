@@ -4,27 +4,19 @@
  */
 #include "entries.h"
 #include "fnlib.h"
-
-#include <openssl/evp.h>
+#include "hex.h"
 
 static json_t *fn_sha256(json_t *const *args, size_t nargs, char **reterr)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char out[2 * EVP_MAX_MD_SIZE];
+	char out[65];
 	size_t len;
 	const char *s = fnlib_string("sha256", "s", args, nargs, 0, &len, reterr);
 
 	if (!s)
 		return NULL;
-	if (EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+	if (sha256_hex(s, len, out) < 0)
 		return fnlib_error(reterr, "sha256() failed in libcrypto");
-	for (unsigned int i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xF];
-	}
-	return fnlib_stringn(out, 2 * (size_t)mdlen, reterr);
+	return fnlib_stringn(out, 64, reterr);
 }
 
 static const struct kiln_arg args[] = {

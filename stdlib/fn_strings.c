@@ -15,7 +15,7 @@
 static json_t *fn_join(json_t *const *args, size_t nargs, char **reterr)
 {
 	json_t *list = fnlib_arg(args, nargs, 1);
-	struct fnlib_buf b = FNLIB_BUF_INIT;
+	struct strbuf b = STRBUF_INIT;
 	json_t *v, *ret;
 	size_t i, seplen;
 
@@ -31,7 +31,7 @@ static json_t *fn_join(json_t *const *args, size_t nargs, char **reterr)
 		                   fnlib_type_name(list));
 	json_array_foreach (list, i, v) {
 		if (!json_is_string(v)) {
-			fnlib_buf_release(&b);
+			sb_release(&b);
 			return fnlib_error(
 			    reterr,
 			    "element %zu of argument 'list' of join() must be a string, "
@@ -39,11 +39,11 @@ static json_t *fn_join(json_t *const *args, size_t nargs, char **reterr)
 			    i, fnlib_type_name(v));
 		}
 		if (i > 0)
-			fnlib_buf_add(&b, sep, seplen);
-		fnlib_buf_add(&b, json_string_value(v), json_string_length(v));
+			sb_add(&b, sep, seplen);
+		sb_add(&b, json_string_value(v), json_string_length(v));
 	}
 	ret = fnlib_stringn(b.buf, b.len, reterr);
-	fnlib_buf_release(&b);
+	sb_release(&b);
 	return ret;
 }
 
@@ -121,11 +121,11 @@ static json_t *change_case(const char *fn, bool upper, json_t *const *args, size
 {
 	size_t len;
 	const char *s = fnlib_string(fn, "s", args, nargs, 0, &len, reterr);
-	struct fnlib_buf b = FNLIB_BUF_INIT;
+	struct strbuf b = STRBUF_INIT;
 
 	if (!s)
 		return NULL;
-	fnlib_buf_add(&b, s, len);
+	sb_add(&b, s, len);
 	for (size_t i = 0; i < len; i++) {
 		char c = b.buf[i];
 
@@ -135,7 +135,7 @@ static json_t *change_case(const char *fn, bool upper, json_t *const *args, size
 			b.buf[i] = (char)(c - 'A' + 'a');
 	}
 	json_t *ret = fnlib_stringn(b.buf, b.len, reterr);
-	fnlib_buf_release(&b);
+	sb_release(&b);
 	return ret;
 }
 
@@ -177,62 +177,62 @@ const struct kiln_schema fn_upper_schema = {
 /* ---- format(fmt, args...) ------------------------------------------------------------------ */
 
 /* s as a kiln string literal: "..." with \" \\ \n \t \r \${ and \u{XX} for other controls. */
-static void quote(struct fnlib_buf *b, const char *s, size_t len)
+static void quote(struct strbuf *b, const char *s, size_t len)
 {
-	fnlib_buf_addc(b, '"');
+	sb_addc(b, '"');
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		switch (c) {
 		case '"':
-			fnlib_buf_add(b, "\\\"", 2);
+			sb_add(b, "\\\"", 2);
 			break;
 		case '\\':
-			fnlib_buf_add(b, "\\\\", 2);
+			sb_add(b, "\\\\", 2);
 			break;
 		case '\n':
-			fnlib_buf_add(b, "\\n", 2);
+			sb_add(b, "\\n", 2);
 			break;
 		case '\t':
-			fnlib_buf_add(b, "\\t", 2);
+			sb_add(b, "\\t", 2);
 			break;
 		case '\r':
-			fnlib_buf_add(b, "\\r", 2);
+			sb_add(b, "\\r", 2);
 			break;
 		case '$':
 			if (i + 1 < len && s[i + 1] == '{')
-				fnlib_buf_add(b, "\\$", 2);
+				sb_add(b, "\\$", 2);
 			else
-				fnlib_buf_addc(b, '$');
+				sb_addc(b, '$');
 			break;
 		default:
 			if (c < 0x20 || c == 0x7F)
-				fnlib_buf_addf(b, "\\u{%X}", c);
+				sb_addf(b, "\\u{%X}", c);
 			else
-				fnlib_buf_addc(b, (char)c);
+				sb_addc(b, (char)c);
 		}
 	}
-	fnlib_buf_addc(b, '"');
+	sb_addc(b, '"');
 }
 
 /* Append one value for verb %c (s, d or q), or return -1 with *reterr set. */
-static int format_value(struct fnlib_buf *b, char verb, json_t *v, size_t n, char **reterr)
+static int format_value(struct strbuf *b, char verb, json_t *v, size_t n, char **reterr)
 {
 	switch (verb) {
 	case 's':
 		if (json_is_string(v))
-			fnlib_buf_add(b, json_string_value(v), json_string_length(v));
+			sb_add(b, json_string_value(v), json_string_length(v));
 		else if (json_is_integer(v))
-			fnlib_buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			sb_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		else if (json_is_boolean(v))
-			fnlib_buf_addf(b, "%s", json_is_true(v) ? "true" : "false");
+			sb_addf(b, "%s", json_is_true(v) ? "true" : "false");
 		else
 			break;
 		return 0;
 	case 'd':
 		if (!json_is_integer(v))
 			break;
-		fnlib_buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		sb_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return 0;
 	case 'q':
 		if (!json_is_string(v))
@@ -254,15 +254,15 @@ static json_t *fn_format(json_t *const *args, size_t nargs, char **reterr)
 	const char *fmt = fnlib_string("format", "fmt", args, nargs, 0, &len, reterr);
 	size_t nvalues = nargs > 0 ? nargs - 1 : 0;
 	size_t used = 0;
-	struct fnlib_buf b = FNLIB_BUF_INIT;
+	struct strbuf b = STRBUF_INIT;
 	json_t *ret = NULL;
 
 	if (!fmt)
 		return NULL;
-	fnlib_buf_add(&b, "", 0);
+	sb_add(&b, "", 0);
 	for (size_t i = 0; i < len; i++) {
 		if (fmt[i] != '%') {
-			fnlib_buf_addc(&b, fmt[i]);
+			sb_addc(&b, fmt[i]);
 			continue;
 		}
 		if (++i == len) {
@@ -271,7 +271,7 @@ static json_t *fn_format(json_t *const *args, size_t nargs, char **reterr)
 		}
 		char verb = fmt[i];
 		if (verb == '%') {
-			fnlib_buf_addc(&b, '%');
+			sb_addc(&b, '%');
 			continue;
 		}
 		if (verb != 's' && verb != 'd' && verb != 'q') {
@@ -306,7 +306,7 @@ static json_t *fn_format(json_t *const *args, size_t nargs, char **reterr)
 	}
 	ret = fnlib_stringn(b.buf, b.len, reterr);
 out:
-	fnlib_buf_release(&b);
+	sb_release(&b);
 	return ret;
 }
 

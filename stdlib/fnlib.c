@@ -4,43 +4,17 @@
  */
 #include "fnlib.h"
 
+#include "arena.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-
-	if (!q) {
-		fputs("kiln: out of memory\n", stderr);
-		abort();
-	}
-	return q;
-}
-
 json_t *fnlib_arg(json_t *const *args, size_t nargs, size_t i)
 {
 	return i < nargs ? args[i] : NULL;
-}
-
-static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
-
-static char *vformat(const char *fmt, va_list ap)
-{
-	va_list ap2;
-
-	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (n < 0)
-		n = 0;
-	char *s = xrealloc(NULL, (size_t)n + 1);
-	if (vsnprintf(s, (size_t)n + 1, fmt, ap) < 0)
-		s[0] = '\0';
-	return s;
 }
 
 json_t *fnlib_error(char **reterr, const char *fmt, ...)
@@ -48,7 +22,7 @@ json_t *fnlib_error(char **reterr, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	char *msg = vformat(fmt, ap);
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (reterr)
 		*reterr = msg;
@@ -120,7 +94,7 @@ json_t *fnlib_stringn(const char *s, size_t len, char **reterr)
 {
 	if (!s)
 		s = "";
-	size_t bad = fnlib_utf8_check(s, len);
+	size_t bad = utf8_validate((const unsigned char *)s, len);
 
 	if (bad < len)
 		return fnlib_error(reterr, "result is not valid UTF-8 (byte %zu)", bad);
@@ -130,90 +104,4 @@ json_t *fnlib_stringn(const char *s, size_t len, char **reterr)
 		abort();
 	}
 	return v;
-}
-
-/* RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF. */
-size_t fnlib_utf8_check(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned c = p[i];
-		size_t n;
-		unsigned lo = 0x80, hi = 0xBF;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			n = 1;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		} else {
-			return i;
-		}
-		if (len - i <= n)
-			return i;
-		if (p[i + 1] < lo || p[i + 1] > hi)
-			return i;
-		for (size_t k = 2; k <= n; k++)
-			if (p[i + k] < 0x80 || p[i + k] > 0xBF)
-				return i;
-		i += n + 1;
-	}
-	return len;
-}
-
-void fnlib_buf_add(struct fnlib_buf *b, const char *s, size_t n)
-{
-	if (n >= SIZE_MAX / 2 - b->len) {
-		fputs("kiln: out of memory\n", stderr);
-		abort();
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->buf = xrealloc(b->buf, cap);
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
-}
-
-void fnlib_buf_addc(struct fnlib_buf *b, char c)
-{
-	fnlib_buf_add(b, &c, 1);
-}
-
-void fnlib_buf_addf(struct fnlib_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	char *s = vformat(fmt, ap);
-	va_end(ap);
-	fnlib_buf_add(b, s, strlen(s));
-	free(s);
-}
-
-void fnlib_buf_release(struct fnlib_buf *b)
-{
-	free(b->buf);
-	b->buf = NULL;
-	b->len = b->cap = 0;
 }

@@ -1,6 +1,6 @@
 /*
- * fnlib: what the built-in functions (fn_*.c) share: reading arguments,
- * error messages, a growing byte buffer and a UTF-8 check. Internal to
+ * fnlib: what the built-in functions (fn_*.c) share: reading arguments and
+ * error messages (strings are built with base's strbuf). Internal to
  * stdlib/. Error messages follow the diagnostics' wording: lowercase, no
  * final period, names in '...'.
  */
@@ -8,6 +8,8 @@
 #define KILN_STDLIB_FNLIB_H
 
 #include "builtins.h"
+#include "strbuf.h" /* the functions build their strings with base's strbuf */
+#include "utf8.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,27 +43,5 @@ json_t *fnlib_stringn(const char *s, size_t len, char **reterr);
 
 /* A value's type in the language's words: string, int, bool, list, map, null. */
 const char *fnlib_type_name(const json_t *v);
-
-/* Offset of the first byte of s[0..len) that is not valid UTF-8, or len if all are. */
-size_t fnlib_utf8_check(const char *s, size_t len);
-
-/* A growing byte buffer, always NUL-terminated once something was added. */
-struct fnlib_buf {
-	char *buf;
-	size_t len, cap;
-};
-
-#define FNLIB_BUF_INIT                                                                             \
-	{                                                                                          \
-		NULL, 0, 0                                                                         \
-	}
-
-/* Append n bytes; aborts when out of memory, like the rest of kiln. */
-void fnlib_buf_add(struct fnlib_buf *b, const char *s, size_t n);
-void fnlib_buf_addc(struct fnlib_buf *b, char c);
-void fnlib_buf_addf(struct fnlib_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Free the bytes; the buffer is empty and reusable afterwards. */
-void fnlib_buf_release(struct fnlib_buf *b);
 
 #endif

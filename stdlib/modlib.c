@@ -8,6 +8,7 @@
 #include "modlib.h"
 
 #include "builtins.h"
+#include "path.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -764,9 +765,7 @@ char *mod_basename(const char *path)
 
 char *mod_local_path(const struct task_ctx *ctx, const char *rel)
 {
-	if (rel[0] == '/' || !ctx->local_root || !*ctx->local_root)
-		return xstrdup(rel);
-	return mod_path_join(ctx->local_root, rel);
+	return path_from_root(ctx->local_root, rel);
 }
 
 char *mod_path_clean(const char *path)

@@ -26,6 +26,13 @@ int main(void)
 	CHECK(same(path_dirname("a/b.img"), "a"));
 	CHECK(same(path_dirname("b.img"), "."));
 	CHECK(same(path_dirname("/b.img"), "/"));
+	CHECK(same(path_from_root("build", "files/a"), "build/files/a"));
+	CHECK(same(path_from_root("build/", "toupload/"), "build/toupload/"));
+	CHECK(same(path_from_root("/", "a"), "/a"));
+	CHECK(same(path_from_root("build", "/etc/x"), "/etc/x"));
+	CHECK(same(path_from_root(NULL, "a/../b"), "a/../b"));
+	CHECK(same(path_from_root("", "a"), "a"));
+	CHECK(same(path_from_root("build", ""), "build"));
 	CHECK(same(path_relative("examples", "examples/app/x"), "app/x"));
 	CHECK(same(path_relative("examples", "out/x"), "../out/x"));
 	CHECK(same(path_relative(".", "out/x"), "out/x"));

@@ -146,54 +146,29 @@ static void catch_signals(struct sigaction *old_int, struct sigaction *old_term)
 
 /* ---- secrets -------------------------------------------------------------------- */
 
-/* Read every secret the plan names from where the plan says it comes from. */
-static int resolve_secrets(struct executor *x, json_t *plan)
+/* Every secret the plan names has its value in the table the caller gave (read by
+   the compiler's reader); each joins the redactor. */
+static int take_secrets(struct executor *x, json_t *plan)
 {
 	x->secrets = json_object();
 	const char *name;
 	json_t *p;
 	int missing = 0;
 	json_object_foreach (json_object_get(plan, "params"), name, p) {
-		json_t *ref = json_object_get(p, "secret");
-		if (!ref)
+		if (!json_object_get(p, "secret"))
 			continue;
-		const char *from = json_string_value(json_object_get(ref, "from"));
-		const char *value = NULL;
-		char *owned = NULL;
-		if (from && !strcmp(from, "env")) {
-			value = getenv(json_string_value(json_object_get(ref, "var")));
-		} else if (from && !strcmp(from, "var")) {
-			value = json_string_value(json_object_get(x->o->vars, name));
-		} else if (from && !strcmp(from, "var-file")) {
-			/* a JSON var-file is read here; a kiln one needs the compiler: apply the
-			   .img files, or give the value with -var */
-			const char *file = json_string_value(json_object_get(ref, "file"));
-			char *path = file && file[0] != '/' ? xasprintf("%s/%s", x->o->root, file)
-			                                    : xstrdup(file ? file : "");
-			json_t *j = json_load_file(path, 0, NULL);
-			if (j && json_is_string(json_object_get(j, name)))
-				owned = xstrdup(json_string_value(json_object_get(j, name)));
-			json_decref(j);
-			free(path);
-			value =
-			    owned ? owned : json_string_value(json_object_get(x->o->vars, name));
-		}
-		if (!value) {
-			char *msg = xasprintf(
-			    "secret param '%s' has no value (it comes from %s%s%s); "
-			    "set it as it was set for compile",
-			    name, from ? from : "?", from && !strcmp(from, "env") ? " " : "",
-			    from && !strcmp(from, "env")
-			        ? json_string_value(json_object_get(ref, "var"))
-			        : "");
+		json_t *v = json_object_get(x->o->secrets, name);
+		if (!json_is_string(v)) {
+			char *msg = xasprintf("secret param '%s' has no value; set it with -var, "
+			                      "-var-file or KILN_VAR_%s",
+			                      name, name);
 			events_error(x->ev, "apply", msg);
 			free(msg);
 			missing++;
-		} else {
-			json_object_set_new(x->secrets, name, json_string(value));
-			events_add_secret(x->ev, value);
+			continue;
 		}
-		free(owned);
+		json_object_set(x->secrets, name, v);
+		events_add_secret(x->ev, json_string_value(v));
 	}
 	return missing ? -1 : 0;
 }
@@ -892,7 +867,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	events_plan(x.ev, json_array_size(images), nstages, ntasks);
 	int status = 0;
 	x.keep = json_array();
-	if (resolve_secrets(&x, plan) < 0) {
+	if (take_secrets(&x, plan) < 0) {
 		status = 1;
 		goto out;
 	}

@@ -1,0 +1,79 @@
+#!/bin/sh
+# tests/runtime/t6082-apply-secret-var-file.sh: a secret set in a kiln-syntax var-file (or a
+# JSON one) reaches the image when the .img files are applied, and when a plan.json is:
+# read again from the var-file the plan names (relative to -C), or from apply's own
+# -var-file, -var or KILN_VAR_. A secret the plan says came from -var, applied without
+# one, is an error that names the param and says how to set it (no crash, nothing built).
+. "$(dirname "$0")/../lib/test-lib.sh"
+. "$TOP/tests/runtime/lib-apply.sh"
+
+mkdir build
+cat >build/x.img <<'EOF2'
+param tok: secret
+param user: string = "app"
+image x from busybox() {
+  stage s {
+    file "/etc/tok" { content = "${user}:${tok}\n", mode = 0600 }
+  }
+  output tar "out/x.tar" {}
+}
+EOF2
+printf '# a kiln var-file\ntok = "Kvars-Secret-Walrus-31"\nuser = "bob"\n' >build/s.kvars
+printf '{ "tok": "Json-Secret-Heron-77" }\n' >build/s.json
+printf 'tok = "Other-Secret-Puffin-52"\n' >other.kvars
+
+# image_tok: what the image's /etc/tok holds
+image_tok()
+{
+	tar -xOf build/out/x.tar etc/tok 2>/dev/null || tar -xOf build/out/x.tar ./etc/tok
+}
+expect_tok()
+{
+	[ "$(image_tok)" = "$1" ] || fail "the image holds '$(image_tok)', not '$1'"
+}
+
+# the .img files with a kiln var-file: apply reads the value once, with compile
+kapply -var-file build/s.kvars build/x.img
+expect_rc 0
+expect_no_match err 'Walrus'
+expect_tok 'bob:Kvars-Secret-Walrus-31'
+
+kapply -var-file build/s.json build/x.img
+expect_rc 0
+expect_tok 'app:Json-Secret-Heron-77'
+
+# a plan compiled with the kiln var-file, applied later: the var-file the plan names
+run_kiln compile -var-file build/s.kvars build/x.img -o plan.json
+expect_rc 0
+grep -q Walrus plan.json && fail "the plan holds the secret"
+[ "$(jq -r .params.tok.secret.file plan.json)" = s.kvars ] ||
+	fail "the plan does not name the var-file relative to the root: $(jq -c .params.tok plan.json)"
+rm -f build/out/x.tar
+kapply -C build plan.json
+expect_rc 0
+expect_tok 'bob:Kvars-Secret-Walrus-31'
+# apply's own -var-file, -var and KILN_VAR_ win over the var-file the plan names
+kapply -var-file other.kvars -C build plan.json
+expect_rc 0
+expect_tok 'bob:Other-Secret-Puffin-52'
+kapply -var tok=Var-Secret-Marten-18 -C build plan.json
+expect_rc 0
+expect_tok 'bob:Var-Secret-Marten-18'
+kapply -var-file other.kvars -var tok=Var-Secret-Marten-19 -C build plan.json
+expect_rc 0
+expect_tok 'bob:Var-Secret-Marten-19'
+
+# from -var at compile, nothing at apply: a clear error, nothing built
+run_kiln compile -var tok=Var-Secret-Marten-18 build/x.img -o plan-var.json
+expect_rc 0
+rm -f build/out/x.tar
+kapply -C build plan-var.json
+expect_rc 1
+expect_match err "error\[E4001\]: secret param 'tok' of the plan has no value"
+expect_match err 'set it for apply as well: -var tok=VALUE'
+[ ! -e build/out/x.tar ] || fail "an image was written without the secret"
+KILN_VAR_tok=Env-Secret-Otter-64 kapply -C build plan-var.json
+expect_rc 0
+expect_tok 'app:Env-Secret-Otter-64'
+expect_no_match err 'Otter'
+say "ok: secrets from var-files reach apply, from the .img files and from a plan.json"

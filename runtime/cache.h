@@ -4,8 +4,9 @@
  * of what it starts from (the base's arguments, or the previous stage, or
  * the parent image's last stage), the stage's tasks and the image's handlers
  * as the plan gives them (source positions left out), the bytes of every
- * build-machine file its tasks copy or unpack, the values of the secrets
- * (hashed, never stored), and kiln's version. A hit replays the layer
+ * build-machine file its tasks copy or unpack, the secrets its tasks and the
+ * handlers read (each as a keyed hash, see secret.h; never a value, never a
+ * plain hash), and kiln's version. A hit replays the layer
  * instead of running the tasks: a second apply of an unchanged build
  * changes nothing and takes the time of unpacking.
  *
@@ -25,7 +26,8 @@ char *cache_dir_default(const char *dir);
 
 /* hex sha256 of the key of what a base image starts from (malloc'd). */
 char *cache_base_key(json_t *from);
-/* The key of a stage (malloc'd), or NULL with *err (a file it reads is missing). */
+/* The key of a stage (malloc'd), or NULL with *err (a file it reads is missing).
+   secrets: name -> secret_mac() of each secret the stage reads. */
 char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t *secrets,
                       const char *local_root, struct rt_error *err);
 

@@ -16,6 +16,7 @@
 #include "extract.h"
 #include "output.h"
 #include "path.h"
+#include "secret.h"
 #include "strbuf.h"
 
 #include <dirent.h>
@@ -49,7 +50,9 @@ struct executor {
 	size_t nimages;
 	struct conn *local; /* the build machine, for 'local' tasks */
 	char *cache_dir;
-	json_t *keep; /* values whose strings the recap borrows */
+	json_t *keep;                          /* values whose strings the recap borrows */
+	unsigned char mac_key[SECRET_KEY_LEN]; /* the stage cache's key for secrets */
+	int mac_key_state;                     /* 0 not read yet, 1 read, -1 refused or absent */
 };
 
 static double now_ms(void)
@@ -171,6 +174,42 @@ static int take_secrets(struct executor *x, json_t *plan)
 		events_add_secret(x->ev, json_string_value(v));
 	}
 	return missing ? -1 : 0;
+}
+
+/* The secrets a stage reads (its tasks and the image's handlers), each as its keyed
+   hash: name -> hex HMAC. NULL when the stage cannot be keyed (*why says why). */
+static json_t *stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why)
+{
+	json_t *names = json_object();
+	secret_refs(json_object_get(stage, "tasks"), names);
+	secret_refs(handlers, names);
+	json_t *macs = json_object();
+	if (json_object_size(names) && x->mac_key_state <= 0) {
+		struct rt_error err = {0};
+		/* check mode writes nothing, the key neither: without one, nothing is cached;
+		   a key that cannot be used is reported once */
+		int r = x->mac_key_state < 0
+		            ? -EPERM
+		            : secret_key_load(x->cache_dir, !x->o->check, x->mac_key, &err);
+		if (r < 0) {
+			*why = r == -ENOENT || x->mac_key_state < 0 ? NULL : xstrdup(err.msg);
+			x->mac_key_state = -1;
+			json_decref(names);
+			json_decref(macs);
+			return NULL;
+		}
+		x->mac_key_state = 1;
+	}
+	const char *name;
+	json_t *t;
+	json_object_foreach (names, name, t) {
+		json_t *v = json_object_get(x->secrets, name);
+		char *mac = secret_mac(x->mac_key, name, v ? json_string_value(v) : "");
+		json_object_set_new(macs, name, json_string(mac));
+		free(mac);
+	}
+	json_decref(names);
+	return macs;
 }
 
 /* ---- facts ------------------------------------------------------------------------- */
@@ -605,8 +644,17 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 			keyed = false;
 		if (keyed && st->key) {
 			struct rt_error kerr = {0};
-			key = cache_stage_key(st->key, stage, json_object_get(img, "handlers"),
-			                      x->secrets, x->o->root, &kerr);
+			char *why = NULL;
+			json_t *macs =
+			    stage_secrets(x, stage, json_object_get(img, "handlers"), &why);
+			if (macs)
+				key = cache_stage_key(st->key, stage,
+				                      json_object_get(img, "handlers"), macs,
+				                      x->o->root, &kerr);
+			else if (why)
+				events_note(x->ev, name, "the stage cache is not used: %s", why);
+			json_decref(macs);
+			free(why);
 		}
 		char *hit = caching && key ? cache_lookup(x->cache_dir, key) : NULL;
 		free(st->key);
@@ -930,6 +978,7 @@ out:
 		free(x.work);
 	}
 	json_decref(x.secrets);
+	explicit_bzero(x.mac_key, sizeof(x.mac_key));
 	json_decref(x.keep);
 	free(x.cache_dir);
 	sigaction(SIGINT, &old_int, NULL);

@@ -269,22 +269,34 @@ static json_t *gather_facts(struct conn *c)
 
 /* ---- tasks ------------------------------------------------------------------------- */
 
-/* A task's name for people: module plus its label or its label argument. */
-static char *task_what(json_t *task, json_t *args)
+/* A task's name for people: module plus its label or its label argument, redacted
+   before it is shortened (a cut secret would not be recognised). */
+static char *task_what(const struct events *ev, json_t *task, json_t *args)
 {
 	const char *module = json_string_value(json_object_get(task, "module"));
 	json_t *label = json_object_get(task, "label");
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, module);
 	json_t *main_arg = s && s->label ? json_object_get(args, s->label) : NULL;
-	if (json_is_string(label))
-		return xasprintf("%s \"%s\"", module, json_string_value(label));
+	if (json_is_string(label)) {
+		char *l = events_redact(ev, json_string_value(label));
+		char *r = xasprintf("%s \"%s\"", module, l);
+		free(l);
+		return r;
+	}
 	if (json_is_string(main_arg)) {
-		const char *v = json_string_value(main_arg);
+		char *v = events_redact(ev, json_string_value(main_arg));
 		size_t n = strcspn(v, "\n");
-		return xasprintf("%s %.*s%s", module, (int)(n > 70 ? 70 : n), v,
-		                 n > 70 || v[n] ? "..." : "");
+		char *r = xasprintf("%s %.*s%s", module, (int)(n > 70 ? 70 : n), v,
+		                    n > 70 || v[n] ? "..." : "");
+		free(v);
+		return r;
 	}
 	return xstrdup(module);
+}
+
+static char *redact_for_module(const void *ev, const char *text)
+{
+	return events_redact(ev, text);
 }
 
 struct stage_run {
@@ -333,7 +345,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 		if (json_is_string(rv) && expr_has_secret(av))
 			events_add_secret(x->ev, json_string_value(rv));
 	}
-	char *what = task_what(task, args ? args : json_object_get(task, "args"));
+	char *what = task_what(x->ev, task, args ? args : json_object_get(task, "args"));
 	te.what = what;
 	events_task_start(x->ev, &te);
 	json_t *when = json_object_get(task, "when");
@@ -365,6 +377,8 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			    /* a diff of a file that holds a secret would show it */
 			    .diff = x->o->diff && !expr_has_secret(json_object_get(task, "args")),
 			    .in_image = true,
+			    .redact = redact_for_module,
+			    .redact_data = x->ev,
 			};
 			if (s->run(&ctx, &res) < 0 && res.status != TASK_FAILED)
 				task_failed(&res, "kiln failed to run the module");

@@ -176,13 +176,45 @@ static int take_secrets(struct executor *x, json_t *plan)
 	return missing ? -1 : 0;
 }
 
-/* The secrets a stage reads (its tasks and the image's handlers), each as its keyed
-   hash: name -> hex HMAC. NULL when the stage cannot be keyed (*why says why). */
+/* The secrets a stage reads (its tasks and the handlers they notify), each as its
+   keyed hash: name -> hex HMAC. NULL when the stage cannot be keyed (*why says why). */
 static json_t *stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why)
 {
 	json_t *names = json_object();
+	json_t *notified = json_object();
+	size_t i, j;
+	json_t *t, *h;
+	json_array_foreach (json_object_get(stage, "tasks"), i, t) {
+		json_array_foreach (json_object_get(t, "notify"), j, h) {
+			if (json_is_string(h))
+				json_object_set_new(notified, json_string_value(h), json_true());
+		}
+	}
 	secret_refs(json_object_get(stage, "tasks"), names);
-	secret_refs(handlers, names);
+	/* a notified handler's tasks may notify others in turn */
+	json_t *done = json_object();
+	for (bool more = true; more;) {
+		more = false;
+		json_array_foreach (handlers, i, h) {
+			const char *hn = json_string_value(json_object_get(h, "name"));
+			if (!hn || !json_object_get(notified, hn) || json_object_get(done, hn))
+				continue;
+			json_object_set_new(done, hn, json_true());
+			more = true;
+			secret_refs(json_object_get(h, "tasks"), names);
+			json_array_foreach (json_object_get(h, "tasks"), j, t) {
+				size_t k;
+				json_t *n;
+				json_array_foreach (json_object_get(t, "notify"), k, n) {
+					if (json_is_string(n))
+						json_object_set_new(notified, json_string_value(n),
+						                    json_true());
+				}
+			}
+		}
+	}
+	json_decref(done);
+	json_decref(notified);
 	json_t *macs = json_object();
 	if (json_object_size(names) && x->mac_key_state <= 0) {
 		struct rt_error err = {0};
@@ -201,7 +233,6 @@ static json_t *stage_secrets(struct executor *x, json_t *stage, json_t *handlers
 		x->mac_key_state = 1;
 	}
 	const char *name;
-	json_t *t;
 	json_object_foreach (names, name, t) {
 		json_t *v = json_object_get(x->secrets, name);
 		char *mac = secret_mac(x->mac_key, name, v ? json_string_value(v) : "");

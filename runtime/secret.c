@@ -127,26 +127,44 @@ int secret_key_load(const char *cache_dir, bool create, unsigned char key[SECRET
 	return r;
 }
 
-void secret_refs(json_t *v, json_t *names)
+/* in_expr: v is inside a plan expression ({"$expr": ...}), where {"secret": NAME}
+   reads a secret and {"const": ...} is a plain value */
+static void refs(json_t *v, json_t *names, bool in_expr, int depth)
 {
+	if (depth > 1000)
+		return;
 	if (json_is_object(v)) {
-		json_t *name = json_object_get(v, "secret");
-		if (json_object_size(v) == 1 && json_is_string(name)) {
-			json_object_set_new(names, json_string_value(name), json_true());
-			return;
+		if (json_object_size(v) == 1) {
+			const char *k = json_object_iter_key(json_object_iter(v));
+			json_t *x = json_object_iter_value(json_object_iter(v));
+			if (!in_expr && !strcmp(k, "$expr")) {
+				refs(x, names, true, depth + 1);
+				return;
+			}
+			if (in_expr && !strcmp(k, "secret") && json_is_string(x)) {
+				json_object_set_new(names, json_string_value(x), json_true());
+				return;
+			}
+			if (in_expr && !strcmp(k, "const"))
+				return;
 		}
 		const char *k;
 		json_t *x;
 		json_object_foreach (v, k, x) {
-			secret_refs(x, names);
+			refs(x, names, in_expr, depth + 1);
 		}
 	} else if (json_is_array(v)) {
 		size_t i;
 		json_t *x;
 		json_array_foreach (v, i, x) {
-			secret_refs(x, names);
+			refs(x, names, in_expr, depth + 1);
 		}
 	}
+}
+
+void secret_refs(json_t *v, json_t *names)
+{
+	refs(v, names, false, 0);
 }
 
 char *secret_mac(const unsigned char key[SECRET_KEY_LEN], const char *name, const char *value)

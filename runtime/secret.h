@@ -21,8 +21,8 @@
 int secret_key_load(const char *cache_dir, bool create, unsigned char key[SECRET_KEY_LEN],
                     struct rt_error *err);
 
-/* The names of the secrets plan value v reads ({"secret": NAME} anywhere in it)
-   are set to true in names. */
+/* The names of the secrets plan value v reads ({"secret": NAME} in a
+   {"$expr": ...} anywhere in it) are set to true in names. */
 void secret_refs(json_t *v, json_t *names);
 
 /* hex HMAC-SHA256 under key of name and value (malloc'd). */

@@ -2,7 +2,9 @@
 # tests/runtime/t6083-apply-secret-cache-key.sh: a stage's cache key covers only the secrets
 # its tasks and the handlers read, each as HMAC-SHA256 under a random key kept in the cache
 # directory (secret-key: a regular file, ours, mode 0600, 32 bytes). Rotating secret A keeps
-# the stages that do not read A cached and rebuilds the one that does; the plain SHA-256 of a
+# the stages that do not read A cached (a handler that reads A and that they do not notify
+# does not count) and rebuilds the ones that do (a task, or a handler a task notifies),
+# and the stages after them; the plain SHA-256 of a
 # secret is nowhere under the cache directory nor in the output. A secret-key that is not a
 # regular file of ours with mode 0600 (or a symbolic link) is refused: the stages that read
 # a secret are neither replayed nor stored, the others still are. --check on a new cache
@@ -21,8 +23,14 @@ image k from busybox() {
   stage uses_b {
     file "/etc/b" { content = "${b}\n", mode = 0600 }
   }
+  stage notifies {
+    file "/etc/notified" { content = "x\n", notify = [write_a] }
+  }
   stage uses_a {
     file "/etc/a" { content = "${a}\n", mode = 0600 }
+  }
+  handler write_a {
+    file "/etc/a-from-handler" { content = "${a}\n", mode = 0600 }
   }
 }
 EOF2
@@ -47,7 +55,7 @@ ran()
 }
 
 run $A1 $B1
-ran 'k.plain.0 k.uses_b.0 k.uses_a.0 '
+ran 'k.plain.0 k.uses_b.0 k.notifies.0 k.handler.write_a.0 k.uses_a.0 '
 KEY=$CACHE/secret-key
 [ -f "$KEY" ] && [ ! -L "$KEY" ] || fail "no secret-key in the cache directory"
 [ "$(stat -c '%a %s %u' "$KEY")" = "600 32 $(id -u)" ] ||
@@ -55,13 +63,14 @@ KEY=$CACHE/secret-key
 
 run $A1 $B1
 ran ''
-# rotating a: only the stage that reads it runs again
+# rotating a: the stage whose task notifies the handler that reads it runs again, and the
+# one that reads it; not those before (the handler is the image's, but they do not notify it)
 run $A2 $B1
-ran 'k.uses_a.0 '
+ran 'k.notifies.0 k.handler.write_a.0 k.uses_a.0 '
 expect_status k.uses_a.0 changed
 # rotating b: its stage runs again, and the one after it (it starts from it)
 run $A2 $B2
-ran 'k.uses_b.0 k.uses_a.0 '
+ran 'k.uses_b.0 k.notifies.0 k.handler.write_a.0 k.uses_a.0 '
 run $A2 $B2
 ran ''
 
@@ -79,7 +88,7 @@ done
 # a key of the wrong mode is refused, and so is a symbolic link
 chmod 0644 "$KEY"
 run $A2 $B2
-ran 'k.uses_b.0 k.uses_a.0 '
+ran 'k.uses_b.0 k.notifies.0 k.handler.write_a.0 k.uses_a.0 '
 expect_match out 'the stage cache is not used: .*secret-key is not a regular file of 32 bytes owned by this user with mode 0600'
 [ "$(grep -c 'the stage cache is not used' out)" = 1 ] || fail "the refused key is not reported once"
 grep -q 'stored in the stage cache' out && fail "a stage was stored with a refused key"
@@ -88,7 +97,7 @@ cp "$KEY" "$TMP/elsewhere-key"
 rm "$KEY"
 ln -s "$TMP/elsewhere-key" "$KEY"
 run $A2 $B2
-ran 'k.uses_b.0 k.uses_a.0 '
+ran 'k.uses_b.0 k.notifies.0 k.handler.write_a.0 k.uses_a.0 '
 expect_match out 'secret-key is a symbolic link'
 rm "$KEY"
 

@@ -5,7 +5,7 @@
  * the parent image's last stage), the stage's tasks and the image's handlers
  * as the plan gives them (source positions left out), the bytes of every
  * build-machine file its tasks copy or unpack, the secrets its tasks and the
- * handlers read (each as a keyed hash, see secret.h; never a value, never a
+ * handlers they notify read (each as a keyed hash, see secret.h; never a value, never a
  * plain hash), and kiln's version. A hit replays the layer
  * instead of running the tasks: a second apply of an unchanged build
  * changes nothing and takes the time of unpacking.

@@ -1,14 +1,14 @@
 #!/bin/sh
 # tests/runtime/t6083-apply-secret-cache-key.sh: a stage's cache key covers only the secrets
-# its tasks and the handlers read, each as HMAC-SHA256 under a random key kept in the cache
-# directory (secret-key: a regular file, ours, mode 0600, 32 bytes). Rotating secret A keeps
-# the stages that do not read A cached (a handler that reads A and that they do not notify
-# does not count) and rebuilds the ones that do (a task, or a handler a task notifies),
-# and the stages after them; the plain SHA-256 of a
-# secret is nowhere under the cache directory nor in the output. A secret-key that is not a
-# regular file of ours with mode 0600 (or a symbolic link) is refused: the stages that read
-# a secret are neither replayed nor stored, the others still are. --check on a new cache
-# directory makes no key.
+# its tasks and the handlers they notify read, each as HMAC-SHA256 under a random key kept in
+# the cache directory (secret-key: a regular file, ours, mode 0600, 32 bytes). Rotating
+# secret A keeps the stages that do not read A cached (a handler that reads A and that they
+# do not notify does not count) and rebuilds the ones that do (a task, or a handler a task
+# notifies), and the stages after them. The plain SHA-256 of a secret is nowhere under the
+# cache directory nor in the output. A secret-key that is not a regular file of ours with
+# mode 0600 (another mode, another owner, a FIFO, a symbolic link) is refused: the stages
+# that read a secret are neither replayed nor stored, the others still are. --check on a
+# new cache directory makes no key.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 
@@ -93,7 +93,18 @@ expect_match out 'the stage cache is not used: .*secret-key is not a regular fil
 [ "$(grep -c 'the stage cache is not used' out)" = 1 ] || fail "the refused key is not reported once"
 grep -q 'stored in the stage cache' out && fail "a stage was stored with a refused key"
 chmod 0600 "$KEY"
-cp "$KEY" "$TMP/elsewhere-key"
+cp -p "$KEY" "$TMP/elsewhere-key"
+# another owner
+chown 65534 "$KEY"
+run $A2 $B2
+ran 'k.uses_b.0 k.notifies.0 k.handler.write_a.0 k.uses_a.0 '
+expect_match out 'secret-key is not a regular file of 32 bytes owned by this user'
+# not a regular file (a FIFO: opening it must not hang)
+rm "$KEY"
+mkfifo -m 0600 "$KEY"
+run $A2 $B2
+ran 'k.uses_b.0 k.notifies.0 k.handler.write_a.0 k.uses_a.0 '
+expect_match out 'secret-key is not a regular file'
 rm "$KEY"
 ln -s "$TMP/elsewhere-key" "$KEY"
 run $A2 $B2

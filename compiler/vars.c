@@ -248,12 +248,13 @@ static void report_unused(struct program *p, bool plan)
 		if (sym && sym->kind == SYM_PARAM && (!plan || sym->type->kind == T_SECRET))
 			continue; /* used by an earlier setting's param, overridden */
 		if (sym && sym->kind == SYM_PARAM) {
-			/* a plan.json holds the other params' values as compile gave them */
-			diag_file_warning(&p->cx->diags, W_VAR_FILE_UNUSED, p->cmdline,
-			                  "%s%s: the plan holds param '%s' as it was compiled, "
-			                  "ignoring; compile again to change it",
-			                  v->text ? "-var " : "var-file ",
-			                  v->text ? v->name : v->origin, v->name);
+			/* a plan.json holds the other params' values as compile gave them; a
+			   var-file given again for its secrets sets them too, unremarked */
+			if (v->text)
+				diag_file_warning(&p->cx->diags, W_VAR_FILE_UNUSED, p->cmdline,
+				                  "-var %s: the plan holds param '%s' as it was "
+				                  "compiled, ignoring; compile again to change it",
+				                  v->name, v->name);
 			continue;
 		}
 		size_t n;

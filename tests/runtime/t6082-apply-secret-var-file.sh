@@ -56,6 +56,20 @@ expect_tok 'bob:Kvars-Secret-Walrus-31'
 kapply -var-file other.kvars -C build plan.json
 expect_rc 0
 expect_tok 'bob:Other-Secret-Puffin-52'
+# the var-file of compile given again: its other params are the plan's already, unremarked
+kapply -var-file build/s.kvars -C build plan.json
+expect_rc 0
+expect_no_match err 'warning'
+# a -var for a param that is not a secret: the plan's value stays, with a warning;
+# one for a name the plan has no param for is an error
+kapply -var user=carol -C build plan.json
+expect_rc 0
+expect_match err "warning\[W4001\]: -var user: the plan holds param 'user' as it was compiled"
+expect_tok 'bob:Kvars-Secret-Walrus-31'
+kapply -var usr=carol -C build plan.json
+expect_rc 1
+expect_match err "error\[E4004\]: -var usr=...: no param 'usr' is declared"
+expect_match err "did you mean 'user'"
 kapply -var tok=Var-Secret-Marten-18 -C build plan.json
 expect_rc 0
 expect_tok 'bob:Var-Secret-Marten-18'

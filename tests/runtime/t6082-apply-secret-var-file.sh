@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/runtime/t6082-apply-secret-var-file.sh: a secret set in a kiln-syntax var-file (or a
 # JSON one) reaches the image when the .img files are applied, and when a plan.json is:
-# read again from the var-file the plan names (relative to -C), or from apply's own
-# -var-file, -var or KILN_VAR_. A secret the plan says came from -var, applied without
+# read again from the var-file the plan names (relative to -C) or the variable of its
+# env("NAME") default, or from apply's own -var-file, -var or KILN_VAR_. A secret the plan says came from -var, applied without
 # one, is an error that names the param and says how to set it (no crash, nothing built).
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
@@ -90,4 +90,16 @@ KILN_VAR_tok=Env-Secret-Otter-64 kapply -C build plan-var.json
 expect_rc 0
 expect_tok 'app:Env-Secret-Otter-64'
 expect_no_match err 'Otter'
+# an env("NAME") default: a plan.json reads NAME again at apply
+sed 's/^param tok: secret$/param tok: secret = env("T6082_TOKEN")/' build/x.img >build/y.img
+T6082_TOKEN=Env-Default-Tapir-45 run_kiln compile build/y.img -o plan-env.json
+expect_rc 0
+[ "$(jq -r .params.tok.secret.var plan-env.json)" = T6082_TOKEN ] ||
+	fail "the plan does not name the variable: $(jq -c .params.tok plan-env.json)"
+T6082_TOKEN=Env-Default-Tapir-46 kapply -C build plan-env.json
+expect_rc 0
+expect_tok 'app:Env-Default-Tapir-46'
+kapply -C build plan-env.json
+expect_rc 1
+expect_match err "secret param 'tok' of the plan has no value \(compile took it from the environment's T6082_TOKEN\)"
 say "ok: secrets from var-files reach apply, from the .img files and from a plan.json"

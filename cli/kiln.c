@@ -510,8 +510,12 @@ static bool is_plan_file(const char *path)
 /*
  * The plan: read from a plan.json named alone (when plan_file allows it), or
  * compiled from the files. NULL after an error (printed, or in cx's sink).
+ * With ret_secrets (apply), also the secret params' values, from the
+ * compiler's one reader: for a plan.json, by the plan's record of where each
+ * comes from, with paths relative to root.
  */
-static json_t *get_plan(struct compile_ctx *cx, struct args *a, bool plan_file)
+static json_t *get_plan(struct compile_ctx *cx, struct args *a, bool plan_file, const char *root,
+                        json_t **ret_secrets)
 {
 	json_t *plan = NULL;
 	if (plan_file && a->nfiles == 1 && is_plan_file(a->files[0])) {
@@ -520,8 +524,13 @@ static json_t *get_plan(struct compile_ctx *cx, struct args *a, bool plan_file)
 		if (!plan) {
 			fprintf(stderr, "kiln: %s\n", err);
 			free(err);
+		} else if (ret_secrets &&
+		           kiln_plan_secrets(cx, plan, root, &a->opts, ret_secrets) < 0) {
+			json_decref(plan);
+			plan = NULL;
 		}
-	} else if (kiln_compile(cx, a->files, (size_t)a->nfiles, &a->opts, &plan) < 0) {
+	} else if (kiln_compile(cx, a->files, (size_t)a->nfiles, &a->opts, &plan, ret_secrets) <
+	           0) {
 		plan = NULL;
 	}
 	return plan;
@@ -538,7 +547,7 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	}
 	struct compile_ctx cx;
 	compile_ctx_init(&cx, (unsigned)a.max_errors);
-	json_t *plan = get_plan(&cx, &a, strcmp(c->name, "compile") != 0);
+	json_t *plan = get_plan(&cx, &a, strcmp(c->name, "compile") != 0, NULL, NULL);
 	if (!plan)
 		return finish(&cx, &a, EXIT_ERRORS);
 	int status = EXIT_OK;
@@ -573,21 +582,20 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	}
 	struct compile_ctx cx;
 	compile_ctx_init(&cx, (unsigned)a.max_errors);
-	json_t *plan = get_plan(&cx, &a, true);
-	if (!plan)
-		return finish(&cx, &a, EXIT_ERRORS);
 	/* plan paths are relative to the root: the first file's directory, or for a
 	   plan.json the directory given with -C (default: the current one) */
 	char *root = a.nfiles == 1 && is_plan_file(a.files[0]) ? xstrdup(a.chdir ? a.chdir : ".")
 	                                                       : path_dirname(a.files[0]);
+	json_t *secrets = NULL;
+	json_t *plan = get_plan(&cx, &a, true, root, &secrets);
+	if (!plan) {
+		free(root);
+		return finish(&cx, &a, EXIT_ERRORS);
+	}
 	print_diags(&cx, &a); /* warnings, before the build's own output */
 	diag_sink_release(&cx.diags);
 	diag_sink_init(&cx.diags, &cx.sm, 0);
 
-	json_t *vars = json_object();
-	for (size_t i = 0; i < a.opts.nvars; i++)
-		if (a.vars[i].name)
-			json_object_set_new(vars, a.vars[i].name, json_string(a.vars[i].value));
 	enum events_mode mode = EVENTS_PLAIN;
 	FILE *out = stderr;
 	if (a.events_json) {
@@ -605,12 +613,12 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	    .root = root,
 	    .work_dir = a.work_dir,
 	    .cache_dir = a.cache_dir,
-	    .vars = vars,
+	    .secrets = secrets,
 	    .events = ev,
 	};
 	int status = apply_plan(plan, &ao);
 	events_free(ev);
-	json_decref(vars);
+	json_decref(secrets);
 	json_decref(plan);
 	free(root);
 	compile_ctx_release(&cx);

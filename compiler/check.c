@@ -1347,7 +1347,21 @@ static void check_param(struct checker *ck, struct ast_node *n, struct symbol *s
 			expect(ck, n->value, declared, t, "the default");
 		if (!declared)
 			declared = t;
-		if (declared->kind == T_SECRET && n->value->kind != EX_CALL)
+		/* a secret's default is env("NAME") and nothing else, whatever the
+		   environment holds: the verdict does not depend on it */
+		const struct ast_expr *v = n->value;
+		bool is_env = v->kind == EX_CALL && !strcmp(v->call.fn->str.s, "env");
+		const struct ast_arg *a = is_env ? v->call.args : NULL;
+		if (declared->kind == T_SECRET && is_env && a && a->next)
+			diag_help(diag_error(ck->d, E_SECRET_DEFAULT,
+			                     ((const struct ast_arg *)a->next)->value->span,
+			                     "a secret's fallback must not be written in the "
+			                     "source"),
+			          "remove the second argument of env(); without %s in the "
+			          "environment, set it with -var, -var-file or KILN_VAR_%s",
+			          a->value->kind == EX_STRING ? a->value->str.s : "the variable",
+			          n->name.s);
+		else if (declared->kind == T_SECRET && (!a || a->value->kind != EX_STRING))
 			diag_help(
 			    diag_error(ck->d, E_SECRET_DEFAULT, n->value->span,
 			               "a secret's default must not be written in the source"),

@@ -377,6 +377,7 @@ static void program_release(struct program *p)
 	for (uint32_t i = 0; i < p->nvars; i++)
 		json_decref(p->vars[i].json);
 	free(p->vars);
+	json_decref(p->secrets);
 	hashmap_release(&p->globals.names);
 	free(p->files);
 }
@@ -453,7 +454,7 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 }
 
 int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
-                 const struct compile_opts *opts, json_t **ret_plan)
+                 const struct compile_opts *opts, json_t **ret_plan, json_t **ret_secrets)
 {
 	struct program p;
 	program_init(&p, cx);
@@ -472,11 +473,71 @@ int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
 		}
 		plan = lower_program(&p, &lo);
 	}
+	json_t *secrets = json_incref(p.secrets);
 	program_release(&p);
 	if (diag_has_errors(&cx->diags)) {
 		json_decref(plan);
+		json_decref(secrets);
 		return -1;
 	}
 	*ret_plan = plan;
+	if (ret_secrets)
+		*ret_secrets = secrets;
+	else
+		json_decref(secrets);
+	return 0;
+}
+
+int kiln_plan_secrets(struct compile_ctx *cx, json_t *plan, const char *root,
+                      const struct compile_opts *opts, json_t **ret_secrets)
+{
+	unsigned errors = cx->diags.nerrors;
+	struct program p;
+	program_init(&p, cx);
+	p.root = root;
+	add_settings(&p, opts);
+	/* a secret that came from a var-file and that apply's settings do not name is
+	   read from that file (relative to the root) again, below apply's settings */
+	uint32_t nown = p.nvars;
+	json_t *params = json_object_get(plan, "params");
+	json_t *loaded = json_object();
+	const char *name;
+	json_t *entry;
+	json_object_foreach (params, name, entry) {
+		json_t *ref = json_object_get(entry, "secret");
+		const char *from = json_string_value(json_object_get(ref, "from"));
+		const char *file = json_string_value(json_object_get(ref, "file"));
+		if (!from || strcmp(from, "var-file") || !file || json_object_get(loaded, file))
+			continue;
+		bool named = false;
+		for (uint32_t i = 0; i < nown && !named; i++)
+			named = !strcmp(p.vars[i].name, name);
+		if (named)
+			continue;
+		json_object_set_new(loaded, file, json_true());
+		char *path = path_join(root, file);
+		load_var_file(&p, arena_strdup(p.a, path));
+		free(path);
+	}
+	json_decref(loaded);
+	if (p.nvars > nown) {
+		/* first, so that apply's own settings win; used, so unnoticed */
+		uint32_t nrec = p.nvars - nown;
+		struct var_setting *v = xmalloc(p.nvars * sizeof(*v));
+		memcpy(v, p.vars + nown, nrec * sizeof(*v));
+		memcpy(v + nrec, p.vars, nown * sizeof(*v));
+		for (uint32_t i = 0; i < nrec; i++)
+			v[i].used = true;
+		free(p.vars);
+		p.vars = v;
+	}
+	vars_plan_secrets(&p, params);
+	json_t *secrets = json_incref(p.secrets);
+	program_release(&p);
+	if (cx->diags.nerrors != errors) {
+		json_decref(secrets);
+		return -1;
+	}
+	*ret_secrets = secrets;
 	return 0;
 }

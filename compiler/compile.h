@@ -47,8 +47,16 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 /* Lint one source already in cx's source map, alone (imports are not read):
    parse, declare, check. For the fuzzer. */
 int kiln_lint_source(struct compile_ctx *cx, uint32_t file);
-/* Check, give params their values, lower. On success *ret_plan is the plan. */
+/* Check, give params their values, lower. On success *ret_plan is the plan and, when
+   ret_secrets is not NULL, *ret_secrets the secret params' values (name -> string),
+   which never enter the plan: apply gets them in process. */
 int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
-                 const struct compile_opts *opts, json_t **ret_plan);
+                 const struct compile_opts *opts, json_t **ret_plan, json_t **ret_secrets);
+/* The secret params' values for a plan read from plan.json, by the rules of compile:
+   opts' -var and -var-file, KILN_VAR_name, the var-file the plan names (relative to
+   root) or its env("NAME") default. Returns 0 and *ret_secrets (name -> string), or
+   -1 with errors in cx's sink (a secret without a value is E4001). */
+int kiln_plan_secrets(struct compile_ctx *cx, json_t *plan, const char *root,
+                      const struct compile_opts *opts, json_t **ret_secrets);
 
 #endif

@@ -961,7 +961,7 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
 		if (s->kind != SYM_PARAM || !s->source)
 			continue; /* no value: only in lint, whose plan is dropped */
-		json_t *entry = vars_param_plan(s);
+		json_t *entry = vars_param_plan(p, s);
 		json_object_set_new(entry, "type", json_string(type_str(p->a, s->type)));
 		json_object_set_new(params, s->name, entry);
 	}

@@ -75,6 +75,7 @@ struct program {
 	/* variables from the command line, in order (later wins) */
 	struct var_setting *vars;
 	uint32_t nvars;
+	json_t *secrets;  /* secret param name -> its value (vars.c); never in the plan */
 	uint32_t cmdline; /* source id of "<command line>", for diagnostics without a file */
 	const char *root; /* directory of the first main file: plan paths are relative to it */
 	bool lint;        /* params may lack values: what depends on them is not checked */

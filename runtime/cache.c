@@ -192,7 +192,8 @@ char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t 
 	EVP_DigestUpdate(md, prev, strlen(prev) + 1);
 	hash_json(md, "stage", stage);
 	hash_json(md, "handlers", handlers);
-	/* the secrets' values, hashed together: a new password makes a new layer */
+	/* the keyed hashes of the secrets the stage reads (secret.h): a new password
+	   makes a new layer, of the stages that read it only */
 	hash_json(md, "secrets", secrets);
 	/* what the tasks and the handlers they may notify read from the build machine */
 	int r = hash_task_inputs(md, json_object_get(stage, "tasks"), local_root, err);

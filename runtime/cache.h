@@ -6,10 +6,10 @@
  * as the plan gives them (source positions left out), the bytes of every
  * build-machine file its tasks, the image's handlers or its base read (the
  * arguments their schemas list as inputs: copy's src, tarball's path, ...),
- * the values of the secrets
- * (hashed, never stored), and kiln's version. A hit replays the layer
- * instead of running the tasks: a second apply of an unchanged build
- * changes nothing and takes the time of unpacking.
+ * the secrets its tasks and the handlers they notify read (each as a keyed
+ * hash, see secret.h; never a value, never a plain hash), and kiln's version. A hit replays the
+ * layer instead of running the tasks: a second apply of an unchanged build changes nothing and
+ * takes the time of unpacking.
  *
  * Entries live in CACHE_DIR/stages/KEY.tar, written under a temporary name
  * and renamed, so an interrupted store leaves no entry.
@@ -31,7 +31,8 @@ char *cache_dir_default(const char *dir);
  * local_root), or NULL with *err (such a file is missing).
  */
 char *cache_base_key(json_t *from, const char *local_root, struct rt_error *err);
-/* The key of a stage (malloc'd), or NULL with *err (a file it reads is missing). */
+/* The key of a stage (malloc'd), or NULL with *err (a file it reads is missing).
+   secrets: name -> secret_mac() of each secret the stage reads. */
 char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t *secrets,
                       const char *local_root, struct rt_error *err);
 

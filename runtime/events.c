@@ -45,12 +45,41 @@ static double since(const struct timespec *t)
 
 /* ---- redaction ----------------------------------------------------------- */
 
+/* One text to blank out; the longest first, so that a whole value goes before the
+   lines it is made of. */
+static void add_redacted(struct events *ev, const char *s, size_t n)
+{
+	if (n < 3)
+		return; /* shorter ones would blank out ordinary text, and guess nothing */
+	size_t at = 0;
+	for (; at < ev->nsecrets; at++) {
+		size_t m = strlen(ev->secrets[at]);
+		if (m == n && !memcmp(ev->secrets[at], s, n))
+			return;
+		if (m < n)
+			break;
+	}
+	ev->secrets = xrealloc(ev->secrets, (ev->nsecrets + 1) * sizeof(*ev->secrets));
+	memmove(ev->secrets + at + 1, ev->secrets + at, (ev->nsecrets - at) * sizeof(*ev->secrets));
+	ev->secrets[at] = xstrndup(s, n);
+	ev->nsecrets++;
+}
+
 void events_add_secret(struct events *ev, const char *value)
 {
-	if (!value || strlen(value) < 3)
-		return; /* shorter ones would blank out ordinary text, and guess nothing */
-	ev->secrets = xrealloc(ev->secrets, (ev->nsecrets + 1) * sizeof(*ev->secrets));
-	ev->secrets[ev->nsecrets++] = xstrdup(value);
+	if (!value)
+		return;
+	add_redacted(ev, value, strlen(value));
+	/* each line of a multi-line value too: output cut at a line (a tail of stderr,
+	   a task's name) holds only some of them */
+	if (!strpbrk(value, "\r\n"))
+		return;
+	for (const char *p = value; *p;) {
+		size_t n = strcspn(p, "\r\n");
+		add_redacted(ev, p, n);
+		p += n;
+		p += strspn(p, "\r\n");
+	}
 }
 
 char *events_redact(const struct events *ev, const char *s)
@@ -128,11 +157,15 @@ static void set_status(struct events *ev, const char *fmt, ...)
 {
 	if (ev->mode != EVENTS_TTY)
 		return;
-	pthread_mutex_lock(&ev->lock);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(ev->status, sizeof(ev->status), fmt, ap);
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
+	char *r = events_redact(ev, s); /* before it is cut to the line's length */
+	pthread_mutex_lock(&ev->lock);
+	snprintf(ev->status, sizeof(ev->status), "%s", r);
+	free(r);
+	free(s);
 	clock_gettime(CLOCK_MONOTONIC, &ev->status_since);
 	draw_status(ev);
 	pthread_mutex_unlock(&ev->lock);
@@ -162,8 +195,43 @@ static void line(struct events *ev, const char *fmt, ...)
 	free(s);
 }
 
-static void emit_json(struct events *ev, json_t *o)
+/* Redact every string of v in place: in JSON text a value with a newline or a
+   quote is escaped, and would no longer match. */
+static void redact_json(const struct events *ev, json_t *v)
 {
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		json_object_foreach (v, k, x) {
+			if (json_is_string(x)) {
+				char *r = events_redact(ev, json_string_value(x));
+				if (strcmp(r, json_string_value(x)))
+					json_object_set_new(v, k, json_string(r));
+				free(r);
+			} else {
+				redact_json(ev, x);
+			}
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+		json_array_foreach (v, i, x) {
+			if (json_is_string(x)) {
+				char *r = events_redact(ev, json_string_value(x));
+				json_array_set_new(v, i, json_string(r));
+				free(r);
+			} else {
+				redact_json(ev, x);
+			}
+		}
+	}
+}
+
+static void emit_json(struct events *ev, json_t *event)
+{
+	json_t *o = json_deep_copy(event); /* it may share values with the plan */
+	json_decref(event);
+	redact_json(ev, o);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!s)

@@ -3,7 +3,8 @@
  * plain lines for logs and CI (--progress=plain), the same lines plus a
  * live status line on a terminal (the default on a tty), or JSON lines for
  * machines (--events=json, one object per event). Everything printed passes
- * through the redactor: a secret's value never reaches the output.
+ * through the redactor (JSON events string by string, before encoding): a
+ * secret's value never reaches the output.
  */
 #ifndef KILN_EVENTS_H
 #define KILN_EVENTS_H
@@ -20,9 +21,11 @@ struct events;
 struct events *events_new(enum events_mode mode, FILE *out, bool color);
 void events_free(struct events *ev);
 
-/* Strings replaced by "********" wherever they would be printed. */
+/* Strings replaced by "********" wherever they would be printed: the value, and
+   each line of a multi-line one (of 3 characters or more), the longest first. */
 void events_add_secret(struct events *ev, const char *value);
-/* The redacted copy of s (malloc'd). */
+/* The redacted copy of s (malloc'd). Redact before shortening text: a cut value
+   is not recognised. */
 char *events_redact(const struct events *ev, const char *s);
 
 struct task_event {

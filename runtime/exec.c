@@ -16,6 +16,7 @@
 #include "extract.h"
 #include "output.h"
 #include "path.h"
+#include "secret.h"
 #include "strbuf.h"
 
 #include <dirent.h>
@@ -49,7 +50,9 @@ struct executor {
 	size_t nimages;
 	struct conn *local; /* the build machine, for 'local' tasks */
 	char *cache_dir;
-	json_t *keep; /* values whose strings the recap borrows */
+	json_t *keep;                          /* values whose strings the recap borrows */
+	unsigned char mac_key[SECRET_KEY_LEN]; /* the stage cache's key for secrets */
+	int mac_key_state;                     /* 0 not read yet, 1 read, -1 refused or absent */
 };
 
 static double now_ms(void)
@@ -146,56 +149,98 @@ static void catch_signals(struct sigaction *old_int, struct sigaction *old_term)
 
 /* ---- secrets -------------------------------------------------------------------- */
 
-/* Read every secret the plan names from where the plan says it comes from. */
-static int resolve_secrets(struct executor *x, json_t *plan)
+/* Every secret the plan names has its value in the table the caller gave (read by
+   the compiler's reader); each joins the redactor. */
+static int take_secrets(struct executor *x, json_t *plan)
 {
 	x->secrets = json_object();
 	const char *name;
 	json_t *p;
 	int missing = 0;
 	json_object_foreach (json_object_get(plan, "params"), name, p) {
-		json_t *ref = json_object_get(p, "secret");
-		if (!ref)
+		if (!json_object_get(p, "secret"))
 			continue;
-		const char *from = json_string_value(json_object_get(ref, "from"));
-		const char *value = NULL;
-		char *owned = NULL;
-		if (from && !strcmp(from, "env")) {
-			value = getenv(json_string_value(json_object_get(ref, "var")));
-		} else if (from && !strcmp(from, "var")) {
-			value = json_string_value(json_object_get(x->o->vars, name));
-		} else if (from && !strcmp(from, "var-file")) {
-			/* a JSON var-file is read here; a kiln one needs the compiler: apply the
-			   .img files, or give the value with -var */
-			const char *file = json_string_value(json_object_get(ref, "file"));
-			char *path = file && file[0] != '/' ? xasprintf("%s/%s", x->o->root, file)
-			                                    : xstrdup(file ? file : "");
-			json_t *j = json_load_file(path, 0, NULL);
-			if (j && json_is_string(json_object_get(j, name)))
-				owned = xstrdup(json_string_value(json_object_get(j, name)));
-			json_decref(j);
-			free(path);
-			value =
-			    owned ? owned : json_string_value(json_object_get(x->o->vars, name));
-		}
-		if (!value) {
-			char *msg = xasprintf(
-			    "secret param '%s' has no value (it comes from %s%s%s); "
-			    "set it as it was set for compile",
-			    name, from ? from : "?", from && !strcmp(from, "env") ? " " : "",
-			    from && !strcmp(from, "env")
-			        ? json_string_value(json_object_get(ref, "var"))
-			        : "");
+		json_t *v = json_object_get(x->o->secrets, name);
+		if (!json_is_string(v)) {
+			char *msg = xasprintf("secret param '%s' has no value; set it with -var, "
+			                      "-var-file or KILN_VAR_%s",
+			                      name, name);
 			events_error(x->ev, "apply", msg);
 			free(msg);
 			missing++;
-		} else {
-			json_object_set_new(x->secrets, name, json_string(value));
-			events_add_secret(x->ev, value);
+			continue;
 		}
-		free(owned);
+		json_object_set(x->secrets, name, v);
+		events_add_secret(x->ev, json_string_value(v));
 	}
 	return missing ? -1 : 0;
+}
+
+/* The secrets a stage reads (its tasks and the handlers they notify), each as its
+   keyed hash: name -> hex HMAC. NULL when the stage cannot be keyed (*why says why). */
+static json_t *stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why)
+{
+	json_t *names = json_object();
+	json_t *notified = json_object();
+	size_t i, j;
+	json_t *t, *h;
+	json_array_foreach (json_object_get(stage, "tasks"), i, t) {
+		json_array_foreach (json_object_get(t, "notify"), j, h) {
+			if (json_is_string(h))
+				json_object_set_new(notified, json_string_value(h), json_true());
+		}
+	}
+	secret_refs(json_object_get(stage, "tasks"), names);
+	/* a notified handler's tasks may notify others in turn */
+	json_t *done = json_object();
+	for (bool more = true; more;) {
+		more = false;
+		json_array_foreach (handlers, i, h) {
+			const char *hn = json_string_value(json_object_get(h, "name"));
+			if (!hn || !json_object_get(notified, hn) || json_object_get(done, hn))
+				continue;
+			json_object_set_new(done, hn, json_true());
+			more = true;
+			secret_refs(json_object_get(h, "tasks"), names);
+			json_array_foreach (json_object_get(h, "tasks"), j, t) {
+				size_t k;
+				json_t *n;
+				json_array_foreach (json_object_get(t, "notify"), k, n) {
+					if (json_is_string(n))
+						json_object_set_new(notified, json_string_value(n),
+						                    json_true());
+				}
+			}
+		}
+	}
+	json_decref(done);
+	json_decref(notified);
+	json_t *macs = json_object();
+	if (json_object_size(names) && x->mac_key_state <= 0) {
+		struct rt_error err = {0};
+		/* check mode writes nothing, the key neither: without one, nothing is cached;
+		   a key that cannot be used is reported once */
+		int r = x->mac_key_state < 0
+		            ? -EPERM
+		            : secret_key_load(x->cache_dir, !x->o->check, x->mac_key, &err);
+		if (r < 0) {
+			*why = r == -ENOENT || x->mac_key_state < 0 ? NULL : xstrdup(err.msg);
+			x->mac_key_state = -1;
+			json_decref(names);
+			json_decref(macs);
+			return NULL;
+		}
+		x->mac_key_state = 1;
+	}
+	const char *name;
+	json_object_foreach (names, name, t) {
+		json_t *v = json_object_get(x->secrets, name);
+		char *mac = secret_mac(x->mac_key, name, v ? json_string_value(v) : "");
+		json_object_set_new(macs, name, json_string(mac));
+		free(mac);
+	}
+	json_decref(names);
+	return macs;
 }
 
 /* ---- facts ------------------------------------------------------------------------- */
@@ -255,22 +300,34 @@ static json_t *gather_facts(struct conn *c)
 
 /* ---- tasks ------------------------------------------------------------------------- */
 
-/* A task's name for people: module plus its label or its label argument. */
-static char *task_what(json_t *task, json_t *args)
+/* A task's name for people: module plus its label or its label argument, redacted
+   before it is shortened (a cut secret would not be recognised). */
+static char *task_what(const struct events *ev, json_t *task, json_t *args)
 {
 	const char *module = json_string_value(json_object_get(task, "module"));
 	json_t *label = json_object_get(task, "label");
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, module);
 	json_t *main_arg = s && s->label ? json_object_get(args, s->label) : NULL;
-	if (json_is_string(label))
-		return xasprintf("%s \"%s\"", module, json_string_value(label));
+	if (json_is_string(label)) {
+		char *l = events_redact(ev, json_string_value(label));
+		char *r = xasprintf("%s \"%s\"", module, l);
+		free(l);
+		return r;
+	}
 	if (json_is_string(main_arg)) {
-		const char *v = json_string_value(main_arg);
+		char *v = events_redact(ev, json_string_value(main_arg));
 		size_t n = strcspn(v, "\n");
-		return xasprintf("%s %.*s%s", module, (int)(n > 70 ? 70 : n), v,
-		                 n > 70 || v[n] ? "..." : "");
+		char *r = xasprintf("%s %.*s%s", module, (int)(n > 70 ? 70 : n), v,
+		                    n > 70 || v[n] ? "..." : "");
+		free(v);
+		return r;
 	}
 	return xstrdup(module);
+}
+
+static char *redact_for_module(const void *ev, const char *text)
+{
+	return events_redact(ev, text);
 }
 
 struct stage_run {
@@ -319,7 +376,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 		if (json_is_string(rv) && expr_has_secret(av))
 			events_add_secret(x->ev, json_string_value(rv));
 	}
-	char *what = task_what(task, args ? args : json_object_get(task, "args"));
+	char *what = task_what(x->ev, task, args ? args : json_object_get(task, "args"));
 	te.what = what;
 	events_task_start(x->ev, &te);
 	json_t *when = json_object_get(task, "when");
@@ -351,6 +408,8 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			    /* a diff of a file that holds a secret would show it */
 			    .diff = x->o->diff && !expr_has_secret(json_object_get(task, "args")),
 			    .in_image = true,
+			    .redact = redact_for_module,
+			    .redact_data = x->ev,
 			};
 			if (s->run(&ctx, &res) < 0 && res.status != TASK_FAILED)
 				task_failed(&res, "kiln failed to run the module");
@@ -634,8 +693,17 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 			keyed = false;
 		if (keyed && st->key) {
 			struct rt_error kerr = {0};
-			key = cache_stage_key(st->key, stage, json_object_get(img, "handlers"),
-			                      x->secrets, x->o->root, &kerr);
+			char *why = NULL;
+			json_t *macs =
+			    stage_secrets(x, stage, json_object_get(img, "handlers"), &why);
+			if (macs)
+				key = cache_stage_key(st->key, stage,
+				                      json_object_get(img, "handlers"), macs,
+				                      x->o->root, &kerr);
+			else if (why)
+				events_note(x->ev, name, "the stage cache is not used: %s", why);
+			json_decref(macs);
+			free(why);
 		}
 		char *hit = caching && key ? cache_lookup(x->cache_dir, key) : NULL;
 		free(st->key);
@@ -898,7 +966,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	events_plan(x.ev, json_array_size(images), nstages, ntasks);
 	int status = 0;
 	x.keep = json_array();
-	if (resolve_secrets(&x, plan) < 0) {
+	if (take_secrets(&x, plan) < 0) {
 		status = 1;
 		goto out;
 	}
@@ -961,6 +1029,7 @@ out:
 		free(x.work);
 	}
 	json_decref(x.secrets);
+	explicit_bzero(x.mac_key, sizeof(x.mac_key));
 	json_decref(x.keep);
 	free(x.cache_dir);
 	sigaction(SIGINT, &old_int, NULL);

@@ -23,7 +23,8 @@ struct apply_opts {
 	const char *root;      /* the directory plan paths are relative to */
 	const char *work_dir;  /* NULL: $KILN_WORK_DIR or /var/tmp/kiln */
 	const char *cache_dir; /* NULL: base.h's default */
-	json_t *vars;          /* -var NAME=VALUE given to apply (for secrets from "var") */
+	json_t *secrets;       /* each secret param's value (name -> string), read by the
+	                          caller (kiln: the compiler's vars.c); never from a file here */
 	struct events *events;
 };
 

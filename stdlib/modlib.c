@@ -682,10 +682,18 @@ void mod_record_cmd(struct task_result *res, const char *const *argv, const stru
 	res->stderr_tail = mod_tail_lines(er->err, er->err_len, 20);
 }
 
-/* The last non-empty line of text, at most 200 bytes (malloc'd). */
-static char *last_line(const char *text, size_t len)
+/* text with the secrets blanked out (malloc'd): before it is shortened. */
+static char *redacted(const struct task_ctx *ctx, const char *text)
 {
-	char *t = mod_tail_lines(text, len, 1);
+	return ctx->redact ? ctx->redact(ctx->redact_data, text) : xstrdup(text);
+}
+
+/* The last non-empty line of text, redacted, then cut to 200 bytes (malloc'd). */
+static char *last_line(const struct task_ctx *ctx, const char *text, size_t len)
+{
+	char *l = mod_tail_lines(text, len, 1);
+	char *t = redacted(ctx, l);
+	free(l);
 	if (strlen(t) > 200)
 		t[200] = '\0';
 	return t;
@@ -707,10 +715,10 @@ int mod_exec(const struct task_ctx *ctx, struct task_result *res, const struct e
 	}
 	if (er.status != 0) {
 		mod_record_cmd(res, req->argv, &er);
-		char *l = last_line(er.err, er.err_len);
+		char *l = last_line(ctx, er.err, er.err_len);
 		if (!*l) {
 			free(l);
-			l = last_line(er.out, er.out_len);
+			l = last_line(ctx, er.out, er.out_len);
 		}
 		task_failed(res, "%s failed with status %d%s%s", what, er.status, *l ? ": " : "",
 		            l);
@@ -1229,11 +1237,13 @@ int mod_command_task(const struct task_ctx *ctx, struct task_result *res, const 
 	}
 	mod_record_cmd(res, argv, &er);
 	if (er.status != 0) {
-		char *l = last_line(er.err, er.err_len);
+		char *l = last_line(ctx, er.err, er.err_len);
 		task_failed(res, "exited with status %d%s%s", er.status, *l ? ": " : "", l);
 		free(l);
 	} else {
-		task_changed(res, "ran: %.200s", line);
+		char *shown = redacted(ctx, line);
+		task_changed(res, "ran: %.200s", shown);
+		free(shown);
 		if (ctx->diff)
 			res->diff = xasprintf("ran: %s\n", line);
 	}

@@ -129,6 +129,10 @@ struct task_ctx {
 	bool check;             /* change nothing; report what would change */
 	bool diff;              /* describe the change in res->diff */
 	bool in_image;          /* an image build (services are not started, only enabled) */
+	/* text for people with the secrets' values blanked out (malloc'd), applied before
+	   text is shortened (a cut secret is no longer recognised); NULL: nothing to hide */
+	char *(*redact)(const void *data, const char *text);
+	const void *redact_data;
 };
 
 struct task_result {

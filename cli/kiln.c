@@ -12,6 +12,7 @@
 #include "exec.h"
 #include "path.h"
 #include "plan.h"
+#include "plan_view.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

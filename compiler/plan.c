@@ -63,32 +63,6 @@ int plan_write(json_t *plan, const char *path, char **reterr)
 	return err ? -1 : 0;
 }
 
-json_t *plan_read(const char *path, char **reterr)
-{
-	json_error_t e;
-	json_t *plan = json_load_file(path, 0, &e);
-	if (!plan) {
-		*reterr = e.line > 0 ? xasprintf("%s:%d:%d: not a plan: %s", path, e.line, e.column,
-		                                 e.text)
-		                     : xasprintf("%s: %s", path, e.text);
-		return NULL;
-	}
-	json_t *v = json_object_get(plan, "format_version");
-	if (!json_is_integer(v) || !json_is_array(json_object_get(plan, "images"))) {
-		*reterr = xasprintf("%s: not a kiln plan (no format_version or images)", path);
-		json_decref(plan);
-		return NULL;
-	}
-	if (json_integer_value(v) != PLAN_FORMAT_VERSION) {
-		*reterr = xasprintf("%s: plan format %" JSON_INTEGER_FORMAT
-		                    " is not the one this kiln reads (%d); compile it again",
-		                    path, json_integer_value(v), PLAN_FORMAT_VERSION);
-		json_decref(plan);
-		return NULL;
-	}
-	return plan;
-}
-
 /* ---- counting --------------------------------------------------------------- */
 
 static size_t count_tasks(json_t *blocks)

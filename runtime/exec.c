@@ -16,6 +16,8 @@
 #include "extract.h"
 #include "output.h"
 #include "path.h"
+#include "plan_format.h"
+#include "plan_view.h"
 #include "strbuf.h"
 
 #include <dirent.h>
@@ -874,6 +876,12 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 {
 	struct executor x = {.o = o, .ev = o->events};
 	struct rt_error err = {0};
+	/* a plan is checked whole before anything is touched: a hand-edited one
+	   that escapes the root or names an unknown module does nothing */
+	if (plan_validate(plan, &err) < 0) {
+		events_error(x.ev, "apply", err.msg);
+		return -1;
+	}
 	struct sigaction old_int, old_term;
 	rt_interrupted = 0;
 	catch_signals(&old_int, &old_term);

@@ -862,8 +862,8 @@ int plan_validate(json_t *plan, struct rt_error *err)
 	if (json_integer_value(version) != PLAN_FORMAT_VERSION) {
 		size_t old = push_key(&v, PLAN_K_FORMAT_VERSION);
 		fail(&v,
-		     "plan format %" JSON_INTEGER_FORMAT
-		     " is not the one this kiln reads (%d); compile it again",
+		     "format_version %" JSON_INTEGER_FORMAT
+		     ": this kiln reads plan format %d; compile it again",
 		     json_integer_value(version), PLAN_FORMAT_VERSION);
 		pop(&v, old);
 		return -EINVAL;

@@ -26,8 +26,8 @@ json_t *plan_read(const char *path, char **reterr)
 		return NULL;
 	}
 	if (json_integer_value(v) != PLAN_FORMAT_VERSION) {
-		*reterr = xasprintf("%s: plan format %" JSON_INTEGER_FORMAT
-		                    " is not the one this kiln reads (%d); compile it again",
+		*reterr = xasprintf("%s: format_version %" JSON_INTEGER_FORMAT
+		                    ": this kiln reads plan format %d; compile it again",
 		                    path, json_integer_value(v), PLAN_FORMAT_VERSION);
 		json_decref(plan);
 		return NULL;

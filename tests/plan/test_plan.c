@@ -187,7 +187,7 @@ static void check_validate(void)
 	expect_bad(copy_src,
 	           "images[0].stages[0].tasks[0].args.src: the path '../../../etc/passwd'");
 	expect_bad(unnormal_src, "args.src: the path 'a/../../b' is not in normal form");
-	expect_bad(version, "format_version: plan format 99 is not the one this kiln reads");
+	expect_bad(version, "format_version: format_version 99: this kiln reads plan format 1");
 	expect_bad(unknown_module, "tasks[0].module: no module 'rm_rf'");
 	expect_bad(unknown_arg, "tasks[0].args.bogus: module 'copy' has no argument 'bogus'");
 	expect_bad(wrong_type, "tasks[0].args.dest: expected string, got an int");

@@ -318,7 +318,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	json_t *av;
 	json_object_foreach (json_object_get(task, "args"), ak, av) {
 		json_t *rv = args ? json_object_get(args, ak) : NULL;
-		if (json_is_string(rv) && expr_has_secret(av))
+		if (json_is_string(rv) && plan_has_secret(av))
 			events_add_secret(x->ev, json_string_value(rv));
 	}
 	char *what = task_what(task, args ? args : json_object_get(task, "args"));
@@ -351,7 +351,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			    .facts = sr->facts,
 			    .check = x->o->check,
 			    /* a diff of a file that holds a secret would show it */
-			    .diff = x->o->diff && !expr_has_secret(json_object_get(task, "args")),
+			    .diff = x->o->diff && !plan_has_secret(json_object_get(task, "args")),
 			    .in_image = true,
 			};
 			if (s->run(&ctx, &res) < 0 && res.status != TASK_FAILED)

@@ -7,6 +7,7 @@
 
 #include "arena.h"
 #include "builtins.h"
+#include "plan_binop.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -52,65 +53,20 @@ static char *text_of(json_t *v)
 
 static json_t *binary(const char *op, json_t *a, json_t *b, struct rt_error *err)
 {
-	if (!strcmp(op, "=="))
-		return json_boolean(json_equal(a, b));
-	if (!strcmp(op, "!="))
-		return json_boolean(!json_equal(a, b));
-	if (!strcmp(op, "&&"))
-		return json_boolean(json_is_true(a) && json_is_true(b));
-	if (!strcmp(op, "||"))
-		return json_boolean(json_is_true(a) || json_is_true(b));
-	if (json_is_integer(a) && json_is_integer(b)) {
-		json_int_t x = json_integer_value(a), y = json_integer_value(b), z = 0;
-		bool ovf = false;
-		switch (op[0]) {
-		case '<':
-			return json_boolean(op[1] ? x <= y : x < y);
-		case '>':
-			return json_boolean(op[1] ? x >= y : x > y);
-		case '+':
-			ovf = __builtin_add_overflow(x, y, &z);
-			break;
-		case '-':
-			ovf = __builtin_sub_overflow(x, y, &z);
-			break;
-		case '*':
-			ovf = __builtin_mul_overflow(x, y, &z);
-			break;
-		case '/':
-		case '%':
-			if (y == 0 || (y == -1 && x == INT64_MIN))
-				return fail(err, "a division by zero or an overflow");
-			z = op[0] == '/' ? x / y : x % y;
-			break;
-		default:
-			return fail(err, "an unknown operator");
-		}
-		if (ovf)
-			return fail(err, "an integer overflow");
-		return json_integer(z);
-	}
-	if (json_is_string(a) && json_is_string(b)) {
-		int c = strcmp(json_string_value(a), json_string_value(b));
-		if (!strcmp(op, "<"))
-			return json_boolean(c < 0);
-		if (!strcmp(op, "<="))
-			return json_boolean(c <= 0);
-		if (!strcmp(op, ">"))
-			return json_boolean(c > 0);
-		if (!strcmp(op, ">="))
-			return json_boolean(c >= 0);
-		if (!strcmp(op, "+")) {
-			char *s = xasprintf("%s%s", json_string_value(a), json_string_value(b));
-			json_t *r = json_string(s);
-			free(s);
-			return r;
-		}
-	}
-	if (!strcmp(op, "+") && json_is_array(a) && json_is_array(b)) {
-		json_t *r = json_deep_copy(a);
-		json_array_extend(r, b);
+	enum plan_binop_status st;
+	json_t *r = plan_binop(op, a, b, &st);
+	switch (r ? PLAN_BINOP_OK : st) {
+	case PLAN_BINOP_OK:
 		return r;
+	case PLAN_BINOP_UNKNOWN:
+		return fail(err, "an unknown operator");
+	case PLAN_BINOP_DIV_ZERO:
+		return fail(err, "a division by zero or an overflow");
+	case PLAN_BINOP_OVERFLOW:
+		return fail(err, op[0] == '/' || op[0] == '%' ? "a division by zero or an overflow"
+		                                              : "an integer overflow");
+	case PLAN_BINOP_TYPES:
+		break;
 	}
 	rt_error_set(err, -EINVAL, "operator '%s' does not apply to these values", op);
 	return NULL;
@@ -306,31 +262,4 @@ json_t *expr_resolve(const struct expr_env *env, json_t *v, struct rt_error *err
 		return r;
 	}
 	return json_incref(v);
-}
-
-static bool tree_has_secret(json_t *t)
-{
-	if (json_is_object(t)) {
-		if (json_object_get(t, "secret"))
-			return true;
-		const char *k;
-		json_t *x;
-		json_object_foreach (t, k, x) {
-			if (tree_has_secret(x))
-				return true;
-		}
-	} else if (json_is_array(t)) {
-		size_t i;
-		json_t *x;
-		json_array_foreach (t, i, x) {
-			if (tree_has_secret(x))
-				return true;
-		}
-	}
-	return false;
-}
-
-bool expr_has_secret(json_t *v)
-{
-	return tree_has_secret(v);
 }

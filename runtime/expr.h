@@ -17,7 +17,5 @@ struct expr_env {
 
 /* v with every {"$expr": ...} inside it evaluated (new reference), or NULL with *err. */
 json_t *expr_resolve(const struct expr_env *env, json_t *v, struct rt_error *err);
-/* Does v (a plan value) contain a deferred part that reads a secret? */
-bool expr_has_secret(json_t *v);
 
 #endif

@@ -879,7 +879,10 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	/* a plan is checked whole before anything is touched: a hand-edited one
 	   that escapes the root or names an unknown module does nothing */
 	if (plan_validate(plan, &err) < 0) {
-		events_error(x.ev, "apply", err.msg);
+		char *msg = xasprintf(
+		    "%s (a plan is used as kiln compile wrote it: compile it again)", err.msg);
+		events_error(x.ev, "apply", msg);
+		free(msg);
 		return -1;
 	}
 	struct sigaction old_int, old_term;

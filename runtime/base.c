@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "extract.h"
 #include "path.h"
+#include "plan_format.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -222,7 +223,7 @@ static int check_empty(int fd, const char *dest, struct rt_error *err)
 
 int base_create(const struct base_ctx *ctx, json_t *from, const char *dest, struct rt_error *err)
 {
-	json_t *jname = json_object_get(from, "base");
+	json_t *jname = json_object_get(from, PLAN_K_BASE);
 	if (!json_is_string(jname))
 		return rt_error_set(err, -EINVAL, "the image's 'from' names no base");
 	const char *name = json_string_value(jname);
@@ -232,7 +233,7 @@ int base_create(const struct base_ctx *ctx, json_t *from, const char *dest, stru
 			be = &bases[i];
 	if (!be)
 		return rt_error_set(err, -EINVAL, "unknown base '%s'", name);
-	json_t *args = json_object_get(from, "args");
+	json_t *args = json_object_get(from, PLAN_K_ARGS);
 	if (args && !json_is_object(args))
 		return rt_error_set(err, -EINVAL, "%s(): 'args' must be an object", name);
 	json_t *no_args_obj = json_object();

@@ -771,8 +771,14 @@ static int check_group(struct vstate *v, const char *name, json_t *g)
 	int r = 0;
 	json_object_foreach (hosts, h, attrs) {
 		size_t o2 = push_key(v, h);
-		r = json_is_object(attrs) ? check_value_exprs(v, attrs, 0)
-		                          : fail(v, "expected a map, got %s", kind_of(attrs));
+		/* a host reached with connection = rootfs is a directory on the build
+		   machine, named like a path: it is held to the rules of paths */
+		bool pathlike = strchr(h, '/') || !strcmp(h, ".") || !strcmp(h, "..") || !*h;
+		r = !json_is_object(attrs) ? fail(v, "expected a map, got %s", kind_of(attrs))
+		    : pathlike             ? check_path(v, h)
+		                           : 0;
+		if (!r)
+			r = check_value_exprs(v, attrs, 0);
 		pop(v, o2);
 		if (r < 0)
 			break;

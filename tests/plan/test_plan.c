@@ -162,6 +162,13 @@ static void bad_group(json_t *p)
 	    json_pack("{s:{},s:[],s:{},s:s}", "hosts", "children", "vars", "source", "x"));
 }
 
+static void host_path(json_t *p)
+{
+	json_object_set_new(json_object_get(p, "groups"), "web",
+	                    json_pack("{s:{s:{}},s:[],s:{},s:s}", "hosts", "../../srv/root",
+	                              "children", "vars", "source", "x"));
+}
+
 static void unknown_apply_target(json_t *p)
 {
 	json_array_append_new(json_object_get(p, "applies"),
@@ -200,6 +207,8 @@ static void check_validate(void)
 	expect_bad(bad_parent, "images[0].from.image: no image 'later' before this one");
 	expect_bad(bad_notify, "tasks[0].notify[0]: no handler 'nobody'");
 	expect_bad(bad_group, "groups[\"a/b\"]: 'a/b' is not a name");
+	expect_bad(host_path,
+	           "groups.web.hosts[\"../../srv/root\"]: the path '../../srv/root' leads out");
 	expect_bad(unknown_apply_target, "applies[0].target: no host group 'web'");
 }
 

@@ -1,10 +1,10 @@
 /*
- * expr: evaluate the plan's deferred values ({"$expr": TREE}, see
+ * plan_expr: evaluate the plan's deferred values ({"$expr": TREE}, see
  * docs/plan-format.md) at apply time, against the target's facts and the
  * secrets' values. Input: a plan value. Output: a plain JSON value.
  */
-#ifndef KILN_EXPR_H
-#define KILN_EXPR_H
+#ifndef KILN_PLAN_EXPR_H
+#define KILN_PLAN_EXPR_H
 
 #include "rt.h"
 

@@ -1,13 +1,14 @@
 /*
- * expr: apply-time evaluation of plan expression trees; see expr.h. The
+ * expr: apply-time evaluation of plan expression trees; see plan_expr.h. The
  * operators mean what they mean at compile time (compiler/eval.c): the
  * compiler folds what it can, the runtime finishes with facts and secrets.
  */
-#include "expr.h"
+#include "plan_expr.h"
 
 #include "arena.h"
 #include "builtins.h"
 #include "plan_binop.h"
+#include "plan_format.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -78,12 +79,12 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		return fail(err, "a malformed plan expression");
 	const char *k = json_object_iter_key(json_object_iter(t));
 	json_t *a = json_object_iter_value(json_object_iter(t));
-	if (!strcmp(k, "const"))
+	if (!strcmp(k, PLAN_E_CONST))
 		return json_incref(a);
-	if (!strcmp(k, "fact"))
+	if (!strcmp(k, PLAN_E_FACT))
 		return json_is_string(a) ? fact(env, json_string_value(a), err)
 		                         : fail(err, "a fact");
-	if (!strcmp(k, "secret")) {
+	if (!strcmp(k, PLAN_E_SECRET)) {
 		json_t *v = json_object_get(env->secrets, json_string_value(a));
 		if (!v) {
 			rt_error_set(err, -ENOENT, "secret '%s' has no value",
@@ -92,7 +93,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		}
 		return json_incref(v);
 	}
-	if (!strcmp(k, "not") || !strcmp(k, "neg")) {
+	if (!strcmp(k, PLAN_E_NOT) || !strcmp(k, PLAN_E_NEG)) {
 		json_t *v = eval(env, a, depth + 1, err);
 		if (!v)
 			return NULL;
@@ -102,7 +103,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		json_decref(v);
 		return r ? r : fail(err, "'-' of a value that is not an int");
 	}
-	if (!strcmp(k, "op")) {
+	if (!strcmp(k, PLAN_E_OP)) {
 		const char *op = json_string_value(json_array_get(a, 0));
 		json_t *l = op ? eval(env, json_array_get(a, 1), depth + 1, err) : NULL;
 		if (!l)
@@ -122,7 +123,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		json_decref(r);
 		return out;
 	}
-	if (!strcmp(k, "if")) {
+	if (!strcmp(k, PLAN_E_IF)) {
 		json_t *c = eval(env, json_array_get(a, 0), depth + 1, err);
 		if (!c)
 			return NULL;
@@ -130,7 +131,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		json_decref(c);
 		return eval(env, json_array_get(a, b ? 1 : 2), depth + 1, err);
 	}
-	if (!strcmp(k, "concat")) {
+	if (!strcmp(k, PLAN_E_CONCAT)) {
 		struct strbuf sb = STRBUF_INIT;
 		size_t i;
 		json_t *p;
@@ -149,7 +150,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		sb_release(&sb);
 		return r;
 	}
-	if (!strcmp(k, "call")) {
+	if (!strcmp(k, PLAN_E_CALL)) {
 		const char *name = json_string_value(json_array_get(a, 0));
 		const struct kiln_schema *s = name ? stdlib_lookup(SCHEMA_FUNCTION, name) : NULL;
 		if (!s)
@@ -175,7 +176,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		free(args);
 		return r;
 	}
-	if (!strcmp(k, "get") || !strcmp(k, "index")) {
+	if (!strcmp(k, PLAN_E_GET) || !strcmp(k, PLAN_E_INDEX)) {
 		json_t *o = eval(env, json_array_get(a, 0), depth + 1, err);
 		if (!o)
 			return NULL;
@@ -197,7 +198,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		json_decref(key);
 		return v;
 	}
-	if (!strcmp(k, "list")) {
+	if (!strcmp(k, PLAN_E_LIST)) {
 		json_t *r = json_array();
 		size_t i;
 		json_t *p;
@@ -211,7 +212,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		}
 		return r;
 	}
-	if (!strcmp(k, "map")) {
+	if (!strcmp(k, PLAN_E_MAP)) {
 		json_t *r = json_object();
 		const char *key;
 		json_t *p;
@@ -231,7 +232,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 json_t *expr_resolve(const struct expr_env *env, json_t *v, struct rt_error *err)
 {
 	if (json_is_object(v)) {
-		json_t *e = json_object_get(v, "$expr");
+		json_t *e = json_object_get(v, PLAN_K_EXPR);
 		if (e && json_object_size(v) == 1)
 			return eval(env, e, 0, err);
 		json_t *r = json_object();

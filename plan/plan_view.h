@@ -28,6 +28,18 @@ json_t *plan_read(const char *path, char **reterr);
  */
 int plan_validate(json_t *plan, struct rt_error *err);
 
+/* How many ".." a relative build-machine path of this plan may start with: as
+   many as the furthest of its files (0 for a plan compiled in its directory). */
+int plan_path_climb(json_t *plan);
+/*
+ * The build-machine paths a task's deferred arguments resolved to at apply
+ * time, held to plan_validate's rules: module's path arguments whose plan
+ * value (in plan_args) was deferred, as resolved in args. 0, or -EINVAL with
+ * err->msg "plan: args.NAME: ...".
+ */
+int plan_check_resolved_args(const char *module, json_t *plan_args, json_t *args, int climb,
+                             struct rt_error *err);
+
 /* Does v (a plan value) hold a deferred part that reads a secret? */
 bool plan_has_secret(json_t *v);
 

@@ -277,6 +277,27 @@ static int check_value_exprs(struct vstate *v, json_t *j, int depth)
 	return 0;
 }
 
+/* Does a plan value hold a deferred part? */
+static bool has_expr(json_t *j, int depth)
+{
+	if (is_expr(j) || depth > MAX_DEPTH)
+		return true;
+	const char *k;
+	json_t *x;
+	size_t i;
+	if (json_is_object(j))
+		json_object_foreach (j, k, x) {
+			if (has_expr(x, depth + 1))
+				return true;
+		}
+	if (json_is_array(j))
+		json_array_foreach (j, i, x) {
+			if (has_expr(x, depth + 1))
+				return true;
+		}
+	return false;
+}
+
 /* ---- types of arguments --------------------------------------------------- */
 
 static void trim(const char **t, size_t *n)
@@ -881,7 +902,6 @@ int plan_validate(json_t *plan, struct rt_error *err)
 	    field(&v, plan, PLAN_K_GROUPS, W_MAP, true, &v.groups) < 0 ||
 	    field(&v, plan, PLAN_K_APPLIES, W_LIST, true, &j) < 0)
 		return -EINVAL;
-	/* relative paths may climb as far as the build's own files do */
 	size_t i;
 	json_array_foreach (files, i, j) {
 		size_t old = push_key(&v, PLAN_K_FILES);
@@ -890,20 +910,53 @@ int plan_validate(json_t *plan, struct rt_error *err)
 		pop(&v, old);
 		if (r < 0)
 			return -EINVAL;
-		const char *f = json_string_value(j);
-		if (f[0] != '/') {
-			char *norm = path_normalize(f);
-			int up = leading_dotdots(norm);
-			free(norm);
-			if (up > v.climb)
-				v.climb = up;
-		}
 	}
+	v.climb = plan_path_climb(plan);
 	struct images_ctx ic = {images, 0};
 	if (each_entry(&v, plan, PLAN_K_PARAMS, check_param) < 0 ||
 	    each_of(&v, plan, PLAN_K_IMAGES, true, check_image, &ic) < 0 ||
 	    each_entry(&v, plan, PLAN_K_GROUPS, check_group) < 0 ||
 	    each_of(&v, plan, PLAN_K_APPLIES, true, check_apply, NULL) < 0)
 		return -EINVAL;
+	return 0;
+}
+
+int plan_path_climb(json_t *plan)
+{
+	/* relative paths may climb as far as the build's own files do */
+	int climb = 0;
+	size_t i;
+	json_t *j;
+	json_array_foreach (json_object_get(plan, PLAN_K_FILES), i, j) {
+		const char *f = json_string_value(j);
+		if (!f || f[0] == '/')
+			continue;
+		char *norm = path_normalize(f);
+		int up = leading_dotdots(norm);
+		free(norm);
+		if (up > climb)
+			climb = up;
+	}
+	return climb;
+}
+
+int plan_check_resolved_args(const char *module, json_t *plan_args, json_t *args, int climb,
+                             struct rt_error *err)
+{
+	const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, module);
+	struct vstate v = {.err = err, .climb = climb};
+	push_key(&v, PLAN_K_ARGS);
+	const char *k;
+	json_t *x;
+	json_object_foreach (plan_args, k, x) {
+		const struct kiln_arg *a = s ? arg_of(s, k) : NULL;
+		if (!a || !type_has_path(a->type) || !has_expr(x, 0))
+			continue;
+		size_t old = push_key(&v, k);
+		int r = check_paths_in(&v, json_object_get(args, k));
+		pop(&v, old);
+		if (r < 0)
+			return -EINVAL;
+	}
 	return 0;
 }

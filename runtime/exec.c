@@ -52,6 +52,7 @@ struct executor {
 	struct conn *local; /* the build machine, for 'local' tasks */
 	char *cache_dir;
 	json_t *keep; /* values whose strings the recap borrows */
+	int climb;    /* plan_path_climb: how far up the root paths may lead */
 };
 
 static double now_ms(void)
@@ -341,7 +342,10 @@ static bool run_task(struct stage_run *sr, json_t *task)
 		const char *module = t.module;
 		const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, module);
 		bool local = module && !strcmp(module, "local");
-		if (local && !x->local && conn_local_open(x->o->root, &x->local, &err) < 0) {
+		/* paths computed now are held to the rules the plan's own paths passed */
+		if (plan_check_resolved_args(module, t.args, args, x->climb, &err) < 0)
+			task_failed(&res, "%s", err.msg);
+		else if (local && !x->local && conn_local_open(x->o->root, &x->local, &err) < 0) {
 			task_failed(&res, "%s", err.msg);
 		} else if (!s || !s->run) {
 			task_failed(&res, "module '%s' cannot run yet", module ? module : "?");
@@ -887,6 +891,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		free(msg);
 		return -1;
 	}
+	x.climb = plan_path_climb(plan);
 	struct sigaction old_int, old_term;
 	rt_interrupted = 0;
 	catch_signals(&old_int, &old_term);

@@ -9,6 +9,7 @@
 #include "plan_format.h"
 #include "plan_view.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,62 @@ static void check_identifiers(void)
 	CHECK(!plan_is_identifier("image") && !plan_is_identifier("-a"));
 }
 
+/* A random node of v (v itself, or one below it). */
+static json_t *random_node(json_t *v, unsigned *seed)
+{
+	while ((json_is_object(v) || json_is_array(v)) && rand_r(seed) % 4) {
+		size_t n = json_is_array(v) ? json_array_size(v) : json_object_size(v);
+		if (!n)
+			break;
+		size_t pick = (size_t)rand_r(seed) % n;
+		if (json_is_array(v)) {
+			v = json_array_get(v, pick);
+		} else {
+			void *it = json_object_iter(v);
+			while (pick--)
+				it = json_object_iter_next(v, it);
+			v = json_object_iter_value(it);
+		}
+	}
+	return v;
+}
+
+/* Damage a good plan at random places: plan_validate never crashes, and refuses or not. */
+static void check_mutations(json_t *plan)
+{
+	static const char *const junk[] = {"null",
+	                                   "\"x\"",
+	                                   "1",
+	                                   "[]",
+	                                   "{}",
+	                                   "\"../../x\"",
+	                                   "{\"$expr\": {}}",
+	                                   "{\"$expr\": {\"op\": [1]}}",
+	                                   "[{}]",
+	                                   "true",
+	                                   "-1",
+	                                   "\"\""};
+	unsigned seed = 42;
+	for (int i = 0; i < 300; i++) {
+		json_t *p = json_deep_copy(plan);
+		json_t *node = random_node(p, &seed);
+		json_t *j = json_loads(junk[(size_t)rand_r(&seed) % (sizeof(junk) / sizeof(*junk))],
+		                       JSON_DECODE_ANY, NULL);
+		if (json_is_object(node) && json_object_size(node)) {
+			const char *k = json_object_iter_key(json_object_iter(node));
+			json_object_set_new(node, k, j);
+		} else if (json_is_array(node) && json_array_size(node)) {
+			json_array_set_new(node, 0, j);
+		} else {
+			json_decref(j);
+		}
+		struct rt_error err = {0};
+		int r = plan_validate(p, &err);
+		CHECK(r == 0 || (r == -EINVAL && !strncmp(err.msg, "plan: ", 6)));
+		json_decref(p);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	check_validate();
@@ -296,6 +353,8 @@ int main(int argc, char **argv)
 		CHECK(r == 0);
 		if (r)
 			fprintf(stderr, "  %s: %s\n", argv[i], p ? err.msg : msg);
+		if (p)
+			check_mutations(p);
 		free(msg);
 		json_decref(p);
 	}

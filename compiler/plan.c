@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "lower.h"
 #include "plan_format.h"
+#include "plan_view.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -104,11 +105,7 @@ struct plan_counts plan_count(json_t *plan)
 static void show_value(struct strbuf *sb, json_t *v)
 {
 	if (json_is_object(v) && json_object_get(v, PLAN_K_EXPR)) {
-		char *s =
-		    json_dumps(json_object_get(v, PLAN_K_EXPR), JSON_COMPACT | JSON_SORT_KEYS);
-		bool secret = s && strstr(s, "\"secret\"");
-		free(s);
-		sb_adds(sb, secret ? "(secret)" : "(known at build time)");
+		sb_adds(sb, plan_has_secret(v) ? "(secret)" : "(known at build time)");
 		return;
 	}
 	if (json_is_string(v)) {

@@ -43,7 +43,7 @@ int plan_check_resolved_args(const char *module, json_t *plan_args, json_t *args
 /* Does v (a plan value) hold a deferred part that reads a secret? */
 bool plan_has_secret(json_t *v);
 
-/* Is s an identifier of the language ([A-Za-z_][A-Za-z0-9_-]*, not a keyword)? */
+/* Is s an identifier of the language ([A-Za-z_][A-Za-z0-9_-]*, the lexer's ID)? */
 bool plan_is_identifier(const char *s);
 
 /* ---- views ---------------------------------------------------------------- */

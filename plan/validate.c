@@ -123,7 +123,7 @@ static int check_want(struct vstate *v, json_t *j, enum want w)
 	if (!ok)
 		return fail(v, "expected %s, got %s", names[w], kind_of(j));
 	if (w == W_IDENT && !plan_is_identifier(json_string_value(j)))
-		return fail(v, "'%s' is not a name ([A-Za-z_][A-Za-z0-9_-]*, not a keyword)",
+		return fail(v, "'%s' is not a name ([A-Za-z_][A-Za-z0-9_-]*)",
 		            json_string_value(j));
 	return 0;
 }
@@ -778,7 +778,7 @@ static int check_apply(struct vstate *v, json_t *ap, void *data)
 static int check_group(struct vstate *v, const char *name, json_t *g)
 {
 	if (!plan_is_identifier(name))
-		return fail(v, "'%s' is not a name ([A-Za-z_][A-Za-z0-9_-]*, not a keyword)", name);
+		return fail(v, "'%s' is not a name ([A-Za-z_][A-Za-z0-9_-]*)", name);
 	if (!json_is_object(g))
 		return fail(v, "expected a map, got %s", kind_of(g));
 	json_t *hosts, *children, *vars;
@@ -831,7 +831,7 @@ static int check_group(struct vstate *v, const char *name, json_t *g)
 static int check_param(struct vstate *v, const char *name, json_t *p)
 {
 	if (!plan_is_identifier(name))
-		return fail(v, "'%s' is not a name ([A-Za-z_][A-Za-z0-9_-]*, not a keyword)", name);
+		return fail(v, "'%s' is not a name ([A-Za-z_][A-Za-z0-9_-]*)", name);
 	if (!json_is_object(p))
 		return fail(v, "expected a map, got %s", kind_of(p));
 	json_t *j, *secret;

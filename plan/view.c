@@ -37,18 +37,11 @@ json_t *plan_read(const char *path, char **reterr)
 
 bool plan_is_identifier(const char *s)
 {
-	static const char *const keywords[] = {
-	    "param",   "let",   "import",    "role",  "image", "from",   "stage",
-	    "handler", "for",   "in",        "when",  "use",   "config", "output",
-	    "test",    "hosts", "inventory", "apply", "true",  "false",  "null"};
 	if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
 		return false;
 	for (const char *p = s + 1; *p; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
-			return false;
-	for (size_t i = 0; i < sizeof(keywords) / sizeof(*keywords); i++)
-		if (!strcmp(s, keywords[i]))
 			return false;
 	return true;
 }

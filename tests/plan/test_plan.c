@@ -280,7 +280,7 @@ static void check_identifiers(void)
 {
 	CHECK(plan_is_identifier("restart-apache") && plan_is_identifier("_a1"));
 	CHECK(!plan_is_identifier("") && !plan_is_identifier("1a") && !plan_is_identifier("a.b"));
-	CHECK(!plan_is_identifier("image") && !plan_is_identifier("-a"));
+	CHECK(!plan_is_identifier("a b") && !plan_is_identifier("-a"));
 }
 
 /* A random node of v (v itself, or one below it). */

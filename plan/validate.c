@@ -644,8 +644,18 @@ struct block_kind {
 static int check_block(struct vstate *v, json_t *b, void *data)
 {
 	const struct block_kind *bk = data;
-	json_t *j;
-	if (field(v, b, PLAN_K_NAME, bk->ident_name ? W_IDENT : W_STRING, true, &j) < 0 ||
+	json_t *j = json_object_get(b, PLAN_K_NAME);
+	/* a test's name is a string, deferred when it reads a fact */
+	bool deferred_name = !bk->ident_name && is_expr(j);
+	if (deferred_name) {
+		size_t old = push_key(v, PLAN_K_NAME);
+		int r = check_value_exprs(v, j, 0);
+		pop(v, old);
+		if (r < 0)
+			return -1;
+	}
+	if ((!deferred_name &&
+	     field(v, b, PLAN_K_NAME, bk->ident_name ? W_IDENT : W_STRING, true, &j) < 0) ||
 	    check_source(v, b) < 0 || field(v, b, PLAN_K_ROLE, W_IDENT, false, &j) < 0)
 		return -1;
 	return each_of(v, b, PLAN_K_TASKS, true, check_task, bk->handlers);

@@ -187,6 +187,13 @@ static void check_validate(void)
 	/* absolute paths the user wrote stay allowed */
 	json_object_set_new(json_object_get(task0(p), "args"), "src", json_string("/srv/files/"));
 	CHECK(plan_validate(p, &err) == 0);
+	/* a test named with a fact: its name is deferred */
+	json_object_set_new(json_array_get(json_object_get(p, "images"), 0), "tests",
+	                    json_pack("[{s:{s:{s:s}},s:s,s:[]}]", "name", "$expr", "fact",
+	                              "os.family", "source", "a.img:9:3", "tasks"));
+	CHECK(plan_validate(p, &err) == 0);
+	if (err.msg[0])
+		fprintf(stderr, "  refused: %s\n", err.msg);
 	json_decref(p);
 
 	expect_bad(image_name, "images[0].name: '../../x' is not a name");

@@ -569,6 +569,18 @@ static int each_of(struct vstate *v, json_t *o, const char *key, bool required, 
 	return r;
 }
 
+/* o[key], when present, is of kind w or a deferred value. */
+static int check_deferrable(struct vstate *v, json_t *o, const char *key, enum want w)
+{
+	json_t *j = json_object_get(o, key);
+	if (!j)
+		return 0;
+	size_t old = push_key(v, key);
+	int r = is_expr(j) ? check_value_exprs(v, j, 0) : check_want(v, j, w);
+	pop(v, old);
+	return r;
+}
+
 static int check_source(struct vstate *v, json_t *o)
 {
 	json_t *j;
@@ -596,21 +608,10 @@ static int check_task(struct vstate *v, json_t *t, void *data)
 	pop(v, old);
 	if (r < 0)
 		return -1;
-	static const struct {
-		const char *key;
-		enum want w;
-	} deferrable[] = {
-	    {PLAN_K_LABEL, W_STRING}, {PLAN_K_WHEN, W_BOOL}, {PLAN_K_IGNORE_ERRORS, W_BOOL}};
-	for (size_t i = 0; i < sizeof(deferrable) / sizeof(*deferrable); i++) {
-		j = json_object_get(t, deferrable[i].key);
-		if (!j)
-			continue;
-		old = push_key(v, deferrable[i].key);
-		r = is_expr(j) ? check_value_exprs(v, j, 0) : check_want(v, j, deferrable[i].w);
-		pop(v, old);
-		if (r < 0)
-			return -1;
-	}
+	if (check_deferrable(v, t, PLAN_K_LABEL, W_STRING) < 0 ||
+	    check_deferrable(v, t, PLAN_K_WHEN, W_BOOL) < 0 ||
+	    check_deferrable(v, t, PLAN_K_IGNORE_ERRORS, W_BOOL) < 0)
+		return -1;
 	json_t *notify;
 	if (field(v, t, PLAN_K_NOTIFY, W_LIST, false, &notify) < 0)
 		return -1;
@@ -729,7 +730,7 @@ static int check_image(struct vstate *v, json_t *img, void *data)
 	json_t *name, *from, *j, *handlers;
 	if (field(v, img, PLAN_K_NAME, W_IDENT, true, &name) < 0 || check_source(v, img) < 0 ||
 	    field(v, img, PLAN_K_FROM, W_MAP, true, &from) < 0 ||
-	    field(v, img, PLAN_K_DESCRIPTION, W_STRING, false, &j) < 0 ||
+	    check_deferrable(v, img, PLAN_K_DESCRIPTION, W_STRING) < 0 ||
 	    field(v, img, PLAN_K_CONFIG, W_MAP, false, &j) < 0 ||
 	    field(v, img, PLAN_K_HANDLERS, W_LIST, true, &handlers) < 0)
 		return -1;

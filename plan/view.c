@@ -12,7 +12,8 @@
 json_t *plan_read(const char *path, char **reterr)
 {
 	json_error_t e;
-	json_t *plan = json_load_file(path, 0, &e);
+	/* a key given twice would let a reader see one value and kiln use the other */
+	json_t *plan = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
 	if (!plan) {
 		*reterr = e.line > 0 ? xasprintf("%s:%d:%d: not a plan: %s", path, e.line, e.column,
 		                                 e.text)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A small good plan: one image from busybox with a copy and an output. */
 static const char *const good =
@@ -346,8 +347,33 @@ static void check_mutations(json_t *plan)
 	}
 }
 
+/* plan_read refuses a key given twice and another format version, naming the file. */
+static void check_read(void)
+{
+	char path[] = "/tmp/kiln-test-plan.XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	FILE *f = fdopen(fd, "w");
+	fputs("{\"format_version\": 1, \"images\": [], \"images\": [{}]}", f);
+	fclose(f);
+	char *msg = NULL;
+	CHECK(!plan_read(path, &msg) && msg && strstr(msg, "duplicate"));
+	free(msg);
+	msg = NULL;
+	f = fopen(path, "w");
+	fputs("{\"format_version\": 2, \"images\": []}", f);
+	fclose(f);
+	CHECK(!plan_read(path, &msg) && msg && strstr(msg, path) &&
+	      strstr(msg, "format_version 2: this kiln reads plan format 1; compile it again"));
+	free(msg);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
+	check_read();
 	check_validate();
 	check_binop();
 	check_has_secret();

@@ -171,6 +171,19 @@ static void host_path(json_t *p)
 	                              "children", "vars", "source", "x"));
 }
 
+static void base_path(json_t *p)
+{
+	json_object_set_new(
+	    json_array_get(json_object_get(p, "images"), 0), "from",
+	    json_pack("{s:s,s:{s:s}}", "base", "tarball", "args", "path", "../../rootfs.tar"));
+}
+
+static void unknown_base(json_t *p)
+{
+	json_object_set_new(json_array_get(json_object_get(p, "images"), 0), "from",
+	                    json_pack("{s:s,s:{}}", "base", "alpine", "args"));
+}
+
 static void unknown_apply_target(json_t *p)
 {
 	json_array_append_new(json_object_get(p, "applies"),
@@ -218,6 +231,8 @@ static void check_validate(void)
 	expect_bad(bad_group, "groups[\"a/b\"]: 'a/b' is not a name");
 	expect_bad(host_path,
 	           "groups.web.hosts[\"../../srv/root\"]: the path '../../srv/root' leads out");
+	expect_bad(base_path, "images[0].from.args.path: the path '../../rootfs.tar' leads out");
+	expect_bad(unknown_base, "images[0].from.base: no base 'alpine'");
 	expect_bad(unknown_apply_target, "applies[0].target: no host group 'web'");
 }
 

@@ -236,6 +236,28 @@ static void check_validate(void)
 	expect_bad(unknown_apply_target, "applies[0].target: no host group 'web'");
 }
 
+/* The views read what the plan holds. */
+static void check_views(void)
+{
+	json_t *p = good_plan();
+	CHECK(json_array_size(plan_images(p)) == 1 && json_is_object(plan_params(p)));
+	CHECK(json_is_object(plan_groups(p)) && json_array_size(plan_applies(p)) == 0);
+	struct plan_image iv = plan_image_view(json_array_get(plan_images(p), 0));
+	CHECK(!strcmp(iv.name, "app") && !strcmp(iv.source, "a.img:1:1"));
+	CHECK(!strcmp(iv.from_base, "busybox") && !iv.from_image && json_is_object(iv.from_args));
+	CHECK(json_array_size(iv.stages) == 1 && json_array_size(iv.outputs) == 1 && !iv.config);
+	struct plan_block sv = plan_block_view(json_array_get(iv.stages, 0));
+	CHECK(!strcmp(sv.name, "s") && !sv.role && json_array_size(sv.tasks) == 2);
+	struct plan_task tv = plan_task_view(json_array_get(sv.tasks, 0));
+	CHECK(!strcmp(tv.id, "app.s.0") && !strcmp(tv.module, "copy") && !tv.when);
+	CHECK(!tv.ignore_errors && !tv.notify && !tv.label && json_object_size(tv.args) == 3);
+	struct plan_output ov = plan_output_view(json_array_get(iv.outputs, 0));
+	CHECK(!strcmp(ov.type, "tar") && !strcmp(ov.path, "out/app.tar"));
+	struct plan_group gv = plan_group_view(plan_groups(p), "nope");
+	CHECK(!gv.json && !gv.name && !gv.hosts);
+	json_decref(p);
+}
+
 static json_t *binop(const char *op, json_t *a, json_t *b, enum plan_binop_status *st)
 {
 	json_t *r = plan_binop(op, a, b, st);
@@ -389,6 +411,7 @@ static void check_read(void)
 int main(int argc, char **argv)
 {
 	check_read();
+	check_views();
 	check_validate();
 	check_binop();
 	check_has_secret();

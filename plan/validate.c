@@ -79,6 +79,10 @@ static int fail(struct vstate *v, const char *fmt, ...)
 	va_end(ap);
 	rt_error_set(v->err, -EINVAL, "plan: %s: %s", v->len ? v->path : "(top level)", msg);
 	free(msg);
+	/* names and keys come from the file: no control character reaches a terminal */
+	for (char *c = v->err ? v->err->msg : NULL; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return -1;
 }
 

@@ -184,6 +184,12 @@ static void unknown_base(json_t *p)
 	                    json_pack("{s:s,s:{}}", "base", "alpine", "args"));
 }
 
+static void escape_in_name(json_t *p)
+{
+	json_object_set_new(json_array_get(json_object_get(p, "images"), 0), "name",
+	                    json_string("a\033[2Jb"));
+}
+
 static void unknown_apply_target(json_t *p)
 {
 	json_array_append_new(json_object_get(p, "applies"),
@@ -233,6 +239,7 @@ static void check_validate(void)
 	           "groups.web.hosts[\"../../srv/root\"]: the path '../../srv/root' leads out");
 	expect_bad(base_path, "images[0].from.args.path: the path '../../rootfs.tar' leads out");
 	expect_bad(unknown_base, "images[0].from.base: no base 'alpine'");
+	expect_bad(escape_in_name, "images[0].name: 'a?[2Jb' is not a name");
 	expect_bad(unknown_apply_target, "applies[0].target: no host group 'web'");
 }
 

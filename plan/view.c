@@ -15,6 +15,10 @@ json_t *plan_read(const char *path, char **reterr)
 	/* a key given twice would let a reader see one value and kiln use the other */
 	json_t *plan = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
 	if (!plan) {
+		/* jansson quotes the bytes it stopped at: no control character is printed */
+		for (char *c = e.text; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 		*reterr = e.line > 0 ? xasprintf("%s:%d:%d: not a plan: %s", path, e.line, e.column,
 		                                 e.text)
 		                     : xasprintf("%s: %s", path, e.text);

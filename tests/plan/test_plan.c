@@ -412,6 +412,12 @@ static void check_read(void)
 	CHECK(!plan_read(path, &msg) && msg && strstr(msg, path) &&
 	      strstr(msg, "format_version 2: this kiln reads plan format 1; compile it again"));
 	free(msg);
+	msg = NULL;
+	f = fopen(path, "w");
+	fputs("{\"a\": \033[2J}", f);
+	fclose(f);
+	CHECK(!plan_read(path, &msg) && msg && strstr(msg, "not a plan") && !strchr(msg, '\033'));
+	free(msg);
 	unlink(path);
 }
 

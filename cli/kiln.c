@@ -12,6 +12,7 @@
 #include "exec.h"
 #include "path.h"
 #include "plan.h"
+#include "plan_view.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -550,6 +551,13 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	json_t *plan = get_plan(&cx, &a, strcmp(c->name, "compile") != 0, NULL, NULL);
 	if (!plan)
 		return finish(&cx, &a, EXIT_ERRORS);
+	struct rt_error verr = {0};
+	if (a.nfiles == 1 && is_plan_file(a.files[0]) && plan_validate(plan, &verr) < 0) {
+		/* a plan read back is shown only when it is one kiln compile could write */
+		fprintf(stderr, "kiln: %s: %s (compile it again)\n", a.files[0], verr.msg);
+		json_decref(plan);
+		return finish(&cx, &a, EXIT_ERRORS);
+	}
 	int status = EXIT_OK;
 	if (a.dump_ir) {
 		plan_dump_ir(stdout, plan);

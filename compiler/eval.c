@@ -11,6 +11,7 @@
 #include "eval.h"
 
 #include "builtins.h"
+#include "plan_binop.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -269,76 +270,13 @@ static struct val eval_binary(struct program *p, const struct env *env, const st
 		return deferred(
 		    json_pack("{s:[s,o,o]}", "op", ast_op_str(op), tree_of(l), tree_of(r)), secret);
 	}
-	json_t *a = l.json, *b = r.json, *out = NULL;
-	switch (op) {
-	case OP_AND:
-	case OP_OR:
-		out = json_boolean(truthy(b));
-		break;
-	case OP_EQ:
-		out = json_boolean(json_equal(a, b));
-		break;
-	case OP_NE:
-		out = json_boolean(!json_equal(a, b));
-		break;
-	case OP_LT:
-	case OP_LE:
-	case OP_GT:
-	case OP_GE: {
-		int c;
-		if (json_is_integer(a) && json_is_integer(b)) {
-			json_int_t x = json_integer_value(a), y = json_integer_value(b);
-			c = x < y ? -1 : x > y;
-		} else if (json_is_string(a) && json_is_string(b)) {
-			c = strcmp(json_string_value(a), json_string_value(b));
-		} else {
-			break;
-		}
-		out = json_boolean(op == OP_LT   ? c < 0
-		                   : op == OP_LE ? c <= 0
-		                   : op == OP_GT ? c > 0
-		                                 : c >= 0);
-		break;
-	}
-	case OP_ADD:
-		if (json_is_integer(a) && json_is_integer(b)) {
-			json_int_t x = json_integer_value(a), y = json_integer_value(b), z;
-			if (__builtin_add_overflow(x, y, &z))
-				eval_error(p, e, "%s", "integer overflow in '+'");
-			else
-				out = json_integer(z);
-		} else if (json_is_string(a) && json_is_string(b)) {
-			char *s = xasprintf("%s%s", json_string_value(a), json_string_value(b));
-			out = json_string(s);
-			free(s);
-		} else if (json_is_array(a) && json_is_array(b)) {
-			out = json_deep_copy(a);
-			json_array_extend(out, b);
-		}
-		break;
-	default: {
-		if (!json_is_integer(a) || !json_is_integer(b))
-			break;
-		json_int_t x = json_integer_value(a), y = json_integer_value(b), z = 0;
-		bool ovf = false;
-		if ((op == OP_DIV || op == OP_MOD) && y == 0) {
-			eval_error(p, e, "%s", "division by zero");
-			break;
-		}
-		if (op == OP_SUB)
-			ovf = __builtin_sub_overflow(x, y, &z);
-		else if (op == OP_MUL)
-			ovf = __builtin_mul_overflow(x, y, &z);
-		else if (x == LLONG_MIN && y == -1)
-			ovf = true;
-		else
-			z = op == OP_DIV ? x / y : x % y;
-		if (ovf)
-			eval_error(p, e, "integer overflow in '%s'", ast_op_str(op));
-		else
-			out = json_integer(z);
-	}
-	}
+	enum plan_binop_status st;
+	json_t *out = plan_binop(ast_op_str(op), l.json, r.json, &st);
+	if (!out && st == PLAN_BINOP_DIV_ZERO)
+		eval_error(p, e, "%s", "division by zero");
+	else if (!out && st == PLAN_BINOP_OVERFLOW)
+		eval_error(p, e, "integer overflow in '%s'", ast_op_str(op));
+	/* other faults (operands of the wrong types) were reported by the checker */
 	val_release(&l);
 	val_release(&r);
 	return out ? known(out) : failed();

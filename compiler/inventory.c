@@ -2,6 +2,7 @@
 #include "inventory.h"
 
 #include "arena.h"
+#include "plan_view.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -34,6 +35,14 @@ static json_t *ini_value(const char *v)
 	return json_string(v);
 }
 
+/* Groups are named in the build (apply NAME, hosts { NAME }) and in the plan. */
+static char *bad_group_name(const char *name)
+{
+	return xasprintf("'%s' is not a group name: letters, digits, '_' and '-', not "
+	                 "starting with a digit or '-' ([A-Za-z_][A-Za-z0-9_-]*); rename the group",
+	                 name);
+}
+
 static json_t *group(json_t *groups, const char *name)
 {
 	json_t *g = json_object_get(groups, name);
@@ -51,8 +60,11 @@ json_t *inventory_parse_ini(const char *text, uint32_t len, uint32_t *ret_line, 
 	const char *cur = "ungrouped";
 	enum { HOSTS, CHILDREN, VARS } mode = HOSTS;
 	uint32_t line = 0;
-	char *save = NULL;
-	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	/* line by line, empty ones too: errors name the right line */
+	for (char *l = buf, *next; l; l = next) {
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
 		line++;
 		char *s = trim(l);
 		if (!*s || *s == '#' || *s == ';')
@@ -84,11 +96,19 @@ json_t *inventory_parse_ini(const char *text, uint32_t len, uint32_t *ret_line, 
 				*ret_msg = xstrdup("a section needs a group name");
 				goto fail;
 			}
+			if (!plan_is_identifier(cur)) {
+				*ret_msg = bad_group_name(cur);
+				goto fail;
+			}
 			group(groups, cur);
 			continue;
 		}
 		json_t *g = group(groups, cur);
 		if (mode == CHILDREN) {
+			if (!plan_is_identifier(s)) {
+				*ret_msg = bad_group_name(s);
+				goto fail;
+			}
 			json_array_append_new(json_object_get(g, "children"), json_string(s));
 			group(groups, s);
 		} else if (mode == VARS) {

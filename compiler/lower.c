@@ -527,10 +527,10 @@ static json_t *lower_handler(struct lowerer *lw, struct ast_node *h, const struc
 	json_t *tasks = json_array();
 	char *id = xasprintf("%s.handler.%s", prefix, h->name.s);
 	lower_body(lw, h->body, env, id, role, tasks);
-	json_t *out = json_pack("{s:s,s:o,s:o}", "name", h->name.s, "source",
-	                        source_of(lw->p, h->span), "tasks", tasks);
+	json_t *out = json_pack("{s:s,s:o,s:o}", PLAN_K_NAME, h->name.s, PLAN_K_SOURCE,
+	                        source_of(lw->p, h->span), PLAN_K_TASKS, tasks);
 	if (role)
-		json_object_set_new(out, "role", json_string(role));
+		json_object_set_new(out, PLAN_K_ROLE, json_string(role));
 	free(id);
 	return out;
 }
@@ -643,7 +643,7 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 {
 	struct symbol *parent = from_image(image);
 	if (parent)
-		return json_pack("{s:s}", "image", parent->name);
+		return json_pack("{s:s}", PLAN_K_IMAGE, parent->name);
 	const struct ast_expr *f = image->value;
 	const char *base = f->kind == EX_CALL && f->call.fn->kind == EX_IDENT ? f->call.fn->str.s
 	                   : f->kind == EX_IDENT                              ? f->str.s
@@ -666,24 +666,24 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 			json_object_set_new(args, sa->name, v);
 	}
 	add_defaults(args, s, NULL);
-	return json_pack("{s:s,s:o}", "base", s->name, "args", args);
+	return json_pack("{s:s,s:o}", PLAN_K_BASE, s->name, PLAN_K_ARGS, args);
 }
 
 static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "type", json_string(out->name.s));
-	json_object_set_new(o, "source", source_of(lw->p, out->span));
+	json_object_set_new(o, PLAN_K_TYPE, json_string(out->name.s));
+	json_object_set_new(o, PLAN_K_SOURCE, source_of(lw->p, out->span));
 	if (out->label) {
 		json_t *v = value(lw, NULL, out->label, NULL);
 		if (v)
-			json_object_set_new(o, "path", local_path(lw, out->label, v, false));
+			json_object_set_new(o, PLAN_K_PATH, local_path(lw, out->label, v, false));
 	}
 	json_t *args = lower_attrs(lw, out->body, NULL);
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, out->name.s);
 	/* the label's argument is the output's "path", beside its args */
 	add_defaults(args, s, s ? s->label : NULL);
-	json_object_set_new(o, "args", args);
+	json_object_set_new(o, PLAN_K_ARGS, args);
 	return o;
 }
 
@@ -691,16 +691,16 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 {
 	json_t *img = json_object();
 	const char *name = image->name.s;
-	json_object_set_new(img, "name", json_string(name));
-	json_object_set_new(img, "source", source_of(lw->p, image->span));
-	json_object_set_new(img, "from", lower_from(lw, image));
+	json_object_set_new(img, PLAN_K_NAME, json_string(name));
+	json_object_set_new(img, PLAN_K_SOURCE, source_of(lw->p, image->span));
+	json_object_set_new(img, PLAN_K_FROM, lower_from(lw, image));
 	json_t *stages = json_array(), *handlers = json_array(), *outputs = json_array(),
 	       *tests = json_array();
 	lw->role_handlers = json_object();
 	lw->local_seen = false;
 	json_t *attrs = lower_attrs(lw, image->body, NULL);
 	if (json_object_get(attrs, "description"))
-		json_object_set(img, "description", json_object_get(attrs, "description"));
+		json_object_set(img, PLAN_K_DESCRIPTION, json_object_get(attrs, "description"));
 	json_decref(attrs);
 	for (struct ast_node *n = image->body; n; n = n->next) {
 		switch (n->kind) {
@@ -709,16 +709,17 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 			char *prefix = xasprintf("%s.%s", name, n->name.s);
 			lower_body(lw, n->body, NULL, prefix, NULL, tasks);
 			free(prefix);
-			json_array_append_new(stages, json_pack("{s:s,s:o,s:o}", "name", n->name.s,
-			                                        "source", source_of(lw->p, n->span),
-			                                        "tasks", tasks));
+			json_array_append_new(stages,
+			                      json_pack("{s:s,s:o,s:o}", PLAN_K_NAME, n->name.s,
+			                                PLAN_K_SOURCE, source_of(lw->p, n->span),
+			                                PLAN_K_TASKS, tasks));
 			break;
 		}
 		case N_HANDLER:
 			json_array_append_new(handlers, lower_handler(lw, n, NULL, name, NULL));
 			break;
 		case N_CONFIG:
-			json_object_set_new(img, "config", lower_attrs(lw, n->body, NULL));
+			json_object_set_new(img, PLAN_K_CONFIG, lower_attrs(lw, n->body, NULL));
 			break;
 		case N_OUTPUT:
 			json_array_append_new(outputs, lower_output(lw, n));
@@ -730,10 +731,10 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 			free(prefix);
 			json_t *label =
 			    n->label ? value(lw, NULL, n->label, NULL) : json_string("");
-			json_array_append_new(tests,
-			                      json_pack("{s:o,s:o,s:o}", "name",
-			                                label ? label : json_string(""), "source",
-			                                source_of(lw->p, n->span), "tasks", tasks));
+			json_array_append_new(
+			    tests, json_pack("{s:o,s:o,s:o}", PLAN_K_NAME,
+			                     label ? label : json_string(""), PLAN_K_SOURCE,
+			                     source_of(lw->p, n->span), PLAN_K_TASKS, tasks));
 			break;
 		}
 		default:
@@ -748,17 +749,18 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 		size_t i;
 		json_t *own;
 		json_array_foreach (handlers, i, own) {
-			shadowed |= !strcmp(json_string_value(json_object_get(own, "name")), k);
+			shadowed |=
+			    !strcmp(json_string_value(json_object_get(own, PLAN_K_NAME)), k);
 		}
 		if (!shadowed)
 			json_array_append(handlers, h);
 	}
 	json_decref(lw->role_handlers);
 	lw->role_handlers = NULL;
-	json_object_set_new(img, "stages", stages);
-	json_object_set_new(img, "handlers", handlers);
-	json_object_set_new(img, "outputs", outputs);
-	json_object_set_new(img, "tests", tests);
+	json_object_set_new(img, PLAN_K_STAGES, stages);
+	json_object_set_new(img, PLAN_K_HANDLERS, handlers);
+	json_object_set_new(img, PLAN_K_OUTPUTS, outputs);
+	json_object_set_new(img, PLAN_K_TESTS, tests);
 	return img;
 }
 
@@ -788,9 +790,9 @@ static void lower_groups(struct lowerer *lw, json_t *groups)
 			}
 		}
 		json_object_set_new(groups, s->name,
-		                    json_pack("{s:o,s:o,s:o,s:o}", "hosts", hosts, "children",
-		                              children, "vars",
-		                              lower_attrs(lw, s->decl->body, NULL), "source",
+		                    json_pack("{s:o,s:o,s:o,s:o}", PLAN_K_HOSTS, hosts,
+		                              PLAN_K_CHILDREN, children, PLAN_K_VARS,
+		                              lower_attrs(lw, s->decl->body, NULL), PLAN_K_SOURCE,
 		                              source_of(p, s->decl->span)));
 	}
 }
@@ -871,9 +873,10 @@ static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 	json_decref(lw->role_handlers);
 	lw->role_handlers = NULL;
 	free(prefix);
-	return json_pack("{s:s,s:o,s:o,s:o,s:o}", "target", ap->name.s, "source",
-	                 source_of(lw->p, ap->span), "connection", lower_attrs(lw, ap->body, NULL),
-	                 "tasks", tasks, "handlers", handlers);
+	return json_pack("{s:s,s:o,s:o,s:o,s:o}", PLAN_K_TARGET, ap->name.s, PLAN_K_SOURCE,
+	                 source_of(lw->p, ap->span), PLAN_K_CONNECTION,
+	                 lower_attrs(lw, ap->body, NULL), PLAN_K_TASKS, tasks, PLAN_K_HANDLERS,
+	                 handlers);
 }
 
 /* ---- the program ------------------------------------------------------------- */
@@ -947,33 +950,33 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 	}
 
 	json_t *plan = json_object();
-	json_object_set_new(plan, "format_version", json_integer(PLAN_FORMAT_VERSION));
-	json_object_set_new(plan, "kiln_version", json_string(KILN_VERSION));
+	json_object_set_new(plan, PLAN_K_FORMAT_VERSION, json_integer(PLAN_FORMAT_VERSION));
+	json_object_set_new(plan, PLAN_K_KILN_VERSION, json_string(KILN_VERSION));
 	json_t *files = json_array();
 	for (uint32_t i = 0; i < p->nfiles; i++) {
 		char *rel = path_relative(p->root, source_get(&p->cx->sm, p->files[i]->file)->name);
 		json_array_append_new(files, json_string(rel));
 		free(rel);
 	}
-	json_object_set_new(plan, "files", files);
+	json_object_set_new(plan, PLAN_K_FILES, files);
 	json_t *params = json_object();
 	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
 		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
 		if (s->kind != SYM_PARAM || !s->source)
 			continue; /* no value: only in lint, whose plan is dropped */
 		json_t *entry = vars_param_plan(p, s);
-		json_object_set_new(entry, "type", json_string(type_str(p->a, s->type)));
+		json_object_set_new(entry, PLAN_K_TYPE, json_string(type_str(p->a, s->type)));
 		json_object_set_new(params, s->name, entry);
 	}
-	json_object_set_new(plan, "params", params);
+	json_object_set_new(plan, PLAN_K_PARAMS, params);
 	json_t *jimages = json_array();
 	for (size_t i = 0; i < nimages; i++)
 		if (hashmap_get(&want, images[i]->name.s) == &yes)
 			json_array_append_new(jimages, lower_image(&lw, images[i]));
-	json_object_set_new(plan, "images", jimages);
+	json_object_set_new(plan, PLAN_K_IMAGES, jimages);
 	json_t *groups = json_object();
 	lower_groups(&lw, groups);
-	json_object_set_new(plan, "groups", groups);
+	json_object_set_new(plan, PLAN_K_GROUPS, groups);
 	json_t *applies = json_array();
 	/* with -only or -except no apply block runs; the files are checked all the same */
 	bool run_applies = !opts || (!opts->nonly && !opts->nexcept);
@@ -987,7 +990,7 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 				else
 					json_decref(japply);
 			}
-	json_object_set_new(plan, "applies", applies);
+	json_object_set_new(plan, PLAN_K_APPLIES, applies);
 	hashmap_release(&want);
 	json_decref(lw.outputs);
 	json_decref(lw.role_paths);

@@ -2,9 +2,8 @@
 #ifndef KILN_LOWER_H
 #define KILN_LOWER_H
 
+#include "plan_format.h"
 #include "program.h"
-
-#define PLAN_FORMAT_VERSION 1
 
 struct lower_opts {
 	const char *const *only; /* -only=NAME: these images and what they are built from */

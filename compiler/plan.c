@@ -8,6 +8,8 @@
 
 #include "arena.h"
 #include "lower.h"
+#include "plan_format.h"
+#include "plan_view.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -63,32 +65,6 @@ int plan_write(json_t *plan, const char *path, char **reterr)
 	return err ? -1 : 0;
 }
 
-json_t *plan_read(const char *path, char **reterr)
-{
-	json_error_t e;
-	json_t *plan = json_load_file(path, 0, &e);
-	if (!plan) {
-		*reterr = e.line > 0 ? xasprintf("%s:%d:%d: not a plan: %s", path, e.line, e.column,
-		                                 e.text)
-		                     : xasprintf("%s: %s", path, e.text);
-		return NULL;
-	}
-	json_t *v = json_object_get(plan, "format_version");
-	if (!json_is_integer(v) || !json_is_array(json_object_get(plan, "images"))) {
-		*reterr = xasprintf("%s: not a kiln plan (no format_version or images)", path);
-		json_decref(plan);
-		return NULL;
-	}
-	if (json_integer_value(v) != PLAN_FORMAT_VERSION) {
-		*reterr = xasprintf("%s: plan format %" JSON_INTEGER_FORMAT
-		                    " is not the one this kiln reads (%d); compile it again",
-		                    path, json_integer_value(v), PLAN_FORMAT_VERSION);
-		json_decref(plan);
-		return NULL;
-	}
-	return plan;
-}
-
 /* ---- counting --------------------------------------------------------------- */
 
 static size_t count_tasks(json_t *blocks)
@@ -96,7 +72,7 @@ static size_t count_tasks(json_t *blocks)
 	size_t n = 0, i;
 	json_t *b;
 	json_array_foreach (blocks, i, b) {
-		n += json_array_size(json_object_get(b, "tasks"));
+		n += json_array_size(json_object_get(b, PLAN_K_TASKS));
 	}
 	return n;
 }
@@ -106,20 +82,20 @@ struct plan_counts plan_count(json_t *plan)
 	struct plan_counts c = {0};
 	size_t i;
 	json_t *img;
-	json_t *images = json_object_get(plan, "images");
+	json_t *images = json_object_get(plan, PLAN_K_IMAGES);
 	c.images = json_array_size(images);
 	json_array_foreach (images, i, img) {
-		json_t *stages = json_object_get(img, "stages");
+		json_t *stages = json_object_get(img, PLAN_K_STAGES);
 		c.stages += json_array_size(stages);
 		c.tasks += count_tasks(stages);
-		c.handlers += json_array_size(json_object_get(img, "handlers"));
-		c.outputs += json_array_size(json_object_get(img, "outputs"));
-		c.tests += json_array_size(json_object_get(img, "tests"));
+		c.handlers += json_array_size(json_object_get(img, PLAN_K_HANDLERS));
+		c.outputs += json_array_size(json_object_get(img, PLAN_K_OUTPUTS));
+		c.tests += json_array_size(json_object_get(img, PLAN_K_TESTS));
 	}
-	json_t *applies = json_object_get(plan, "applies");
+	json_t *applies = json_object_get(plan, PLAN_K_APPLIES);
 	c.applies = json_array_size(applies);
 	c.apply_tasks = count_tasks(applies);
-	c.groups = json_object_size(json_object_get(plan, "groups"));
+	c.groups = json_object_size(json_object_get(plan, PLAN_K_GROUPS));
 	return c;
 }
 
@@ -128,11 +104,8 @@ struct plan_counts plan_count(json_t *plan)
 /* A value as a person reads it in a plan: deferred ones say so, secrets never show. */
 static void show_value(struct strbuf *sb, json_t *v)
 {
-	if (json_is_object(v) && json_object_get(v, "$expr")) {
-		char *s = json_dumps(json_object_get(v, "$expr"), JSON_COMPACT | JSON_SORT_KEYS);
-		bool secret = s && strstr(s, "\"secret\"");
-		free(s);
-		sb_adds(sb, secret ? "(secret)" : "(known at build time)");
+	if (json_is_object(v) && json_object_get(v, PLAN_K_EXPR)) {
+		sb_adds(sb, plan_has_secret(v) ? "(secret)" : "(known at build time)");
 		return;
 	}
 	if (json_is_string(v)) {
@@ -167,10 +140,10 @@ struct style {
 static void print_task(FILE *out, json_t *t, const char *indent, const struct style *st)
 {
 	struct strbuf sb = STRBUF_INIT;
-	json_t *args = json_object_get(t, "args");
-	json_t *label = json_object_get(t, "label");
+	json_t *args = json_object_get(t, PLAN_K_ARGS);
+	json_t *label = json_object_get(t, PLAN_K_LABEL);
 	sb_addf(&sb, "%s%s+%s %s%s%s", indent, st->add, st->reset, st->bold,
-	        json_string_value(json_object_get(t, "module")), st->reset);
+	        json_string_value(json_object_get(t, PLAN_K_MODULE)), st->reset);
 	if (label) {
 		sb_addc(&sb, ' ');
 		show_value(&sb, label);
@@ -186,10 +159,10 @@ static void print_task(FILE *out, json_t *t, const char *indent, const struct st
 		sb_addf(&sb, " %s=", k);
 		show_value(&sb, v);
 	}
-	json_t *when = json_object_get(t, "when");
+	json_t *when = json_object_get(t, PLAN_K_WHEN);
 	if (when)
 		sb_addf(&sb, " %s(when: at build time)%s", st->dim, st->reset);
-	json_t *notify = json_object_get(t, "notify");
+	json_t *notify = json_object_get(t, PLAN_K_NOTIFY);
 	if (json_array_size(notify)) {
 		sb_addf(&sb, " %snotify:", st->dim);
 		size_t i;
@@ -199,7 +172,7 @@ static void print_task(FILE *out, json_t *t, const char *indent, const struct st
 		}
 		sb_adds(&sb, st->reset);
 	}
-	json_t *role = json_object_get(t, "role");
+	json_t *role = json_object_get(t, PLAN_K_ROLE);
 	if (role)
 		sb_addf(&sb, " %s(role %s)%s", st->dim, json_string_value(role), st->reset);
 	fprintf(out, "%s\n", sb.buf);
@@ -217,16 +190,16 @@ static void print_tasks(FILE *out, json_t *tasks, const char *indent, const stru
 
 static void print_from(struct strbuf *sb, json_t *from)
 {
-	json_t *img = json_object_get(from, "image");
+	json_t *img = json_object_get(from, PLAN_K_IMAGE);
 	if (img) {
 		sb_addf(sb, "image %s", json_string_value(img));
 		return;
 	}
-	sb_addf(sb, "%s(", json_string_value(json_object_get(from, "base")));
+	sb_addf(sb, "%s(", json_string_value(json_object_get(from, PLAN_K_BASE)));
 	const char *k;
 	json_t *v;
 	int i = 0;
-	json_object_foreach (json_object_get(from, "args"), k, v) {
+	json_object_foreach (json_object_get(from, PLAN_K_ARGS), k, v) {
 		sb_addf(sb, "%s%s=", i++ ? ", " : "", k);
 		show_value(sb, v);
 	}
@@ -246,28 +219,28 @@ void plan_print(FILE *out, json_t *plan, bool color)
 	struct plan_counts c = plan_count(plan);
 	size_t i;
 	json_t *img;
-	json_array_foreach (json_object_get(plan, "images"), i, img) {
+	json_array_foreach (json_object_get(plan, PLAN_K_IMAGES), i, img) {
 		struct strbuf sb = STRBUF_INIT;
-		print_from(&sb, json_object_get(img, "from"));
+		print_from(&sb, json_object_get(img, PLAN_K_FROM));
 		fprintf(out, "%s+%s image %s%s%s from %s  %s%s%s\n", st->add, st->reset, st->bold,
-		        json_string_value(json_object_get(img, "name")), st->reset, sb.buf, st->dim,
-		        json_string_value(json_object_get(img, "source")), st->reset);
+		        json_string_value(json_object_get(img, PLAN_K_NAME)), st->reset, sb.buf,
+		        st->dim, json_string_value(json_object_get(img, PLAN_K_SOURCE)), st->reset);
 		sb_release(&sb);
 		size_t j;
 		json_t *s;
-		json_array_foreach (json_object_get(img, "stages"), j, s) {
-			size_t n = json_array_size(json_object_get(s, "tasks"));
+		json_array_foreach (json_object_get(img, PLAN_K_STAGES), j, s) {
+			size_t n = json_array_size(json_object_get(s, PLAN_K_TASKS));
 			fprintf(out, "    stage %s (%zu task%s)\n",
-			        json_string_value(json_object_get(s, "name")), n, plural(n));
-			print_tasks(out, json_object_get(s, "tasks"), "      ", st);
+			        json_string_value(json_object_get(s, PLAN_K_NAME)), n, plural(n));
+			print_tasks(out, json_object_get(s, PLAN_K_TASKS), "      ", st);
 		}
-		json_array_foreach (json_object_get(img, "handlers"), j, s) {
-			size_t n = json_array_size(json_object_get(s, "tasks"));
+		json_array_foreach (json_object_get(img, PLAN_K_HANDLERS), j, s) {
+			size_t n = json_array_size(json_object_get(s, PLAN_K_TASKS));
 			fprintf(out, "    handler %s (%zu task%s, runs if notified)\n",
-			        json_string_value(json_object_get(s, "name")), n, plural(n));
-			print_tasks(out, json_object_get(s, "tasks"), "      ", st);
+			        json_string_value(json_object_get(s, PLAN_K_NAME)), n, plural(n));
+			print_tasks(out, json_object_get(s, PLAN_K_TASKS), "      ", st);
 		}
-		json_t *config = json_object_get(img, "config");
+		json_t *config = json_object_get(img, PLAN_K_CONFIG);
 		if (config) {
 			struct strbuf cs = STRBUF_INIT;
 			const char *k;
@@ -279,44 +252,44 @@ void plan_print(FILE *out, json_t *plan, bool color)
 			fprintf(out, "    config%s\n", cs.buf ? cs.buf : "");
 			sb_release(&cs);
 		}
-		json_array_foreach (json_object_get(img, "tests"), j, s) {
+		json_array_foreach (json_object_get(img, PLAN_K_TESTS), j, s) {
 			fprintf(out, "    test %s (%zu task%s)\n",
-			        json_string_value(json_object_get(s, "name")),
-			        json_array_size(json_object_get(s, "tasks")),
-			        plural(json_array_size(json_object_get(s, "tasks"))));
+			        json_string_value(json_object_get(s, PLAN_K_NAME)),
+			        json_array_size(json_object_get(s, PLAN_K_TASKS)),
+			        plural(json_array_size(json_object_get(s, PLAN_K_TASKS))));
 		}
-		json_array_foreach (json_object_get(img, "outputs"), j, s) {
+		json_array_foreach (json_object_get(img, PLAN_K_OUTPUTS), j, s) {
 			struct strbuf os = STRBUF_INIT;
 			const char *k;
 			json_t *v;
-			json_object_foreach (json_object_get(s, "args"), k, v) {
+			json_object_foreach (json_object_get(s, PLAN_K_ARGS), k, v) {
 				sb_addf(&os, " %s=", k);
 				show_value(&os, v);
 			}
 			fprintf(out, "    %s+%s output %s %s%s\n", st->add, st->reset,
-			        json_string_value(json_object_get(s, "type")),
-			        json_string_value(json_object_get(s, "path")),
+			        json_string_value(json_object_get(s, PLAN_K_TYPE)),
+			        json_string_value(json_object_get(s, PLAN_K_PATH)),
 			        os.buf ? os.buf : "");
 			sb_release(&os);
 		}
 	}
 	const char *k;
 	json_t *g;
-	json_object_foreach (json_object_get(plan, "groups"), k, g) {
-		size_t n = json_object_size(json_object_get(g, "hosts"));
-		size_t nc = json_array_size(json_object_get(g, "children"));
+	json_object_foreach (json_object_get(plan, PLAN_K_GROUPS), k, g) {
+		size_t n = json_object_size(json_object_get(g, PLAN_K_HOSTS));
+		size_t nc = json_array_size(json_object_get(g, PLAN_K_CHILDREN));
 		fprintf(out, "  hosts %s: %zu host%s", k, n, plural(n));
 		if (nc)
 			fprintf(out, ", %zu child group%s", nc, plural(nc));
 		fputc('\n', out);
 	}
 	json_t *ap;
-	json_array_foreach (json_object_get(plan, "applies"), i, ap) {
-		size_t n = json_array_size(json_object_get(ap, "tasks"));
+	json_array_foreach (json_object_get(plan, PLAN_K_APPLIES), i, ap) {
+		size_t n = json_array_size(json_object_get(ap, PLAN_K_TASKS));
 		fprintf(out, "%s~%s apply to %s (%zu task%s)  %s%s%s\n", st->add, st->reset,
-		        json_string_value(json_object_get(ap, "target")), n, plural(n), st->dim,
-		        json_string_value(json_object_get(ap, "source")), st->reset);
-		print_tasks(out, json_object_get(ap, "tasks"), "      ", st);
+		        json_string_value(json_object_get(ap, PLAN_K_TARGET)), n, plural(n),
+		        st->dim, json_string_value(json_object_get(ap, PLAN_K_SOURCE)), st->reset);
+		print_tasks(out, json_object_get(ap, PLAN_K_TASKS), "      ", st);
 	}
 	fprintf(out,
 	        "\nPlan: %zu image%s to bake (%zu stage%s, %zu task%s, %zu handler%s), "
@@ -350,14 +323,14 @@ void plan_graph(FILE *out, json_t *plan)
 	        "digraph kiln {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"sans-serif\"];\n");
 	size_t i;
 	json_t *img;
-	json_array_foreach (json_object_get(plan, "images"), i, img) {
-		const char *name = json_string_value(json_object_get(img, "name"));
-		json_t *from = json_object_get(img, "from");
-		json_t *parent = json_object_get(from, "image");
+	json_array_foreach (json_object_get(plan, PLAN_K_IMAGES), i, img) {
+		const char *name = json_string_value(json_object_get(img, PLAN_K_NAME));
+		json_t *from = json_object_get(img, PLAN_K_FROM);
+		json_t *parent = json_object_get(from, PLAN_K_IMAGE);
 		char *node = xasprintf("image %s", name);
 		if (!parent) {
-			char *base =
-			    xasprintf("base %s", json_string_value(json_object_get(from, "base")));
+			char *base = xasprintf(
+			    "base %s", json_string_value(json_object_get(from, PLAN_K_BASE)));
 			sb_adds(&sb, "\t");
 			dot_id(&sb, base);
 			sb_adds(&sb, " [shape=ellipse];\n\t");
@@ -385,13 +358,14 @@ void plan_graph(FILE *out, json_t *plan)
 		char *prev_id = NULL;
 		size_t j;
 		json_t *st;
-		json_array_foreach (json_object_get(img, "stages"), j, st) {
+		json_array_foreach (json_object_get(img, PLAN_K_STAGES), j, st) {
 			char *sid = xasprintf("%s/%s", name,
-			                      json_string_value(json_object_get(st, "name")));
-			char *slabel = xasprintf(
-			    "stage %s\\n%zu task%s", json_string_value(json_object_get(st, "name")),
-			    json_array_size(json_object_get(st, "tasks")),
-			    plural(json_array_size(json_object_get(st, "tasks"))));
+			                      json_string_value(json_object_get(st, PLAN_K_NAME)));
+			char *slabel =
+			    xasprintf("stage %s\\n%zu task%s",
+			              json_string_value(json_object_get(st, PLAN_K_NAME)),
+			              json_array_size(json_object_get(st, PLAN_K_TASKS)),
+			              plural(json_array_size(json_object_get(st, PLAN_K_TASKS))));
 			sb_adds(&sb, "\t\t");
 			dot_id(&sb, sid);
 			sb_addf(&sb, " [label=\"%s\", shape=box, style=rounded];\n\t\t", slabel);
@@ -405,11 +379,11 @@ void plan_graph(FILE *out, json_t *plan)
 			free(slabel);
 		}
 		json_t *o;
-		json_array_foreach (json_object_get(img, "outputs"), j, o) {
+		json_array_foreach (json_object_get(img, PLAN_K_OUTPUTS), j, o) {
 			char *oid = xasprintf("%s output %zu", name, j);
 			char *olabel =
-			    xasprintf("%s %s", json_string_value(json_object_get(o, "type")),
-			              json_string_value(json_object_get(o, "path")));
+			    xasprintf("%s %s", json_string_value(json_object_get(o, PLAN_K_TYPE)),
+			              json_string_value(json_object_get(o, PLAN_K_PATH)));
 			sb_adds(&sb, "\t\t");
 			dot_id(&sb, oid);
 			sb_adds(&sb, " [shape=note, label=");
@@ -428,14 +402,14 @@ void plan_graph(FILE *out, json_t *plan)
 	}
 	const char *k;
 	json_t *g;
-	json_object_foreach (json_object_get(plan, "groups"), k, g) {
+	json_object_foreach (json_object_get(plan, PLAN_K_GROUPS), k, g) {
 		char *gid = xasprintf("hosts %s", k);
 		sb_adds(&sb, "\t");
 		dot_id(&sb, gid);
 		sb_adds(&sb, " [shape=folder];\n");
 		size_t j;
 		json_t *c;
-		json_array_foreach (json_object_get(g, "children"), j, c) {
+		json_array_foreach (json_object_get(g, PLAN_K_CHILDREN), j, c) {
 			char *cid = xasprintf("hosts %s", json_string_value(c));
 			sb_adds(&sb, "\t");
 			dot_id(&sb, gid);
@@ -447,11 +421,12 @@ void plan_graph(FILE *out, json_t *plan)
 		free(gid);
 	}
 	json_t *ap;
-	json_array_foreach (json_object_get(plan, "applies"), i, ap) {
+	json_array_foreach (json_object_get(plan, PLAN_K_APPLIES), i, ap) {
 		char *aid = xasprintf("apply %zu", i);
-		char *gid = xasprintf("hosts %s", json_string_value(json_object_get(ap, "target")));
-		char *alabel =
-		    xasprintf("apply (%zu tasks)", json_array_size(json_object_get(ap, "tasks")));
+		char *gid =
+		    xasprintf("hosts %s", json_string_value(json_object_get(ap, PLAN_K_TARGET)));
+		char *alabel = xasprintf("apply (%zu tasks)",
+		                         json_array_size(json_object_get(ap, PLAN_K_TASKS)));
 		sb_adds(&sb, "\t");
 		dot_id(&sb, aid);
 		sb_adds(&sb, " [shape=cds, label=");
@@ -477,24 +452,26 @@ static void ir_tasks(FILE *out, json_t *tasks, const char *indent)
 	size_t i;
 	json_t *t;
 	json_array_foreach (tasks, i, t) {
-		char *args = json_dumps(json_object_get(t, "args"), JSON_COMPACT | JSON_SORT_KEYS);
-		fprintf(out, "%sTASK %s %s %s", indent, json_string_value(json_object_get(t, "id")),
-		        json_string_value(json_object_get(t, "module")), args ? args : "{}");
+		char *args =
+		    json_dumps(json_object_get(t, PLAN_K_ARGS), JSON_COMPACT | JSON_SORT_KEYS);
+		fprintf(out, "%sTASK %s %s %s", indent,
+		        json_string_value(json_object_get(t, PLAN_K_ID)),
+		        json_string_value(json_object_get(t, PLAN_K_MODULE)), args ? args : "{}");
 		free(args);
-		json_t *when = json_object_get(t, "when");
+		json_t *when = json_object_get(t, PLAN_K_WHEN);
 		if (when) {
-			char *w = json_dumps(json_object_get(when, "$expr"),
+			char *w = json_dumps(json_object_get(when, PLAN_K_EXPR),
 			                     JSON_COMPACT | JSON_SORT_KEYS);
 			fprintf(out, " when=%s", w ? w : "?");
 			free(w);
 		}
-		json_t *notify = json_object_get(t, "notify");
+		json_t *notify = json_object_get(t, PLAN_K_NOTIFY);
 		if (notify) {
 			char *n = json_dumps(notify, JSON_COMPACT);
 			fprintf(out, " notify=%s", n ? n : "[]");
 			free(n);
 		}
-		fprintf(out, " @%s\n", json_string_value(json_object_get(t, "source")));
+		fprintf(out, " @%s\n", json_string_value(json_object_get(t, PLAN_K_SOURCE)));
 	}
 }
 
@@ -502,41 +479,43 @@ void plan_dump_ir(FILE *out, json_t *plan)
 {
 	size_t i;
 	json_t *img;
-	json_array_foreach (json_object_get(plan, "images"), i, img) {
+	json_array_foreach (json_object_get(plan, PLAN_K_IMAGES), i, img) {
 		char *from =
-		    json_dumps(json_object_get(img, "from"), JSON_COMPACT | JSON_SORT_KEYS);
+		    json_dumps(json_object_get(img, PLAN_K_FROM), JSON_COMPACT | JSON_SORT_KEYS);
 		fprintf(out, "IMAGE %s from=%s @%s\n",
-		        json_string_value(json_object_get(img, "name")), from ? from : "?",
-		        json_string_value(json_object_get(img, "source")));
+		        json_string_value(json_object_get(img, PLAN_K_NAME)), from ? from : "?",
+		        json_string_value(json_object_get(img, PLAN_K_SOURCE)));
 		free(from);
 		size_t j;
 		json_t *s;
-		json_array_foreach (json_object_get(img, "stages"), j, s) {
+		json_array_foreach (json_object_get(img, PLAN_K_STAGES), j, s) {
 			fprintf(out, "  STAGE %s @%s\n",
-			        json_string_value(json_object_get(s, "name")),
-			        json_string_value(json_object_get(s, "source")));
-			ir_tasks(out, json_object_get(s, "tasks"), "    ");
+			        json_string_value(json_object_get(s, PLAN_K_NAME)),
+			        json_string_value(json_object_get(s, PLAN_K_SOURCE)));
+			ir_tasks(out, json_object_get(s, PLAN_K_TASKS), "    ");
 		}
-		json_array_foreach (json_object_get(img, "handlers"), j, s) {
+		json_array_foreach (json_object_get(img, PLAN_K_HANDLERS), j, s) {
 			fprintf(out, "  HANDLER %s @%s\n",
-			        json_string_value(json_object_get(s, "name")),
-			        json_string_value(json_object_get(s, "source")));
-			ir_tasks(out, json_object_get(s, "tasks"), "    ");
+			        json_string_value(json_object_get(s, PLAN_K_NAME)),
+			        json_string_value(json_object_get(s, PLAN_K_SOURCE)));
+			ir_tasks(out, json_object_get(s, PLAN_K_TASKS), "    ");
 		}
-		json_array_foreach (json_object_get(img, "outputs"), j, s) {
-			char *args =
-			    json_dumps(json_object_get(s, "args"), JSON_COMPACT | JSON_SORT_KEYS);
+		json_array_foreach (json_object_get(img, PLAN_K_OUTPUTS), j, s) {
+			char *args = json_dumps(json_object_get(s, PLAN_K_ARGS),
+			                        JSON_COMPACT | JSON_SORT_KEYS);
 			fprintf(out, "  OUTPUT %s %s %s @%s\n",
-			        json_string_value(json_object_get(s, "type")),
-			        json_string_value(json_object_get(s, "path")), args ? args : "{}",
-			        json_string_value(json_object_get(s, "source")));
+			        json_string_value(json_object_get(s, PLAN_K_TYPE)),
+			        json_string_value(json_object_get(s, PLAN_K_PATH)),
+			        args ? args : "{}",
+			        json_string_value(json_object_get(s, PLAN_K_SOURCE)));
 			free(args);
 		}
 	}
 	json_t *ap;
-	json_array_foreach (json_object_get(plan, "applies"), i, ap) {
-		fprintf(out, "APPLY %s @%s\n", json_string_value(json_object_get(ap, "target")),
-		        json_string_value(json_object_get(ap, "source")));
-		ir_tasks(out, json_object_get(ap, "tasks"), "  ");
+	json_array_foreach (json_object_get(plan, PLAN_K_APPLIES), i, ap) {
+		fprintf(out, "APPLY %s @%s\n",
+		        json_string_value(json_object_get(ap, PLAN_K_TARGET)),
+		        json_string_value(json_object_get(ap, PLAN_K_SOURCE)));
+		ir_tasks(out, json_object_get(ap, PLAN_K_TASKS), "  ");
 	}
 }

@@ -17,8 +17,6 @@ struct plan_counts {
 char *plan_dumps(json_t *plan);
 /* Write atomically (temporary name, fsync, rename); "-" is stdout. */
 int plan_write(json_t *plan, const char *path, char **reterr);
-/* Read and check the format version; NULL with *reterr (malloc'd) on failure. */
-json_t *plan_read(const char *path, char **reterr);
 struct plan_counts plan_count(json_t *plan);
 void plan_print(FILE *out, json_t *plan, bool color);
 void plan_graph(FILE *out, json_t *plan);

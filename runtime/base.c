@@ -12,6 +12,7 @@
 #include "builtins.h"
 #include "extract.h"
 #include "path.h"
+#include "plan_format.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -221,7 +222,7 @@ static int check_empty(int fd, const char *dest, struct rt_error *err)
 
 int base_create(const struct base_ctx *ctx, json_t *from, const char *dest, struct rt_error *err)
 {
-	json_t *jname = json_object_get(from, "base");
+	json_t *jname = json_object_get(from, PLAN_K_BASE);
 	if (!json_is_string(jname))
 		return rt_error_set(err, -EINVAL, "the image's 'from' names no base");
 	const char *name = json_string_value(jname);
@@ -231,7 +232,7 @@ int base_create(const struct base_ctx *ctx, json_t *from, const char *dest, stru
 		return rt_error_set(err, -EINVAL, "unknown base '%s'", name);
 	if (!be)
 		return rt_error_set(err, -ENOSYS, "base %s() has no implementation", name);
-	json_t *args = json_object_get(from, "args");
+	json_t *args = json_object_get(from, PLAN_K_ARGS);
 	if (args && !json_is_object(args))
 		return rt_error_set(err, -EINVAL, "%s(): 'args' must be an object", name);
 	json_t *no_args_obj = json_object();

@@ -12,10 +12,12 @@
 #include "builtins.h"
 #include "cache.h"
 #include "conn.h"
-#include "expr.h"
 #include "extract.h"
 #include "output.h"
 #include "path.h"
+#include "plan_expr.h"
+#include "plan_format.h"
+#include "plan_view.h"
 #include "secret.h"
 #include "strbuf.h"
 
@@ -53,6 +55,7 @@ struct executor {
 	json_t *keep;                          /* values whose strings the recap borrows */
 	unsigned char mac_key[SECRET_KEY_LEN]; /* the stage cache's key for secrets */
 	int mac_key_state;                     /* 0 not read yet, 1 read, -1 refused or absent */
+	int climb; /* plan_path_climb: how far up the root paths may lead */
 };
 
 static double now_ms(void)
@@ -304,8 +307,9 @@ static json_t *gather_facts(struct conn *c)
    before it is shortened (a cut secret would not be recognised). */
 static char *task_what(const struct events *ev, json_t *task, json_t *args)
 {
-	const char *module = json_string_value(json_object_get(task, "module"));
-	json_t *label = json_object_get(task, "label");
+	struct plan_task t = plan_task_view(task);
+	const char *module = t.module;
+	json_t *label = t.label;
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, module);
 	json_t *main_arg = s && s->label ? json_object_get(args, s->label) : NULL;
 	if (json_is_string(label)) {
@@ -359,27 +363,28 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	struct rt_error err = {0};
 	struct task_result res = {0};
 	struct task_event te = {sr->image, sr->stage, task, NULL, NULL};
+	struct plan_task t = plan_task_view(task);
 	/* plan sources are relative to the root: show them as the user names the files */
-	const char *psrc = json_string_value(json_object_get(task, "source"));
+	const char *psrc = t.source;
 	char *shown_src = psrc && strcmp(x->o->root, ".") ? path_join(x->o->root, psrc) : NULL;
 	te.source = shown_src;
 	double t0 = now_ms();
 	bool ok = true;
 
-	json_t *args = expr_resolve(&env, json_object_get(task, "args"), &err);
+	json_t *args = expr_resolve(&env, t.args, &err);
 	/* a value computed from a secret (upper(secret), "user:${secret}") is as
 	   secret as the secret: it joins the redactor before anything is printed */
 	const char *ak;
 	json_t *av;
-	json_object_foreach (json_object_get(task, "args"), ak, av) {
+	json_object_foreach (t.args, ak, av) {
 		json_t *rv = args ? json_object_get(args, ak) : NULL;
-		if (json_is_string(rv) && expr_has_secret(av))
+		if (json_is_string(rv) && plan_has_secret(av))
 			events_add_secret(x->ev, json_string_value(rv));
 	}
-	char *what = task_what(x->ev, task, args ? args : json_object_get(task, "args"));
+	char *what = task_what(x->ev, task, args ? args : t.args);
 	te.what = what;
 	events_task_start(x->ev, &te);
-	json_t *when = json_object_get(task, "when");
+	json_t *when = t.when;
 	if (!args) {
 		task_failed(&res, "%s", err.msg);
 	} else if (when) {
@@ -391,10 +396,13 @@ static bool run_task(struct stage_run *sr, json_t *task)
 		json_decref(w);
 	}
 	if (args && res.status == TASK_OK && !res.msg) {
-		const char *module = json_string_value(json_object_get(task, "module"));
+		const char *module = t.module;
 		const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, module);
 		bool local = s && s->on_build_machine;
-		if (local && !x->local && conn_local_open(x->o->root, &x->local, &err) < 0) {
+		/* paths computed now are held to the rules the plan's own paths passed */
+		if (plan_check_resolved_args(module, t.args, args, x->climb, &err) < 0)
+			task_failed(&res, "%s", err.msg);
+		else if (local && !x->local && conn_local_open(x->o->root, &x->local, &err) < 0) {
 			task_failed(&res, "%s", err.msg);
 		} else if (!s || !s->run) {
 			task_failed(&res, "module '%s' cannot run yet", module ? module : "?");
@@ -406,7 +414,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			    .facts = sr->facts,
 			    .check = x->o->check,
 			    /* a diff of a file that holds a secret would show it */
-			    .diff = x->o->diff && !expr_has_secret(json_object_get(task, "args")),
+			    .diff = x->o->diff && !plan_has_secret(t.args),
 			    .in_image = true,
 			    .redact = redact_for_module,
 			    .redact_data = x->ev,
@@ -446,14 +454,14 @@ static bool run_task(struct stage_run *sr, json_t *task)
 		break;
 	case TASK_FAILED:
 		sr->recap->failed++;
-		if (!json_is_true(json_object_get(task, "ignore_errors")))
+		if (!t.ignore_errors)
 			ok = false;
 		break;
 	}
 	if (res.status == TASK_CHANGED) {
 		size_t i;
 		json_t *h;
-		json_array_foreach (json_object_get(task, "notify"), i, h) {
+		json_array_foreach (t.notify, i, h) {
 			json_object_set_new(sr->notified, json_string_value(h), json_true());
 		}
 	}
@@ -480,14 +488,15 @@ static bool run_handlers(struct stage_run *sr, json_t *handlers)
 	size_t i;
 	json_t *h;
 	json_array_foreach (handlers, i, h) {
-		const char *name = json_string_value(json_object_get(h, "name"));
+		struct plan_block hv = plan_block_view(h);
+		const char *name = hv.name;
 		if (!json_object_get(sr->notified, name))
 			continue;
 		json_object_del(sr->notified, name);
 		char *stage = xasprintf("handler %s", name);
 		const char *saved = sr->stage;
 		sr->stage = stage;
-		bool ok = run_tasks(sr, json_object_get(h, "tasks"));
+		bool ok = run_tasks(sr, hv.tasks);
 		sr->stage = saved;
 		free(stage);
 		if (!ok)
@@ -532,10 +541,10 @@ static bool needs_layers(json_t *plan)
 {
 	size_t i, j;
 	json_t *img, *out;
-	json_array_foreach (json_object_get(plan, "images"), i, img) {
-		json_array_foreach (json_object_get(img, "outputs"), j, out) {
-			const struct kiln_schema *s = stdlib_lookup(
-			    SCHEMA_OUTPUT, json_string_value(json_object_get(out, "type")));
+	json_array_foreach (plan_images(plan), i, img) {
+		json_array_foreach (plan_image_view(img).outputs, j, out) {
+			const struct kiln_schema *s =
+			    stdlib_lookup(SCHEMA_OUTPUT, plan_output_view(out).type);
 			if (s && s->needs_layers)
 				return true;
 		}
@@ -545,15 +554,15 @@ static bool needs_layers(json_t *plan)
 
 static char *from_text(json_t *from)
 {
-	json_t *img = json_object_get(from, "image");
+	json_t *img = json_object_get(from, PLAN_K_IMAGE);
 	if (img)
 		return xasprintf("image %s", json_string_value(img));
 	struct strbuf sb = STRBUF_INIT;
-	sb_addf(&sb, "%s(", json_string_value(json_object_get(from, "base")));
+	sb_addf(&sb, "%s(", json_string_value(json_object_get(from, PLAN_K_BASE)));
 	const char *k;
 	json_t *v;
 	int n = 0;
-	json_object_foreach (json_object_get(from, "args"), k, v) {
+	json_object_foreach (json_object_get(from, PLAN_K_ARGS), k, v) {
 		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 		sb_addf(&sb, "%s%s=%s", n++ ? ", " : "", k, s ? s : "?");
 		free(s);
@@ -614,9 +623,9 @@ static bool has_local_task(json_t *stage)
 {
 	size_t i;
 	json_t *t;
-	json_array_foreach (json_object_get(stage, "tasks"), i, t) {
+	json_array_foreach (plan_block_view(stage).tasks, i, t) {
 		const struct kiln_schema *s =
-		    stdlib_lookup(SCHEMA_MODULE, json_string_value(json_object_get(t, "module")));
+		    stdlib_lookup(SCHEMA_MODULE, plan_task_view(t).module);
 		if (s && s->on_build_machine)
 			return true;
 	}
@@ -628,7 +637,8 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 {
 	struct rt_error err = {0};
 	const char *name = st->name;
-	json_t *from = json_object_get(img, "from");
+	struct plan_image iv = plan_image_view(img);
+	json_t *from = json_object_get(img, PLAN_K_FROM);
 	char *what = from_text(from);
 	events_image(x->ev, name, what);
 	free(what);
@@ -640,9 +650,8 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 	struct stage_run sr = {.x = x, .image = name, .stage = "base", .recap = recap};
 	bool layers = needs_layers(plan);
 	struct layer_snap *snap = NULL;
-	json_t *parent_name = json_object_get(from, "image");
-	if (parent_name) {
-		struct image_state *parent = find_image(x, json_string_value(parent_name));
+	if (iv.from_image) {
+		struct image_state *parent = find_image(x, iv.from_image);
 		if (!parent || !parent->ok) {
 			events_error(x->ev, name, "its parent image was not built");
 			return false;
@@ -682,9 +691,10 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 	bool keyed = true;
 	size_t i;
 	json_t *stage;
-	json_array_foreach (json_object_get(img, "stages"), i, stage) {
-		json_t *tasks = json_object_get(stage, "tasks");
-		sr.stage = json_string_value(json_object_get(stage, "name"));
+	json_array_foreach (iv.stages, i, stage) {
+		struct plan_block sv = plan_block_view(stage);
+		json_t *tasks = sv.tasks;
+		sr.stage = sv.name;
 		events_stage(x->ev, name, sr.stage, json_array_size(tasks));
 		/* every stage gets its key (to store its result); only an unbroken run of
 		   hits from the first stage is replayed */
@@ -694,12 +704,10 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		if (keyed && st->key) {
 			struct rt_error kerr = {0};
 			char *why = NULL;
-			json_t *macs =
-			    stage_secrets(x, stage, json_object_get(img, "handlers"), &why);
+			json_t *macs = stage_secrets(x, stage, iv.handlers, &why);
 			if (macs)
-				key = cache_stage_key(st->key, stage,
-				                      json_object_get(img, "handlers"), macs,
-				                      x->o->root, &kerr);
+				key = cache_stage_key(st->key, stage, iv.handlers, macs, x->o->root,
+				                      &kerr);
 			else if (why)
 				events_note(x->ev, name, "the stage cache is not used: %s", why);
 			json_decref(macs);
@@ -731,7 +739,7 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		if (!sr.facts)
 			sr.facts = gather_facts(sr.conn);
 		sr.notified = json_object();
-		ok = run_tasks(&sr, tasks) && run_handlers(&sr, json_object_get(img, "handlers"));
+		ok = run_tasks(&sr, tasks) && run_handlers(&sr, iv.handlers);
 		json_decref(sr.notified);
 		sr.notified = NULL;
 		sr.conn = conn_free(sr.conn);
@@ -758,7 +766,7 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 	/* tests run on a throwaway copy of the tree: what they leave behind
 	   (logs, pid files) is not part of the image */
 	char *test_root = NULL;
-	if (ok && json_array_size(json_object_get(img, "tests"))) {
+	if (ok && json_array_size(iv.tests)) {
 		test_root = xasprintf("%s/%s.test", x->work, name);
 		if (mkdir(test_root, 0755) < 0 || copy_tree(st->rootfs, test_root, &err) < 0) {
 			free(test_root);
@@ -767,11 +775,11 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 	}
 	sr.testing = true;
 	json_t *test;
-	json_array_foreach (json_object_get(img, "tests"), i, test) {
+	json_array_foreach (iv.tests, i, test) {
 		if (!ok)
 			break;
-		char *stage_name =
-		    xasprintf("test %s", json_string_value(json_object_get(test, "name")));
+		struct plan_block tv = plan_block_view(test);
+		char *stage_name = xasprintf("test %s", tv.name);
 		sr.stage = stage_name;
 		if (open_rootfs(x, test_root, &sr.conn, &err) < 0) {
 			free(stage_name);
@@ -782,7 +790,7 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		if (!sr.facts)
 			sr.facts = gather_facts(sr.conn);
 		sr.notified = json_object();
-		ok = run_tasks(&sr, json_object_get(test, "tasks"));
+		ok = run_tasks(&sr, tv.tasks);
 		json_decref(sr.notified);
 		sr.conn = conn_free(sr.conn);
 		free(stage_name);
@@ -801,9 +809,10 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		return ok;
 	}
 	json_t *out;
-	json_array_foreach (json_object_get(img, "outputs"), i, out) {
+	json_array_foreach (iv.outputs, i, out) {
 		if (rt_interrupted)
 			break;
+		struct plan_output ov = plan_output_view(out);
 		struct output_ctx oc = {
 		    .image = img,
 		    .output = out,
@@ -816,18 +825,14 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		double t0 = now_ms();
 		size_t before = json_array_size(artifacts);
 		if (output_write(&oc, &err) < 0) {
-			char *msg =
-			    xasprintf("error[E5003]: %s %s: %s",
-			              json_string_value(json_object_get(out, "type")),
-			              json_string_value(json_object_get(out, "path")), err.msg);
+			char *msg = xasprintf("error[E5003]: %s %s: %s", ov.type, ov.path, err.msg);
 			events_error(x->ev, name, msg);
 			free(msg);
 			json_decref(sr.facts);
 			return false;
 		}
 		json_t *a = json_array_get(artifacts, json_array_size(artifacts) - 1);
-		events_artifact(x->ev, name, json_string_value(json_object_get(out, "type")),
-		                json_string_value(json_object_get(out, "path")),
+		events_artifact(x->ev, name, ov.type, ov.path,
 		                json_array_size(artifacts) > before
 		                    ? json_string_value(json_object_get(a, "digest"))
 		                    : NULL,
@@ -854,14 +859,14 @@ fail:
 /* The hosts of a group and of its child groups, each once: name -> attributes. */
 static void collect_hosts(json_t *groups, const char *group, json_t *vars, json_t *out, int depth)
 {
-	json_t *g = json_object_get(groups, group);
-	if (!g || depth > 32)
+	struct plan_group g = plan_group_view(groups, group);
+	if (!g.json || depth > 32)
 		return;
 	json_t *merged = json_deep_copy(vars);
-	json_object_update(merged, json_object_get(g, "vars"));
+	json_object_update(merged, g.vars);
 	const char *name;
 	json_t *attrs;
-	json_object_foreach (json_object_get(g, "hosts"), name, attrs) {
+	json_object_foreach (g.hosts, name, attrs) {
 		if (json_object_get(out, name))
 			continue;
 		json_t *h = json_deep_copy(merged);
@@ -870,7 +875,7 @@ static void collect_hosts(json_t *groups, const char *group, json_t *vars, json_
 	}
 	size_t i;
 	json_t *child;
-	json_array_foreach (json_object_get(g, "children"), i, child) {
+	json_array_foreach (g.children, i, child) {
 		collect_hosts(groups, json_string_value(child), merged, out, depth + 1);
 	}
 	json_decref(merged);
@@ -893,7 +898,8 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 	}
 	char *dir = host[0] == '/' ? xstrdup(host) : xasprintf("%s/%s", x->o->root, host);
 	struct stage_run sr = {.x = x, .image = host, .stage = "apply", .recap = recap};
-	json_t *tasks = json_object_get(ap, "tasks");
+	struct plan_apply av = plan_apply_view(ap);
+	json_t *tasks = av.tasks;
 	events_stage(x->ev, host, "apply", json_array_size(tasks));
 	bool ok = false;
 	if (open_rootfs(x, dir, &sr.conn, &err) < 0) {
@@ -903,7 +909,7 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 	} else {
 		sr.facts = gather_facts(sr.conn);
 		sr.notified = json_object();
-		ok = run_tasks(&sr, tasks) && run_handlers(&sr, json_object_get(ap, "handlers"));
+		ok = run_tasks(&sr, tasks) && run_handlers(&sr, av.handlers);
 		json_decref(sr.notified);
 		json_decref(sr.facts);
 		sr.conn = conn_free(sr.conn);
@@ -917,11 +923,11 @@ static int apply_hosts(struct executor *x, json_t *plan, struct recap **recaps, 
 	int status = 0;
 	size_t i;
 	json_t *ap;
-	json_array_foreach (json_object_get(plan, "applies"), i, ap) {
+	json_array_foreach (plan_applies(plan), i, ap) {
+		struct plan_apply av = plan_apply_view(ap);
 		json_t *hosts = json_object();
-		json_t *vars = json_deep_copy(json_object_get(ap, "connection"));
-		collect_hosts(json_object_get(plan, "groups"),
-		              json_string_value(json_object_get(ap, "target")), vars, hosts, 0);
+		json_t *vars = json_deep_copy(av.connection);
+		collect_hosts(plan_groups(plan), av.target, vars, hosts, 0);
 		json_decref(vars);
 		const char *name;
 		json_t *attrs;
@@ -948,19 +954,29 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 {
 	struct executor x = {.o = o, .ev = o->events};
 	struct rt_error err = {0};
+	/* a plan is checked whole before anything is touched: a hand-edited one
+	   that escapes the root or names an unknown module does nothing */
+	if (plan_validate(plan, &err) < 0) {
+		char *msg = xasprintf(
+		    "%s (a plan is used as kiln compile wrote it: compile it again)", err.msg);
+		events_error(x.ev, "apply", msg);
+		free(msg);
+		return -1;
+	}
+	x.climb = plan_path_climb(plan);
 	struct sigaction old_int, old_term;
 	rt_interrupted = 0;
 	catch_signals(&old_int, &old_term);
 
-	json_t *images = json_object_get(plan, "images");
+	json_t *images = plan_images(plan);
 	size_t nstages = 0, ntasks = 0, i;
 	json_t *img;
 	json_array_foreach (images, i, img) {
 		size_t j;
 		json_t *s;
-		json_array_foreach (json_object_get(img, "stages"), j, s) {
+		json_array_foreach (plan_image_view(img).stages, j, s) {
 			nstages++;
-			ntasks += json_array_size(json_object_get(s, "tasks"));
+			ntasks += json_array_size(plan_block_view(s).tasks);
 		}
 	}
 	events_plan(x.ev, json_array_size(images), nstages, ntasks);
@@ -982,7 +998,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	json_t *artifacts = json_array();
 	json_array_foreach (images, i, img) {
 		struct image_state *st = &x.images[i];
-		st->name = json_string_value(json_object_get(img, "name"));
+		st->name = plan_image_view(img).name;
 		recaps[i].name = st->name;
 		double t0 = now_ms();
 		if (!rt_interrupted)
@@ -994,8 +1010,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		/* the tree is kept only while an image still to come is built from it */
 		bool needed = false;
 		for (size_t k = i + 1; k < x.nimages && st->ok; k++) {
-			json_t *from = json_object_get(json_array_get(images, k), "from");
-			const char *p = json_string_value(json_object_get(from, "image"));
+			const char *p = plan_image_view(json_array_get(images, k)).from_image;
 			needed |= p && !strcmp(p, st->name);
 		}
 		if (!needed && st->rootfs) {

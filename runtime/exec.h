@@ -28,8 +28,9 @@ struct apply_opts {
 	struct events *events;
 };
 
-/* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 on
-   kiln's own errors (reported through events). */
+/* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 when
+   the plan does not pass plan_validate (nothing is done) or on kiln's own errors
+   (reported through events). */
 int apply_plan(json_t *plan, const struct apply_opts *opts);
 
 #endif

@@ -16,6 +16,8 @@
 #include "arena.h"
 #include "builtins.h"
 #include "path.h"
+#include "plan_format.h"
+#include "plan_view.h"
 #include "strbuf.h"
 
 #include <archive.h>
@@ -74,7 +76,7 @@ int output_check_impls(struct rt_error *err)
 
 int output_write(const struct output_ctx *ctx, struct rt_error *err)
 {
-	const char *type = json_string_value(json_object_get(ctx->output, "type"));
+	const char *type = plan_output_view(ctx->output).type;
 	if (!type)
 		return rt_error_set(err, -EINVAL, "output without a type");
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, type);
@@ -933,13 +935,13 @@ void out_sha256_hex(const void *buf, size_t n, char ret_hex[65])
 
 json_t *out_arg(const struct output_ctx *ctx, const char *name)
 {
-	json_t *v = json_object_get(json_object_get(ctx->output, "args"), name);
+	json_t *v = json_object_get(plan_output_view(ctx->output).args, name);
 	return json_is_null(v) ? NULL : v;
 }
 
 const char *out_plan_path(const struct output_ctx *ctx)
 {
-	const char *p = json_string_value(json_object_get(ctx->output, "path"));
+	const char *p = plan_output_view(ctx->output).path;
 	if (!p)
 		p = json_string_value(out_arg(ctx, "path"));
 	return p && *p ? p : NULL;
@@ -1174,18 +1176,18 @@ static int runtime_config(json_t *pc, json_t *oc, struct rt_error *err)
 /* What made layer i: the base, a parent image's layer, or one of this image's stages. */
 static char *layer_history(const struct output_ctx *ctx, size_t i)
 {
-	json_t *stages = json_object_get(ctx->image, "stages");
+	struct plan_image iv = plan_image_view(ctx->image);
+	json_t *stages = iv.stages;
 	size_t ns = json_array_size(stages);
-	json_t *from = json_object_get(ctx->image, "from");
 	if (ns <= ctx->nlayers && i >= ctx->nlayers - ns) {
 		json_t *st = json_array_get(stages, i - (ctx->nlayers - ns));
-		const char *name = json_string_value(json_object_get(st, "name"));
+		const char *name = plan_block_view(st).name;
 		return xasprintf("kiln stage %s", name ? name : "?");
 	}
-	const char *base = json_string_value(json_object_get(from, "base"));
-	const char *parent = json_string_value(json_object_get(from, "image"));
+	const char *base = iv.from_base;
+	const char *parent = iv.from_image;
 	if (i == 0 && base) {
-		json_t *args = json_object_get(from, "args");
+		json_t *args = iv.from_args;
 		size_t n;
 		char *a = args ? out_json_text(args, &n) : xstrdup("{}");
 		char *s = xasprintf("kiln base %s %s", base, a);
@@ -1207,7 +1209,7 @@ json_t *out_image_config(const struct output_ctx *ctx, struct rt_error *err)
 		epoch = (int64_t)time(NULL);
 	char *created = rfc3339(epoch);
 	json_t *oc = json_object();
-	json_t *pc = json_object_get(ctx->image, "config");
+	json_t *pc = json_object_get(ctx->image, PLAN_K_CONFIG);
 	if (pc && !json_is_object(pc)) {
 		rt_error_set(err, -EINVAL, "image config: expected an object");
 		goto fail;

@@ -11,6 +11,7 @@
 #include "output_impl.h"
 
 #include "arena.h"
+#include "plan_view.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,7 +28,7 @@ static char *repo_tag(const struct output_ctx *ctx, const char *tag)
 		return xstrdup(tag);
 	if (slash)
 		return xasprintf("%s:latest", tag);
-	const char *name = json_string_value(json_object_get(ctx->image, "name"));
+	const char *name = plan_image_view(ctx->image).name;
 	char *s = xasprintf("%s:%s", name && *name ? name : "kiln", tag);
 	for (char *c = s; *c && *c != ':'; c++)
 		*c = (char)tolower((unsigned char)*c);

@@ -17,6 +17,7 @@
 #include "output_impl.h"
 
 #include "arena.h"
+#include "plan_view.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,8 +42,8 @@ int output_manifest(const struct output_ctx *ctx, struct rt_error *err)
 		r = rt_error_set(err, -EINVAL, "custom_data: expected a map");
 		goto out;
 	}
-	const char *name = json_string_value(json_object_get(ctx->image, "name"));
-	const char *source = json_string_value(json_object_get(ctx->image, "source"));
+	struct plan_image iv = plan_image_view(ctx->image);
+	const char *name = iv.name, *source = iv.source;
 	if (source) { /* "FILE:LINE:COL" -> FILE */
 		file = xstrdup(source);
 		for (int k = 0; k < 2; k++) {

@@ -1,10 +1,10 @@
 /*
- * expr: evaluate the plan's deferred values ({"$expr": TREE}, see
+ * plan_expr: evaluate the plan's deferred values ({"$expr": TREE}, see
  * docs/plan-format.md) at apply time, against the target's facts and the
  * secrets' values. Input: a plan value. Output: a plain JSON value.
  */
-#ifndef KILN_EXPR_H
-#define KILN_EXPR_H
+#ifndef KILN_PLAN_EXPR_H
+#define KILN_PLAN_EXPR_H
 
 #include "rt.h"
 
@@ -17,7 +17,5 @@ struct expr_env {
 
 /* v with every {"$expr": ...} inside it evaluated (new reference), or NULL with *err. */
 json_t *expr_resolve(const struct expr_env *env, json_t *v, struct rt_error *err);
-/* Does v (a plan value) contain a deferred part that reads a secret? */
-bool expr_has_secret(json_t *v);
 
 #endif

@@ -1,12 +1,14 @@
 /*
- * expr: apply-time evaluation of plan expression trees; see expr.h. The
+ * expr: apply-time evaluation of plan expression trees; see plan_expr.h. The
  * operators mean what they mean at compile time (compiler/eval.c): the
  * compiler folds what it can, the runtime finishes with facts and secrets.
  */
-#include "expr.h"
+#include "plan_expr.h"
 
 #include "arena.h"
 #include "builtins.h"
+#include "plan_binop.h"
+#include "plan_format.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -52,65 +54,20 @@ static char *text_of(json_t *v)
 
 static json_t *binary(const char *op, json_t *a, json_t *b, struct rt_error *err)
 {
-	if (!strcmp(op, "=="))
-		return json_boolean(json_equal(a, b));
-	if (!strcmp(op, "!="))
-		return json_boolean(!json_equal(a, b));
-	if (!strcmp(op, "&&"))
-		return json_boolean(json_is_true(a) && json_is_true(b));
-	if (!strcmp(op, "||"))
-		return json_boolean(json_is_true(a) || json_is_true(b));
-	if (json_is_integer(a) && json_is_integer(b)) {
-		json_int_t x = json_integer_value(a), y = json_integer_value(b), z = 0;
-		bool ovf = false;
-		switch (op[0]) {
-		case '<':
-			return json_boolean(op[1] ? x <= y : x < y);
-		case '>':
-			return json_boolean(op[1] ? x >= y : x > y);
-		case '+':
-			ovf = __builtin_add_overflow(x, y, &z);
-			break;
-		case '-':
-			ovf = __builtin_sub_overflow(x, y, &z);
-			break;
-		case '*':
-			ovf = __builtin_mul_overflow(x, y, &z);
-			break;
-		case '/':
-		case '%':
-			if (y == 0 || (y == -1 && x == INT64_MIN))
-				return fail(err, "a division by zero or an overflow");
-			z = op[0] == '/' ? x / y : x % y;
-			break;
-		default:
-			return fail(err, "an unknown operator");
-		}
-		if (ovf)
-			return fail(err, "an integer overflow");
-		return json_integer(z);
-	}
-	if (json_is_string(a) && json_is_string(b)) {
-		int c = strcmp(json_string_value(a), json_string_value(b));
-		if (!strcmp(op, "<"))
-			return json_boolean(c < 0);
-		if (!strcmp(op, "<="))
-			return json_boolean(c <= 0);
-		if (!strcmp(op, ">"))
-			return json_boolean(c > 0);
-		if (!strcmp(op, ">="))
-			return json_boolean(c >= 0);
-		if (!strcmp(op, "+")) {
-			char *s = xasprintf("%s%s", json_string_value(a), json_string_value(b));
-			json_t *r = json_string(s);
-			free(s);
-			return r;
-		}
-	}
-	if (!strcmp(op, "+") && json_is_array(a) && json_is_array(b)) {
-		json_t *r = json_deep_copy(a);
-		json_array_extend(r, b);
+	enum plan_binop_status st;
+	json_t *r = plan_binop(op, a, b, &st);
+	switch (r ? PLAN_BINOP_OK : st) {
+	case PLAN_BINOP_OK:
 		return r;
+	case PLAN_BINOP_UNKNOWN:
+		return fail(err, "an unknown operator");
+	case PLAN_BINOP_DIV_ZERO:
+		return fail(err, "a division by zero or an overflow");
+	case PLAN_BINOP_OVERFLOW:
+		return fail(err, op[0] == '/' || op[0] == '%' ? "a division by zero or an overflow"
+		                                              : "an integer overflow");
+	case PLAN_BINOP_TYPES:
+		break;
 	}
 	rt_error_set(err, -EINVAL, "operator '%s' does not apply to these values", op);
 	return NULL;
@@ -122,12 +79,12 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		return fail(err, "a malformed plan expression");
 	const char *k = json_object_iter_key(json_object_iter(t));
 	json_t *a = json_object_iter_value(json_object_iter(t));
-	if (!strcmp(k, "const"))
+	if (!strcmp(k, PLAN_E_CONST))
 		return json_incref(a);
-	if (!strcmp(k, "fact"))
+	if (!strcmp(k, PLAN_E_FACT))
 		return json_is_string(a) ? fact(env, json_string_value(a), err)
 		                         : fail(err, "a fact");
-	if (!strcmp(k, "secret")) {
+	if (!strcmp(k, PLAN_E_SECRET)) {
 		json_t *v = json_object_get(env->secrets, json_string_value(a));
 		if (!v) {
 			rt_error_set(err, -ENOENT, "secret '%s' has no value",
@@ -136,7 +93,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		}
 		return json_incref(v);
 	}
-	if (!strcmp(k, "not") || !strcmp(k, "neg")) {
+	if (!strcmp(k, PLAN_E_NOT) || !strcmp(k, PLAN_E_NEG)) {
 		json_t *v = eval(env, a, depth + 1, err);
 		if (!v)
 			return NULL;
@@ -146,7 +103,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		json_decref(v);
 		return r ? r : fail(err, "'-' of a value that is not an int");
 	}
-	if (!strcmp(k, "op")) {
+	if (!strcmp(k, PLAN_E_OP)) {
 		const char *op = json_string_value(json_array_get(a, 0));
 		json_t *l = op ? eval(env, json_array_get(a, 1), depth + 1, err) : NULL;
 		if (!l)
@@ -166,7 +123,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		json_decref(r);
 		return out;
 	}
-	if (!strcmp(k, "if")) {
+	if (!strcmp(k, PLAN_E_IF)) {
 		json_t *c = eval(env, json_array_get(a, 0), depth + 1, err);
 		if (!c)
 			return NULL;
@@ -174,7 +131,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		json_decref(c);
 		return eval(env, json_array_get(a, b ? 1 : 2), depth + 1, err);
 	}
-	if (!strcmp(k, "concat")) {
+	if (!strcmp(k, PLAN_E_CONCAT)) {
 		struct strbuf sb = STRBUF_INIT;
 		size_t i;
 		json_t *p;
@@ -193,7 +150,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		sb_release(&sb);
 		return r;
 	}
-	if (!strcmp(k, "call")) {
+	if (!strcmp(k, PLAN_E_CALL)) {
 		const char *name = json_string_value(json_array_get(a, 0));
 		const struct kiln_schema *s = name ? stdlib_lookup(SCHEMA_FUNCTION, name) : NULL;
 		if (!s)
@@ -219,7 +176,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		free(args);
 		return r;
 	}
-	if (!strcmp(k, "get") || !strcmp(k, "index")) {
+	if (!strcmp(k, PLAN_E_GET) || !strcmp(k, PLAN_E_INDEX)) {
 		json_t *o = eval(env, json_array_get(a, 0), depth + 1, err);
 		if (!o)
 			return NULL;
@@ -241,7 +198,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		json_decref(key);
 		return v;
 	}
-	if (!strcmp(k, "list")) {
+	if (!strcmp(k, PLAN_E_LIST)) {
 		json_t *r = json_array();
 		size_t i;
 		json_t *p;
@@ -255,7 +212,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 		}
 		return r;
 	}
-	if (!strcmp(k, "map")) {
+	if (!strcmp(k, PLAN_E_MAP)) {
 		json_t *r = json_object();
 		const char *key;
 		json_t *p;
@@ -275,7 +232,7 @@ static json_t *eval(const struct expr_env *env, json_t *t, int depth, struct rt_
 json_t *expr_resolve(const struct expr_env *env, json_t *v, struct rt_error *err)
 {
 	if (json_is_object(v)) {
-		json_t *e = json_object_get(v, "$expr");
+		json_t *e = json_object_get(v, PLAN_K_EXPR);
 		if (e && json_object_size(v) == 1)
 			return eval(env, e, 0, err);
 		json_t *r = json_object();
@@ -306,31 +263,4 @@ json_t *expr_resolve(const struct expr_env *env, json_t *v, struct rt_error *err
 		return r;
 	}
 	return json_incref(v);
-}
-
-static bool tree_has_secret(json_t *t)
-{
-	if (json_is_object(t)) {
-		if (json_object_get(t, "secret"))
-			return true;
-		const char *k;
-		json_t *x;
-		json_object_foreach (t, k, x) {
-			if (tree_has_secret(x))
-				return true;
-		}
-	} else if (json_is_array(t)) {
-		size_t i;
-		json_t *x;
-		json_array_foreach (t, i, x) {
-			if (tree_has_secret(x))
-				return true;
-		}
-	}
-	return false;
-}
-
-bool expr_has_secret(json_t *v)
-{
-	return tree_has_secret(v);
 }

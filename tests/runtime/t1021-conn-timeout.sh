@@ -14,4 +14,5 @@ expect_rc 0
 expect_match ps '^ *[0-9]+ ps -o pid,args$' "ps -o pid,args does not list itself"
 expect_no_match ps '^ *[0-9]+ sleep 987671' "the command's child survived the timeout"
 [ "$(cat o3)" = fine ] || fail "the connection does not work after a timeout"
-[ $((end - start)) -le 4 ] || fail "a 1 s timeout took $((end - start)) s"
+# generous: a loaded machine (or a sanitizer build) is slow, but a missed timeout never ends
+[ $((end - start)) -le 15 ] || fail "a 1 s timeout took $((end - start)) s"

@@ -8,6 +8,7 @@
 #ifndef KILN_RT_H
 #define KILN_RT_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +25,8 @@ int rt_error_set(struct rt_error *err, int code, const char *fmt, ...)
 int rt_error_errno(struct rt_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Set by SIGINT/SIGTERM: long operations check it and stop with -EINTR. */
-extern volatile int rt_interrupted;
+/* The number of the SIGINT or SIGTERM that came (0: none): long operations check it and
+   stop with -EINTR; the command then exits with 128 + that number (130, 143). */
+extern volatile sig_atomic_t rt_interrupted;
 
 #endif

@@ -131,8 +131,7 @@ static int make_work(struct executor *x, struct rt_error *err)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	rt_interrupted = 1;
+	rt_interrupted = sig; /* the command exits 128 + sig */
 }
 
 static void catch_signals(struct sigaction *old_int, struct sigaction *old_term)

@@ -18,6 +18,8 @@
  */
 #include "conn_int.h"
 
+#include "atomic.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -191,21 +193,6 @@ static int fd_utimes(int fd, const struct timespec times[2])
 	return utimensat(AT_FDCWD, p, times, 0) < 0 ? -errno : 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static bool attr_set(mode_t v)
 {
 	return v != (mode_t)-1;
@@ -332,7 +319,7 @@ int conn_fs_write(const struct conn_fs *fs, const char *path, const void *data, 
 		}
 	}
 	made = true;
-	if ((r = write_all(fd, data, len)) < 0) {
+	if ((r = fd_write_all(fd, data, len)) < 0) {
 		rt_error_errno(err, r, "cannot write '%s'", path);
 		goto out;
 	}

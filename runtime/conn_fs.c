@@ -12,7 +12,9 @@
  * touch) opens it O_PATH and works on that fd (AT_EMPTY_PATH). A write is a
  * temporary file in the same directory (O_EXCL, random name), fsync'd and
  * renamed over the name: the old content or the new, never half, and other
- * hard links keep the old content. A recursive remove walks with
+ * hard links keep the old content. The temporary (".kiln-" and 16 hex
+ * digits) holds an flock until the rename; one that nobody holds was left by
+ * a killed kiln and goes at the next write into that directory. A recursive remove walks with
  * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV: it never follows a
  * symlink nor crosses into a mount.
  */
@@ -28,9 +30,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SYS_fchmodat2
@@ -164,6 +168,55 @@ static void temp_name(char out[32])
 	         rnd[4], rnd[5], rnd[6], rnd[7]);
 }
 
+/* Whether name is one of temp_name's: ".kiln-" and 16 lowercase hex digits. */
+static bool is_temp_name(const char *name)
+{
+	if (strncmp(name, ".kiln-", 6))
+		return false;
+	for (int i = 6; i < 22; i++)
+		if (!name[i] || !strchr("0123456789abcdef", name[i]))
+			return false;
+	return name[22] == '\0';
+}
+
+/*
+ * Remove from the directory pfd the temporaries a killed kiln left there: a file that no
+ * writer holds (a writer keeps an flock until its rename), a symlink older than a minute
+ * (a writer renames its own at once). Nothing else, whatever its name.
+ */
+static void remove_stale_temps(int pfd)
+{
+	int dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	struct dirent *de;
+	time_t now = time(NULL);
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (!is_temp_name(de->d_name) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			if (st.st_mtime < now - 60)
+				(void)unlinkat(dfd, de->d_name, 0);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			(void)unlinkat(dfd, de->d_name, 0);
+		close(fd);
+	}
+	closedir(d);
+}
+
 /* chmod the object fd (O_PATH) refers to: a symlink is refused (-EOPNOTSUPP). */
 static int fd_chmod(int fd, mode_t mode)
 {
@@ -291,7 +344,7 @@ int conn_fs_write(const struct conn_fs *fs, const char *path, const void *data, 
 		return rt_error_set(err, -EISDIR, "cannot write '%s': it is the root", path);
 	if (pfd < 0)
 		return pfd;
-	int fd = -1, r;
+	int fd = -1, lock = -1, r;
 	bool made = false;
 	struct stat old;
 	bool have_old = fstatat(pfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
@@ -310,12 +363,20 @@ int conn_fs_write(const struct conn_fs *fs, const char *path, const void *data, 
 	uid_t uid = a.uid != (uid_t)-1 ? a.uid : keep ? old.st_uid : (uid_t)-1;
 	gid_t gid = a.gid != (gid_t)-1 ? a.gid : keep ? old.st_gid : (gid_t)-1;
 
+	remove_stale_temps(pfd);
 	for (int tries = 0; fd < 0; tries++) {
 		temp_name(tmp);
 		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && (errno != EEXIST || tries > 100)) {
 			r = rt_error_errno(err, -errno, "cannot write '%s'", path);
 			goto out;
+		}
+		/* held until the rename: another kiln's cleanup leaves it alone */
+		struct stat st;
+		if (fd >= 0 && (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0 ||
+		                st.st_nlink == 0 || (lock = dup(fd)) < 0)) {
+			close(fd);
+			fd = -1;
 		}
 	}
 	made = true;
@@ -351,6 +412,8 @@ out:
 		close(fd);
 	if (made)
 		(void)unlinkat(pfd, tmp, 0);
+	if (lock >= 0)
+		close(lock);
 	close(pfd);
 	return r;
 }
@@ -535,6 +598,7 @@ int conn_fs_symlink(const struct conn_fs *fs, const char *target, const char *pa
 	if (pfd < 0)
 		return pfd;
 	int r;
+	remove_stale_temps(pfd);
 	for (int tries = 0;; tries++) {
 		temp_name(tmp);
 		if (symlinkat(target, pfd, tmp) == 0)

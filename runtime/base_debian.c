@@ -858,7 +858,7 @@ int base_debian(struct base_run *b)
 		goto out;
 
 	/* One debootstrap at a time uses the .deb cache; another may fill our entry meanwhile. */
-	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0) {
 		r = rt_error_errno(b->err, -errno, "debian(): cannot lock '%s'", lock_path);
 		goto out;
@@ -872,7 +872,11 @@ int base_debian(struct base_run *b)
 		goto out;
 	}
 	base_progress(b, "debootstrap %s (%s, %s) from %s", a.suite, a.variant, a.arch, a.mirror);
-	log = fopen(log_path, "we");
+	/* never through a symlink planted at the name */
+	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	log = log_fd >= 0 ? fdopen(log_fd, "we") : NULL;
+	if (log_fd >= 0 && !log)
+		close(log_fd);
 	struct tail t = {0};
 	double t0 = now_s();
 	int status = run_debootstrap(b, &a, debs, &t, log);

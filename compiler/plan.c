@@ -30,9 +30,36 @@ char *plan_dumps(json_t *plan)
 	return out;
 }
 
+/* json_dump_callback gives many small pieces: gathered, then written 64 KiB at a time */
+struct dump_buf {
+	int fd;
+	size_t len;
+	char data[1 << 16];
+};
+
+static int dump_flush(struct dump_buf *b)
+{
+	int r = fd_write_all(b->fd, b->data, b->len);
+	b->len = 0;
+	if (r < 0)
+		errno = -r;
+	return r < 0 ? -1 : 0;
+}
+
 static int dump_to_fd(const char *buf, size_t size, void *data)
 {
-	return fd_write_all(*(int *)data, buf, size) < 0 ? -1 : 0;
+	struct dump_buf *b = data;
+	if (b->len + size > sizeof(b->data) && dump_flush(b) < 0)
+		return -1;
+	if (size > sizeof(b->data)) {
+		int r = fd_write_all(b->fd, buf, size);
+		if (r < 0)
+			errno = -r;
+		return r < 0 ? -1 : 0;
+	}
+	memcpy(b->data + b->len, buf, size);
+	b->len += size;
+	return 0;
 }
 
 int plan_write(json_t *plan, const char *path, char **reterr)
@@ -43,10 +70,14 @@ int plan_write(json_t *plan, const char *path, char **reterr)
 	struct rt_error err = {0};
 	int r = atomic_file_open(&af, path, 0644, ATOMIC_DASH_STDOUT, &err);
 	if (r >= 0) {
+		struct dump_buf *b = xmalloc(sizeof(*b));
+		b->fd = af.fd;
+		b->len = 0;
 		errno = 0;
-		if (json_dump_callback(plan, dump_to_fd, &af.fd, PLAN_JSON_FLAGS) < 0 ||
-		    fd_write_all(af.fd, "\n", 1) < 0)
+		if (json_dump_callback(plan, dump_to_fd, b, PLAN_JSON_FLAGS) < 0 ||
+		    dump_to_fd("\n", 1, b) < 0 || dump_flush(b) < 0)
 			r = rt_error_errno(&err, errno ? -errno : -EIO, "cannot write %s", path);
+		free(b);
 	}
 	if (r >= 0)
 		r = atomic_file_commit(&af, &err);

@@ -23,7 +23,8 @@ stop()
 	rc=0
 	wait $_pid || rc=$?
 	[ "$rc" -eq "$_want" ] || fail "kiln $* exited $rc after SIG$_sig, not $_want"
-	! ls -a | grep -q 'kiln-tmp' || fail "kiln $* left a temporary: $(ls -a | grep kiln-tmp)"
+	_left=$(find . -name '*kiln-tmp*')
+	[ -z "$_left" ] || fail "kiln $* left a temporary: $_left"
 }
 
 stop INT 130 compile ok.img -o out.json

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,10 +183,47 @@ static bool is_temp_name(const char *name)
 /*
  * Remove from the directory pfd the temporaries a killed kiln left there: a file that no
  * writer holds (a writer keeps an flock until its rename), a symlink older than a minute
- * (a writer renames its own at once). Nothing else, whatever its name.
+ * (a writer renames its own at once). Nothing else, whatever its name. Once per directory
+ * and process.
  */
+/* Whether this process has cleaned the directory already: once is enough (a write per
+   file into a big directory would else read it again each time). */
+static bool scanned_before(int pfd)
+{
+	enum { NSLOTS = 4096 };
+	static struct {
+		dev_t dev;
+		ino_t ino;
+		bool used;
+	} slots[NSLOTS];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct stat st;
+	if (fstat(pfd, &st) < 0)
+		return false;
+	size_t h = ((size_t)st.st_ino * 2654435761u ^ (size_t)st.st_dev) % NSLOTS;
+	bool seen = false;
+	pthread_mutex_lock(&lock);
+	for (size_t k = 0; k < NSLOTS; k++) {
+		size_t i = (h + k) % NSLOTS;
+		if (!slots[i].used) {
+			slots[i].dev = st.st_dev;
+			slots[i].ino = st.st_ino;
+			slots[i].used = true;
+			break;
+		}
+		if (slots[i].dev == st.st_dev && slots[i].ino == st.st_ino) {
+			seen = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return seen; /* a full table: every directory is cleaned each time */
+}
+
 static void remove_stale_temps(int pfd)
 {
+	if (scanned_before(pfd))
+		return;
 	int dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {

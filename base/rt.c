@@ -10,7 +10,7 @@
 
 extern char **environ;
 
-volatile int rt_interrupted;
+volatile sig_atomic_t rt_interrupted;
 
 static int vset(struct rt_error *err, int code, bool with_errno, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));

@@ -8,6 +8,7 @@
 #ifndef KILN_RT_H
 #define KILN_RT_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,7 +38,8 @@ int rt_wait_child(pid_t pid, struct rt_error *err);
 /* rt_spawn and rt_wait_child in one: the command's exit status, or a negative errno. */
 int rt_run(const char *const *argv, struct rt_error *err);
 
-/* Set by SIGINT/SIGTERM: long operations check it and stop with -EINTR. */
-extern volatile int rt_interrupted;
+/* The number of the SIGINT or SIGTERM that came (0: none): long operations check it and
+   stop with -EINTR; the command then exits with 128 + that number (130, 143). */
+extern volatile sig_atomic_t rt_interrupted;
 
 #endif

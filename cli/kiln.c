@@ -2,11 +2,13 @@
  * kiln: the command line. Parses the command and its options, runs the
  * pipeline, prints diagnostics, and maps the outcome to an exit status:
  * 0 success, 1 errors in the input, 2 usage errors (plan -detailed-exitcode:
- * 2 means changes are pending).
+ * 2 means changes are pending), 130 after SIGINT and 143 after SIGTERM (as a
+ * shell reports a command a signal ended), with nothing half-written left.
  *
  * Options take one dash or two (Packer writes -var, GNU tools --var), and
  * their value after '=' or as the next argument.
  */
+#include "atomic.h"
 #include "builtins.h"
 #include "compile.h"
 #include "exec.h"
@@ -14,6 +16,7 @@
 #include "plan.h"
 #include "plan_view.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -70,7 +73,9 @@ static const char compile_usage[] =
     "it only as the place their value comes from.\n"
     "\n"
     "options:\n"
-    "  -o FILE               where to write the plan\n"
+    "  -o FILE               where to write the plan: a file is replaced atomically\n"
+    "                        (a symlink there is replaced, not followed); a device or\n"
+    "                        FIFO is written through; a directory is refused\n"
     "  --dump=ir             print the lowered program instead\n";
 
 static const char plan_usage[] =
@@ -100,7 +105,8 @@ static const char apply_usage[] =
     "every task ok.\n"
     "\n"
     "options:\n"
-    "  --check               change nothing; report what would change\n"
+    "  --check               change nothing; report what would change (modules get\n"
+    "                        a target that refuses every change with EROFS)\n"
     "  --diff                show the changes files undergo\n"
     "  --progress=WHEN       auto (a live status line on a terminal), tty or plain\n"
     "  --events=json         JSON lines on stdout, one per event, for machines\n"
@@ -166,7 +172,17 @@ static void print_usage(const struct command *c, FILE *out)
 	if (c->run == cmd_lint || c->run == cmd_compile || c->run == cmd_apply)
 		fputs(common_options, out);
 	if (c->run == cmd_lint)
-		fputs("\nexit status: 0 no errors (warnings allowed), 1 errors, 2 usage error\n",
+		fputs("\nexit status: 0 no errors (warnings allowed), 1 errors, 2 usage error,\n"
+		      "  130 interrupted by SIGINT, 143 by SIGTERM\n",
+		      out);
+	else if (c->run == cmd_apply)
+		fputs("\nexit status: 0 every image baked and host applied, 1 a task or step "
+		      "failed,\n  2 usage error, 130 interrupted by SIGINT, 143 by SIGTERM (what "
+		      "was half-\n  written is removed, earlier artifacts stay)\n",
+		      out);
+	else if (c->run == cmd_compile)
+		fputs("\nexit status: 0 success, 1 errors, 2 usage error (plan -detailed-exitcode: "
+		      "changes\n  pending), 130 interrupted by SIGINT, 143 by SIGTERM\n",
 		      out);
 }
 
@@ -624,18 +640,32 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	    .secrets = secrets,
 	    .events = ev,
 	};
-	int status = apply_plan(plan, &ao);
+	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
 	events_free(ev);
 	json_decref(secrets);
 	json_decref(plan);
 	free(root);
 	compile_ctx_release(&cx);
 	args_free(&a);
+	if (rt_interrupted)
+		return 128 + rt_interrupted;
 	return status == 0 ? EXIT_OK : EXIT_ERRORS;
+}
+
+/* Outside an apply (which handles them itself): remove what is half-written, and end
+   with the status a shell gives a command the signal ended. */
+static void on_signal(int sig)
+{
+	atomic_unlink_pending();
+	_exit(128 + sig);
 }
 
 int main(int argc, char **argv)
 {
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (argc < 2) {
 		print_overview(stderr);
 		return EXIT_USAGE;

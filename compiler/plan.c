@@ -1,12 +1,13 @@
 /*
  * plan: write, read and show plans. Input: the plan (JSON). Output:
- * plan.json (sorted keys, two-space indent, written to a temporary name and
- * renamed), the readable plan `kiln plan` prints, the Graphviz DOT of
- * `kiln graph`, and the IR dump of --dump=ir.
+ * plan.json (sorted keys, two-space indent, written with atomic.h), the
+ * readable plan `kiln plan` prints, the Graphviz DOT of `kiln graph`, and
+ * the IR dump of --dump=ir.
  */
 #include "plan.h"
 
 #include "arena.h"
+#include "atomic.h"
 #include "lower.h"
 #include "plan_format.h"
 #include "plan_view.h"
@@ -31,38 +32,61 @@ char *plan_dumps(json_t *plan)
 	return out;
 }
 
+/* json_dump_callback gives many small pieces: gathered, then written 64 KiB at a time */
+struct dump_buf {
+	int fd;
+	size_t len;
+	char data[1 << 16];
+};
+
+static int dump_flush(struct dump_buf *b)
+{
+	int r = fd_write_all(b->fd, b->data, b->len);
+	b->len = 0;
+	if (r < 0)
+		errno = -r;
+	return r < 0 ? -1 : 0;
+}
+
+static int dump_to_fd(const char *buf, size_t size, void *data)
+{
+	struct dump_buf *b = data;
+	if (b->len + size > sizeof(b->data) && dump_flush(b) < 0)
+		return -1;
+	if (size > sizeof(b->data)) {
+		int r = fd_write_all(b->fd, buf, size);
+		if (r < 0)
+			errno = -r;
+		return r < 0 ? -1 : 0;
+	}
+	memcpy(b->data + b->len, buf, size);
+	b->len += size;
+	return 0;
+}
+
 int plan_write(json_t *plan, const char *path, char **reterr)
 {
-	if (!strcmp(path, "-")) {
-		json_dumpf(plan, stdout, PLAN_JSON_FLAGS);
-		fputc('\n', stdout);
-		return 0;
+	/* streamed (no copy of the text in memory) to a temporary renamed into place, or to
+	   standard output, a character device or a FIFO; see atomic.h */
+	struct atomic_file af;
+	struct rt_error err = {0};
+	int r = atomic_file_open(&af, path, 0644, ATOMIC_DASH_STDOUT, &err);
+	if (r >= 0) {
+		struct dump_buf *b = xmalloc(sizeof(*b));
+		b->fd = af.fd;
+		b->len = 0;
+		errno = 0;
+		if (json_dump_callback(plan, dump_to_fd, b, PLAN_JSON_FLAGS) < 0 ||
+		    dump_to_fd("\n", 1, b) < 0 || dump_flush(b) < 0)
+			r = rt_error_errno(&err, errno ? -errno : -EIO, "cannot write %s", path);
+		free(b);
 	}
-	/* streamed to a temporary file (no copy of the text in memory), then renamed */
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int err = fd < 0 ? errno : 0;
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (!err && !f)
-		err = errno;
-	if (f) {
-		if (json_dumpf(plan, f, PLAN_JSON_FLAGS) < 0 || fputc('\n', f) == EOF || fflush(f))
-			err = errno ? errno : EIO;
-		if (!err && fsync(fileno(f)) < 0)
-			err = errno;
-		if (fclose(f) != 0 && !err)
-			err = errno;
-	} else if (fd >= 0) {
-		close(fd);
-	}
-	if (!err && rename(tmp, path) < 0)
-		err = errno;
-	if (err) {
-		unlink(tmp);
-		*reterr = xasprintf("cannot write %s: %s", path, strerror(err));
-	}
-	free(tmp);
-	return err ? -1 : 0;
+	if (r >= 0)
+		r = atomic_file_commit(&af, &err);
+	atomic_file_abort(&af);
+	if (r < 0)
+		*reterr = xstrdup(err.msg);
+	return r < 0 ? -1 : 0;
 }
 
 /* ---- counting --------------------------------------------------------------- */

@@ -15,7 +15,8 @@ struct plan_counts {
 
 /* The plan's bytes: sorted keys, two-space indent, ASCII, final newline. Caller frees. */
 char *plan_dumps(json_t *plan);
-/* Write atomically (temporary name, fsync, rename); "-" is stdout. */
+/* Write atomically (random temporary name, fsync, rename; see atomic.h); "-" is stdout,
+   a character device or FIFO is written through, a directory or socket refused. */
 int plan_write(json_t *plan, const char *path, char **reterr);
 struct plan_counts plan_count(json_t *plan);
 void plan_print(FILE *out, json_t *plan, bool color);

@@ -8,6 +8,8 @@
  */
 #include "base_int.h"
 
+#include "atomic.h"
+
 #include "arena.h"
 
 #include <elf.h>
@@ -85,9 +87,8 @@ static int write_file(struct base_run *b, const char *rel, const char *text, mod
 		return rt_error_errno(b->err, -errno, "busybox(): cannot create /%s", rel);
 	size_t len = strlen(text);
 	int r = 0;
-	if (write(fd, text, len) != (ssize_t)len)
-		r = rt_error_errno(b->err, errno ? -errno : -EIO, "busybox(): cannot write /%s",
-		                   rel);
+	if ((r = fd_write_all(fd, text, len)) < 0)
+		rt_error_errno(b->err, r, "busybox(): cannot write /%s", rel);
 	else if (fchmod(fd, mode) < 0)
 		r = rt_error_errno(b->err, -errno, "busybox(): cannot chmod /%s", rel);
 	close(fd);

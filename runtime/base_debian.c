@@ -23,6 +23,8 @@
  */
 #include "base_int.h"
 
+#include "atomic.h"
+
 #include "arena.h"
 #include "extract.h"
 #include "hex.h"
@@ -631,16 +633,10 @@ static la_ssize_t sink_write(struct archive *a, void *data, const void *buf, siz
 	struct sink *s = data;
 	const char *p = buf;
 	size_t left = len;
-	while (left) {
-		ssize_t n = write(s->fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			archive_set_error(a, errno, "write error");
-			return -1;
-		}
-		p += n;
-		left -= (size_t)n;
+	int r = fd_write_all(s->fd, p, left);
+	if (r < 0) {
+		archive_set_error(a, -r, "write error");
+		return -1;
 	}
 	EVP_DigestUpdate(s->md, buf, len);
 	s->size += len;
@@ -739,46 +735,31 @@ out:
 	return r;
 }
 
-/* Write data to path atomically (a temporary name in the same directory, fsync, rename). */
+/* Write data to path atomically (base/atomic.h: a temporary beside it, fsync, rename). */
 static int write_atomic(struct base_run *b, const char *path, const char *data, size_t len)
 {
-	char *tmp = xasprintf("%s.tmp-XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	int r = 0;
-	if (fd < 0) {
-		r = rt_error_errno(b->err, -errno, "debian(): cannot create '%s'", tmp);
-		free(tmp);
-		return r;
-	}
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0 || fchmod(fd, 0644) < 0)
-		r = rt_error_errno(b->err, errno ? -errno : -EIO, "debian(): cannot write '%s'",
-		                   tmp);
-	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = rt_error_errno(b->err, -errno, "debian(): cannot rename '%s'", tmp);
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
-	return r;
+	struct atomic_file af;
+	int r = atomic_file_open(&af, path, 0644, ATOMIC_NO_DIRECT, b->err);
+	if (r >= 0 && (r = fd_write_all(af.fd, data, len)) < 0)
+		rt_error_errno(b->err, r, "debian(): cannot write '%s'", path);
+	if (r >= 0)
+		r = atomic_file_commit(&af, b->err);
+	atomic_file_abort(&af);
+	return r < 0 ? r : 0;
 }
 
 static int cache_store(struct base_run *b, const char *tar_path, const char *json_path,
                        const char *canon)
 {
-	char *tmp = xasprintf("%s.tmp-XXXXXX", tar_path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	int r = 0;
-	if (fd < 0) {
-		r = rt_error_errno(b->err, -errno, "debian(): cannot create '%s'", tmp);
-		free(tmp);
+	struct atomic_file af;
+	int r = atomic_file_open(&af, tar_path, 0644, ATOMIC_NO_DIRECT, b->err);
+	if (r < 0) {
+		atomic_file_abort(&af);
 		return r;
 	}
 	char hex[65];
 	uint64_t size = 0;
-	r = store_tree(b, b->dest, fd, hex, &size);
-	if (r == 0 && (fsync(fd) < 0 || fchmod(fd, 0644) < 0))
-		r = rt_error_errno(b->err, -errno, "debian(): cannot write '%s'", tmp);
-	close(fd);
+	r = store_tree(b, b->dest, af.fd, hex, &size);
 	if (r == 0) {
 		json_error_t je;
 		json_t *meta = json_loads(canon, 0, &je);
@@ -790,13 +771,11 @@ static int cache_store(struct base_run *b, const char *tar_path, const char *jso
 		r = write_atomic(b, json_path, text, strlen(text));
 		free(text);
 	}
-	if (r == 0 && rename(tmp, tar_path) < 0)
-		r = rt_error_errno(b->err, -errno, "debian(): cannot rename '%s'", tmp);
-	if (r < 0)
-		unlink(tmp);
-	else
+	if (r == 0)
+		r = atomic_file_commit(&af, b->err);
+	atomic_file_abort(&af);
+	if (r == 0)
 		base_progress(b, "cached as %s (%.1f MiB)", tar_path, (double)size / 1048576.0);
-	free(tmp);
 	return r;
 }
 
@@ -870,7 +849,7 @@ int base_debian(struct base_run *b)
 		goto out;
 
 	/* One debootstrap at a time uses the .deb cache; another may fill our entry meanwhile. */
-	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0) {
 		r = rt_error_errno(b->err, -errno, "debian(): cannot lock '%s'", lock_path);
 		goto out;
@@ -884,7 +863,11 @@ int base_debian(struct base_run *b)
 		goto out;
 	}
 	base_progress(b, "debootstrap %s (%s, %s) from %s", a.suite, a.variant, a.arch, a.mirror);
-	log = fopen(log_path, "we");
+	/* never through a symlink planted at the name */
+	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	log = log_fd >= 0 ? fdopen(log_fd, "we") : NULL;
+	if (log_fd >= 0 && !log)
+		close(log_fd);
 	struct tail t = {0};
 	double t0 = now_s();
 	int status = run_debootstrap(b, &a, debs, &t, log);

@@ -4,6 +4,8 @@
  */
 #include "cache.h"
 
+#include "atomic.h"
+
 #include "arena.h"
 #include "builtins.h"
 
@@ -228,42 +230,27 @@ int cache_store(const char *cache_dir, const char *key, const char *layer_tar, s
 		free(dir);
 		return rt_error_errno(err, e, "cannot create the cache directory %s", cache_dir);
 	}
-	char *tmp = xasprintf("%s/.%s.XXXXXX", dir, key);
 	char *final = xasprintf("%s/%s.tar", dir, key);
 	free(dir);
-	int r = 0;
-	int out = mkstemp(tmp);
-	int in = open(layer_tar, O_RDONLY | O_CLOEXEC);
-	if (out < 0 || in < 0) {
+	struct atomic_file af;
+	int r = atomic_file_open(&af, final, 0600, ATOMIC_NO_DIRECT, err);
+	int in = r < 0 ? -1 : open(layer_tar, O_RDONLY | O_CLOEXEC);
+	if (r >= 0 && in < 0)
 		r = rt_error_errno(err, -errno, "cannot store a stage in the cache");
-		goto done;
-	}
 	char buf[1 << 16];
-	ssize_t n;
-	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				r = rt_error_errno(err, -errno, "cannot write the cache");
-				goto done;
-			}
-			off += w;
-		}
+	ssize_t n = 0;
+	while (r >= 0 && (n = read(in, buf, sizeof(buf))) > 0) {
+		int w = fd_write_all(af.fd, buf, (size_t)n);
+		if (w < 0)
+			r = rt_error_errno(err, w, "cannot write the cache");
 	}
-	if (n < 0 || fsync(out) < 0)
-		r = rt_error_errno(err, -errno, "cannot write the cache");
-	else if (fchmod(out, 0600) < 0 || rename(tmp, final) < 0)
-		r = rt_error_errno(err, -errno, "cannot store a stage in the cache");
-done:
+	if (r >= 0 && n < 0)
+		r = rt_error_errno(err, -errno, "cannot read %s", layer_tar);
+	if (r >= 0)
+		r = atomic_file_commit(&af, err);
 	if (in >= 0)
 		close(in);
-	if (out >= 0)
-		close(out);
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
+	atomic_file_abort(&af);
 	free(final);
 	return r;
 }

@@ -10,6 +10,8 @@
  */
 #include "conn_int.h"
 
+#include "atomic.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -137,14 +139,7 @@ static int not_started(int fd, int status, const char *name, const char *why)
 	int n = snprintf(line, sizeof(line), "kiln: %s: %s\n", name, why);
 	if (n > (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 1;
-	for (int off = 0; off < n;) {
-		ssize_t w = write(fd, line + off, (size_t)(n - off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (int)w;
-	}
+	(void)fd_write_all(fd, line, (size_t)n);
 	return status;
 }
 

@@ -20,5 +20,12 @@ int conn_rootfs_open(const char *rootfs_dir, struct conn **ret, struct rt_error 
 
 /* The build machine itself (the 'local' module): commands run with /bin/sh in cwd. */
 int conn_local_open(const char *cwd, struct conn **ret, struct rt_error *err);
+/*
+ * What a module gets in --check (conn_check.c): inner's reads, stats and the commands
+ * that only query state (dpkg-query, systemctl is-enabled, ...); every write, mkdir,
+ * chmod, chown, symlink, remove, touch and any other command fails with -EROFS. inner
+ * stays its owner's: conn_free of the wrapper leaves it open.
+ */
+struct conn *conn_check_open(struct conn *inner);
 
 #endif

@@ -12,23 +12,30 @@
  * touch) opens it O_PATH and works on that fd (AT_EMPTY_PATH). A write is a
  * temporary file in the same directory (O_EXCL, random name), fsync'd and
  * renamed over the name: the old content or the new, never half, and other
- * hard links keep the old content. A recursive remove walks with
+ * hard links keep the old content. The temporary (".kiln-" and 16 hex
+ * digits) holds an flock until the rename; one that nobody holds was left by
+ * a killed kiln and goes at the next write into that directory. A recursive remove walks with
  * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV: it never follows a
  * symlink nor crosses into a mount.
  */
 #include "conn_int.h"
+
+#include "atomic.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SYS_fchmodat2
@@ -162,6 +169,92 @@ static void temp_name(char out[32])
 	         rnd[4], rnd[5], rnd[6], rnd[7]);
 }
 
+/* Whether name is one of temp_name's: ".kiln-" and 16 lowercase hex digits. */
+static bool is_temp_name(const char *name)
+{
+	if (strncmp(name, ".kiln-", 6))
+		return false;
+	for (int i = 6; i < 22; i++)
+		if (!name[i] || !strchr("0123456789abcdef", name[i]))
+			return false;
+	return name[22] == '\0';
+}
+
+/*
+ * Remove from the directory pfd the temporaries a killed kiln left there: a file that no
+ * writer holds (a writer keeps an flock until its rename), a symlink older than a minute
+ * (a writer renames its own at once). Nothing else, whatever its name. Once per directory
+ * and process.
+ */
+/* Whether this process has cleaned the directory already: once is enough (a write per
+   file into a big directory would else read it again each time). */
+static bool scanned_before(int pfd)
+{
+	enum { NSLOTS = 4096 };
+	static struct {
+		dev_t dev;
+		ino_t ino;
+		bool used;
+	} slots[NSLOTS];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct stat st;
+	if (fstat(pfd, &st) < 0)
+		return false;
+	size_t h = ((size_t)st.st_ino * 2654435761u ^ (size_t)st.st_dev) % NSLOTS;
+	bool seen = false;
+	pthread_mutex_lock(&lock);
+	for (size_t k = 0; k < NSLOTS; k++) {
+		size_t i = (h + k) % NSLOTS;
+		if (!slots[i].used) {
+			slots[i].dev = st.st_dev;
+			slots[i].ino = st.st_ino;
+			slots[i].used = true;
+			break;
+		}
+		if (slots[i].dev == st.st_dev && slots[i].ino == st.st_ino) {
+			seen = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return seen; /* a full table: every directory is cleaned each time */
+}
+
+static void remove_stale_temps(int pfd)
+{
+	if (scanned_before(pfd))
+		return;
+	int dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	struct dirent *de;
+	time_t now = time(NULL);
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (!is_temp_name(de->d_name) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			if (st.st_mtime < now - 60)
+				(void)unlinkat(dfd, de->d_name, 0);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			(void)unlinkat(dfd, de->d_name, 0);
+		close(fd);
+	}
+	closedir(d);
+}
+
 /* chmod the object fd (O_PATH) refers to: a symlink is refused (-EOPNOTSUPP). */
 static int fd_chmod(int fd, mode_t mode)
 {
@@ -189,21 +282,6 @@ static int fd_utimes(int fd, const struct timespec times[2])
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
 	return utimensat(AT_FDCWD, p, times, 0) < 0 ? -errno : 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static bool attr_set(mode_t v)
@@ -304,7 +382,7 @@ int conn_fs_write(const struct conn_fs *fs, const char *path, const void *data, 
 		return rt_error_set(err, -EISDIR, "cannot write '%s': it is the root", path);
 	if (pfd < 0)
 		return pfd;
-	int fd = -1, r;
+	int fd = -1, lock = -1, r;
 	bool made = false;
 	struct stat old;
 	bool have_old = fstatat(pfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
@@ -323,6 +401,7 @@ int conn_fs_write(const struct conn_fs *fs, const char *path, const void *data, 
 	uid_t uid = a.uid != (uid_t)-1 ? a.uid : keep ? old.st_uid : (uid_t)-1;
 	gid_t gid = a.gid != (gid_t)-1 ? a.gid : keep ? old.st_gid : (gid_t)-1;
 
+	remove_stale_temps(pfd);
 	for (int tries = 0; fd < 0; tries++) {
 		temp_name(tmp);
 		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -330,9 +409,16 @@ int conn_fs_write(const struct conn_fs *fs, const char *path, const void *data, 
 			r = rt_error_errno(err, -errno, "cannot write '%s'", path);
 			goto out;
 		}
+		/* held until the rename: another kiln's cleanup leaves it alone */
+		struct stat st;
+		if (fd >= 0 && (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0 ||
+		                st.st_nlink == 0 || (lock = dup(fd)) < 0)) {
+			close(fd);
+			fd = -1;
+		}
 	}
 	made = true;
-	if ((r = write_all(fd, data, len)) < 0) {
+	if ((r = fd_write_all(fd, data, len)) < 0) {
 		rt_error_errno(err, r, "cannot write '%s'", path);
 		goto out;
 	}
@@ -364,6 +450,8 @@ out:
 		close(fd);
 	if (made)
 		(void)unlinkat(pfd, tmp, 0);
+	if (lock >= 0)
+		close(lock);
 	close(pfd);
 	return r;
 }
@@ -548,6 +636,7 @@ int conn_fs_symlink(const struct conn_fs *fs, const char *target, const char *pa
 	if (pfd < 0)
 		return pfd;
 	int r;
+	remove_stale_temps(pfd);
 	for (int tries = 0;; tries++) {
 		temp_name(tmp);
 		if (symlinkat(target, pfd, tmp) == 0)

@@ -10,7 +10,9 @@
  * package scripts from starting services — close takes away again, if it is
  * still as kiln left it, and gives the parent directory back its times, so a
  * build step's layer holds only what its tasks did. (After a SIGKILL of kiln
- * they stay; the next open recognises kiln's policy-rc.d by its content.)
+ * they stay; the next open recognises kiln's resolv.conf and policy-rc.d by
+ * their content, and the next write into a directory removes the temporary
+ * files a killed write left there: see conn_fs.c.)
  */
 #include "conn_int.h"
 #include "ns.h"
@@ -22,6 +24,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* what the build machine's resolv.conf is bound over; its content tells a killed kiln's */
+static const char resolv_placeholder[] =
+    "# kiln: the build machine's resolv.conf is bound here during a build step\n";
 
 static const char policy_rc_d[] =
     "#!/bin/sh\n"
@@ -86,14 +92,15 @@ static bool is_ours(const struct conn_fs *fs, enum made m)
 		return false;
 	switch (m) {
 	case MADE_RESOLV:
-		return S_ISREG(st.mode) && st.size == 0;
 	case MADE_POLICY: {
+		const char *want = m == MADE_RESOLV ? resolv_placeholder : policy_rc_d;
+		size_t n = strlen(want);
 		char *data;
 		size_t len;
-		if (!S_ISREG(st.mode) || conn_fs_read(fs, made_paths[m].path, sizeof(policy_rc_d),
-		                                      &data, &len, NULL) < 0)
+		if (!S_ISREG(st.mode) ||
+		    conn_fs_read(fs, made_paths[m].path, n + 1, &data, &len, NULL) < 0)
 			return false;
-		bool same = len == sizeof(policy_rc_d) - 1 && memcmp(data, policy_rc_d, len) == 0;
+		bool same = len == n && memcmp(data, want, len) == 0;
 		free(data);
 		return same;
 	}
@@ -115,7 +122,8 @@ static int add_path(struct conn_rootfs *c, enum made m, struct rt_error *err)
 	switch (m) {
 	case MADE_RESOLV:
 		a.mode = 0644;
-		r = conn_fs_touch(&c->fs, path, &a, err);
+		r = conn_fs_write(&c->fs, path, resolv_placeholder, sizeof(resolv_placeholder) - 1,
+		                  &a, err);
 		break;
 	case MADE_POLICY:
 		a.mode = 0755;
@@ -175,6 +183,10 @@ static int prepare(struct conn_rootfs *c, struct ns_opts *opts, struct rt_error 
 			return r;
 		if (!st.exists && (r = add_path(c, MADE_RESOLV, err)) < 0)
 			return r;
+		if (st.exists && is_ours(&c->fs, MADE_RESOLV)) {
+			c->made[MADE_RESOLV] = true; /* left by a kiln that was killed */
+			c->after[MADE_RESOLV].tv_nsec = -1;
+		}
 		opts->bind_resolv = true;
 	}
 	if (is_dir(&c->fs, "/usr/sbin")) {

@@ -137,8 +137,7 @@ static int make_work(struct executor *x, struct rt_error *err)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	rt_interrupted = 1;
+	rt_interrupted = sig; /* the command exits 128 + sig */
 }
 
 static void catch_signals(struct sigaction *old_int, struct sigaction *old_term)
@@ -407,8 +406,11 @@ static bool run_task(struct stage_run *sr, json_t *task)
 		} else if (!s || !s->run) {
 			task_failed(&res, "module '%s' cannot run yet", module ? module : "?");
 		} else {
+			/* in --check a module cannot change the target, guard or no guard */
+			struct conn *target = local ? x->local : sr->conn;
+			struct conn *ro = x->o->check ? conn_check_open(target) : NULL;
 			struct task_ctx ctx = {
-			    .conn = local ? x->local : sr->conn,
+			    .conn = ro ? ro : target,
 			    .args = args,
 			    .local_root = x->o->root,
 			    .facts = sr->facts,
@@ -421,6 +423,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			};
 			if (s->run(&ctx, &res) < 0 && res.status != TASK_FAILED)
 				task_failed(&res, "kiln failed to run the module");
+			conn_free(ro);
 		}
 	}
 	json_decref(args);

@@ -14,6 +14,7 @@
 #include "output_impl.h"
 
 #include "arena.h"
+#include "atomic.h"
 #include "builtins.h"
 #include "path.h"
 #include "plan_format.h"
@@ -31,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -104,20 +104,10 @@ struct out_sink_state {
 
 int out_write_all(int fd, const void *buf, size_t n, struct rt_error *err)
 {
-	const char *p = buf;
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR && !rt_interrupted)
-				continue;
-			if (errno == EINTR)
-				return rt_error_set(err, -EINTR, "interrupted");
-			return rt_error_errno(err, -errno, "write");
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	int r = fd_write_all(fd, buf, n);
+	if (r == -EINTR)
+		return rt_error_set(err, -EINTR, "interrupted");
+	return r < 0 ? rt_error_errno(err, r, "write") : 0;
 }
 
 static int emit(struct out_sink *s, const void *buf, size_t n, struct rt_error *err)
@@ -660,15 +650,11 @@ static int mkdir_p(const char *dir, struct rt_error *err)
 static int tmp_prepare(struct out_tmp *t, const char *final, bool is_dir, struct rt_error *err)
 {
 	memset(t, 0, sizeof(*t));
+	t->af.fd = t->af.lock_fd = -1;
 	t->final = path_normalize(final);
 	t->is_dir = is_dir;
 	char *dir = path_dirname(t->final);
 	int r = mkdir_p(dir, err);
-	if (r >= 0) {
-		const char *base = strrchr(t->final, '/');
-		base = base ? base + 1 : t->final;
-		t->tmp = xasprintf("%s/.%s.kiln-tmp.XXXXXXXX", dir, base);
-	}
 	free(dir);
 	return r;
 }
@@ -702,31 +688,20 @@ static int check_replaceable(const struct out_tmp *t, struct rt_error *err)
 	                    t->marker ? t->marker : "the marks of an earlier output");
 }
 
-/* Make the temporary: a file (*ret_fd) or a directory, its name's last 8 characters random. */
+/* Make the temporary: a file (*ret_fd, the caller's to close) or a directory (atomic.h). */
 static int tmp_create(struct out_tmp *t, int *ret_fd, struct rt_error *err)
 {
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	char *x = t->tmp + strlen(t->tmp) - 8;
-	for (int tries = 0; tries < 100; tries++) {
-		unsigned char rnd[8];
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return rt_error_errno(err, -errno, "getrandom");
-		for (int i = 0; i < 8; i++)
-			x[i] = chars[rnd[i] % (sizeof(chars) - 1)];
-		/* the modes are masked by the umask, as for any new file */
-		if (ret_fd) {
-			int fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-			if (fd >= 0) {
-				*ret_fd = fd;
-				return 0;
-			}
-		} else if (mkdir(t->tmp, 0777) == 0) {
-			return 0;
-		}
-		if (errno != EEXIST)
-			return rt_error_errno(err, -errno, "create %s", t->tmp);
+	/* the modes are masked by the umask, as for any new file */
+	int r = atomic_file_open(&t->af, t->final, t->is_dir ? 0777 : 0666,
+	                         t->is_dir ? ATOMIC_DIR : 0, err);
+	if (r < 0)
+		return r;
+	t->tmp = t->af.tmp;
+	if (ret_fd) {
+		*ret_fd = t->af.fd;
+		t->af.fd = -1; /* the lock stays on the temporary until commit or release */
 	}
-	return rt_error_set(err, -EEXIST, "create a temporary name beside %s: all taken", t->final);
+	return 0;
 }
 
 int out_tmp_file(struct out_tmp *t, const char *final, int *ret_fd, struct rt_error *err)
@@ -736,10 +711,6 @@ int out_tmp_file(struct out_tmp *t, const char *final, int *ret_fd, struct rt_er
 		r = check_replaceable(t, err);
 	if (r >= 0)
 		r = tmp_create(t, ret_fd, err);
-	if (r < 0) {
-		free(t->tmp);
-		t->tmp = NULL;
-	}
 	return r;
 }
 
@@ -751,10 +722,6 @@ int out_tmp_dir(struct out_tmp *t, const char *final, const char *marker, struct
 		r = check_replaceable(t, err);
 	if (r >= 0)
 		r = tmp_create(t, NULL, err);
-	if (r < 0) {
-		free(t->tmp);
-		t->tmp = NULL;
-	}
 	return r;
 }
 
@@ -787,82 +754,37 @@ static int sync_tree(int dfd, const char *name, int depth, struct rt_error *err)
 	return r;
 }
 
-static int sync_parent(const char *path)
-{
-	char *dir = path_dirname(path);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -errno;
-	int r = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return r;
-}
-
 int out_tmp_commit(struct out_tmp *t, struct rt_error *err)
 {
 	if (rt_interrupted)
 		return rt_error_set(err, -EINTR, "interrupted");
+	if (t->af.direct) /* a character device or a FIFO, written through */
+		return atomic_file_commit(&t->af, err);
 	int r = t->no_sync ? 0 : sync_tree(AT_FDCWD, t->tmp, 0, err);
 	if (r >= 0)
 		r = check_replaceable(t, err); /* again: it may have come meanwhile */
 	if (r < 0)
 		return r;
-	if (rename(t->tmp, t->final) < 0) {
-		if (!t->is_dir || (errno != ENOTEMPTY && errno != EEXIST && errno != ENOTDIR))
-			return rt_error_errno(err, -errno, "rename to %s", t->final);
-		/* an earlier layout (or a file) is there: swap, then remove the old one */
-		if (renameat2(AT_FDCWD, t->tmp, AT_FDCWD, t->final, RENAME_EXCHANGE) < 0)
-			return rt_error_errno(err, -errno, "replace %s", t->final);
-		(void)out_rm_rf(AT_FDCWD, t->tmp);
-	}
-	free(t->tmp);
-	t->tmp = NULL;
-	if (!t->no_sync)
-		(void)sync_parent(t->final);
-	return 0;
+	if (t->no_sync)
+		t->af.flags |= ATOMIC_NO_SYNC;
+	r = atomic_file_commit(&t->af, err);
+	t->tmp = t->af.tmp;
+	return r;
 }
 
 void out_tmp_release(struct out_tmp *t)
 {
 	if (!t)
 		return;
-	if (t->tmp)
-		(void)out_rm_rf(AT_FDCWD, t->tmp);
-	free(t->tmp);
+	if (t->final) /* else never prepared */
+		atomic_file_abort(&t->af);
 	free(t->final);
 	t->tmp = t->final = NULL;
 }
 
 int out_rm_rf(int dfd, const char *name)
 {
-	if (unlinkat(dfd, name, 0) == 0)
-		return 0;
-	if (errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	int r = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		int k = out_rm_rf(dirfd(d), de->d_name);
-		if (k < 0 && r == 0)
-			r = k;
-	}
-	closedir(d);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && r == 0)
-		r = -errno;
-	return r;
+	return rm_rf_at(dfd, name);
 }
 
 /* ---- helpers --------------------------------------------------------------------------- */

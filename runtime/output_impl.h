@@ -15,6 +15,7 @@
 #ifndef KILN_OUTPUT_IMPL_H
 #define KILN_OUTPUT_IMPL_H
 
+#include "atomic.h"
 #include "output.h"
 
 #include <stdbool.h>
@@ -81,15 +82,19 @@ void out_tar_release(struct out_tar *t);
 
 struct out_tmp {
 	char *final; /* the destination */
-	char *tmp;   /* the temporary name beside it; NULL once committed */
+	char *tmp;   /* the temporary name beside it; NULL once committed, or when final is a
+	                character device or FIFO that is written through */
 	bool is_dir;
 	bool no_sync;       /* set by the caller: a work file that need not survive a crash */
 	const char *marker; /* a directory is replaced only if empty or holding this file */
+	struct atomic_file af;
 };
 
 /*
  * Create a temporary file (mode 0666 & ~umask) beside final, whose directories are
- * created. A directory at final is refused (-EISDIR) before anything is written.
+ * created (base/atomic.h: a random name, O_EXCL|O_NOFOLLOW, leftovers of a killed kiln
+ * removed). A directory or socket at final is refused before anything is written; a
+ * character device or FIFO is written through (*ret_fd is it, t->tmp NULL).
  */
 int out_tmp_file(struct out_tmp *t, const char *final, int *ret_fd, struct rt_error *err);
 /*

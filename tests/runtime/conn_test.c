@@ -3,7 +3,7 @@
  * (or, with -l, the build machine in DIR) and runs the operations given,
  * separated by "::", printing one line per operation:
  *
- *   conn_test [-l] [-f] DIR OP ARGS... [:: OP ARGS...]...
+ *   conn_test [-l] [-f] [-c] DIR OP ARGS... [:: OP ARGS...]...
  *
  *   write PATH TEXT|@HOSTFILE [MODE|- [UID GID]]   ok
  *   read PATH                                      the content, as is
@@ -22,7 +22,8 @@
  *
  * A failed operation prints "error ENAME message" and the others still run. Exit status:
  * 0 all ran, 2 some failed, 1 bad usage or the connection did not open. -f leaves an fd
- * open without close-on-exec first, to show that commands do not inherit it. SIGINT and
+ * open without close-on-exec first, to show that commands do not inherit it. -c wraps the
+ * connection in conn_check_open, as a module gets it in --check. SIGINT and
  * SIGTERM set rt_interrupted, as in kiln.
  */
 #include "conn.h"
@@ -350,8 +351,7 @@ static void run_op(struct conn *c, char **argv, int argc)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	rt_interrupted = 1;
+	rt_interrupted = sig;
 }
 
 int main(int argc, char **argv)
@@ -359,11 +359,13 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	bool local = false;
+	bool local = false, check = false;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		if (strcmp(argv[i], "-l") == 0)
 			local = true;
+		else if (strcmp(argv[i], "-c") == 0)
+			check = true;
 		else if (strcmp(argv[i], "-f") == 0) {
 			if (open("/", O_RDONLY | O_DIRECTORY) < 0) /* no O_CLOEXEC: a bait */
 				return 1;
@@ -371,7 +373,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (argc - i < 2) {
-		fprintf(stderr, "usage: conn_test [-l] [-f] DIR OP ARGS... [:: OP ARGS...]...\n");
+		fprintf(stderr,
+		        "usage: conn_test [-l] [-f] [-c] DIR OP ARGS... [:: OP ARGS...]...\n");
 		return 1;
 	}
 	struct conn *c = NULL;
@@ -382,6 +385,9 @@ int main(int argc, char **argv)
 		printf("error %s %s\n", name ? name : "E?", err.msg);
 		return 1;
 	}
+	struct conn *target = c;
+	if (check)
+		c = conn_check_open(target);
 	for (int start = ++i; start < argc;) {
 		int end = start;
 		while (end < argc && strcmp(argv[end], "::") != 0)
@@ -391,6 +397,8 @@ int main(int argc, char **argv)
 			run_op(c, argv + start, end - start);
 		start = end + 1;
 	}
-	c = conn_free(c);
+	if (check)
+		c = conn_free(c);
+	c = conn_free(target);
 	return failed ? 2 : 0;
 }

@@ -9,7 +9,8 @@
  * returned a failure of kiln itself.
  *
  * The directory is opened with conn_rootfs_open, as an image build does; the module local
- * gets conn_local_open(--local-root), as the executor gives it.
+ * gets conn_local_open(--local-root), as the executor gives it; with --check, either is
+ * wrapped in conn_check_open, as the executor does.
  */
 #include "builtins.h"
 #include "conn.h"
@@ -90,7 +91,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mod_test: %s\n", err.msg);
 		return 2;
 	}
-	ctx.conn = c;
+	/* as the executor does: in check mode, a connection that cannot change the target */
+	struct conn *ro = ctx.check ? conn_check_open(c) : NULL;
+	ctx.conn = ro ? ro : c;
 
 	struct task_result res = {0};
 	int r = s->run(&ctx, &res);
@@ -113,6 +116,7 @@ int main(int argc, char **argv)
 	task_result_release(&res);
 	json_decref(ctx.args);
 	json_decref(ctx.facts);
+	conn_free(ro);
 	conn_free(c);
 	return r < 0 ? 3 : 0;
 }

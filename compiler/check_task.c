@@ -158,6 +158,29 @@ const struct kiln_arg *label_arg(const struct ast_node *task, const struct kiln_
 	return ck_schema_arg(s, s->label);
 }
 
+/*
+ * The types of a loop's variables over a value of type t: the key (a list's
+ * index, a map's key) and the element. A value that is neither a list nor a
+ * map is reported at span; then false, with key int and element any.
+ */
+static bool loop_types(struct checker *ck, const struct type *t, struct src_span span,
+                       const struct type **ret_key, const struct type **ret_elem)
+{
+	*ret_key = &type_int;
+	*ret_elem = &type_any;
+	if (t->kind == T_LIST) {
+		*ret_elem = t->elem;
+	} else if (t->kind == T_MAP || t->kind == T_OBJECT) {
+		*ret_key = &type_string;
+		*ret_elem = t->kind == T_MAP ? t->elem : &type_any;
+	} else if (t->kind != T_ERROR && t->kind != T_ANY) {
+		diag_error(ck->d, E_TYPE_MISMATCH, span,
+		           "'for' loops over a list or a map, found %s", ck_tstr(ck, t));
+		return false;
+	}
+	return true;
+}
+
 /* ---- templates --------------------------------------------------------- */
 
 static void check_tmpl_nodes(struct checker *ck, struct tmpl_node *n)
@@ -178,17 +201,8 @@ static void check_tmpl_nodes(struct checker *ck, struct tmpl_node *n)
 		}
 		case TM_FOR: {
 			const struct type *t = check_expr(ck, n->expr, NULL);
-			const struct type *key = &type_int, *elem = &type_any;
-			if (t->kind == T_LIST) {
-				elem = t->elem;
-			} else if (t->kind == T_MAP || t->kind == T_OBJECT) {
-				key = &type_string;
-				elem = t->kind == T_MAP ? t->elem : &type_any;
-			} else if (t->kind != T_ERROR && t->kind != T_ANY) {
-				diag_error(ck->d, E_TYPE_MISMATCH, n->expr->span,
-				           "'for' loops over a list or a map, found %s",
-				           ck_tstr(ck, t));
-			}
+			const struct type *key, *elem;
+			loop_types(ck, t, n->expr->span, &key, &elem);
 			struct scope s;
 			ck_scope_enter(ck, &s);
 			n->sym = scope_declare(ck->p, &s, n->var, SYM_LOCAL, NULL, n->var_span);
@@ -262,17 +276,9 @@ void check_task(struct checker *ck, struct ast_node *task)
 		if (n->kind != N_FOR)
 			continue;
 		const struct type *t = check_expr(ck, n->value, NULL);
-		const struct type *key = &type_int, *elem = &type_any;
-		if (t->kind == T_LIST) {
-			elem = t->elem;
-		} else if (t->kind == T_MAP || t->kind == T_OBJECT) {
-			key = &type_string;
-			elem = t->kind == T_MAP ? t->elem : &type_any;
-		} else if (t->kind != T_ERROR && t->kind != T_ANY) {
-			diag_error(ck->d, E_TYPE_MISMATCH, n->value->span,
-			           "'for' loops over a list or a map, found %s", ck_tstr(ck, t));
+		const struct type *key, *elem;
+		if (!loop_types(ck, t, n->value->span, &key, &elem))
 			elem = &type_error;
-		}
 		struct symbol *v1 =
 		    scope_declare(ck->p, &loop, n->name.s, SYM_LOCAL, NULL, n->name_span);
 		v1->used = true;

@@ -69,14 +69,8 @@ static void check_attrs(struct checker *ck, struct ast_node *body, const struct 
 			check_expr(ck, n->value, NULL);
 			continue;
 		}
-		struct ast_node *dup = hashmap_get(&seen, n->name.s);
-		if (dup) {
-			struct diag *d = diag_error(ck->d, E_DUPLICATE_ARGUMENT, n->name_span,
-			                            "attribute '%s' is given twice", n->name.s);
-			diag_label(d, dup->name_span, "first here");
+		if (!ck_first_time(ck, &seen, n, "attribute"))
 			continue;
-		}
-		hashmap_put(&seen, n->name.s, n);
 		const struct type *want = ck_schema_type(ck, a->type);
 		char *w = xasprintf("attribute '%s'", n->name.s);
 		ck_expect(ck, n->value, want, check_expr(ck, n->value, want), w);

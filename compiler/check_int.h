@@ -38,6 +38,8 @@ const struct type *check_expr(struct checker *ck, struct ast_expr *e, const stru
 const struct kiln_arg *ck_schema_arg(const struct kiln_schema *s, const char *name);
 void ck_suggest_arg(struct diag *d, const struct kiln_schema *s, const char *name,
                     const char *const *extra, size_t nextra);
+/* Is attribute n the first of its name in a body (seen)? Else reported: E3006. */
+bool ck_first_time(struct checker *ck, struct hashmap *seen, struct ast_node *n, const char *what);
 /* Check arguments of a call against a schema (function, base). */
 void check_args(struct checker *ck, const struct kiln_schema *s, struct ast_arg *args,
                 struct src_span call_span, const char *what);

@@ -35,6 +35,24 @@ void ck_suggest_arg(struct diag *d, const struct kiln_schema *s, const char *nam
 		diag_help(d, "'kiln doc %s' lists its arguments", s->name);
 }
 
+/*
+ * Is attribute n the first of its name in a body? seen holds the names met so
+ * far; a second one is reported (E3006, WHAT 'NAME' is given twice) next to
+ * the first.
+ */
+bool ck_first_time(struct checker *ck, struct hashmap *seen, struct ast_node *n, const char *what)
+{
+	struct ast_node *dup = hashmap_get(seen, n->name.s);
+	if (dup) {
+		struct diag *d = diag_error(ck->d, E_DUPLICATE_ARGUMENT, n->name_span,
+		                            "%s '%s' is given twice", what, n->name.s);
+		diag_label(d, dup->name_span, "first here");
+		return false;
+	}
+	hashmap_put(seen, n->name.s, n);
+	return true;
+}
+
 void check_args(struct checker *ck, const struct kiln_schema *s, struct ast_arg *args,
                 struct src_span call_span, const char *what)
 {
@@ -322,14 +340,8 @@ void check_task(struct checker *ck, struct ast_node *task)
 		}
 		if (n->kind != N_ATTR)
 			continue;
-		struct ast_node *dup = hashmap_get(&seen, n->name.s);
-		if (dup) {
-			struct diag *d = diag_error(ck->d, E_DUPLICATE_ARGUMENT, n->name_span,
-			                            "argument '%s' is given twice", n->name.s);
-			diag_label(d, dup->name_span, "first here");
+		if (!ck_first_time(ck, &seen, n, "argument"))
 			continue;
-		}
-		hashmap_put(&seen, n->name.s, n);
 		if (!strcmp(n->name.s, "notify")) {
 			check_notify(ck, n);
 			continue;

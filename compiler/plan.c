@@ -445,8 +445,8 @@ void plan_graph(FILE *out, json_t *plan)
 	json_array_foreach (json_object_get(plan, "applies"), i, ap) {
 		char *aid = xasprintf("apply %zu", i);
 		char *gid = xasprintf("hosts %s", json_string_value(json_object_get(ap, "target")));
-		char *alabel =
-		    xasprintf("apply (%zu tasks)", json_array_size(json_object_get(ap, "tasks")));
+		size_t ntasks = json_array_size(json_object_get(ap, "tasks"));
+		char *alabel = xasprintf("apply (%zu task%s)", ntasks, plural(ntasks));
 		sb_adds(&sb, "\t");
 		dot_id(&sb, aid);
 		sb_adds(&sb, " [shape=cds, label=");

@@ -58,7 +58,7 @@ digraph kiln {
 	"hosts web" [shape=folder];
 	"hosts all" [shape=folder];
 	"hosts all" -> "hosts web" [style=dashed];
-	"apply 0" [shape=cds, label="apply (1 tasks)"];
+	"apply 0" [shape=cds, label="apply (1 task)"];
 	"apply 0" -> "hosts all";
 }
 DOT

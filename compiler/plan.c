@@ -340,6 +340,18 @@ static void dot_id(struct strbuf *sb, const char *s)
 	sb_addc(sb, '"');
 }
 
+/* INDENT"from" -> "to"ATTRS;\n */
+static void dot_edge(struct strbuf *sb, const char *indent, const char *from, const char *to,
+                     const char *attrs)
+{
+	sb_adds(sb, indent);
+	dot_id(sb, from);
+	sb_adds(sb, " -> ");
+	dot_id(sb, to);
+	sb_adds(sb, attrs);
+	sb_adds(sb, ";\n");
+}
+
 void plan_graph(FILE *out, json_t *plan)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -357,19 +369,12 @@ void plan_graph(FILE *out, json_t *plan)
 			    "base %s", json_string_value(json_object_get(from, PLAN_K_BASE)));
 			sb_adds(&sb, "\t");
 			dot_id(&sb, base);
-			sb_adds(&sb, " [shape=ellipse];\n\t");
-			dot_id(&sb, base);
-			sb_adds(&sb, " -> ");
-			dot_id(&sb, node);
-			sb_adds(&sb, ";\n");
+			sb_adds(&sb, " [shape=ellipse];\n");
+			dot_edge(&sb, "\t", base, node, "");
 			free(base);
 		} else {
 			char *pn = xasprintf("image %s", json_string_value(parent));
-			sb_adds(&sb, "\t");
-			dot_id(&sb, pn);
-			sb_adds(&sb, " -> ");
-			dot_id(&sb, node);
-			sb_adds(&sb, ";\n");
+			dot_edge(&sb, "\t", pn, node, "");
 			free(pn);
 		}
 		/* the image's stages in a cluster, in order */
@@ -392,11 +397,8 @@ void plan_graph(FILE *out, json_t *plan)
 			              plural(json_array_size(json_object_get(st, PLAN_K_TASKS))));
 			sb_adds(&sb, "\t\t");
 			dot_id(&sb, sid);
-			sb_addf(&sb, " [label=\"%s\", shape=box, style=rounded];\n\t\t", slabel);
-			dot_id(&sb, prev ? prev_id : node);
-			sb_adds(&sb, " -> ");
-			dot_id(&sb, sid);
-			sb_adds(&sb, ";\n");
+			sb_addf(&sb, " [label=\"%s\", shape=box, style=rounded];\n", slabel);
+			dot_edge(&sb, "\t\t", prev ? prev_id : node, sid, "");
 			free(prev_id);
 			prev_id = sid;
 			prev = sid;
@@ -412,11 +414,8 @@ void plan_graph(FILE *out, json_t *plan)
 			dot_id(&sb, oid);
 			sb_adds(&sb, " [shape=note, label=");
 			dot_id(&sb, olabel);
-			sb_adds(&sb, "];\n\t\t");
-			dot_id(&sb, prev ? prev_id : node);
-			sb_adds(&sb, " -> ");
-			dot_id(&sb, oid);
-			sb_adds(&sb, ";\n");
+			sb_adds(&sb, "];\n");
+			dot_edge(&sb, "\t\t", prev ? prev_id : node, oid, "");
 			free(oid);
 			free(olabel);
 		}
@@ -435,11 +434,7 @@ void plan_graph(FILE *out, json_t *plan)
 		json_t *c;
 		json_array_foreach (json_object_get(g, PLAN_K_CHILDREN), j, c) {
 			char *cid = xasprintf("hosts %s", json_string_value(c));
-			sb_adds(&sb, "\t");
-			dot_id(&sb, gid);
-			sb_adds(&sb, " -> ");
-			dot_id(&sb, cid);
-			sb_adds(&sb, " [style=dashed];\n");
+			dot_edge(&sb, "\t", gid, cid, " [style=dashed]");
 			free(cid);
 		}
 		free(gid);
@@ -449,17 +444,14 @@ void plan_graph(FILE *out, json_t *plan)
 		char *aid = xasprintf("apply %zu", i);
 		char *gid =
 		    xasprintf("hosts %s", json_string_value(json_object_get(ap, PLAN_K_TARGET)));
-		char *alabel = xasprintf("apply (%zu tasks)",
-		                         json_array_size(json_object_get(ap, PLAN_K_TASKS)));
+		size_t ntasks = json_array_size(json_object_get(ap, PLAN_K_TASKS));
+		char *alabel = xasprintf("apply (%zu task%s)", ntasks, plural(ntasks));
 		sb_adds(&sb, "\t");
 		dot_id(&sb, aid);
 		sb_adds(&sb, " [shape=cds, label=");
 		dot_id(&sb, alabel);
-		sb_adds(&sb, "];\n\t");
-		dot_id(&sb, aid);
-		sb_adds(&sb, " -> ");
-		dot_id(&sb, gid);
-		sb_adds(&sb, ";\n");
+		sb_adds(&sb, "];\n");
+		dot_edge(&sb, "\t", aid, gid, "");
 		free(aid);
 		free(gid);
 		free(alabel);

@@ -91,7 +91,7 @@ struct symbol *scope_declare(struct program *p, struct scope *s, const char *nam
 /* Every name visible from s, for "did you mean" (static buffer, *ret_n). */
 const char *const *scope_names(const struct scope *s, size_t *ret_n);
 
-/* check.c: resolve names and check types in every file (E2xxx, E3xxx). */
+/* check*.c: resolve names and check types in every file (E2xxx, E3xxx). */
 void check_program(struct program *p);
 /* The type written in the source for a param/let/role parameter. */
 const struct type *check_ast_type(struct program *p, const struct ast_type *t);

@@ -4,6 +4,7 @@
  * collecting what changed into a result's message and diff, running a
  * command and reporting its failure, paths, and the target's account files
  * (/etc/passwd, /etc/group, ...) as lists of lines. Internal to stdlib/.
+ * Defined in modlib.c, modlib_task.c, modlib_diff.c and modlib_account.c.
  *
  * Convention: a helper that can fail on the target fills res with
  * TASK_FAILED and a one-line message and returns -1; the module then stops
@@ -53,6 +54,9 @@ void mod_changes_release(struct mod_changes *ch);
 
 /* res = failed with err's message; returns -1. */
 int mod_fail(struct task_result *res, const struct rt_error *err);
+
+/* The task's argument name, or NULL when it is missing or null. */
+json_t *mod_arg(const struct task_ctx *ctx, const char *name);
 
 /* ---- ownership and permissions ------------------------------------------------------------ */
 

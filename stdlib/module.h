@@ -115,7 +115,7 @@ struct conn *conn_free(struct conn *c);
 /*
  * task: how the executor runs one module on one target. The module's run
  * function lives beside its schema in stdlib/mod_NAME.c (struct kiln_schema
- * .run); the helpers declared here are in stdlib/modlib.c. Modules are idempotent: they look first,
+ * .run); the helpers declared here are in modlib*.c. Modules are idempotent: they look first,
  * change only what differs, and say whether they changed anything. With ctx->check they change
  * nothing and report what they would change; with ctx->diff they describe the change.
  */

@@ -10,9 +10,11 @@
 #include "builtins.h"
 #include "compile.h"
 #include "exec.h"
+#include "inventory.h"
 #include "path.h"
 #include "plan.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -113,12 +115,28 @@ static const char doc_usage[] =
     "\n"
     "List the modules, bases, outputs and functions, or show one's arguments.\n";
 
+static const char inventory_usage[] =
+    "usage: kiln inventory -i FILE... (--list | --graph [GROUP] | --host HOST)\n"
+    "\n"
+    "Read Ansible INI inventories as Ansible does and print them as ansible-inventory\n"
+    "does: --list the groups and every host's values (JSON), --graph the tree of\n"
+    "groups and hosts, --host one host's values (JSON).\n"
+    "\n"
+    "options:\n"
+    "  -i, --inventory=FILE  an Ansible INI inventory (repeat to merge several)\n"
+    "  --list                groups, \"all\", \"ungrouped\" and _meta.hostvars\n"
+    "  --graph [GROUP]       the tree from GROUP (default all)\n"
+    "  --host HOST           the values of HOST, merged by Ansible's precedence\n"
+    "\n"
+    "exit status: 0 printed, 1 an inventory could not be read, 2 usage error\n";
+
 static int cmd_lint(const struct command *c, int argc, char **argv);
 static int cmd_compile(const struct command *c, int argc, char **argv);
 static int cmd_doc(const struct command *c, int argc, char **argv);
 static int cmd_apply(const struct command *c, int argc, char **argv);
 static int cmd_help(const struct command *c, int argc, char **argv);
 static int cmd_version(const struct command *c, int argc, char **argv);
+static int cmd_inventory(const struct command *c, int argc, char **argv);
 
 static const struct command commands[] = {
     {"lint", "check files for mistakes without building", lint_usage, cmd_lint},
@@ -127,6 +145,8 @@ static const struct command commands[] = {
     {"plan", "show what apply will do", plan_usage, cmd_compile},
     {"graph", "print the build as a Graphviz graph", graph_usage, cmd_compile},
     {"apply", "bake the images: run the plan", apply_usage, cmd_apply},
+    {"inventory", "print an Ansible INI inventory as ansible-inventory does", inventory_usage,
+     cmd_inventory},
     {"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
     {"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},
@@ -624,6 +644,122 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	compile_ctx_release(&cx);
 	args_free(&a);
 	return status == 0 ? EXIT_OK : EXIT_ERRORS;
+}
+
+/* ---- kiln inventory ------------------------------------------------------------ */
+
+static int inventory_read_file(struct inventory *inv, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+	do {
+		if (len + 4096 > cap)
+			text = xrealloc(text, cap = (cap ? 2 * cap : 8192));
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0 && len < UINT32_MAX / 2);
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
+		free(text);
+		return -1;
+	}
+	uint32_t line = 0, col = 0;
+	char *msg = NULL;
+	int r = inventory_read_ini(inv, text ? text : "", (uint32_t)len, &line, &col, &msg);
+	if (r < 0) {
+		fprintf(stderr, "%s:%u:%u: error: not an Ansible INI inventory: %s\n", path, line,
+		        col, msg);
+		free(msg);
+	}
+	free(text);
+	return r;
+}
+
+static int cmd_inventory(const struct command *c, int argc, char **argv)
+{
+	const char **files = xmalloc((size_t)argc * sizeof(*files));
+	size_t nfiles = 0;
+	const char *mode = NULL, *arg = NULL;
+	int status = EXIT_OK;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(inventory_usage, stdout);
+			free(files);
+			return EXIT_OK;
+		} else if (!strcmp(a, "-i") || !strcmp(a, "--inventory") ||
+		           !strcmp(a, "-inventory")) {
+			if (i + 1 >= argc) {
+				usage_error(c->name, "option '%s' needs a file", a);
+				free(files);
+				return EXIT_USAGE;
+			}
+			files[nfiles++] = argv[++i];
+		} else if (!strncmp(a, "--inventory=", 12) || !strncmp(a, "-i=", 3)) {
+			files[nfiles++] = strchr(a, '=') + 1;
+		} else if (!strncmp(a, "-i", 2) && a[2]) {
+			files[nfiles++] = a + 2;
+		} else if (!strcmp(a, "--list") || !strcmp(a, "--graph") || !strcmp(a, "--host")) {
+			if (mode) {
+				usage_error(c->name, "give one of --list, --graph and --host");
+				free(files);
+				return EXIT_USAGE;
+			}
+			mode = a + 2;
+			if (!strcmp(mode, "host") && i + 1 >= argc) {
+				usage_error(c->name, "option '--host' needs a host name");
+				free(files);
+				return EXIT_USAGE;
+			}
+			if (!strcmp(mode, "host") ||
+			    (!strcmp(mode, "graph") && i + 1 < argc && argv[i + 1][0] != '-'))
+				v = argv[++i];
+			arg = v;
+		} else {
+			usage_error(c->name, "unknown option '%s'", a);
+			free(files);
+			return EXIT_USAGE;
+		}
+	}
+	if (!mode || !nfiles) {
+		usage_error(c->name, !nfiles ? "name an inventory with -i FILE"
+		                             : "give one of --list, --graph and --host");
+		free(files);
+		return EXIT_USAGE;
+	}
+	struct inventory *inv = inventory_new();
+	for (size_t i = 0; i < nfiles && status == EXIT_OK; i++)
+		if (inventory_read_file(inv, files[i]) < 0)
+			status = EXIT_ERRORS;
+	if (status == EXIT_OK && !strcmp(mode, "graph")) {
+		char *g = inventory_graph(inv, arg ? arg : "all");
+		if (g) {
+			fputs(g, stdout);
+			free(g);
+		} else {
+			fprintf(stderr, "kiln: no group '%s' in the inventory\n", arg);
+			status = EXIT_ERRORS;
+		}
+	} else if (status == EXIT_OK && !strcmp(mode, "host") && !inventory_has_host(inv, arg)) {
+		fprintf(stderr, "kiln: no host '%s' in the inventory\n", arg);
+		status = EXIT_ERRORS;
+	} else if (status == EXIT_OK) {
+		json_t *out =
+		    !strcmp(mode, "list") ? inventory_list(inv) : inventory_hostvars(inv, arg);
+		json_dumpf(out, stdout, JSON_INDENT(4) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+		json_decref(out);
+	}
+	inventory_free(inv);
+	free(files);
+	return status;
 }
 
 int main(int argc, char **argv)

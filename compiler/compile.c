@@ -235,49 +235,58 @@ static void load_program(struct program *p, const char *const *paths, size_t n)
 	free(edges);
 }
 
-static void declare_inventory(struct program *p, struct ast_file *f, struct ast_node *inv)
+/* Read an `inventory "FILE"` into inv: every inventory of the program is one, as
+   Ansible merges the inventories it is given. */
+static void read_inventory(struct program *p, struct ast_file *f, struct ast_node *node,
+                           struct inventory *inv)
 {
-	if (inv->label->kind != EX_STRING) {
-		diag_error(&p->cx->diags, E_TYPE_MISMATCH, inv->label->span,
+	if (node->label->kind != EX_STRING) {
+		diag_error(&p->cx->diags, E_TYPE_MISMATCH, node->label->span,
 		           "an inventory's path must be a plain string");
 		return;
 	}
-	char *path = path_join(f->dir, inv->label->str.s);
+	char *path = path_join(f->dir, node->label->str.s);
 	uint32_t id;
-	if (load(p->cx, path, &inv->label->span, &id) < 0) {
+	if (load(p->cx, path, &node->label->span, &id) < 0) {
 		free(path);
 		return;
 	}
 	free(path);
 	struct source_file *src = source_get(&p->cx->sm, id);
-	uint32_t line = 0;
+	uint32_t line = 0, col = 0;
 	char *msg = NULL;
-	json_t *groups = inventory_parse_ini(src->text, src->len, &line, &msg);
-	if (!groups) {
+	char *rel = path_relative(p->root, src->name);
+	inventory_set_source(inv, rel);
+	free(rel);
+	if (inventory_read_ini(inv, src->text, src->len, &line, &col, &msg) < 0) {
 		uint32_t start, len;
 		source_line(src, line, &start, &len);
-		diag_error(&p->cx->diags, E_BAD_VAR_FILE, (struct src_span){id, start, start + len},
+		start += col - 1 < len ? col - 1 : 0;
+		diag_error(&p->cx->diags, E_BAD_VAR_FILE, (struct src_span){id, start, start + 1},
 		           "not an Ansible INI inventory: %s", msg);
 		free(msg);
-		return;
 	}
+}
+
+/* The groups of the program's inventories, declared at the first `inventory` line. */
+static void declare_inventory(struct program *p, struct inventory *inv, struct src_span span)
+{
+	json_t *groups = inventory_plan_groups(inv);
 	const char *name;
 	json_t *g;
 	json_object_foreach (groups, name, g) {
-		struct symbol *s = scope_declare(p, &p->globals, arena_strdup(p->a, name),
-		                                 SYM_GROUP, NULL, inv->span);
-		if (!s->inventory && !s->decl) {
-			char *rel = path_relative(p->root, src->name);
-			json_object_set_new(g, "source", json_string(rel));
-			free(rel);
+		struct symbol *s =
+		    scope_declare(p, &p->globals, arena_strdup(p->a, name), SYM_GROUP, NULL, span);
+		if (!s->inventory && !s->decl)
 			s->inventory = json_incref(g);
-		}
 	}
 	json_decref(groups);
 }
 
 static void declare_globals(struct program *p)
 {
+	struct inventory *inv = NULL;
+	struct src_span inv_span = {0};
 	for (uint32_t i = 0; i < p->nfiles; i++) {
 		for (struct ast_node *n = p->files[i]->items; n; n = n->next) {
 			enum sym_kind kind;
@@ -298,7 +307,11 @@ static void declare_globals(struct program *p)
 				kind = SYM_GROUP;
 				break;
 			case N_INVENTORY:
-				declare_inventory(p, p->files[i], n);
+				if (!inv) {
+					inv = inventory_new();
+					inv_span = n->span;
+				}
+				read_inventory(p, p->files[i], n, inv);
 				continue;
 			default:
 				continue;
@@ -306,6 +319,9 @@ static void declare_globals(struct program *p)
 			scope_declare(p, &p->globals, n->name.s, kind, n, n->name_span);
 		}
 	}
+	if (inv)
+		declare_inventory(p, inv, inv_span);
+	inventory_free(inv);
 }
 
 /* -var-file FILE: kiln syntax (NAME = VALUE lines) or, for *.json or text starting with '{', JSON.

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Host values and [group:vars] values are typed as Ansible types them (Python literals:
+# ints, floats, True/False/None, strings, lists, tuples, dicts; what is not a literal
+# stays text), and kiln inventory --list prints them as ansible-inventory does.
+. "$(dirname "$0")/../lib/test-lib.sh"
+. "$TOP/tests/lib/ansible-inventory.sh"
+
+cat >values.ini <<'INI'
+lone a=1 b=True c=[1,2] d="x y" e=1.5 f=None g='q' h={'k':1} i=0x10 j=yes k=1_000 l=(1,2) m=-3 n=a#b
+more o=true p=022 q=0 r=1e3 s=-0.5 t="'single'" u='"double"' v=0o17 w=0b101 x=1a y= z=1,2
+
+[g]
+h1
+
+[g:vars]
+v1=1
+v2 = True
+v3 = a b  # not a comment here
+v4 = 1 # but after a literal it is Python's
+v5 = "quoted"
+v6 = [1, 'a', None, {"k": (1, 2)}]
+v7 = {'a': 1, "b": [True, False]}
+v8 = 'a' "b"
+v9 = "tab\there \u00e9"
+v10 = r'\n raw'
+v11 = 3.25e2
+v12 = yes
+v13 =
+v14 = 1, 2,
+v15 = ()
+v16 = +7
+INI
+same_as_ansible values.ini
+run_kiln inventory -i values.ini --list
+jq -e '._meta.hostvars.lone | .a == 1 and .b == true and .f == null and .j == "yes" and .n == "a"' \
+	out >/dev/null || fail "host values are typed"
+jq -e '._meta.hostvars.more.p == "022" and ._meta.hostvars.more.o == "true"' out >/dev/null ||
+	fail "022 and true are not Python literals: they stay text"

@@ -1,0 +1,34 @@
+# tests/lib/ansible-inventory.sh: compare kiln inventory with Debian's ansible-inventory.
+# Source after test-lib.sh. Ansible writes ~/.ansible, so HOME and ANSIBLE_HOME are in
+# $TMP; only the INI plugin reads inventories, and no ansible.cfg is read.
+
+need ansible-inventory
+need jq
+export HOME="$TMP/home" ANSIBLE_HOME="$TMP/home/.ansible" ANSIBLE_CONFIG="$TMP/home/none.cfg"
+export ANSIBLE_INVENTORY_ENABLED=ini ANSIBLE_INVENTORY_UNPARSED_FAILED=true
+export ANSIBLE_NOCOLOR=1 ANSIBLE_DEPRECATION_WARNINGS=false
+mkdir -p "$HOME"
+
+# Ansible needs a UTF-8 locale; test-lib.sh sets C for kiln.
+ansible_inventory()
+{
+	LC_ALL=C.UTF-8 ansible-inventory "$@"
+}
+
+# same_as_ansible FILE: kiln inventory -i FILE --list (keys sorted by jq -S) and --graph
+# print what ansible-inventory prints.
+same_as_ansible()
+{
+	ansible_inventory -i "$1" --list >ansible.json 2>ansible.err ||
+		fail "ansible-inventory failed on $1: $(head -c 600 ansible.err)"
+	run_kiln inventory -i "$1" --list
+	expect_rc 0
+	jq -S . ansible.json >want.json
+	jq -S . out >got.json || fail "kiln inventory --list printed no JSON for $1"
+	diff -u want.json got.json >&2 || fail "kiln inventory --list differs from ansible-inventory on $1"
+	ansible_inventory -i "$1" --graph >want.graph 2>ansible.err ||
+		fail "ansible-inventory --graph failed on $1"
+	run_kiln inventory -i "$1" --graph
+	expect_rc 0
+	diff -u want.graph out >&2 || fail "kiln inventory --graph differs from ansible-inventory on $1"
+}

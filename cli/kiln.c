@@ -44,7 +44,9 @@ static const char var_options[] =
     "                        syntax) or a JSON object; later wins\n"
     "                        (the environment's KILN_VAR_NAME comes below both)\n"
     "  -only=NAME            only this image and the images it is built from\n"
-    "  -except=NAME          every image but this one and those built from it\n";
+    "  -except=NAME          every image but this one and those built from it\n"
+    "  -i, -inventory=FILE   read host groups from an Ansible INI inventory, as an\n"
+    "                        inventory \"FILE\" line does (repeat for several)\n";
 
 static const char lint_usage[] =
     "usage: kiln lint [OPTIONS] FILE...\n"
@@ -60,7 +62,8 @@ static const char lint_usage[] =
     "                        (no imports, names or types; Packer's -syntax-only)\n"
     "  --dump=WHAT           print the tokens or the ast of each file to stdout\n"
     "  -var NAME=VALUE       give a param a value to check with (as for compile)\n"
-    "  -var-file=FILE        read values from FILE, which must exist and parse\n";
+    "  -var-file=FILE        read values from FILE, which must exist and parse\n"
+    "  -i, -inventory=FILE   read host groups from an Ansible INI inventory\n";
 
 static const char compile_usage[] =
     "usage: kiln compile [OPTIONS] FILE... [-o PLAN]\n"
@@ -275,6 +278,7 @@ struct args {
 	int nfiles;
 	struct compile_var *vars;
 	const char **only, **except;
+	const char **inventories; /* -i FILE */
 };
 
 /*
@@ -324,6 +328,7 @@ static void args_free(struct args *a)
 	free(a->vars);
 	free(a->only);
 	free(a->except);
+	free(a->inventories);
 }
 
 /* Returns EXIT_OK, or EXIT_USAGE after printing why; -1 after printing help. */
@@ -338,7 +343,8 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 	a->vars = calloc((size_t)argc, sizeof(*a->vars));
 	a->only = calloc((size_t)argc, sizeof(*a->only));
 	a->except = calloc((size_t)argc, sizeof(*a->except));
-	if (!a->files || !a->vars || !a->only || !a->except)
+	a->inventories = calloc((size_t)argc, sizeof(*a->inventories));
+	if (!a->files || !a->vars || !a->only || !a->except || !a->inventories)
 		abort();
 	bool options_done = false;
 	for (int i = 1; i < argc; i++) {
@@ -405,6 +411,10 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			}
 		} else if (!compiling && option("syntax-only", false, argc, argv, &i, &v)) {
 			a->opts.syntax_only = true;
+		} else if (with_vars && ((r = option("i", true, argc, argv, &i, &v)) ||
+		                         (r = option("inventory", true, argc, argv, &i, &v)))) {
+			VALUE_OR_FAIL("-i");
+			a->inventories[a->opts.ninventories++] = v;
 		} else if (with_vars && (r = option("var-file", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("-var-file");
 			a->vars[a->opts.nvars++] = (struct compile_var){.file = v};
@@ -477,6 +487,7 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 	a->opts.vars = a->vars;
 	a->opts.only = a->only;
 	a->opts.except = a->except;
+	a->opts.inventories = a->inventories;
 	if (a->nfiles == 0) {
 		usage_error(c->name, "%s: no files given", c->name);
 		return EXIT_USAGE;

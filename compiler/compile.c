@@ -235,23 +235,14 @@ static void load_program(struct program *p, const char *const *paths, size_t n)
 	free(edges);
 }
 
-/* Read an `inventory "FILE"` into inv: every inventory of the program is one, as
-   Ansible merges the inventories it is given. */
-static void read_inventory(struct program *p, struct ast_file *f, struct ast_node *node,
+/* Read an Ansible INI inventory into inv: every inventory of the program (`inventory
+   "FILE"` lines, then -i FILE) is one, as Ansible merges the inventories it is given. */
+static void read_inventory(struct program *p, const char *path, const struct src_span *from,
                            struct inventory *inv)
 {
-	if (node->label->kind != EX_STRING) {
-		diag_error(&p->cx->diags, E_TYPE_MISMATCH, node->label->span,
-		           "an inventory's path must be a plain string");
-		return;
-	}
-	char *path = path_join(f->dir, node->label->str.s);
 	uint32_t id;
-	if (load(p->cx, path, &node->label->span, &id) < 0) {
-		free(path);
+	if (load(p->cx, path, from, &id) < 0)
 		return;
-	}
-	free(path);
 	struct source_file *src = source_get(&p->cx->sm, id);
 	uint32_t line = 0, col = 0;
 	char *msg = NULL;
@@ -283,7 +274,7 @@ static void declare_inventory(struct program *p, struct inventory *inv, struct s
 	json_decref(groups);
 }
 
-static void declare_globals(struct program *p)
+static void declare_globals(struct program *p, const struct compile_opts *opts)
 {
 	struct inventory *inv = NULL;
 	struct src_span inv_span = {0};
@@ -307,17 +298,31 @@ static void declare_globals(struct program *p)
 				kind = SYM_GROUP;
 				break;
 			case N_INVENTORY:
+				if (n->label->kind != EX_STRING) {
+					diag_error(&p->cx->diags, E_TYPE_MISMATCH, n->label->span,
+					           "an inventory's path must be a plain string");
+					continue;
+				}
 				if (!inv) {
 					inv = inventory_new();
 					inv_span = n->span;
 				}
-				read_inventory(p, p->files[i], n, inv);
+				char *path = path_join(p->files[i]->dir, n->label->str.s);
+				read_inventory(p, path, &n->label->span, inv);
+				free(path);
 				continue;
 			default:
 				continue;
 			}
 			scope_declare(p, &p->globals, n->name.s, kind, n, n->name_span);
 		}
+	}
+	for (size_t i = 0; opts && i < opts->ninventories; i++) {
+		if (!inv) {
+			inv = inventory_new();
+			inv_span = (struct src_span){p->cmdline, 0, 0};
+		}
+		read_inventory(p, opts->inventories[i], NULL, inv);
 	}
 	if (inv)
 		declare_inventory(p, inv, inv_span);
@@ -414,13 +419,14 @@ static void add_settings(struct program *p, const struct compile_opts *opts)
 }
 
 /* Load, parse, declare, check: what lint and compile share. */
-static void front(struct program *p, const char *const *paths, size_t n)
+static void front(struct program *p, const char *const *paths, size_t n,
+                  const struct compile_opts *opts)
 {
 	load_program(p, paths, n);
 	char *root = path_dirname(n ? paths[0] : ".");
 	p->root = arena_strdup(p->a, root);
 	free(root);
-	declare_globals(p);
+	declare_globals(p, opts);
 	check_program(p);
 	lower_check_images(p);
 }
@@ -436,7 +442,7 @@ int kiln_lint_source(struct compile_ctx *cx, uint32_t file)
 	p.nmain = 1;
 	p.root = ".";
 	/* imports are not followed: the text stands alone */
-	declare_globals(&p);
+	declare_globals(&p, NULL);
 	check_program(&p);
 	lower_check_images(&p);
 	program_release(&p);
@@ -455,7 +461,7 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 	/* the files named are one build, as kiln compile reads them */
 	struct program p;
 	program_init(&p, cx);
-	front(&p, paths, n);
+	front(&p, paths, n, opts);
 	add_settings(&p, opts);
 	if (!diag_has_errors(&cx->diags)) {
 		/* lower as compile does, for what it checks (files on disk, values);
@@ -474,7 +480,7 @@ int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
 {
 	struct program p;
 	program_init(&p, cx);
-	front(&p, paths, n);
+	front(&p, paths, n, opts);
 	add_settings(&p, opts);
 	json_t *plan = NULL;
 	/* values are resolved even after errors, so a missing param is reported with them */

@@ -1233,6 +1233,10 @@ int inventory_read_ini(struct inventory *inv, const char *text, uint32_t len, ui
 			}
 		}
 		size_t sl = strlen(s);
+		if (s[0] == '[' && !strchr(s, ']')) {
+			fail(&r, raw, s, "'%s' is not a section: a section header ends in ']'", s);
+			break;
+		}
 		if (s[0] == '[' && s[sl - 1] == ']') {
 			fail(&r, raw, s,
 			     "'%s' is not a section: write [NAME], [NAME:children] or [NAME:vars], "

@@ -36,6 +36,7 @@ bad 'h1:\n' 1:1 "host 'h1:' ends in ':', which is kept for a port"
 bad '[web:children]\na b\n[a]\n' 2:1 "a \\[web:children\\] line is one group name"
 bad '[a:children]\nb\n[b:children]\na\n' 4:1 "group 'a' cannot be a child of 'b'.*loop"
 bad '[g]\n---\n' 2:1 "'---' starts a YAML file"
+bad '[web\nh\n' 1:1 "'\\[web' is not a section: a section header ends in '\\]'"
 
 # through an inventory line, the diagnostic points into the inventory
 printf 'inventory "hosts.ini"\n' >site.img

@@ -123,7 +123,13 @@ static void add_host(struct inventory *inv, const char *host, const char *group,
 		json_object_set_new(inv->hosts, host, h);
 	}
 	json_t *g = add_group(inv, group);
-	if (!arr_has(json_object_get(g, "hosts"), host)) {
+	json_t *set = json_object_get(g, "hostset");
+	if (!set) {
+		set = json_object();
+		json_object_set_new(g, "hostset", set);
+	}
+	if (!json_object_get(set, host)) {
+		json_object_set_new(set, host, json_true());
 		json_array_append_new(json_object_get(g, "hosts"), json_string(host));
 		json_array_append_new(json_object_get(h, "groups"), json_string(group));
 	}
@@ -187,9 +193,9 @@ static void reconcile(struct inventory *inv)
 		json_t *mine = host_groups(inv, name);
 		if (json_object_get(mine, "ungrouped")) {
 			if (json_object_size(mine) > 1 + (json_object_get(mine, "all") != NULL)) {
-				arr_del(json_object_get(json_object_get(inv->groups, "ungrouped"),
-				                        "hosts"),
-				        name);
+				json_t *ug = json_object_get(inv->groups, "ungrouped");
+				arr_del(json_object_get(ug, "hosts"), name);
+				json_object_del(json_object_get(ug, "hostset"), name);
 				arr_del(json_object_get(v, "groups"), "ungrouped");
 			}
 		} else if (json_object_size(mine) == 0 ||
@@ -1397,16 +1403,31 @@ json_t *inventory_list(struct inventory *inv)
 	reconcile(inv); /* after all sources, as Ansible does */
 	json_t *out = json_object(), *seen = json_object(), *hostvars = json_object();
 	list_group(inv, "all", out, seen);
-	json_decref(seen);
+	/* the hosts of the groups under 'all': a host that 'ungrouped' let go of while
+	   'ungrouped' is some group's child is in none, and Ansible leaves it out */
+	json_t *reached = json_object();
 	const char *name;
 	json_t *h;
+	json_object_set_new(seen, "all", json_true());
+	json_object_foreach (seen, name, h) {
+		size_t i;
+		json_t *hn;
+		json_array_foreach (json_object_get(json_object_get(inv->groups, name), "hosts"), i,
+		                    hn) {
+			json_object_set_new(reached, json_string_value(hn), json_true());
+		}
+	}
+	json_decref(seen);
 	json_object_foreach (inv->hosts, name, h) {
+		if (!json_object_get(reached, name))
+			continue;
 		json_t *hv = inventory_hostvars(inv, name);
 		if (json_object_size(hv))
 			json_object_set_new(hostvars, name, hv);
 		else
 			json_decref(hv);
 	}
+	json_decref(reached);
 	json_object_set_new(out, "_meta", json_pack("{s:o}", "hostvars", hostvars));
 	return out;
 }

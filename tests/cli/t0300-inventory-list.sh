@@ -131,6 +131,18 @@ y=1
 INI
 same_as_ansible order.ini
 
+# 'ungrouped' made a child of another group lets go of its hosts, which are then in no
+# group, and Ansible leaves them out of _meta
+cat >odd.ini <<'INI'
+lone a=1
+[g1:children]
+ungrouped
+[g1]
+[all]
+top b=2
+INI
+same_as_ansible odd.ini
+
 # two inventories are one, as with ansible-inventory -i A -i B
 ansible_inventory -i slide27.ini -i vars.ini --list 2>/dev/null | jq -S . >want.json
 run_kiln inventory -i slide27.ini -i vars.ini --list

@@ -1506,6 +1506,12 @@ static json_t *connection_of(json_t *vars)
 			json_object_set(out, conn_vars[i].plan, v);
 		}
 	}
+	/* Ansible's chroot connection is kiln's rootfs: the host's name is the directory */
+	const char *c = json_string_value(json_object_get(vars, "ansible_connection"));
+	if (c && (!strcmp(c, "ssh") || !strcmp(c, "smart") || !strcmp(c, "paramiko")))
+		json_object_set_new(out, "connection", json_string("ssh"));
+	else if (c && !strcmp(c, "chroot"))
+		json_object_set_new(out, "connection", json_string("rootfs"));
 	if (json_object_size(vars))
 		json_object_set(out, "vars", vars);
 	return out;

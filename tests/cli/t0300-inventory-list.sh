@@ -90,6 +90,24 @@ env=all
 ntp=ntp.example.com
 INI
 same_as_ansible vars.ini
+# --graph GROUP and --host HOST, as ansible-inventory prints them
+ansible_inventory -i vars.ini --graph prod >want.graph 2>/dev/null
+run_kiln inventory -i vars.ini --graph prod
+expect_rc 0
+diff -u want.graph out >&2 || fail "kiln inventory --graph prod differs"
+for h in both db1.example.com db2.example.com; do
+	ansible_inventory -i vars.ini --host "$h" 2>/dev/null | jq -S . >want.json
+	run_kiln inventory -i vars.ini --host "$h"
+	expect_rc 0
+	jq -S . out >got.json
+	diff -u want.json got.json >&2 || fail "kiln inventory --host $h differs"
+done
+run_kiln inventory -i vars.ini --host nosuch
+expect_rc 1
+expect_match err "no host 'nosuch'"
+run_kiln inventory -i vars.ini --graph nosuch
+expect_rc 1
+expect_match err "no group 'nosuch'"
 run_kiln inventory -i vars.ini --host both
 jq -e '.role == "web" and .env == "prod" and .region == "eu"' out >/dev/null ||
 	fail "a deeper group wins; at one depth the later name wins"

@@ -149,6 +149,60 @@ y=1
 INI
 same_as_ansible order.ini
 
+# the examples of Ansible's inventory guide
+cat >guide.ini <<'INI'
+[targets]
+localhost              ansible_connection=local
+other1.example.com     ansible_connection=ssh        ansible_user=myuser
+other2.example.com     ansible_connection=ssh        ansible_user=myotheruser
+
+[webservers]
+jumper ansible_port=5555 ansible_host=192.0.2.50
+www[01:50].example.com
+host1 http_port=80 maxRequestsPerChild=808
+host2 http_port=303 maxRequestsPerChild=909
+
+[databases]
+db-[a:f].example.com
+
+[atlanta]
+host1
+host2
+
+[atlanta:vars]
+ntp_server=ntp.atlanta.example.com
+proxy=proxy.atlanta.example.com
+
+[raleigh]
+host2
+host3
+
+[southeast:children]
+atlanta
+raleigh
+
+[southeast:vars]
+some_server=foo.southeast.example.com
+halon_system_timeout=30
+self_destruct_countdown=60
+escape_pods=2
+
+[usa:children]
+southeast
+northeast
+southwest
+northwest
+
+[northeast]
+[southwest]
+[northwest]
+
+[web-1]
+fe80::1
+2001:db8::[a:c]
+INI
+same_as_ansible guide.ini
+
 # 'ungrouped' made a child of another group lets go of its hosts, which are then in no
 # group, and Ansible leaves them out of _meta
 cat >odd.ini <<'INI'

@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1170,26 +1171,35 @@ int inventory_read_ini(struct inventory *inv, const char *text, uint32_t len, ui
 {
 	struct reader r = {.inv = inv, .pending = json_object()};
 	inv->reconciled = false;
-	char *buf = xstrndup(text, len);
+	char *buf = xmalloc((size_t)len + 1);
+	memcpy(buf, text, len);
+	buf[len] = '\0';
 	char *group = xstrdup("ungrouped");
 	const char *state = "hosts";
-	char *p = buf;
-	while (*p || p < buf + len) {
-		if (p >= buf + len)
-			break;
-		char *nl = p + strcspn(p, "\r\n");
-		char *next = nl;
-		if (*nl == '\r' && nl[1] == '\n')
-			next = nl + 2;
-		else if (*nl)
-			next = nl + 1;
-		*nl = '\0';
+	char *p = buf, *end = buf + len;
+	while (p < end) {
+		char *nl = p;
+		while (nl < end && *nl != '\n' && *nl != '\r' && *nl != '\0')
+			nl++;
 		r.line++;
+		if (nl < end && *nl == '\0') {
+			fail(&r, p, nl, "a NUL byte: this is a binary file, not an INI inventory");
+			break;
+		}
+		char *next = nl;
+		if (nl < end)
+			next = *nl == '\r' && nl + 1 < end && nl[1] == '\n' ? nl + 2 : nl + 1;
+		*nl = '\0';
 		char *raw = p;
 		p = next;
 		char *s = strip(raw);
 		if (!*s || *s == '#' || *s == ';')
-			continue;
+			continue; /* Ansible lets comments be in any encoding */
+		size_t bad = utf8_validate((const unsigned char *)raw, strlen(raw));
+		if (bad < strlen(raw)) {
+			fail(&r, raw, raw + bad, "not UTF-8: save the inventory as UTF-8");
+			break;
+		}
 		size_t nl1 = s[0] == '[' ? name_len(s + 1) : 0;
 		if (nl1) {
 			char *kind = NULL;

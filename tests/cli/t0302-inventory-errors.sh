@@ -38,6 +38,22 @@ bad '[a:children]\nb\n[b:children]\na\n' 4:1 "group 'a' cannot be a child of 'b'
 bad '[g]\n---\n' 2:1 "'---' starts a YAML file"
 bad '[web\nh\n' 1:1 "'\\[web' is not a section: a section header ends in '\\]'"
 
+# a host name that is not UTF-8 (Ansible carries it as an escaped surrogate, which no
+# JSON tool reads back): kiln asks for UTF-8
+printf 'h\n[g]\nx\377\n' >latin1-host.ini
+run_kiln inventory -i latin1-host.ini --list
+expect_rc 1
+expect_match err '^latin1-host\.ini:3:2: error: not an Ansible INI inventory: not UTF-8: save the inventory as UTF-8$'
+
+# a NUL byte: binary, not text (kiln used to loop forever on it)
+printf 'h a=1\000b\n' >nul.ini
+run_kiln inventory -i nul.ini --list
+expect_rc 1
+expect_match err '^nul\.ini:1:6: error: not an Ansible INI inventory: a NUL byte'
+# invalid UTF-8 in a comment is no matter, as for Ansible
+printf '# caf\351\nok\n' >latin1.ini
+same_as_ansible latin1.ini
+
 # through an inventory line, the diagnostic points into the inventory
 printf 'inventory "hosts.ini"\n' >site.img
 printf 'ok\n[web]\nwww[3:1:x]\n' >hosts.ini

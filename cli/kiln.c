@@ -764,8 +764,9 @@ static int cmd_inventory(const struct command *c, int argc, char **argv)
 	} else if (status == EXIT_OK) {
 		json_t *out =
 		    !strcmp(mode, "list") ? inventory_list(inv) : inventory_hostvars(inv, arg);
-		json_dumpf(out, stdout, JSON_INDENT(4) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
+		char *text = inventory_json_text(out);
+		fputs(text, stdout);
+		free(text);
 		json_decref(out);
 	}
 	inventory_free(inv);

@@ -1552,3 +1552,159 @@ json_t *inventory_plan_groups(struct inventory *inv)
 	}
 	return out;
 }
+
+/* ---- JSON text as ansible-inventory writes it ---------------------------------- */
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void dump_string(struct strbuf *sb, const char *s)
+{
+	sb_addc(sb, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *e = c == '"'    ? "\\\""
+		                : c == '\\' ? "\\\\"
+		                : c == '\n' ? "\\n"
+		                : c == '\r' ? "\\r"
+		                : c == '\t' ? "\\t"
+		                : c == '\b' ? "\\b"
+		                : c == '\f' ? "\\f"
+		                            : NULL;
+		if (e)
+			sb_adds(sb, e);
+		else if (c < 0x20)
+			sb_addf(sb, "\\u%04x", c);
+		else
+			sb_addc(sb, (char)c);
+	}
+	sb_addc(sb, '"');
+}
+
+/* The shortest text that reads back as the same double, laid out as Python's repr:
+   fixed from 1e-4 to 1e16 (1000.0, 0.001), else 1e-07, 1.5e+20. */
+static void dump_real(struct strbuf *sb, double d)
+{
+	char buf[48];
+	int p;
+	for (p = 1; p < 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*e", p - 1, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	snprintf(buf, sizeof(buf), "%.*e", p - 1, d);
+	const char *m = buf;
+	if (*m == '-') {
+		sb_addc(sb, '-');
+		m++;
+	}
+	char digits[24];
+	size_t nd = 0;
+	for (; *m && *m != 'e'; m++)
+		if (isdigit((unsigned char)*m) && nd < sizeof(digits) - 1)
+			digits[nd++] = *m;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	digits[nd] = '\0';
+	int e = *m == 'e' ? atoi(m + 1) : 0;
+	if (e >= -4 && e < 16) {
+		if (e >= (int)nd - 1) {
+			sb_adds(sb, digits);
+			for (int i = 0; i < e - ((int)nd - 1); i++)
+				sb_addc(sb, '0');
+			sb_adds(sb, ".0");
+		} else if (e >= 0) {
+			sb_add(sb, digits, (size_t)e + 1);
+			sb_addc(sb, '.');
+			sb_adds(sb, digits + e + 1);
+		} else {
+			sb_adds(sb, "0.");
+			for (int i = 0; i < -e - 1; i++)
+				sb_addc(sb, '0');
+			sb_adds(sb, digits);
+		}
+	} else {
+		sb_addc(sb, digits[0]);
+		if (nd > 1) {
+			sb_addc(sb, '.');
+			sb_adds(sb, digits + 1);
+		}
+		sb_addf(sb, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+	}
+}
+
+static void dump_value(struct strbuf *sb, json_t *v, int level)
+{
+	size_t n;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		n = json_object_size(v);
+		if (!n) {
+			sb_adds(sb, "{}");
+			return;
+		}
+		const char **keys = xmalloc(n * sizeof(*keys));
+		size_t k = 0;
+		const char *key;
+		json_t *e;
+		json_object_foreach (v, key, e) {
+			keys[k++] = key;
+		}
+		qsort(keys, n, sizeof(*keys), key_cmp);
+		sb_adds(sb, "{\n");
+		for (size_t i = 0; i < n; i++) {
+			sb_addf(sb, "%*s", 4 * (level + 1), "");
+			dump_string(sb, keys[i]);
+			sb_adds(sb, ": ");
+			dump_value(sb, json_object_get(v, keys[i]), level + 1);
+			sb_adds(sb, i + 1 < n ? ",\n" : "\n");
+		}
+		sb_addf(sb, "%*s}", 4 * level, "");
+		free(keys);
+		return;
+	}
+	case JSON_ARRAY:
+		n = json_array_size(v);
+		if (!n) {
+			sb_adds(sb, "[]");
+			return;
+		}
+		sb_adds(sb, "[\n");
+		for (size_t i = 0; i < n; i++) {
+			sb_addf(sb, "%*s", 4 * (level + 1), "");
+			dump_value(sb, json_array_get(v, i), level + 1);
+			sb_adds(sb, i + 1 < n ? ",\n" : "\n");
+		}
+		sb_addf(sb, "%*s]", 4 * level, "");
+		return;
+	case JSON_STRING:
+		dump_string(sb, json_string_value(v));
+		return;
+	case JSON_INTEGER:
+		sb_addf(sb, "%lld", (long long)json_integer_value(v));
+		return;
+	case JSON_REAL: {
+		dump_real(sb, json_real_value(v));
+		return;
+	}
+	case JSON_TRUE:
+		sb_adds(sb, "true");
+		return;
+	case JSON_FALSE:
+		sb_adds(sb, "false");
+		return;
+	case JSON_NULL:
+		sb_adds(sb, "null");
+		return;
+	}
+}
+
+char *inventory_json_text(json_t *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+	dump_value(&sb, v, 0);
+	sb_addc(&sb, '\n');
+	return sb_detach(&sb);
+}

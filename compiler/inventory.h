@@ -44,4 +44,8 @@ json_t *inventory_hostvars(struct inventory *inv, const char *host);
    "children", "vars" (the group's own) and "source" (where it was first named). */
 json_t *inventory_plan_groups(struct inventory *inv);
 
+/* v as ansible-inventory writes JSON: keys sorted, 4-space indents, each float in
+   its shortest exact form (0.1, not 0.10000000000000001). malloc'd, ends in '\n'. */
+char *inventory_json_text(json_t *v);
+
 #endif

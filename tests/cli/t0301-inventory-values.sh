@@ -1,13 +1,16 @@
 #!/bin/sh
 # Host values and [group:vars] values are typed as Ansible types them (Python literals:
 # ints, floats, True/False/None, strings, lists, tuples, dicts; what is not a literal
-# stays text), and kiln inventory --list prints them as ansible-inventory does.
+# stays text), and kiln inventory --list prints them as ansible-inventory does, floats
+# in their shortest form (0.1, 1000.0, 1e-07).
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/lib/ansible-inventory.sh"
 
 cat >values.ini <<'INI'
 lone a=1 b=True c=[1,2] d="x y" e=1.5 f=None g='q' h={'k':1} i=0x10 j=yes k=1_000 l=(1,2) m=-3 n=a#b
 more o=true p=022 q=0 r=1e3 s=-0.5 t="'single'" u='"double"' v=0o17 w=0b101 x=1a y= z=1,2
+floats a=[1e3,0.001,0.0001,0.00001,1e15,1e16,1.5e300,-2.5e-10,0.0,-0.0,5e-324,0.1,2.675,100.5]
+text a="q\"\\x\ty" b='caf\u00e9' c="\u00e9\x41\101"
 
 [g]
 h1

@@ -15,8 +15,8 @@ ansible_inventory()
 	LC_ALL=C.UTF-8 ansible-inventory "$@"
 }
 
-# same_as_ansible FILE: kiln inventory -i FILE --list (keys sorted by jq -S) and --graph
-# print what ansible-inventory prints.
+# same_as_ansible FILE: kiln inventory -i FILE --list and --graph print what
+# ansible-inventory prints: the same JSON (compared by jq -S) and the same text.
 same_as_ansible()
 {
 	ansible_inventory -i "$1" --list >ansible.json 2>ansible.err ||
@@ -26,6 +26,8 @@ same_as_ansible()
 	jq -S . ansible.json >want.json
 	jq -S . out >got.json || fail "kiln inventory --list printed no JSON for $1"
 	diff -u want.json got.json >&2 || fail "kiln inventory --list differs from ansible-inventory on $1"
+	# and it is the same text: sorted keys, 4-space indents, floats in their shortest form
+	diff -u ansible.json out >&2 || fail "kiln inventory --list is not the text ansible-inventory prints for $1"
 	ansible_inventory -i "$1" --graph >want.graph 2>ansible.err ||
 		fail "ansible-inventory --graph failed on $1"
 	run_kiln inventory -i "$1" --graph

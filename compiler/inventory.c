@@ -595,10 +595,10 @@ bad:
 	return NULL;
 }
 
-static json_t *lit_atom(struct lit *l)
+static json_t *lit_atom1(struct lit *l)
 {
 	lit_ws(l);
-	if (l->i >= l->n || ++l->depth > 100)
+	if (l->i >= l->n)
 		return NULL;
 	const char *s = l->s + l->i;
 	char c = *s;
@@ -652,10 +652,16 @@ static json_t *lit_atom(struct lit *l)
 	return NULL;
 }
 
-/* an element, or a bare tuple at the top (1, 2) */
+/* one element; nesting deeper than 100 is not read as a literal */
 static json_t *lit_expr(struct lit *l)
 {
-	return lit_atom(l);
+	if (++l->depth > 100) {
+		l->depth--;
+		return NULL;
+	}
+	json_t *v = lit_atom1(l);
+	l->depth--;
+	return v;
 }
 
 /* Ansible's _parse_value: a Python literal, or the text itself. */

@@ -39,3 +39,10 @@ jq -e '._meta.hostvars.lone | .a == 1 and .b == true and .f == null and .j == "y
 	out >/dev/null || fail "host values are typed"
 jq -e '._meta.hostvars.more.p == "022" and ._meta.hostvars.more.o == "true"' out >/dev/null ||
 	fail "022 and true are not Python literals: they stay text"
+
+# a long list and deep nesting are literals too
+printf 'long a=[%s] b=%s%s\n' "$(seq -s, 0 149)" "$(printf '[%.0s' $(seq 50))" \
+	"$(printf ']%.0s' $(seq 50))" >long.ini
+same_as_ansible long.ini
+run_kiln inventory -i long.ini --list
+jq -e '._meta.hostvars.long.a | length == 150' out >/dev/null || fail "a list of 150 ints"

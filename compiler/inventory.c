@@ -1026,19 +1026,29 @@ bad:
 	return NULL;
 }
 
+static bool comment_rest(const char *s);
+
 static bool set_var(struct reader *r, const char *line, const char *at, json_t *entity_vars,
                     json_t *group, const char *k, json_t *v)
 {
 	if (group && !strcmp(k, "ansible_group_priority")) {
 		long long p;
 		char *e = NULL;
+		/* Python's int(): 2.5 is 2, True is 1, " 7 " is 7 */
 		if (json_is_integer(v))
 			p = json_integer_value(v);
-		else if (json_is_string(v) && (p = strtoll(json_string_value(v), &e, 10), !*e))
+		else if (json_is_real(v) && json_real_value(v) > -1e18 && json_real_value(v) < 1e18)
+			p = (long long)json_real_value(v);
+		else if (json_is_boolean(v))
+			p = json_is_true(v);
+		else if (json_is_string(v) && *json_string_value(v) &&
+		         (p = strtoll(json_string_value(v), &e, 10), comment_rest(e)))
 			;
 		else {
 			json_decref(v);
-			return fail(r, line, at, "ansible_group_priority must be a whole number");
+			return fail(r, line, at,
+			            "ansible_group_priority must be a whole number, e.g. "
+			            "ansible_group_priority=10");
 		}
 		json_object_set_new(group, "priority", json_integer(p));
 		json_decref(v);

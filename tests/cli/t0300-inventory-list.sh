@@ -116,6 +116,7 @@ jq -e '.role == "web" and .env == "prod" and .region == "eu"' out >/dev/null ||
 cat >order.ini <<'INI'
 [b:vars]
 x=from-b
+ansible_group_priority=2.5
 [a:vars]
 x=from-a
 [z:vars]
@@ -148,6 +149,9 @@ y=1
 [empty]
 INI
 same_as_ansible order.ini
+run_kiln inventory -i order.ini --host both
+jq -e '.x == "from-b" and .y == 1' out >/dev/null ||
+	fail "at one depth a higher ansible_group_priority wins (2.5 counts as 2)"
 
 # the examples of Ansible's inventory guide
 cat >guide.ini <<'INI'

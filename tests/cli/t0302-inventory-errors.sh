@@ -35,6 +35,7 @@ bad 'h1 note="unterminated\n' 1:4 'a double quote is not closed'
 bad 'h1:\n' 1:1 "host 'h1:' ends in ':', which is kept for a port"
 bad '[web:children]\na b\n[a]\n' 2:1 "a \\[web:children\\] line is one group name"
 bad '[a:children]\nb\n[b:children]\na\n' 4:1 "group 'a' cannot be a child of 'b'.*loop"
+bad '[g]\n[g:vars]\nansible_group_priority=high\n' 3:1 "ansible_group_priority must be a whole number"
 bad '[g]\n---\n' 2:1 "'---' starts a YAML file"
 bad '[web\nh\n' 1:1 "'\\[web' is not a section: a section header ends in '\\]'"
 

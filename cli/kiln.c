@@ -119,7 +119,7 @@ static const char doc_usage[] =
     "List the modules, bases, outputs and functions, or show one's arguments.\n";
 
 static const char inventory_usage[] =
-    "usage: kiln inventory -i FILE... (--list | --graph [GROUP] | --host HOST)\n"
+    "usage: kiln inventory -i FILE... (--list | --graph [GROUP] [--vars] | --host HOST)\n"
     "\n"
     "Read Ansible INI inventories as Ansible does and print them as ansible-inventory\n"
     "does: --list the groups and every host's values (JSON), --graph the tree of\n"
@@ -129,6 +129,7 @@ static const char inventory_usage[] =
     "  -i, --inventory=FILE  an Ansible INI inventory (repeat to merge several)\n"
     "  --list                groups, \"all\", \"ungrouped\" and _meta.hostvars\n"
     "  --graph [GROUP]       the tree from GROUP (default all)\n"
+    "  --vars                with --graph: each host's and group's values\n"
     "  --host HOST           the values of HOST, merged by Ansible's precedence\n"
     "\n"
     "exit status: 0 printed, 1 an inventory could not be read, 2 usage error\n";
@@ -698,6 +699,7 @@ static int cmd_inventory(const struct command *c, int argc, char **argv)
 	const char **files = xmalloc((size_t)argc * sizeof(*files));
 	size_t nfiles = 0;
 	const char *mode = NULL, *arg = NULL;
+	bool show_vars = false; /* --graph --vars */
 	int status = EXIT_OK;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
@@ -717,6 +719,8 @@ static int cmd_inventory(const struct command *c, int argc, char **argv)
 			files[nfiles++] = strchr(a, '=') + 1;
 		} else if (!strncmp(a, "-i", 2) && a[2]) {
 			files[nfiles++] = a + 2;
+		} else if (!strcmp(a, "--vars")) {
+			show_vars = true;
 		} else if (!strcmp(a, "--list") || !strcmp(a, "--graph") || !strcmp(a, "--host")) {
 			if (mode) {
 				usage_error(c->name, "give one of --list, --graph and --host");
@@ -750,7 +754,7 @@ static int cmd_inventory(const struct command *c, int argc, char **argv)
 		if (inventory_read_file(inv, files[i]) < 0)
 			status = EXIT_ERRORS;
 	if (status == EXIT_OK && !strcmp(mode, "graph")) {
-		char *g = inventory_graph(inv, arg ? arg : "all");
+		char *g = inventory_graph(inv, arg ? arg : "all", show_vars);
 		if (g) {
 			fputs(g, stdout);
 			free(g);

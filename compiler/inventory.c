@@ -1468,7 +1468,112 @@ static void graph_line(struct strbuf *sb, const char *name, int depth)
 	sb_addc(sb, '\n');
 }
 
-static void graph_group(struct inventory *inv, const char *name, int depth, struct strbuf *sb)
+static void dump_real(struct strbuf *sb, double d);
+static int key_cmp(const void *a, const void *b);
+
+/* v as Python's str() shows it ('%s' % v): text as it is, and inside lists and
+   dicts Python's repr ('a', True, None, {'k': 1}). */
+static void py_str(struct strbuf *sb, json_t *v, bool nested)
+{
+	size_t i;
+	json_t *e;
+	const char *k;
+	switch (json_typeof(v)) {
+	case JSON_STRING: {
+		const char *t = json_string_value(v);
+		if (!nested) {
+			sb_adds(sb, t);
+			return;
+		}
+		char q = strchr(t, '\'') && !strchr(t, '"') ? '"' : '\'';
+		sb_addc(sb, q);
+		for (; *t; t++) {
+			unsigned char c = (unsigned char)*t;
+			if (c == '\\' || c == (unsigned char)q) {
+				sb_addc(sb, '\\');
+				sb_addc(sb, (char)c);
+			} else if (c == '\n') {
+				sb_adds(sb, "\\n");
+			} else if (c == '\r') {
+				sb_adds(sb, "\\r");
+			} else if (c == '\t') {
+				sb_adds(sb, "\\t");
+			} else if (c < 0x20 || c == 0x7f) {
+				sb_addf(sb, "\\x%02x", c);
+			} else {
+				sb_addc(sb, (char)c);
+			}
+		}
+		sb_addc(sb, q);
+		return;
+	}
+	case JSON_INTEGER:
+		sb_addf(sb, "%lld", (long long)json_integer_value(v));
+		return;
+	case JSON_REAL:
+		dump_real(sb, json_real_value(v));
+		return;
+	case JSON_TRUE:
+		sb_adds(sb, "True");
+		return;
+	case JSON_FALSE:
+		sb_adds(sb, "False");
+		return;
+	case JSON_NULL:
+		sb_adds(sb, "None");
+		return;
+	case JSON_ARRAY:
+		sb_addc(sb, '[');
+		json_array_foreach (v, i, e) {
+			if (i)
+				sb_adds(sb, ", ");
+			py_str(sb, e, true);
+		}
+		sb_addc(sb, ']');
+		return;
+	case JSON_OBJECT:
+		sb_addc(sb, '{');
+		i = 0;
+		json_object_foreach (v, k, e) {
+			json_t *key = json_string(k);
+			if (i++)
+				sb_adds(sb, ", ");
+			py_str(sb, key, true);
+			sb_adds(sb, ": ");
+			py_str(sb, e, true);
+			json_decref(key);
+		}
+		sb_addc(sb, '}');
+		return;
+	}
+}
+
+/* {NAME = VALUE} lines, by name, as ansible-inventory --graph --vars shows them */
+static void graph_vars(struct strbuf *sb, json_t *vars, int depth)
+{
+	size_t n = json_object_size(vars), k = 0;
+	if (!n)
+		return;
+	const char **keys = xmalloc(n * sizeof(*keys));
+	const char *key;
+	json_t *v;
+	json_object_foreach (vars, key, v) {
+		keys[k++] = key;
+	}
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf line = STRBUF_INIT;
+		sb_addf(&line, "{%s = ", keys[i]);
+		py_str(&line, json_object_get(vars, keys[i]), false);
+		sb_addc(&line, '}');
+		graph_line(sb, line.buf, depth);
+		sb_release(&line);
+	}
+	free(keys);
+}
+
+static void graph_group(struct inventory *inv, const char *name, int depth, bool vars,
+                        struct strbuf *sb)
 {
 	json_t *g = json_object_get(inv->groups, name);
 	char *label = xasprintf("@%s:", name);
@@ -1477,22 +1582,35 @@ static void graph_group(struct inventory *inv, const char *name, int depth, stru
 	size_t i;
 	json_t *v;
 	json_array_foreach (json_object_get(g, "children"), i, v) {
-		graph_group(inv, json_string_value(v), depth + 1, sb);
+		graph_group(inv, json_string_value(v), depth + 1, vars, sb);
 	}
 	if (strcmp(name, "all")) {
 		json_array_foreach (json_object_get(g, "hosts"), i, v) {
 			graph_line(sb, json_string_value(v), depth + 1);
+			if (vars) {
+				json_t *hv = inventory_hostvars(inv, json_string_value(v));
+				graph_vars(sb, hv, depth + 2);
+				json_decref(hv);
+			}
 		}
+	}
+	if (vars) {
+		json_t *gv = json_deep_copy(json_object_get(g, "vars"));
+		json_int_t prio = json_integer_value(json_object_get(g, "priority"));
+		if (prio != 1) /* ansible-inventory shows a priority that is not the default */
+			json_object_set_new(gv, "ansible_group_priority", json_integer(prio));
+		graph_vars(sb, gv, depth + 1);
+		json_decref(gv);
 	}
 }
 
-char *inventory_graph(struct inventory *inv, const char *top)
+char *inventory_graph(struct inventory *inv, const char *top, bool vars)
 {
 	reconcile(inv); /* after all sources, as Ansible does */
 	if (!json_object_get(inv->groups, top))
 		return NULL;
 	struct strbuf sb = STRBUF_INIT;
-	graph_group(inv, top, 0, &sb);
+	graph_group(inv, top, 0, vars, &sb);
 	return sb_detach(&sb);
 }
 

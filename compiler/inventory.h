@@ -33,9 +33,10 @@ int inventory_read_ini(struct inventory *inv, const char *text, uint32_t len, ui
 /* What `ansible-inventory --list` prints: groups with "hosts" and "children",
    "all", "ungrouped" and "_meta": {"hostvars": {HOST: {NAME: VALUE}}}. */
 json_t *inventory_list(struct inventory *inv);
-/* What `ansible-inventory --graph` prints, from group `top` ("all"); NULL if
-   there is no such group. malloc'd, ends in a newline. */
-char *inventory_graph(struct inventory *inv, const char *top);
+/* What `ansible-inventory --graph` prints, from group `top` ("all"), with each
+   host's and group's values when `vars` (--vars); NULL if there is no such group.
+   malloc'd, ends in a newline. */
+char *inventory_graph(struct inventory *inv, const char *top, bool vars);
 bool inventory_has_host(struct inventory *inv, const char *host);
 /* A host's values, merged by precedence (a new reference). */
 json_t *inventory_hostvars(struct inventory *inv, const char *host);

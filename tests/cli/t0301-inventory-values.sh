@@ -33,7 +33,19 @@ v14 = 1, 2,
 v15 = ()
 v16 = +7
 INI
-same_as_ansible values.ini
+same_as_ansible values.ini novars
+
+# --graph --vars shows values as Python's str() does: True, None, 'quoted' in lists
+cat >shown.ini <<'INI'
+h1 a=True b=None c="it's" d='say "hi"' e="[1, 'x', None, {'k': [True, 2.5]}]" f="tab\tnl\n" g=0.1
+[g]
+h1
+[g:vars]
+v = {"a": "it's \"both\"", 'b': {}}
+w = plain text
+ansible_group_priority = 3
+INI
+same_as_ansible shown.ini
 run_kiln inventory -i values.ini --list
 jq -e '._meta.hostvars.lone | .a == 1 and .b == true and .f == null and .j == "yes" and .n == "a"' \
 	out >/dev/null || fail "host values are typed"

@@ -15,8 +15,9 @@ ansible_inventory()
 	LC_ALL=C.UTF-8 ansible-inventory "$@"
 }
 
-# same_as_ansible FILE: kiln inventory -i FILE --list and --graph print what
-# ansible-inventory prints: the same JSON (compared by jq -S) and the same text.
+# same_as_ansible FILE [novars]: kiln inventory -i FILE --list and --graph print what
+# ansible-inventory prints: the same JSON (compared by jq -S) and the same text; and
+# --graph --vars too, unless novars (Python shows a tuple as (1, 2), kiln as a list).
 same_as_ansible()
 {
 	ansible_inventory -i "$1" --list >ansible.json 2>ansible.err ||
@@ -33,4 +34,11 @@ same_as_ansible()
 	run_kiln inventory -i "$1" --graph
 	expect_rc 0
 	diff -u want.graph out >&2 || fail "kiln inventory --graph differs from ansible-inventory on $1"
+	[ "${2:-}" = novars ] && return 0
+	ansible_inventory -i "$1" --graph --vars >want.graph 2>ansible.err ||
+		fail "ansible-inventory --graph --vars failed on $1"
+	run_kiln inventory -i "$1" --graph --vars
+	expect_rc 0
+	diff -u want.graph out >&2 ||
+		fail "kiln inventory --graph --vars differs from ansible-inventory on $1"
 }

@@ -12,11 +12,13 @@
 #include "builtins.h"
 #include "compile.h"
 #include "exec.h"
+#include "inventory.h"
 #include "path.h"
 #include "plan.h"
 #include "plan_view.h"
 
 #include <signal.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -46,7 +48,9 @@ static const char var_options[] =
     "                        syntax) or a JSON object; later wins\n"
     "                        (the environment's KILN_VAR_NAME comes below both)\n"
     "  -only=NAME            only this image and the images it is built from\n"
-    "  -except=NAME          every image but this one and those built from it\n";
+    "  -except=NAME          every image but this one and those built from it\n"
+    "  -i, -inventory=FILE   read host groups from an Ansible INI inventory, as an\n"
+    "                        inventory \"FILE\" line does (repeat for several)\n";
 
 static const char lint_usage[] =
     "usage: kiln lint [OPTIONS] FILE...\n"
@@ -62,7 +66,8 @@ static const char lint_usage[] =
     "                        (no imports, names or types; Packer's -syntax-only)\n"
     "  --dump=WHAT           print the tokens or the ast of each file to stdout\n"
     "  -var NAME=VALUE       give a param a value to check with (as for compile)\n"
-    "  -var-file=FILE        read values from FILE, which must exist and parse\n";
+    "  -var-file=FILE        read values from FILE, which must exist and parse\n"
+    "  -i, -inventory=FILE   read host groups from an Ansible INI inventory\n";
 
 static const char compile_usage[] =
     "usage: kiln compile [OPTIONS] FILE... [-o PLAN]\n"
@@ -120,12 +125,29 @@ static const char doc_usage[] =
     "\n"
     "List the modules, bases, outputs and functions, or show one's arguments.\n";
 
+static const char inventory_usage[] =
+    "usage: kiln inventory -i FILE... (--list | --graph [GROUP] [--vars] | --host HOST)\n"
+    "\n"
+    "Read Ansible INI inventories as Ansible does and print them as ansible-inventory\n"
+    "does: --list the groups and every host's values (JSON), --graph the tree of\n"
+    "groups and hosts, --host one host's values (JSON).\n"
+    "\n"
+    "options:\n"
+    "  -i, --inventory=FILE  an Ansible INI inventory (repeat to merge several)\n"
+    "  --list                groups, \"all\", \"ungrouped\" and _meta.hostvars\n"
+    "  --graph [GROUP]       the tree from GROUP (default all)\n"
+    "  --vars                with --graph: each host's and group's values\n"
+    "  --host HOST           the values of HOST, merged by Ansible's precedence\n"
+    "\n"
+    "exit status: 0 printed, 1 an inventory could not be read, 2 usage error\n";
+
 static int cmd_lint(const struct command *c, int argc, char **argv);
 static int cmd_compile(const struct command *c, int argc, char **argv);
 static int cmd_doc(const struct command *c, int argc, char **argv);
 static int cmd_apply(const struct command *c, int argc, char **argv);
 static int cmd_help(const struct command *c, int argc, char **argv);
 static int cmd_version(const struct command *c, int argc, char **argv);
+static int cmd_inventory(const struct command *c, int argc, char **argv);
 
 static const struct command commands[] = {
     {"lint", "check files for mistakes without building", lint_usage, cmd_lint},
@@ -134,6 +156,8 @@ static const struct command commands[] = {
     {"plan", "show what apply will do", plan_usage, cmd_compile},
     {"graph", "print the build as a Graphviz graph", graph_usage, cmd_compile},
     {"apply", "bake the images: run the plan", apply_usage, cmd_apply},
+    {"inventory", "print an Ansible INI inventory as ansible-inventory does", inventory_usage,
+     cmd_inventory},
     {"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
     {"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},
@@ -272,6 +296,7 @@ struct args {
 	int nfiles;
 	struct compile_var *vars;
 	const char **only, **except;
+	const char **inventories; /* -i FILE */
 };
 
 /*
@@ -321,6 +346,7 @@ static void args_free(struct args *a)
 	free(a->vars);
 	free(a->only);
 	free(a->except);
+	free(a->inventories);
 }
 
 /* Returns EXIT_OK, or EXIT_USAGE after printing why; -1 after printing help. */
@@ -335,7 +361,8 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 	a->vars = calloc((size_t)argc, sizeof(*a->vars));
 	a->only = calloc((size_t)argc, sizeof(*a->only));
 	a->except = calloc((size_t)argc, sizeof(*a->except));
-	if (!a->files || !a->vars || !a->only || !a->except)
+	a->inventories = calloc((size_t)argc, sizeof(*a->inventories));
+	if (!a->files || !a->vars || !a->only || !a->except || !a->inventories)
 		abort();
 	bool options_done = false;
 	for (int i = 1; i < argc; i++) {
@@ -402,6 +429,10 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			}
 		} else if (!compiling && option("syntax-only", false, argc, argv, &i, &v)) {
 			a->opts.syntax_only = true;
+		} else if (with_vars && ((r = option("i", true, argc, argv, &i, &v)) ||
+		                         (r = option("inventory", true, argc, argv, &i, &v)))) {
+			VALUE_OR_FAIL("-i");
+			a->inventories[a->opts.ninventories++] = v;
 		} else if (with_vars && (r = option("var-file", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("-var-file");
 			a->vars[a->opts.nvars++] = (struct compile_var){.file = v};
@@ -474,6 +505,7 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 	a->opts.vars = a->vars;
 	a->opts.only = a->only;
 	a->opts.except = a->except;
+	a->opts.inventories = a->inventories;
 	if (a->nfiles == 0) {
 		usage_error(c->name, "%s: no files given", c->name);
 		return EXIT_USAGE;
@@ -658,6 +690,126 @@ static void on_signal(int sig)
 {
 	atomic_unlink_pending();
 	_exit(128 + sig);
+}
+
+/* ---- kiln inventory ------------------------------------------------------------ */
+
+static int inventory_read_file(struct inventory *inv, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+	do {
+		if (len + 4096 > cap)
+			text = xrealloc(text, cap = (cap ? 2 * cap : 8192));
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0 && len < UINT32_MAX / 2);
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
+		free(text);
+		return -1;
+	}
+	uint32_t line = 0, col = 0;
+	char *msg = NULL;
+	int r = inventory_read_ini(inv, text ? text : "", (uint32_t)len, &line, &col, &msg);
+	if (r < 0) {
+		fprintf(stderr, "%s:%u:%u: error: not an Ansible INI inventory: %s\n", path, line,
+		        col, msg);
+		free(msg);
+	}
+	free(text);
+	return r;
+}
+
+static int cmd_inventory(const struct command *c, int argc, char **argv)
+{
+	const char **files = xmalloc((size_t)argc * sizeof(*files));
+	size_t nfiles = 0;
+	const char *mode = NULL, *arg = NULL;
+	bool show_vars = false; /* --graph --vars */
+	int status = EXIT_OK;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(inventory_usage, stdout);
+			free(files);
+			return EXIT_OK;
+		} else if (!strcmp(a, "-i") || !strcmp(a, "--inventory") ||
+		           !strcmp(a, "-inventory")) {
+			if (i + 1 >= argc) {
+				usage_error(c->name, "option '%s' needs a file", a);
+				free(files);
+				return EXIT_USAGE;
+			}
+			files[nfiles++] = argv[++i];
+		} else if (!strncmp(a, "--inventory=", 12) || !strncmp(a, "-i=", 3)) {
+			files[nfiles++] = strchr(a, '=') + 1;
+		} else if (!strncmp(a, "-i", 2) && a[2]) {
+			files[nfiles++] = a + 2;
+		} else if (!strcmp(a, "--vars")) {
+			show_vars = true;
+		} else if (!strcmp(a, "--list") || !strcmp(a, "--graph") || !strcmp(a, "--host")) {
+			if (mode) {
+				usage_error(c->name, "give one of --list, --graph and --host");
+				free(files);
+				return EXIT_USAGE;
+			}
+			mode = a + 2;
+			if (!strcmp(mode, "host") && i + 1 >= argc) {
+				usage_error(c->name, "option '--host' needs a host name");
+				free(files);
+				return EXIT_USAGE;
+			}
+			if (!strcmp(mode, "host") ||
+			    (!strcmp(mode, "graph") && i + 1 < argc && argv[i + 1][0] != '-'))
+				v = argv[++i];
+			arg = v;
+		} else {
+			usage_error(c->name, "unknown option '%s'", a);
+			free(files);
+			return EXIT_USAGE;
+		}
+	}
+	if (!mode || !nfiles) {
+		usage_error(c->name, !nfiles ? "name an inventory with -i FILE"
+		                             : "give one of --list, --graph and --host");
+		free(files);
+		return EXIT_USAGE;
+	}
+	struct inventory *inv = inventory_new();
+	for (size_t i = 0; i < nfiles && status == EXIT_OK; i++)
+		if (inventory_read_file(inv, files[i]) < 0)
+			status = EXIT_ERRORS;
+	if (status == EXIT_OK && !strcmp(mode, "graph")) {
+		char *g = inventory_graph(inv, arg ? arg : "all", show_vars);
+		if (g) {
+			fputs(g, stdout);
+			free(g);
+		} else {
+			fprintf(stderr, "kiln: no group '%s' in the inventory\n", arg);
+			status = EXIT_ERRORS;
+		}
+	} else if (status == EXIT_OK && !strcmp(mode, "host") && !inventory_has_host(inv, arg)) {
+		fprintf(stderr, "kiln: no host '%s' in the inventory\n", arg);
+		status = EXIT_ERRORS;
+	} else if (status == EXIT_OK) {
+		json_t *out =
+		    !strcmp(mode, "list") ? inventory_list(inv) : inventory_hostvars(inv, arg);
+		char *text = inventory_json_text(out);
+		fputs(text, stdout);
+		free(text);
+		json_decref(out);
+	}
+	inventory_free(inv);
+	free(files);
+	return status;
 }
 
 int main(int argc, char **argv)

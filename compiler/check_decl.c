@@ -26,6 +26,7 @@ static const struct attr_spec config_attrs[] = {{"entrypoint", "list<string>"},
                                                 {"stop_signal", "string"},
                                                 {NULL, NULL}};
 static const struct attr_spec connection_attrs[] = {
+    {"address", "string"}, /* where to connect: a name or IP (Ansible's ansible_host) */
     {"user", "string"},
     {"port", "int"},
     {"identity_file", "path"},

@@ -235,49 +235,49 @@ static void load_program(struct program *p, const char *const *paths, size_t n)
 	free(edges);
 }
 
-static void declare_inventory(struct program *p, struct ast_file *f, struct ast_node *inv)
+/* Read an Ansible INI inventory into inv: every inventory of the program (`inventory
+   "FILE"` lines, then -i FILE) is one, as Ansible merges the inventories it is given. */
+static void read_inventory(struct program *p, const char *path, const struct src_span *from,
+                           struct inventory *inv)
 {
-	if (inv->label->kind != EX_STRING) {
-		diag_error(&p->cx->diags, E_TYPE_MISMATCH, inv->label->span,
-		           "an inventory's path must be a plain string");
-		return;
-	}
-	char *path = path_join(f->dir, inv->label->str.s);
 	uint32_t id;
-	if (load(p->cx, path, &inv->label->span, &id) < 0) {
-		free(path);
+	if (load(p->cx, path, from, &id) < 0)
 		return;
-	}
-	free(path);
 	struct source_file *src = source_get(&p->cx->sm, id);
-	uint32_t line = 0;
+	uint32_t line = 0, col = 0;
 	char *msg = NULL;
-	json_t *groups = inventory_parse_ini(src->text, src->len, &line, &msg);
-	if (!groups) {
+	char *rel = path_relative(p->root, src->name);
+	inventory_set_source(inv, rel);
+	free(rel);
+	if (inventory_read_ini(inv, src->text, src->len, &line, &col, &msg) < 0) {
 		uint32_t start, len;
 		source_line(src, line, &start, &len);
-		diag_error(&p->cx->diags, E_BAD_VAR_FILE, (struct src_span){id, start, start + len},
+		start += col - 1 < len ? col - 1 : 0;
+		diag_error(&p->cx->diags, E_BAD_VAR_FILE, (struct src_span){id, start, start + 1},
 		           "not an Ansible INI inventory: %s", msg);
 		free(msg);
-		return;
 	}
+}
+
+/* The groups of the program's inventories, declared at the first `inventory` line. */
+static void declare_inventory(struct program *p, struct inventory *inv, struct src_span span)
+{
+	json_t *groups = inventory_plan_groups(inv);
 	const char *name;
 	json_t *g;
 	json_object_foreach (groups, name, g) {
-		struct symbol *s = scope_declare(p, &p->globals, arena_strdup(p->a, name),
-		                                 SYM_GROUP, NULL, inv->span);
-		if (!s->inventory && !s->decl) {
-			char *rel = path_relative(p->root, src->name);
-			json_object_set_new(g, "source", json_string(rel));
-			free(rel);
+		struct symbol *s =
+		    scope_declare(p, &p->globals, arena_strdup(p->a, name), SYM_GROUP, NULL, span);
+		if (!s->inventory && !s->decl)
 			s->inventory = json_incref(g);
-		}
 	}
 	json_decref(groups);
 }
 
-static void declare_globals(struct program *p)
+static void declare_globals(struct program *p, const struct compile_opts *opts)
 {
+	struct inventory *inv = NULL;
+	struct src_span inv_span = {0};
 	for (uint32_t i = 0; i < p->nfiles; i++) {
 		for (struct ast_node *n = p->files[i]->items; n; n = n->next) {
 			enum sym_kind kind;
@@ -298,7 +298,19 @@ static void declare_globals(struct program *p)
 				kind = SYM_GROUP;
 				break;
 			case N_INVENTORY:
-				declare_inventory(p, p->files[i], n);
+				if (n->label->kind != EX_STRING) {
+					diag_error(&p->cx->diags, E_TYPE_MISMATCH, n->label->span,
+					           "an inventory's path must be a plain string");
+					continue;
+				}
+				if (!inv) {
+					inv = inventory_new();
+					inventory_require_names(inv);
+					inv_span = n->span;
+				}
+				char *path = path_join(p->files[i]->dir, n->label->str.s);
+				read_inventory(p, path, &n->label->span, inv);
+				free(path);
 				continue;
 			default:
 				continue;
@@ -306,6 +318,17 @@ static void declare_globals(struct program *p)
 			scope_declare(p, &p->globals, n->name.s, kind, n, n->name_span);
 		}
 	}
+	for (size_t i = 0; opts && i < opts->ninventories; i++) {
+		if (!inv) {
+			inv = inventory_new();
+			inventory_require_names(inv);
+			inv_span = (struct src_span){p->cmdline, 0, 0};
+		}
+		read_inventory(p, opts->inventories[i], NULL, inv);
+	}
+	if (inv)
+		declare_inventory(p, inv, inv_span);
+	inventory_free(inv);
 }
 
 /* -var-file FILE: kiln syntax (NAME = VALUE lines) or, for *.json or text starting with '{', JSON.
@@ -398,13 +421,14 @@ static void add_settings(struct program *p, const struct compile_opts *opts)
 }
 
 /* Load, parse, declare, check: what lint and compile share. */
-static void front(struct program *p, const char *const *paths, size_t n)
+static void front(struct program *p, const char *const *paths, size_t n,
+                  const struct compile_opts *opts)
 {
 	load_program(p, paths, n);
 	char *root = path_dirname(n ? paths[0] : ".");
 	p->root = arena_strdup(p->a, root);
 	free(root);
-	declare_globals(p);
+	declare_globals(p, opts);
 	check_program(p);
 	lower_check_images(p);
 }
@@ -420,7 +444,7 @@ int kiln_lint_source(struct compile_ctx *cx, uint32_t file)
 	p.nmain = 1;
 	p.root = ".";
 	/* imports are not followed: the text stands alone */
-	declare_globals(&p);
+	declare_globals(&p, NULL);
 	check_program(&p);
 	lower_check_images(&p);
 	program_release(&p);
@@ -439,7 +463,7 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 	/* the files named are one build, as kiln compile reads them */
 	struct program p;
 	program_init(&p, cx);
-	front(&p, paths, n);
+	front(&p, paths, n, opts);
 	add_settings(&p, opts);
 	if (!diag_has_errors(&cx->diags)) {
 		/* lower as compile does, for what it checks (files on disk, values);
@@ -458,7 +482,7 @@ int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
 {
 	struct program p;
 	program_init(&p, cx);
-	front(&p, paths, n);
+	front(&p, paths, n, opts);
 	add_settings(&p, opts);
 	json_t *plan = NULL;
 	/* values are resolved even after errors, so a missing param is reported with them */

@@ -35,6 +35,9 @@ struct compile_opts {
 	size_t nvars;
 	const char *const *only, *const *except; /* image names (-only, -except) */
 	size_t nonly, nexcept;
+	/* -i FILE: Ansible INI inventories, read as `inventory "FILE"` lines are */
+	const char *const *inventories;
+	size_t ninventories;
 };
 
 void compile_ctx_init(struct compile_ctx *cx, unsigned max_errors);

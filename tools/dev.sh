@@ -23,11 +23,12 @@ jobs=${KILN_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Everything needed to build kiln, run its tests and check its format.
 # The runtime's bases and the tests' real clients (skopeo, umoci) are here too.
+# ansible: the inventory tests compare kiln inventory with ansible-inventory.
 deps="cmake make gcc libc6-dev clang libclang-rt-14-dev clang-format flex bison pkg-config
 libjansson-dev libssh-dev libarchive-dev libzstd-dev libssl-dev jq mawk diffutils coreutils
 findutils git util-linux debootstrap busybox-static skopeo umoci python3 zstd xz-utils bzip2 patch
 zlib1g-dev time libcap2-bin curl
-ca-certificates"
+ca-certificates ansible"
 
 say()
 {

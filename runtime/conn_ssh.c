@@ -103,6 +103,36 @@ static char *fingerprint(const ssh_key key)
 	return ret;
 }
 
+/* The fingerprint of the first key known_hosts holds for this host (malloc'd), or NULL. */
+static char *known_fingerprint(const struct conn_ssh *c)
+{
+	char *path = NULL, *host = NULL, *ret = NULL;
+	if (c->o.known_hosts)
+		path = strdup(c->o.known_hosts);
+	else if (getenv("HOME") && asprintf(&path, "%s/.ssh/known_hosts", getenv("HOME")) < 0)
+		path = NULL;
+	int r = port_of(c) == 22 ? asprintf(&host, "%s", c->o.host)
+	                         : asprintf(&host, "[%s]:%d", c->o.host, port_of(c));
+	FILE *f = path && r >= 0 ? fopen(path, "re") : NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	while (f && !ret && getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\r\n")] = 0;
+		struct ssh_knownhosts_entry *e = NULL;
+		if (ssh_known_hosts_parse_line(host, line, &e) == SSH_OK && e)
+			ret = fingerprint(e->publickey);
+		ssh_knownhosts_entry_free(e);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	if (r < 0)
+		host = NULL;
+	free(host);
+	free(path);
+	return ret;
+}
+
 static int check_host_key(struct conn_ssh *c, ssh_session s, struct rt_error *err)
 {
 	const char *kh = c->o.known_hosts ? c->o.known_hosts : "~/.ssh/known_hosts";
@@ -118,11 +148,7 @@ static int check_host_key(struct conn_ssh *c, ssh_session s, struct rt_error *er
 		break;
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER: {
-		struct ssh_knownhosts_entry *e = NULL;
-		char *old = NULL;
-		if (ssh_session_get_known_hosts_entry(s, &e) != SSH_KNOWN_HOSTS_ERROR && e)
-			old = fingerprint(e->publickey);
-		ssh_knownhosts_entry_free(e);
+		char *old = known_fingerprint(c);
 		r = rt_error_set(
 		    err, -EKEYREJECTED,
 		    "the host key of %s has changed: %s holds %s, the host now offers "
@@ -845,7 +871,6 @@ static int sshc_read(struct conn *conn, const char *path, size_t max, char **ret
  * is sent here as a packet of its own on the SFTP channel: libssh has no request of its
  * own outstanding then (every call of this connection waits for its reply), so the one
  * reply on the channel is this one's. */
-
 
 static void put32(unsigned char *p, uint32_t v)
 {

@@ -603,12 +603,24 @@ static int sshc_exec(struct conn *conn, const struct exec_req *req, struct exec_
 		return rt_error_errno(err, -ENOMEM, "running '%s'", req->argv[0]);
 
 	struct run rn = {0};
-	ssh_channel ch = ssh_channel_new(c->s);
-	if (!ch || ssh_channel_open_session(ch) != SSH_OK ||
-	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
-		r = rt_error_set(err, lost(c) ? -EHOSTUNREACH : -EIO, "cannot run '%s' on %s: %s",
-		                 req->argv[0], c->where, ssh_get_error(c->s));
-		goto out;
+	ssh_channel ch = NULL;
+	for (int attempt = 0;; attempt++) {
+		ch = ssh_channel_new(c->s);
+		if (ch && ssh_channel_open_session(ch) == SSH_OK &&
+		    ssh_channel_request_exec(ch, cmd) == SSH_OK)
+			break;
+		if (!lost(c) || attempt > 0) {
+			r = rt_error_set(err, lost(c) ? -EHOSTUNREACH : -EIO,
+			                 "cannot run '%s' on %s: %s", req->argv[0], c->where,
+			                 ssh_get_error(c->s));
+			goto out;
+		}
+		/* the session had dropped unnoticed: the command has not started, so again */
+		if (ch)
+			ssh_channel_free(ch);
+		ch = NULL;
+		if ((r = reconnect(c, err)) < 0)
+			goto out;
 	}
 	/* stdin: the become password's line, then the input, then EOF */
 	const char *pw = c->o.become ? c->o.become_password : NULL;
@@ -699,6 +711,9 @@ static int sshc_exec(struct conn *conn, const struct exec_req *req, struct exec_
 		if (r == -ENOMEM) {
 			r = rt_error_errno(err, r, "running '%s'", req->argv[0]);
 		} else if (lost(c)) {
+			/* the channel belongs to the session a reconnect frees */
+			ssh_channel_free(ch);
+			ch = NULL;
 			struct rt_error e = {0};
 			int rr = reconnect(c, &e);
 			r = rt_error_set(err, rr < 0 ? rr : -ECONNRESET,

@@ -14,7 +14,9 @@ kh=$TMP/kh-empty
 : >"$kh"
 ct -s -i "$SSH_KEY" -k "$kh" "$SSH_TARGET" stat /
 expect_rc 1
-expect_out "^error ENOKEY the host key of root@127.0.0.1:$SSHD_PORT \(ssh-ed25519 $fp\) is unknown: it is not in $kh; check it and add it there, or pass --accept-new-host-keys$"
+# (fingerprints hold + and /: compared as fixed strings)
+grep -qxF "error ENOKEY the host key of root@127.0.0.1:$SSHD_PORT (ssh-ed25519 $fp) is unknown: it is not in $kh; check it and add it there, or pass --accept-new-host-keys" out ||
+	fail "unknown host key: $(cat out)"
 [ ! -s "$kh" ] || fail "a refused key was written to known_hosts"
 ct -s -i "$SSH_KEY" -k "$TMP/nothing/kh" "$SSH_TARGET" stat /
 expect_rc 1
@@ -36,7 +38,8 @@ cp "$TMP/kh-changed" "$TMP/kh-changed.orig"
 for opt in -s "-s -a"; do
 	ct $opt -i "$SSH_KEY" -k "$TMP/kh-changed" "$SSH_TARGET" write /etc/changed x
 	expect_rc 1
-	expect_out "^error EKEYREJECTED the host key of root@127.0.0.1:$SSHD_PORT has changed: $TMP/kh-changed holds $old, the host now offers ssh-ed25519 $fp; refusing to connect"
+	grep -qF "error EKEYREJECTED the host key of root@127.0.0.1:$SSHD_PORT has changed: $TMP/kh-changed holds $old, the host now offers ssh-ed25519 $fp; refusing to connect" out ||
+		fail "changed host key ($opt): $(cat out)"
 	expect_out "ssh-keygen -R '\[127.0.0.1\]:$SSHD_PORT' -f $TMP/kh-changed\)$"
 	cmp -s "$TMP/kh-changed" "$TMP/kh-changed.orig" || fail "known_hosts was changed ($opt)"
 	[ ! -e "$ROOT/etc/changed" ] || fail "a host with a changed key was written to ($opt)"

@@ -48,4 +48,15 @@ struct ssh_opts {
  */
 int conn_ssh_open(const struct ssh_opts *opts, struct conn **ret, struct rt_error *err);
 
+/*
+ * A host of an apply block over SSH, from its attributes (plan values already resolved):
+ * address (default: name), port, user, identity_file, password, known_hosts, become,
+ * become_user, become_password, connect_timeout, keepalive, and the ansible_* names an
+ * INI inventory uses for them (ansible_host, ansible_port, ansible_user,
+ * ansible_ssh_private_key_file, ...). Relative file paths are against base_dir. The
+ * ssh-agent is tried when it runs. A bad attribute is -EINVAL naming it.
+ */
+int conn_ssh_open_host(const char *name, json_t *attrs, const char *base_dir, bool accept_new,
+                       struct conn **ret, struct rt_error *err);
+
 #endif

@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1397,4 +1398,129 @@ int conn_ssh_open(const struct ssh_opts *opts, struct conn **ret, struct rt_erro
 	}
 	*ret = &c->conn;
 	return 0;
+}
+
+/* ---- a host of an apply block ----------------------------------------------------------- */
+
+/* The first of keys that attrs holds (NULL: none); *ret_key names it. */
+static json_t *attr(json_t *attrs, const char *const *keys, const char **ret_key)
+{
+	for (; *keys; keys++) {
+		json_t *v = json_object_get(attrs, *keys);
+		if (v && !json_is_null(v)) {
+			*ret_key = *keys;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static int attr_str(const char *host, json_t *attrs, const char *const *keys, const char **ret,
+                    struct rt_error *err)
+{
+	const char *k;
+	json_t *v = attr(attrs, keys, &k);
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return rt_error_set(err, -EINVAL, "host '%s': '%s' must be a string", host, k);
+	*ret = json_string_value(v);
+	return 0;
+}
+
+static int attr_int(const char *host, json_t *attrs, const char *const *keys, int lo, int hi,
+                    int *ret, struct rt_error *err)
+{
+	const char *k;
+	json_t *v = attr(attrs, keys, &k);
+	if (!v)
+		return 0;
+	long long n;
+	char *end = NULL;
+	if (json_is_integer(v))
+		n = json_integer_value(v);
+	else if (json_is_string(v) && *json_string_value(v))
+		n = strtoll(json_string_value(v), &end, 10); /* inventories give strings */
+	else
+		return rt_error_set(err, -EINVAL, "host '%s': '%s' must be a number", host, k);
+	if ((end && *end) || n < lo || n > hi)
+		return rt_error_set(err, -EINVAL, "host '%s': '%s' must be a number from %d to %d",
+		                    host, k, lo, hi);
+	*ret = (int)n;
+	return 0;
+}
+
+static int attr_bool(const char *host, json_t *attrs, const char *const *keys, bool *ret,
+                     struct rt_error *err)
+{
+	const char *k;
+	json_t *v = attr(attrs, keys, &k);
+	if (!v)
+		return 0;
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	if (json_is_boolean(v))
+		*ret = json_is_true(v);
+	else if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcmp(s, "1")))
+		*ret = true;
+	else if (s && (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcmp(s, "0")))
+		*ret = false;
+	else
+		return rt_error_set(err, -EINVAL, "host '%s': '%s' must be true or false", host, k);
+	return 0;
+}
+
+/* A file path of a host attribute: ~/ is $HOME, a relative one is against base (malloc'd). */
+static char *attr_path(const char *p, const char *base)
+{
+	char *ret = NULL;
+	if (p[0] == '~' && p[1] == '/' && getenv("HOME")) {
+		if (asprintf(&ret, "%s%s", getenv("HOME"), p + 1) < 0)
+			ret = NULL;
+	} else if (p[0] != '/' && base && *base && strcmp(base, ".") != 0) {
+		if (asprintf(&ret, "%s/%s", base, p) < 0)
+			ret = NULL;
+	} else {
+		ret = strdup(p);
+	}
+	return ret;
+}
+
+#define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+int conn_ssh_open_host(const char *name, json_t *attrs, const char *base_dir, bool accept_new,
+                       struct conn **ret, struct rt_error *err)
+{
+	struct ssh_opts o = {.host = name, .agent = true, .accept_new = accept_new};
+	const char *key = NULL, *kh = NULL;
+	int r;
+	if ((r = attr_str(name, attrs, KEYS("address", "ansible_host"), &o.host, err)) < 0 ||
+	    (r = attr_int(name, attrs, KEYS("port", "ansible_port"), 1, 65535, &o.port, err)) < 0 ||
+	    (r = attr_str(name, attrs, KEYS("user", "ansible_user"), &o.user, err)) < 0 ||
+	    (r = attr_str(name, attrs, KEYS("identity_file", "ansible_ssh_private_key_file"), &key,
+	                  err)) < 0 ||
+	    (r = attr_str(name, attrs, KEYS("password", "ansible_password"), &o.password, err)) <
+	        0 ||
+	    (r = attr_str(name, attrs, KEYS("known_hosts"), &kh, err)) < 0 ||
+	    (r = attr_bool(name, attrs, KEYS("become", "ansible_become"), &o.become, err)) < 0 ||
+	    (r = attr_str(name, attrs, KEYS("become_user", "ansible_become_user"), &o.become_user,
+	                  err)) < 0 ||
+	    (r = attr_str(name, attrs, KEYS("become_password", "ansible_become_password"),
+	                  &o.become_password, err)) < 0 ||
+	    (r = attr_int(name, attrs, KEYS("connect_timeout", "timeout"), 1, 3600,
+	                  &o.connect_timeout_s, err)) < 0 ||
+	    (r = attr_int(name, attrs, KEYS("keepalive"), -1, 3600, &o.keepalive_s, err)) < 0)
+		return r;
+	char *key_path = key ? attr_path(key, base_dir) : NULL;
+	char *kh_path = kh ? attr_path(kh, base_dir) : NULL;
+	if ((key && !key_path) || (kh && !kh_path)) {
+		free(key_path);
+		free(kh_path);
+		return rt_error_errno(err, -ENOMEM, "connecting to %s", name);
+	}
+	o.key_file = key_path;
+	o.known_hosts = kh_path;
+	r = conn_ssh_open(&o, ret, err);
+	free(key_path);
+	free(kh_path);
+	return r;
 }

@@ -62,3 +62,20 @@ kapply site/hosts.img
 expect_rc 1
 expect_match err '127\.0\.0\.1.*unreachable: .*is unreachable'
 expect_match err '^127\.0\.0\.1 +: ok=0 +changed=0 +failed=0 +skipped=0 +unreachable=1 ' "recap of a dead host"
+
+# A password login from a secret param: it works, and a wrong one is never printed.
+sshd_start
+cat >site/pw.img <<EOF2
+param root_password: secret
+hosts web { "127.0.0.1" { port = $SSHD_PORT, user = "root", known_hosts = "$SSH_KH", password = root_password } }
+apply web {
+  file "/etc/motd" { content = "by password\n" }
+}
+EOF2
+KILN_VAR_root_password=$SSHD_PASSWORD kapply site/pw.img
+expect_rc 0
+[ "$(cat "$ROOT/etc/motd")" = "by password" ] || fail "a password login from a secret did not configure the host"
+KILN_VAR_root_password=Wrong-$SSHD_PASSWORD kapply site/pw.img
+expect_rc 1
+expect_match err 'refused to log in \(tried a password\)'
+! grep -qF "Wrong-$SSHD_PASSWORD" out err || fail "the wrong password was printed"

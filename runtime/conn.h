@@ -48,6 +48,10 @@ struct ssh_opts {
  */
 int conn_ssh_open(const struct ssh_opts *opts, struct conn **ret, struct rt_error *err);
 
+/* Whether c is an SSH connection that lost its host for good (the last reconnect gave up):
+   a task that failed then failed because the host is unreachable. */
+bool conn_ssh_unreachable(const struct conn *c);
+
 /*
  * A host of an apply block over SSH, from its attributes (plan values already resolved):
  * address (default: name), port, user, identity_file, password, known_hosts, become,

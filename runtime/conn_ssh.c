@@ -57,6 +57,7 @@ struct conn_ssh {
 	ssh_session s;
 	sftp_session sftp;
 	bool fsync_ext;
+	bool gave_up; /* the last reconnect found the host unreachable */
 };
 
 static struct conn_ssh *ssh_of(struct conn *c)
@@ -312,14 +313,17 @@ static int reconnect(struct conn_ssh *c, struct rt_error *err)
 			return rt_error_set(err, -EINTR, "interrupted while reconnecting to %s",
 			                    c->where);
 		int r = connect_once(c, &e);
-		if (r == 0)
+		if (r == 0) {
+			c->gave_up = false;
 			return 0;
+		}
 		if (r != -EHOSTUNREACH) {
 			if (err)
 				*err = e;
 			return r;
 		}
 	}
+	c->gave_up = true;
 	return rt_error_set(err, -EHOSTUNREACH, "%s is unreachable (%d attempts): %s", c->where,
 	                    tries, e.msg);
 }
@@ -1357,6 +1361,11 @@ static const struct conn_ops ssh_ops = {
     .touch = sshc_touch,
     .close = sshc_close,
 };
+
+bool conn_ssh_unreachable(const struct conn *c)
+{
+	return c && c->ops == &ssh_ops && ((const struct conn_ssh *)c)->gave_up;
+}
 
 static bool dup_opt(const char *s, const char **ret)
 {

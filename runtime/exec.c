@@ -445,6 +445,11 @@ static bool run_task(struct stage_run *sr, json_t *task)
 		sr->recap->skipped++;
 		break;
 	case TASK_FAILED:
+		if (conn_ssh_unreachable(sr->conn)) { /* the host went away: not a failed task */
+			sr->recap->unreachable = 1;
+			ok = false;
+			break;
+		}
 		sr->recap->failed++;
 		if (!json_is_true(json_object_get(task, "ignore_errors")))
 			ok = false;

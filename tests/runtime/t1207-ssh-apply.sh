@@ -79,3 +79,28 @@ KILN_VAR_root_password=Wrong-$SSHD_PASSWORD kapply site/pw.img
 expect_rc 1
 expect_match err 'refused to log in \(tried a password\)'
 ! grep -qF "Wrong-$SSHD_PASSWORD" out err || fail "the wrong password was printed"
+
+# sshd killed in the middle of an apply: the host is unreachable, not failed.
+cat >site/mid.img <<EOF2
+hosts web { "127.0.0.1" { port = $SSHD_PORT, user = "root", identity_file = "$SSH_KEY", known_hosts = "$SSH_KH" } }
+apply web {
+  shell "touch /etc/started; sleep 5" {}
+  file "/etc/after" { content = "x\n" }
+}
+EOF2
+rm -f "$ROOT/etc/started"
+$KILN apply --work-dir="$WORK" --cache-dir="$CACHE" --progress=plain site/mid.img >out 2>err &
+KPID=$!
+i=0
+until [ -e "$ROOT/etc/started" ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "the first task did not start: $(cat err)"
+	sleep 0.1
+done
+sshd_stop
+rc=0
+wait "$KPID" || rc=$?
+KPID=
+[ "$rc" -eq 1 ] || fail "kiln apply exited $rc when its host went away: $(cat err)"
+[ ! -e "$ROOT/etc/after" ] || fail "a task ran after the host went away"
+expect_match err '^127\.0\.0\.1 +: ok=0 +changed=0 +failed=0 +skipped=0 +unreachable=1 ' "recap of a host lost mid-apply"

@@ -663,9 +663,11 @@ static int sshc_exec(struct conn *conn, const struct exec_req *req, struct exec_
 			if (k > 32768)
 				k = 32768;
 			int w = ssh_channel_write(ch, p, k);
-			if (w < 0)
-				break; /* the command closed its stdin; what it printed still counts
-				        */
+			if (w < 0) {
+				/* the command closed its stdin; what it printed still counts */
+				eof_sent = true;
+				break;
+			}
 			if (pw_off < pw_len)
 				pw_off += (size_t)w;
 			else if (!nl_sent)

@@ -61,3 +61,26 @@ expect_rc 0
 [ "$(cat o3)" = fine ] || fail "the connection does not work after a timeout"
 [ $((end - start)) -le 5 ] || fail "a 1 s timeout took $((end - start)) s"
 wait_procs_gone sleep 987671 || fail "the command's child survived the timeout"
+
+# SIGINT (kiln interrupted) kills the running command at once: EINTR, nothing left behind.
+"$CONN_TEST" -s -i "$SSH_KEY" -k "$SSH_KH" "$SSH_TARGET" exec -- sh -c 'echo up >/tmp/up; sleep 987672' \
+	>out 2>err &
+p=$!
+i=0
+until [ -e "$ROOT/tmp/up" ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "the command did not start"
+	sleep 0.1
+done
+kill -INT $p
+rc=0
+wait $p || rc=$?
+[ "$rc" -eq 2 ] || fail "conn_test exited $rc after SIGINT"
+expect_out "^error EINTR interrupted: command 'sh' was killed$"
+wait_procs_gone sleep 987672 || fail "the interrupted command is still running"
+
+# A command that stops reading its stdin early does not stall the connection.
+head -c 5000000 /dev/zero >zeros
+cts exec --input-file zeros --out o -- sh -c 'head -c 10 >/tmp/ten; echo done'
+expect_rc 0
+[ "$(cat o)" = done ] || fail "a command that closed its stdin: $(cat out)"

@@ -113,6 +113,8 @@ static const char apply_usage[] =
     "  --check               change nothing; report what would change (modules get\n"
     "                        a target that refuses every change with EROFS)\n"
     "  --diff                show the changes files undergo\n"
+    "  --accept-new-host-keys  over SSH, add a host key that is not in known_hosts\n"
+    "                        (a changed key is still refused)\n"
     "  --progress=WHEN       auto (a live status line on a terminal), tty or plain\n"
     "  --events=json         JSON lines on stdout, one per event, for machines\n"
     "  -C DIR                for a plan: the directory its paths are relative to\n"
@@ -291,6 +293,7 @@ struct args {
 	bool detailed_exitcode;
 	/* apply */
 	bool check, diff, events_json;
+	bool accept_new_host_keys;
 	const char *progress, *work_dir, *cache_dir, *chdir;
 	const char **files;
 	int nfiles;
@@ -468,6 +471,8 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			a->check = true;
 		} else if (applying && option("diff", false, argc, argv, &i, &v)) {
 			a->diff = true;
+		} else if (applying && option("accept-new-host-keys", false, argc, argv, &i, &v)) {
+			a->accept_new_host_keys = true;
 		} else if (applying && (r = option("progress", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--progress");
 			if (strcmp(v, "auto") && strcmp(v, "tty") && strcmp(v, "plain")) {
@@ -671,6 +676,7 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	    .cache_dir = a.cache_dir,
 	    .secrets = secrets,
 	    .events = ev,
+	    .accept_new_host_keys = a.accept_new_host_keys,
 	};
 	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
 	events_free(ev);

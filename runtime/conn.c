@@ -288,7 +288,7 @@ int conn_status_of(const siginfo_t *si)
 #define HEAD_MAX (EXEC_OUTPUT_MAX / 2)
 #define RING_MAX (EXEC_OUTPUT_MAX - HEAD_MAX)
 
-static int capture_add(struct conn_capture *c, const char *p, size_t n)
+int conn_capture_add(struct conn_capture *c, const char *p, size_t n)
 {
 	c->total += n;
 	if (c->head_len < HEAD_MAX) {
@@ -332,7 +332,7 @@ static int capture_add(struct conn_capture *c, const char *p, size_t n)
 }
 
 /* The stream as one NUL-terminated buffer: all of it, or head, a marker line and tail. */
-static char *capture_take(struct conn_capture *c, size_t *ret_len)
+char *conn_capture_take(struct conn_capture *c, size_t *ret_len)
 {
 	char marker[96] = "";
 	size_t head = c->head_len, mlen = 0;
@@ -371,7 +371,7 @@ static char *capture_take(struct conn_capture *c, size_t *ret_len)
 	return buf;
 }
 
-static void capture_release(struct conn_capture *c)
+void conn_capture_release(struct conn_capture *c)
 {
 	free(c->head);
 	free(c->ring);
@@ -455,7 +455,7 @@ static void pump_out(int *fd, struct conn_capture *c, size_t budget)
 			close_fd(fd);
 			return;
 		}
-		if (capture_add(c, buf, (size_t)n) < 0) {
+		if (conn_capture_add(c, buf, (size_t)n) < 0) {
 			close_fd(fd); /* out of memory: stop reading; the command gets EPIPE */
 			return;
 		}
@@ -555,8 +555,8 @@ void conn_relay_finish(struct conn_relay *r, int status, struct exec_res *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->status = status;
-	res->out = capture_take(&r->out, &res->out_len);
-	res->err = capture_take(&r->err, &res->err_len);
+	res->out = conn_capture_take(&r->out, &res->out_len);
+	res->err = conn_capture_take(&r->err, &res->err_len);
 	if (!res->out || !res->err) {
 		/* keep the promise of NUL-terminated strings even when memory ran out */
 		free(res->out);
@@ -572,8 +572,8 @@ void conn_relay_release(struct conn_relay *r)
 	close_fd(&r->in_fd);
 	close_fd(&r->out_fd);
 	close_fd(&r->err_fd);
-	capture_release(&r->out);
-	capture_release(&r->err);
+	conn_capture_release(&r->out);
+	conn_capture_release(&r->err);
 	/* A SIGPIPE from a write to a closed stdin is pending: take it before unblocking. */
 	sigset_t pipe;
 	sigemptyset(&pipe);

@@ -101,6 +101,12 @@ struct conn_capture {
 	unsigned long long total;
 };
 
+/* Add n bytes of a stream; take it as one NUL-terminated malloc'd buffer (the dropped middle
+   marked); release it. Connections that do not relay through pipes (conn_ssh) use these. */
+int conn_capture_add(struct conn_capture *c, const char *p, size_t n);
+char *conn_capture_take(struct conn_capture *c, size_t *ret_len);
+void conn_capture_release(struct conn_capture *c);
+
 struct conn_relay {
 	int in_fd, out_fd, err_fd; /* kiln's ends, non-blocking; -1 once closed */
 	const char *in;

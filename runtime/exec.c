@@ -456,6 +456,11 @@ static bool run_task(struct stage_run *sr, json_t *task)
 		sr->recap->skipped++;
 		break;
 	case TASK_FAILED:
+		if (conn_ssh_unreachable(sr->conn)) { /* the host went away: not a failed task */
+			sr->recap->unreachable = 1;
+			ok = false;
+			break;
+		}
 		sr->recap->failed++;
 		if (!t.ignore_errors)
 			ok = false;
@@ -891,21 +896,33 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 	struct rt_error err = {0};
 	const char *conn_kind = json_string_value(json_object_get(attrs, "connection"));
 	events_image(x->ev, host, conn_kind ? conn_kind : "ssh");
-	if (!conn_kind || strcmp(conn_kind, "rootfs")) {
-		/* Ansible's word: the host was not reached, nothing ran on it */
-		events_error(x->ev, host,
-		             "unreachable: kiln does not reach hosts over SSH yet; "
-		             "connection = rootfs applies to a root file system directory");
-		recap->unreachable = 1;
-		return false;
-	}
-	char *dir = host[0] == '/' ? xstrdup(host) : xasprintf("%s/%s", x->o->root, host);
+	bool ssh = !conn_kind || strcmp(conn_kind, "rootfs");
+	char *dir = ssh              ? NULL
+	            : host[0] == '/' ? xstrdup(host)
+	                             : xasprintf("%s/%s", x->o->root, host);
 	struct stage_run sr = {.x = x, .image = host, .stage = "apply", .recap = recap};
 	struct plan_apply av = plan_apply_view(ap);
 	json_t *tasks = av.tasks;
 	events_stage(x->ev, host, "apply", json_array_size(tasks));
 	bool ok = false;
-	if (open_rootfs(x, dir, &sr.conn, &err) < 0) {
+	int r;
+	if (ssh) {
+		struct expr_env env = {NULL, x->secrets};
+		json_t *ra = expr_resolve(&env, attrs, &err);
+		r = ra ? conn_ssh_open_host(host, ra, x->o->root, x->o->accept_new_host_keys,
+		                            &sr.conn, &err)
+		       : -EINVAL;
+		json_decref(ra);
+	} else {
+		r = open_rootfs(x, dir, &sr.conn, &err);
+	}
+	if (r == -EHOSTUNREACH) {
+		/* Ansible's word: the host was not reached, nothing ran on it */
+		char *msg = xasprintf("unreachable: %s", err.msg);
+		events_error(x->ev, host, msg);
+		free(msg);
+		recap->unreachable = 1;
+	} else if (r < 0) {
 		char *msg = xasprintf("error[E5002]: %s", err.msg);
 		events_error(x->ev, host, msg);
 		free(msg);

@@ -26,6 +26,7 @@ struct apply_opts {
 	json_t *secrets;       /* each secret param's value (name -> string), read by the
 	                          caller (kiln: the compiler's vars.c); never from a file here */
 	struct events *events;
+	bool accept_new_host_keys; /* over SSH: add a host key that is unknown, not refuse it */
 };
 
 /* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 when

@@ -29,6 +29,8 @@ libjansson-dev libssh-dev libarchive-dev libzstd-dev libssl-dev jq mawk diffutil
 findutils git util-linux debootstrap busybox-static skopeo umoci python3 zstd xz-utils bzip2 patch
 zlib1g-dev time libcap2-bin curl
 ca-certificates ansible"
+# The ssh tests (t12xx) start a real sshd of their own and use ssh-keygen and ssh-agent.
+deps="$deps openssh-server openssh-client"
 
 say()
 {

@@ -1,9 +1,15 @@
 /*
- * conn_test: drives one connection for the t10xx tests. It opens a rootfs
- * (or, with -l, the build machine in DIR) and runs the operations given,
- * separated by "::", printing one line per operation:
+ * conn_test: drives one connection for the t10xx and t12xx tests. It opens a
+ * rootfs (or, with -l, the build machine in DIR; with -s, the host DIR =
+ * [USER@]HOST:PORT over SSH) and runs the operations given, separated by "::",
+ * printing one line per operation:
  *
  *   conn_test [-l] [-f] [-c] DIR OP ARGS... [:: OP ARGS...]...
+ *   conn_test -s [-i KEY] [-k KNOWN_HOSTS] [-a] [-g] [-p PASSWORD_FILE] [-b]
+ *             [-B BECOME_PASSWORD_FILE] [-r TRIES] [-t CONNECT_TIMEOUT] USER@HOST:PORT OP...
+ *
+ * (ssh: -a accepts a new host key, -g tries the ssh-agent, -b runs commands through sudo;
+ * passwords are read from files so that they are on no command line.)
  *
  *   write PATH TEXT|@HOSTFILE [MODE|- [UID GID]]   ok
  *   read PATH                                      the content, as is
@@ -349,6 +355,36 @@ static void run_op(struct conn *c, char **argv, int argc)
 	fflush(stdout);
 }
 
+/* The first line of a file (a password), malloc'd. */
+static char *first_line(const char *path)
+{
+	size_t len;
+	char *s = slurp(path, &len);
+	s = realloc(s, len + 1);
+	if (!s)
+		exit(1);
+	s[len] = 0;
+	s[strcspn(s, "\n")] = 0;
+	return s;
+}
+
+/* USER@HOST:PORT into o (pointing into spec, which is changed). */
+static void parse_target(char *spec, struct ssh_opts *o)
+{
+	char *at = strchr(spec, '@');
+	if (at) {
+		*at = 0;
+		o->user = spec;
+		spec = at + 1;
+	}
+	char *colon = strrchr(spec, ':');
+	if (colon) {
+		*colon = 0;
+		o->port = (int)num(colon + 1, 10);
+	}
+	o->host = spec;
+}
+
 static void on_signal(int sig)
 {
 	rt_interrupted = sig;
@@ -359,13 +395,36 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	bool local = false, check = false;
+	bool local = false, check = false, ssh = false;
+	struct ssh_opts so = {0};
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (strcmp(argv[i], "-l") == 0)
+		const char *o = argv[i];
+		bool has_value = i + 1 < argc;
+		if (strcmp(o, "-l") == 0)
 			local = true;
-		else if (strcmp(argv[i], "-c") == 0)
+		else if (strcmp(o, "-c") == 0)
 			check = true;
+		else if (strcmp(o, "-s") == 0)
+			ssh = true;
+		else if (strcmp(o, "-a") == 0)
+			so.accept_new = true;
+		else if (strcmp(o, "-g") == 0)
+			so.agent = true;
+		else if (strcmp(o, "-b") == 0)
+			so.become = true;
+		else if (strcmp(o, "-i") == 0 && has_value)
+			so.key_file = argv[++i];
+		else if (strcmp(o, "-k") == 0 && has_value)
+			so.known_hosts = argv[++i];
+		else if (strcmp(o, "-p") == 0 && has_value)
+			so.password = first_line(argv[++i]);
+		else if (strcmp(o, "-B") == 0 && has_value)
+			so.become_password = first_line(argv[++i]);
+		else if (strcmp(o, "-r") == 0 && has_value)
+			so.reconnect_tries = (int)num(argv[++i], 10);
+		else if (strcmp(o, "-t") == 0 && has_value)
+			so.connect_timeout_s = (int)num(argv[++i], 10);
 		else if (strcmp(argv[i], "-f") == 0) {
 			if (open("/", O_RDONLY | O_DIRECTORY) < 0) /* no O_CLOEXEC: a bait */
 				return 1;
@@ -374,12 +433,23 @@ int main(int argc, char **argv)
 	}
 	if (argc - i < 2) {
 		fprintf(stderr,
-		        "usage: conn_test [-l] [-f] [-c] DIR OP ARGS... [:: OP ARGS...]...\n");
+		        "usage: conn_test [-l] [-f] [-c] [-s SSH-OPTIONS] DIR|USER@HOST:PORT OP "
+		        "ARGS... [:: OP ARGS...]...\n");
 		return 1;
 	}
 	struct conn *c = NULL;
 	struct rt_error err = {0};
-	int r = local ? conn_local_open(argv[i], &c, &err) : conn_rootfs_open(argv[i], &c, &err);
+	int r;
+	if (ssh) {
+		parse_target(argv[i], &so);
+		so.backoff_ms = 200;
+		r = conn_ssh_open(&so, &c, &err);
+		free((char *)so.password);
+		free((char *)so.become_password);
+	} else {
+		r = local ? conn_local_open(argv[i], &c, &err)
+		          : conn_rootfs_open(argv[i], &c, &err);
+	}
 	if (r < 0) {
 		const char *name = strerrorname_np(-r);
 		printf("error %s %s\n", name ? name : "E?", err.msg);

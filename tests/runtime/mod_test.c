@@ -2,15 +2,19 @@
  * mod_test: run one module of the stdlib once, on a root filesystem directory, and print
  * its result as one JSON object. The runtime tests t11NN-*.sh drive it.
  *
- *   mod_test [--check] [--diff] [--in-image] [--local-root DIR] ROOTFS MODULE ARGS_JSON|@FILE
+ *   mod_test [--check] [--diff] [--in-image] [--local-root DIR]
+ *            [--ssh USER@HOST:PORT --ssh-key KEY --known-hosts FILE]
+ *            ROOTFS MODULE ARGS_JSON|@FILE
  *
  * prints {"status": "ok|changed|failed|skipped", "msg": ..., "diff": ..., "cmd": ...,
  * "exit_status": N, "stderr_tail": ...} and exits 0; 2 on a usage error, 3 when the module
  * returned a failure of kiln itself.
  *
  * The directory is opened with conn_rootfs_open, as an image build does; the module local
- * gets conn_local_open(--local-root), as the executor gives it; with --check, either is
- * wrapped in conn_check_open, as the executor does.
+ * gets conn_local_open(--local-root), as the executor gives it. With --ssh the module
+ * acts on that host over SSH instead (ROOTFS is then unused): the t12NN tests point it
+ * at an sshd chrooted into their rootfs (lib-sshd.sh).
+ * With --check, the connection is wrapped in conn_check_open, as the executor does.
  */
 #include "builtins.h"
 #include "conn.h"
@@ -40,7 +44,8 @@ static const char *status_name(enum task_status s)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mod_test [--check] [--diff] [--in-image] [--local-root DIR] "
-	                "[--conn rootfs|dir] ROOTFS MODULE ARGS_JSON\n");
+	                "[--ssh USER@HOST:PORT --ssh-key KEY --known-hosts FILE] ROOTFS MODULE "
+	                "ARGS_JSON\n");
 	exit(2);
 }
 
@@ -48,6 +53,8 @@ int main(int argc, char **argv)
 {
 	struct task_ctx ctx = {0};
 	int i = 1;
+	struct ssh_opts so = {0};
+	char *target = NULL;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--check"))
@@ -58,6 +65,12 @@ int main(int argc, char **argv)
 			ctx.in_image = true;
 		else if (!strcmp(argv[i], "--local-root") && i + 1 < argc)
 			ctx.local_root = argv[++i];
+		else if (!strcmp(argv[i], "--ssh") && i + 1 < argc)
+			target = argv[++i];
+		else if (!strcmp(argv[i], "--ssh-key") && i + 1 < argc)
+			so.key_file = argv[++i];
+		else if (!strcmp(argv[i], "--known-hosts") && i + 1 < argc)
+			so.known_hosts = argv[++i];
 		else
 			usage();
 	}
@@ -86,8 +99,23 @@ int main(int argc, char **argv)
 	struct conn *c = NULL;
 	struct rt_error err = {0};
 	/* as the executor does: local runs on the build machine */
-	if (!strcmp(module, "local") ? conn_local_open(ctx.local_root, &c, &err) < 0
-	                             : conn_rootfs_open(root, &c, &err) < 0) {
+	int r;
+	if (!strcmp(module, "local")) {
+		r = conn_local_open(ctx.local_root, &c, &err);
+	} else if (target) {
+		/* USER@HOST:PORT */
+		char *at = strchr(target, '@'), *colon = strrchr(target, ':');
+		if (!at || !colon || colon < at)
+			usage();
+		*at = *colon = 0;
+		so.user = target;
+		so.host = at + 1;
+		so.port = atoi(colon + 1);
+		r = conn_ssh_open(&so, &c, &err);
+	} else {
+		r = conn_rootfs_open(root, &c, &err);
+	}
+	if (r < 0) {
 		fprintf(stderr, "mod_test: %s\n", err.msg);
 		return 2;
 	}
@@ -96,7 +124,7 @@ int main(int argc, char **argv)
 	ctx.conn = ro ? ro : c;
 
 	struct task_result res = {0};
-	int r = s->run(&ctx, &res);
+	r = s->run(&ctx, &res);
 
 	json_t *out =
 	    json_pack("{s:s, s:s}", "status", status_name(res.status), "conn", c->ops->name);

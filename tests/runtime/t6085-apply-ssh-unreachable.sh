@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/runtime/t6085-apply-ssh-unreachable.sh: an apply block configures the hosts whose
 # connection is rootfs (a root file system directory, entered like an image) and reports
-# the hosts over SSH, which kiln does not reach yet, as unreachable: in the recap (text
+# a host over SSH that cannot be reached (its name does not resolve) as unreachable: in the recap (text
 # and JSON), with exit status 1, and with nothing about a base that failed.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"

@@ -797,65 +797,6 @@ static void lower_groups(struct lowerer *lw, json_t *groups)
 	}
 }
 
-/* The hosts an apply block reaches with their connection, merged as kiln apply merges
-   them (the block's attributes, then each group's, then the host's own). */
-static void connections(json_t *groups, const char *group, const json_t *conn, json_t *out,
-                        int depth)
-{
-	json_t *g = json_object_get(groups, group);
-	if (!g || depth > 32)
-		return;
-	const json_t *c = json_object_get(json_object_get(g, "vars"), "connection");
-	if (c)
-		conn = c;
-	const char *name;
-	json_t *attrs;
-	json_object_foreach (json_object_get(g, "hosts"), name, attrs) {
-		const json_t *own = json_object_get(attrs, "connection");
-		if (!json_object_get(out, name))
-			json_object_set_new(out, name, json_incref((json_t *)(own ? own : conn)));
-	}
-	size_t i;
-	json_t *child;
-	json_array_foreach (json_object_get(g, "children"), i, child) {
-		connections(groups, json_string_value(child), conn, out, depth + 1);
-	}
-}
-
-/* SSH is the default connection, and kiln does not reach such hosts yet: say so
-   before kiln apply reports them unreachable (W4002). */
-static void warn_ssh_hosts(struct lowerer *lw, struct ast_node *ap, json_t *japply, json_t *groups)
-{
-	json_t *ssh = json_string("ssh");
-	const json_t *conn = json_object_get(json_object_get(japply, "connection"), "connection");
-	json_t *hosts = json_object();
-	connections(groups, ap->name.s, conn ? conn : ssh, hosts, 0);
-	const char *first = NULL, *name;
-	size_t n = 0;
-	json_t *c;
-	json_object_foreach (hosts, name, c) {
-		/* a value known only at build time ({"$expr": ...}) is not judged */
-		if (json_is_string(c) && !strcmp(json_string_value(c), "ssh")) {
-			if (!n++)
-				first = name;
-		}
-	}
-	if (n) {
-		char more[48] = "";
-		if (n > 1)
-			snprintf(more, sizeof(more), " (and %zu more)", n - 1);
-		struct diag *d =
-		    diag_warning(lw->d, W_HOSTS_UNREACHABLE, ap->name_span,
-		                 "kiln cannot reach hosts over SSH yet: '%s'%s will be reported "
-		                 "unreachable",
-		                 first, more);
-		diag_help(d, "kiln apply configures hosts with connection = rootfs (a root "
-		             "file system directory) today; SSH comes next");
-	}
-	json_decref(hosts);
-	json_decref(ssh);
-}
-
 static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 {
 	json_t *tasks = json_array(), *handlers = json_array();
@@ -984,7 +925,6 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
 			if (n->kind == N_APPLY && n->sym) {
 				json_t *japply = lower_apply(&lw, n);
-				warn_ssh_hosts(&lw, n, japply, groups);
 				if (run_applies)
 					json_array_append_new(applies, japply);
 				else

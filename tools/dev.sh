@@ -104,6 +104,15 @@ step_failed()
 	failed=$((failed + 1))
 }
 
+# devnull_check WHAT: tests must never replace /dev/null (a test of "-o /dev/null" once
+# did); say which step did, and restore the device so the steps after it are not misled.
+devnull_check()
+{
+	[ -c /dev/null ] && return 0
+	step_failed "$1 replaced /dev/null (restored as a character device)"
+	rm -f /dev/null && mknod -m 666 /dev/null c 1 3
+}
+
 # run_ctest DIR: run the suite of one build tree and add its counts.
 run_ctest()
 {
@@ -202,8 +211,13 @@ test_all()
 	export UBSAN_OPTIONS="abort_on_error=1:halt_on_error=1:print_stacktrace=1"
 	ulimit -c 0 2>/dev/null || true
 
+	if [ ! -c /dev/null ]; then
+		say "/dev/null was not a character device before the tests: restoring it"
+		rm -f /dev/null && mknod -m 666 /dev/null c 1 3
+	fi
 	if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_WERROR=ON; then
 		run_ctest build
+		devnull_check "ctest build"
 	else
 		step_failed "build build/"
 	fi
@@ -211,6 +225,7 @@ test_all()
 	if build build-asan -DCMAKE_BUILD_TYPE=Debug -DKILN_WERROR=ON \
 		-DKILN_SANITIZE=address,undefined; then
 		run_ctest build-asan
+		devnull_check "ctest build-asan"
 	else
 		step_failed "build build-asan/"
 	fi

@@ -41,23 +41,15 @@ static const struct base_impl *impl_of(const struct kiln_schema *s)
 
 int base_check_impls(struct rt_error *err)
 {
-	const struct kiln_schema *const *list;
-	size_t n = stdlib_all(SCHEMA_BASE, &list);
-	for (size_t i = 0; i < n; i++) {
-		size_t found = 0;
-		for (size_t j = 0; j < N_IMPLS; j++)
-			found += !strcmp(impls[j]->name, list[i]->name);
-		if (found != 1)
-			return rt_error_set(err, -ENOSYS,
-			                    "base %s() has %zu implementations, not one",
-			                    list[i]->name, found);
-	}
+	const char *names[N_IMPLS];
 	for (size_t j = 0; j < N_IMPLS; j++)
-		if (!stdlib_lookup(SCHEMA_BASE, impls[j]->name))
-			return rt_error_set(err, -ENOSYS,
-			                    "base %s() is implemented but has no schema",
-			                    impls[j]->name);
-	return 0;
+		names[j] = impls[j]->name;
+	char *msg = stdlib_check_impls(SCHEMA_BASE, names, N_IMPLS);
+	if (!msg)
+		return 0;
+	rt_error_set(err, -ENOSYS, "%s", msg);
+	free(msg);
+	return -ENOSYS;
 }
 
 void base_progress(const struct base_run *b, const char *fmt, ...)

@@ -55,23 +55,15 @@ static const struct output_impl *const impls[] = {
 
 int output_check_impls(struct rt_error *err)
 {
-	const struct kiln_schema *const *list;
-	size_t n = stdlib_all(SCHEMA_OUTPUT, &list);
-	for (size_t i = 0; i < n; i++) {
-		size_t found = 0;
-		for (size_t j = 0; j < N_IMPLS; j++)
-			found += !strcmp(impls[j]->name, list[i]->name);
-		if (found != 1)
-			return rt_error_set(err, -ENOSYS,
-			                    "output %s has %zu implementations, not one",
-			                    list[i]->name, found);
-	}
+	const char *names[N_IMPLS];
 	for (size_t j = 0; j < N_IMPLS; j++)
-		if (!stdlib_lookup(SCHEMA_OUTPUT, impls[j]->name))
-			return rt_error_set(err, -ENOSYS,
-			                    "output %s is implemented but has no schema",
-			                    impls[j]->name);
-	return 0;
+		names[j] = impls[j]->name;
+	char *msg = stdlib_check_impls(SCHEMA_OUTPUT, names, N_IMPLS);
+	if (!msg)
+		return 0;
+	rt_error_set(err, -ENOSYS, "%s", msg);
+	free(msg);
+	return -ENOSYS;
 }
 
 int output_write(const struct output_ctx *ctx, struct rt_error *err)

@@ -118,6 +118,12 @@ int stdlib_mode_parse(const char *s, unsigned *ret, const char **why);
 const struct kiln_schema *stdlib_lookup(enum kiln_schema_kind kind, const char *name);
 /* All entries of a kind, sorted by name; returns the count. */
 size_t stdlib_all(enum kiln_schema_kind kind, const struct kiln_schema *const **ret_list);
+/*
+ * Whether the n implementations named (a base's or an output's, which live in the
+ * runtime) match the schemas of kind one to one: every schema exactly one, every name a
+ * schema. Returns the first mismatch as a message (malloc'd), or NULL.
+ */
+char *stdlib_check_impls(enum kiln_schema_kind kind, const char *const *impl_names, size_t n);
 /* All names of a kind (for "did you mean"); *ret_n set. Static storage. */
 const char *const *stdlib_names(enum kiln_schema_kind kind, size_t *ret_n);
 const char *stdlib_kind_name(enum kiln_schema_kind kind);

@@ -5,6 +5,8 @@
  */
 #include "entries.h"
 
+#include "arena.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
@@ -120,4 +122,24 @@ bool stdlib_is_input(const struct kiln_schema *s, const char *name)
 		if (!strcmp(*i, name))
 			return true;
 	return false;
+}
+
+char *stdlib_check_impls(enum kiln_schema_kind kind, const char *const *impl_names, size_t n)
+{
+	const char *what = stdlib_kind_name(kind);
+	const struct kiln_schema *const *list;
+	size_t nlist = stdlib_all(kind, &list);
+	for (size_t i = 0; i < nlist; i++) {
+		size_t found = 0;
+		for (size_t j = 0; j < n; j++)
+			found += !strcmp(impl_names[j], list[i]->name);
+		if (found != 1)
+			return xasprintf("%s %s has %zu implementations, not one", what,
+			                 list[i]->name, found);
+	}
+	for (size_t j = 0; j < n; j++)
+		if (!stdlib_lookup(kind, impl_names[j]))
+			return xasprintf("%s %s is implemented but has no schema", what,
+			                 impl_names[j]);
+	return NULL;
 }

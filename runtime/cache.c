@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "builtins.h"
+#include "hex.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,8 +38,7 @@ char *cache_dir_default(const char *dir)
 static char *hex(const unsigned char *d, unsigned n)
 {
 	char *s = xmalloc(2 * n + 1);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(s + 2 * i, 3, "%02x", d[i]);
+	hex_encode(d, n, s);
 	return s;
 }
 

@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "conn.h"
 #include "extract.h"
+#include "hex.h"
 #include "output.h"
 #include "path.h"
 #include "plan_expr.h"
@@ -617,8 +618,7 @@ static int replay(struct executor *x, struct image_state *st, const char *tar, b
 		return r;
 	struct layer l = {.path = xstrdup(tar)};
 	strcpy(l.diff_id, "sha256:");
-	for (int i = 0; i < 32; i++)
-		snprintf(l.diff_id + 7 + 2 * i, 3, "%02x", digest[i]);
+	hex_encode(digest, 32, l.diff_id + 7);
 	struct stat sb;
 	l.size = stat(tar, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 	st->layers = xrealloc(st->layers, (st->nlayers + 1) * sizeof(*st->layers));

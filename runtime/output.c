@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "atomic.h"
 #include "builtins.h"
+#include "hex.h"
 #include "path.h"
 #include "plan_format.h"
 #include "plan_view.h"
@@ -442,8 +443,9 @@ static void md_hex(EVP_MD_CTX *md, char *hex, size_t cap)
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	EVP_DigestFinal_ex(md, d, &n);
-	for (unsigned int i = 0; i < n && 2 * i + 2 < cap; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	if (2 * (size_t)n + 1 > cap)
+		n = (unsigned int)((cap - 1) / 2);
+	hex_encode(d, n, hex);
 }
 
 int out_sink_finish(struct out_sink *s, struct rt_error *err)
@@ -840,11 +842,7 @@ out:
 
 void out_sha256_hex(const void *buf, size_t n, char ret_hex[65])
 {
-	unsigned char d[32];
-	unsigned int len = 0;
-	EVP_Digest(buf, n, d, &len, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < len && i < 32; i++)
-		snprintf(ret_hex + 2 * i, 3, "%02x", d[i]);
+	sha256_hex(buf, n, ret_hex);
 }
 
 json_t *out_arg(const struct output_ctx *ctx, const char *name)

@@ -4,6 +4,7 @@
 #include "secret.h"
 
 #include "arena.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -179,7 +180,6 @@ char *secret_mac(const unsigned char key[SECRET_KEY_LEN], const char *name, cons
 	explicit_bzero(msg, nl + vl);
 	free(msg);
 	char *hex = xmalloc(2 * n + 1);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, n, hex);
 	return hex;
 }

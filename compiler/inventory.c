@@ -215,6 +215,7 @@ struct inventory *inventory_new(void)
 	struct inventory *inv = xmalloc(sizeof(*inv));
 	inv->source = NULL;
 	inv->reconciled = false;
+	inv->plan_names = false;
 	inv->groups = json_object();
 	inv->hosts = json_object();
 	add_group(inv, "all");

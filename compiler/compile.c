@@ -523,14 +523,14 @@ int kiln_plan_secrets(struct compile_ctx *cx, json_t *plan, const char *root,
 	/* a secret that came from a var-file and that apply's settings do not name is
 	   read from that file (relative to the root) again, below apply's settings */
 	uint32_t nown = p.nvars;
-	json_t *params = json_object_get(plan, "params");
+	json_t *params = json_object_get(plan, PLAN_K_PARAMS);
 	json_t *loaded = json_object();
 	const char *name;
 	json_t *entry;
 	json_object_foreach (params, name, entry) {
-		json_t *ref = json_object_get(entry, "secret");
-		const char *from = json_string_value(json_object_get(ref, "from"));
-		const char *file = json_string_value(json_object_get(ref, "file"));
+		json_t *ref = json_object_get(entry, PLAN_K_SECRET);
+		const char *from = json_string_value(json_object_get(ref, PLAN_K_FROM));
+		const char *file = json_string_value(json_object_get(ref, PLAN_K_FILE));
 		if (!from || strcmp(from, "var-file") || !file || json_object_get(loaded, file))
 			continue;
 		bool named = false;

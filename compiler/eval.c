@@ -11,6 +11,7 @@
 #include "eval.h"
 
 #include "builtins.h"
+#include "plan_format.h"
 #include "plan_binop.h"
 
 #include <inttypes.h>
@@ -40,7 +41,7 @@ static json_t *tree_of(struct val v)
 {
 	if (v.deferred)
 		return v.json;
-	return json_pack("{s:o}", "const", v.json);
+	return json_pack("{s:o}", PLAN_E_CONST, v.json);
 }
 
 json_t *val_to_plan(const struct val *v)
@@ -48,7 +49,7 @@ json_t *val_to_plan(const struct val *v)
 	if (!v->json)
 		return json_null();
 	if (v->deferred)
-		return json_pack("{s:O}", "$expr", v->json);
+		return json_pack("{s:O}", PLAN_K_EXPR, v->json);
 	return json_incref(v->json);
 }
 
@@ -150,7 +151,7 @@ static struct val eval_call(struct program *p, const struct env *env, const stru
 			json_array_append_new(call, tree_of(vals[i]));
 			vals[i].json = NULL;
 		}
-		out = deferred(json_pack("{s:o}", "call", call), secret);
+		out = deferred(json_pack("{s:o}", PLAN_E_CALL, call), secret);
 		goto done;
 	}
 	json_t **args = xcalloc(n ? n : 1, sizeof(*args));
@@ -205,7 +206,7 @@ static struct val eval_ident(struct program *p, const struct env *env, const str
 		}
 	switch (sym->kind) {
 	case SYM_FACTS:
-		return deferred(json_pack("{s:s}", "fact", ""), false);
+		return deferred(json_pack("{s:s}", PLAN_E_FACT, ""), false);
 	case SYM_PARAM:
 	case SYM_LET:
 		if (sym->eval_state == 2 && sym->value.json) {
@@ -236,12 +237,12 @@ static struct val eval_ident(struct program *p, const struct env *env, const str
 /* facts.a.b: extend a fact path instead of building get-trees. */
 static bool extend_fact(json_t *tree, const char *name)
 {
-	json_t *f = json_object_get(tree, "fact");
+	json_t *f = json_object_get(tree, PLAN_E_FACT);
 	if (!f || json_object_size(tree) != 1)
 		return false;
 	const char *path = json_string_value(f);
 	char *np = *path ? xasprintf("%s.%s", path, name) : xstrdup(name);
-	json_object_set_new(tree, "fact", json_string(np));
+	json_object_set_new(tree, PLAN_E_FACT, json_string(np));
 	free(np);
 	return true;
 }
@@ -268,7 +269,8 @@ static struct val eval_binary(struct program *p, const struct env *env, const st
 	if (l.deferred || r.deferred) {
 		bool secret = l.secret || r.secret;
 		return deferred(
-		    json_pack("{s:[s,o,o]}", "op", ast_op_str(op), tree_of(l), tree_of(r)), secret);
+		    json_pack("{s:[s,o,o]}", PLAN_E_OP, ast_op_str(op), tree_of(l), tree_of(r)),
+		    secret);
 	}
 	enum plan_binop_status st;
 	json_t *out = plan_binop(ast_op_str(op), l.json, r.json, &st);
@@ -311,15 +313,15 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 			any_deferred |= v.deferred;
 			secret |= v.secret;
 			json_array_append_new(
-			    parts, v.deferred ? v.json : json_pack("{s:o}", "const", v.json));
+			    parts, v.deferred ? v.json : json_pack("{s:o}", PLAN_E_CONST, v.json));
 		}
 		if (any_deferred)
-			return deferred(json_pack("{s:o}", "concat", parts), secret);
+			return deferred(json_pack("{s:o}", PLAN_E_CONCAT, parts), secret);
 		struct strbuf sb = STRBUF_INIT;
 		size_t i;
 		json_t *part;
 		json_array_foreach (parts, i, part) {
-			char *s = scalar_text(json_object_get(part, "const"));
+			char *s = scalar_text(json_object_get(part, PLAN_E_CONST));
 			if (s)
 				sb_adds(&sb, s);
 			free(s);
@@ -354,7 +356,7 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(items, any_deferred ? tree_of(vs[i]) : vs[i].json);
 		free(vs);
-		return any_deferred ? deferred(json_pack("{s:o}", "list", items), secret)
+		return any_deferred ? deferred(json_pack("{s:o}", PLAN_E_LIST, items), secret)
 		                    : known(items);
 	}
 	case EX_MAP: {
@@ -370,15 +372,15 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 			secret |= v.secret;
 			json_object_set_new(obj, en->key.s,
 			                    v.deferred ? v.json
-			                               : json_pack("{s:o}", "const", v.json));
+			                               : json_pack("{s:o}", PLAN_E_CONST, v.json));
 		}
 		if (any_deferred)
-			return deferred(json_pack("{s:o}", "map", obj), secret);
+			return deferred(json_pack("{s:o}", PLAN_E_MAP, obj), secret);
 		json_t *plain = json_object();
 		const char *k;
 		json_t *v;
 		json_object_foreach (obj, k, v) {
-			json_object_set(plain, k, json_object_get(v, "const"));
+			json_object_set(plain, k, json_object_get(v, PLAN_E_CONST));
 		}
 		json_decref(obj);
 		return known(plain);
@@ -391,7 +393,7 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		if (o.deferred) {
 			if (extend_fact(o.json, name))
 				return o;
-			return deferred(json_pack("{s:[o,s]}", "get", o.json, name), o.secret);
+			return deferred(json_pack("{s:[o,s]}", PLAN_E_GET, o.json, name), o.secret);
 		}
 		json_t *v = json_object_get(o.json, name);
 		if (!v) {
@@ -413,8 +415,9 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 			return failed();
 		}
 		if (o.deferred || i.deferred)
-			return deferred(json_pack("{s:[o,o]}", "index", tree_of(o), tree_of(i)),
-			                o.secret || i.secret);
+			return deferred(
+			    json_pack("{s:[o,o]}", PLAN_E_INDEX, tree_of(o), tree_of(i)),
+			    o.secret || i.secret);
 		json_t *v = NULL;
 		if (json_is_array(o.json) && json_is_integer(i.json)) {
 			json_int_t k = json_integer_value(i.json);
@@ -448,9 +451,10 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		if (!v.json)
 			return failed();
 		if (v.deferred)
-			return deferred(
-			    json_pack("{s:o}", e->unary.op == OP_NOT ? "not" : "neg", v.json),
-			    v.secret);
+			return deferred(json_pack("{s:o}",
+			                          e->unary.op == OP_NOT ? PLAN_E_NOT : PLAN_E_NEG,
+			                          v.json),
+			                v.secret);
 		json_t *out;
 		if (e->unary.op == OP_NOT) {
 			out = json_boolean(!truthy(v.json));
@@ -486,7 +490,7 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 			return failed();
 		}
 		bool secret = c.secret || a.secret || b.secret;
-		return deferred(json_pack("{s:[o,o,o]}", "if", c.json, tree_of(a), tree_of(b)),
+		return deferred(json_pack("{s:[o,o,o]}", PLAN_E_IF, c.json, tree_of(a), tree_of(b)),
 		                secret);
 	}
 	}

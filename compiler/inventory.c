@@ -2,6 +2,7 @@
 #include "inventory.h"
 
 #include "arena.h"
+#include "plan_format.h"
 #include "plan_view.h"
 #include "strbuf.h"
 #include "utf8.h"
@@ -1643,14 +1644,14 @@ char *inventory_graph(struct inventory *inv, const char *top, bool vars)
 static const struct {
 	const char *ansible, *plan;
 } conn_vars[] = {
-    {"ansible_host", "address"},
-    {"ansible_ssh_host", "address"},
-    {"ansible_port", "port"},
-    {"ansible_ssh_port", "port"},
-    {"ansible_user", "user"},
-    {"ansible_ssh_user", "user"},
-    {"ansible_ssh_private_key_file", "identity_file"},
-    {"ansible_private_key_file", "identity_file"},
+    {"ansible_host", PLAN_K_ADDRESS},
+    {"ansible_ssh_host", PLAN_K_ADDRESS},
+    {"ansible_port", PLAN_K_PORT},
+    {"ansible_ssh_port", PLAN_K_PORT},
+    {"ansible_user", PLAN_K_USER},
+    {"ansible_ssh_user", PLAN_K_USER},
+    {"ansible_ssh_private_key_file", PLAN_K_IDENTITY_FILE},
+    {"ansible_private_key_file", PLAN_K_IDENTITY_FILE},
 };
 
 /* The connection a set of Ansible values names (ansible_host wins over the older
@@ -1662,7 +1663,7 @@ static json_t *connection_of(json_t *vars)
 		json_t *v = json_object_get(vars, conn_vars[i].ansible);
 		if (!v)
 			continue;
-		if (!strcmp(conn_vars[i].plan, "port")) {
+		if (!strcmp(conn_vars[i].plan, PLAN_K_PORT)) {
 			const char *s = json_string_value(v);
 			if (s && all_digits(s))
 				v = json_integer(strtoll(s, NULL, 10));
@@ -1670,7 +1671,7 @@ static json_t *connection_of(json_t *vars)
 				json_incref(v);
 			else
 				continue;
-			json_object_set_new(out, "port", v);
+			json_object_set_new(out, PLAN_K_PORT, v);
 		} else if (json_is_string(v)) {
 			json_object_set(out, conn_vars[i].plan, v);
 		}
@@ -1678,11 +1679,11 @@ static json_t *connection_of(json_t *vars)
 	/* Ansible's chroot connection is kiln's rootfs: the host's name is the directory */
 	const char *c = json_string_value(json_object_get(vars, "ansible_connection"));
 	if (c && (!strcmp(c, "ssh") || !strcmp(c, "smart") || !strcmp(c, "paramiko")))
-		json_object_set_new(out, "connection", json_string("ssh"));
+		json_object_set_new(out, PLAN_K_CONNECTION, json_string("ssh"));
 	else if (c && !strcmp(c, "chroot"))
-		json_object_set_new(out, "connection", json_string("rootfs"));
+		json_object_set_new(out, PLAN_K_CONNECTION, json_string("rootfs"));
 	if (json_object_size(vars))
-		json_object_set(out, "vars", vars);
+		json_object_set(out, PLAN_K_VARS, vars);
 	return out;
 }
 
@@ -1703,11 +1704,12 @@ json_t *inventory_plan_groups(struct inventory *inv)
 				json_decref(hv);
 			}
 		}
-		json_object_set_new(out, name,
-		                    json_pack("{s:o,s:O,s:o,s:s}", "hosts", hosts, "children",
-		                              json_object_get(g, "children"), "vars",
-		                              connection_of(json_object_get(g, "vars")), "source",
-		                              json_string_value(json_object_get(g, "source"))));
+		json_object_set_new(
+		    out, name,
+		    json_pack("{s:o,s:O,s:o,s:s}", PLAN_K_HOSTS, hosts, PLAN_K_CHILDREN,
+		              json_object_get(g, "children"), PLAN_K_VARS,
+		              connection_of(json_object_get(g, "vars")), PLAN_K_SOURCE,
+		              json_string_value(json_object_get(g, "source"))));
 	}
 	return out;
 }

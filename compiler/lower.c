@@ -293,15 +293,15 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 				return;
 			}
 			if (c.deferred)
-				json_object_set_new(t, "when", val_to_plan(&c));
+				json_object_set_new(t, PLAN_K_WHEN, val_to_plan(&c));
 			val_release(&c);
 		}
 	}
-	json_object_set_new(t, "id", json_string(id));
-	json_object_set_new(t, "module", json_string(task->name.s));
-	json_object_set_new(t, "source", source_of(lw->p, task->span));
+	json_object_set_new(t, PLAN_K_ID, json_string(id));
+	json_object_set_new(t, PLAN_K_MODULE, json_string(task->name.s));
+	json_object_set_new(t, PLAN_K_SOURCE, source_of(lw->p, task->span));
 	if (role)
-		json_object_set_new(t, "role", json_string(role));
+		json_object_set_new(t, PLAN_K_ROLE, json_string(role));
 	/* a local task's own paths (creates, removes) need not exist yet either */
 	if (!strcmp(task->name.s, "local"))
 		lw->local_seen = true;
@@ -313,7 +313,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 		else if (la)
 			json_object_set_new(args, la->name, v);
 		else
-			json_object_set_new(t, "label", v);
+			json_object_set_new(t, PLAN_K_LABEL, v);
 	}
 	for (struct ast_node *n = task->body; n; n = n->next) {
 		if (n->kind != N_ATTR)
@@ -325,13 +325,13 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			     h = v->kind == EX_LIST ? h->next : NULL)
 				if (h->kind == EX_IDENT)
 					json_array_append_new(names, json_string(h->str.s));
-			json_object_set_new(t, "notify", names);
+			json_object_set_new(t, PLAN_K_NOTIFY, names);
 			continue;
 		}
 		if (!strcmp(n->name.s, "ignore_errors")) {
 			json_t *v = value(lw, env, n->value, NULL);
 			if (v)
-				json_object_set_new(t, "ignore_errors", v);
+				json_object_set_new(t, PLAN_K_IGNORE_ERRORS, v);
 			continue;
 		}
 		const struct kiln_arg *a = arg_of(s, n->name.s);
@@ -352,7 +352,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 		}
 	}
 	add_defaults(args, s, NULL);
-	json_object_set_new(t, "args", args);
+	json_object_set_new(t, PLAN_K_ARGS, args);
 	if (s && s->on_build_machine)
 		lw->local_seen = true;
 	if (ok)

@@ -18,6 +18,7 @@
 
 #include "eval.h"
 #include "parse.h"
+#include "plan_format.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -312,7 +313,8 @@ static void add_val(struct parts *ps, struct val v)
 	}
 	ps->deferred |= v.deferred;
 	ps->secret |= v.secret;
-	json_array_append_new(ps->list, v.deferred ? v.json : json_pack("{s:o}", "const", v.json));
+	json_array_append_new(ps->list,
+	                      v.deferred ? v.json : json_pack("{s:o}", PLAN_E_CONST, v.json));
 }
 
 static void render(struct program *p, const struct env *env, struct tmpl_node *n,
@@ -326,12 +328,12 @@ static struct val join(struct parts *ps)
 		return (struct val){NULL, false, false};
 	}
 	if (ps->deferred)
-		return (struct val){json_pack("{s:o}", "concat", ps->list), true, ps->secret};
+		return (struct val){json_pack("{s:o}", PLAN_E_CONCAT, ps->list), true, ps->secret};
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 	json_t *part;
 	json_array_foreach (ps->list, i, part) {
-		json_t *c = json_object_get(part, "const");
+		json_t *c = json_object_get(part, PLAN_E_CONST);
 		if (json_is_string(c))
 			sb_add(&sb, json_string_value(c), json_string_length(c));
 		else if (json_is_integer(c))
@@ -431,14 +433,14 @@ static void render(struct program *p, const struct env *env, struct tmpl_node *n
 					}
 					json_t *ty = y.deferred
 					                 ? y.json
-					                 : json_pack("{s:o}", "const", y.json);
+					                 : json_pack("{s:o}", PLAN_E_CONST, y.json);
 					json_t *tz = z.deferred
 					                 ? z.json
-					                 : json_pack("{s:o}", "const", z.json);
-					add_val(out,
-					        (struct val){
-					            json_pack("{s:[o,o,o]}", "if", c.json, ty, tz),
-					            true, c.secret || y.secret || z.secret});
+					                 : json_pack("{s:o}", PLAN_E_CONST, z.json);
+					add_val(out, (struct val){
+					                 json_pack("{s:[o,o,o]}", PLAN_E_IF, c.json,
+					                           ty, tz),
+					                 true, c.secret || y.secret || z.secret});
 					break;
 				}
 				bool holds = json_is_true(c.json);

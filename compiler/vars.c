@@ -15,6 +15,7 @@
 #include "builtins.h"
 #include "eval.h"
 #include "path.h"
+#include "plan_format.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -74,26 +75,26 @@ static const char *type_text(struct program *p, const struct type *t)
 static json_t *secret_ref(const struct program *p, const struct symbol *sym)
 {
 	if (!strcmp(sym->source, "env"))
-		return json_pack("{s:s,s:s}", "from", "env", "var", sym->source_detail);
+		return json_pack("{s:s,s:s}", PLAN_K_FROM, "env", PLAN_K_VAR, sym->source_detail);
 	if (!strcmp(sym->source, "var-file")) {
 		const char *f = sym->source_detail;
 		char *rel = f[0] == '/' || !p->root ? xstrdup(f) : path_relative(p->root, f);
-		json_t *r =
-		    json_pack("{s:s,s:s,s:s}", "from", "var-file", "file", rel, "name", sym->name);
+		json_t *r = json_pack("{s:s,s:s,s:s}", PLAN_K_FROM, "var-file", PLAN_K_FILE, rel,
+		                      PLAN_K_NAME, sym->name);
 		free(rel);
 		return r;
 	}
-	return json_pack("{s:s,s:s}", "from", "var", "name", sym->name);
+	return json_pack("{s:s,s:s}", PLAN_K_FROM, "var", PLAN_K_NAME, sym->name);
 }
 
 json_t *vars_param_plan(const struct program *p, const struct symbol *sym)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "source", json_string(sym->source ? sym->source : "none"));
+	json_object_set_new(o, PLAN_K_SOURCE, json_string(sym->source ? sym->source : "none"));
 	if (sym->type->kind == T_SECRET)
-		json_object_set_new(o, "secret", secret_ref(p, sym));
+		json_object_set_new(o, PLAN_K_SECRET, secret_ref(p, sym));
 	else if (sym->value.json)
-		json_object_set_new(o, "value", val_to_plan(&sym->value));
+		json_object_set_new(o, PLAN_K_VALUE, val_to_plan(&sym->value));
 	return o;
 }
 
@@ -110,7 +111,7 @@ static void set_value(struct program *p, struct symbol *sym, json_t *j, const ch
 		if (json_is_string(j))
 			json_object_set(p->secrets, sym->name, j);
 		json_decref(j);
-		sym->value = (struct val){json_pack("{s:s}", "secret", sym->name), true, true};
+		sym->value = (struct val){json_pack("{s:s}", PLAN_E_SECRET, sym->name), true, true};
 	} else {
 		sym->value = (struct val){j, false, false};
 	}
@@ -315,24 +316,24 @@ void vars_plan_secrets(struct program *p, json_t *params)
 	json_object_foreach (params, name, entry) {
 		struct symbol *sym =
 		    scope_declare(p, &p->globals, arena_strdup(p->a, name), SYM_PARAM, NULL, span);
-		sym->type = json_object_get(entry, "secret") ? &type_secret : &type_any;
+		sym->type = json_object_get(entry, PLAN_K_SECRET) ? &type_secret : &type_any;
 	}
 	json_object_foreach (params, name, entry) {
-		json_t *ref = json_object_get(entry, "secret");
+		json_t *ref = json_object_get(entry, PLAN_K_SECRET);
 		if (!ref)
 			continue;
 		struct symbol *sym = scope_lookup(&p->globals, name);
 		/* env("NAME") as the default: the plan records NAME (KILN_VAR_name is read
 		   anyway) */
-		const char *from = json_string_value(json_object_get(ref, "from"));
-		const char *var = json_string_value(json_object_get(ref, "var"));
+		const char *from = json_string_value(json_object_get(ref, PLAN_K_FROM));
+		const char *var = json_string_value(json_object_get(ref, PLAN_K_VAR));
 		char *own = xasprintf("KILN_VAR_%s", name);
 		const char *plan_default =
 		    from && !strcmp(from, "env") && var && strcmp(var, own) ? var : NULL;
 		free(own);
 		if (resolve_one(p, sym, plan_default))
 			continue;
-		const char *file = json_string_value(json_object_get(ref, "file"));
+		const char *file = json_string_value(json_object_get(ref, PLAN_K_FILE));
 		char *where = !from || !strcmp(from, "var") ? xstrdup("-var")
 		              : !strcmp(from, "env")
 		                  ? xasprintf("the environment's %s", var ? var : "?")

@@ -60,6 +60,12 @@
 #define PLAN_K_VARS "vars"
 #define PLAN_K_TARGET "target"
 #define PLAN_K_CONNECTION "connection"
+/* a host's entry in a group's "hosts" (and an apply's "connection"): how it is
+   reached, beside "connection" and "vars" */
+#define PLAN_K_ADDRESS "address"
+#define PLAN_K_PORT "port"
+#define PLAN_K_USER "user"
+#define PLAN_K_IDENTITY_FILE "identity_file"
 
 /* a deferred value: {"$expr": TREE}; a tree is an object with one of these keys */
 #define PLAN_K_EXPR "$expr"

@@ -6,6 +6,7 @@
 #include "events.h"
 
 #include "arena.h"
+#include "plan_format.h"
 #include "strbuf.h"
 
 #include <pthread.h>
@@ -323,9 +324,9 @@ void events_task_start(struct events *ev, const struct task_event *te)
 	if (ev->mode == EVENTS_JSON) {
 		emit_json(ev, json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:O}", "event", "task_start",
 		                        "image", te->image, "stage", te->stage, "id",
-		                        json_object_get(te->task, "id"), "module",
-		                        json_object_get(te->task, "module"), "task", te->what,
-		                        "source", json_object_get(te->task, "source")));
+		                        json_object_get(te->task, PLAN_K_ID), "module",
+		                        json_object_get(te->task, PLAN_K_MODULE), "task", te->what,
+		                        "source", json_object_get(te->task, PLAN_K_SOURCE)));
 		return;
 	}
 	char *w = events_redact(ev, te->what);
@@ -352,12 +353,12 @@ void events_task_end(struct events *ev, const struct task_event *te, const struc
                      double ms)
 {
 	if (ev->mode == EVENTS_JSON) {
-		json_t *o =
-		    json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end", "image",
-		              te->image, "stage", te->stage, "id", json_object_get(te->task, "id"),
-		              "module", json_object_get(te->task, "module"), "task", te->what,
-		              "status", status_name(res->status), "ms", ms, "source",
-		              json_object_get(te->task, "source"));
+		json_t *o = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end",
+		                      "image", te->image, "stage", te->stage, "id",
+		                      json_object_get(te->task, PLAN_K_ID), "module",
+		                      json_object_get(te->task, PLAN_K_MODULE), "task", te->what,
+		                      "status", status_name(res->status), "ms", ms, "source",
+		                      json_object_get(te->task, PLAN_K_SOURCE));
 		if (res->msg)
 			json_object_set_new(o, "msg", json_string(res->msg));
 		if (res->status == TASK_FAILED && res->cmd) {
@@ -376,7 +377,7 @@ void events_task_end(struct events *ev, const struct task_event *te, const struc
 	if (res->status == TASK_FAILED) {
 		const char *src = te->source
 		                      ? te->source
-		                      : json_string_value(json_object_get(te->task, "source"));
+		                      : json_string_value(json_object_get(te->task, PLAN_K_SOURCE));
 		line(ev, "    %sFAILED%s  %s  %s(%.1f ms)%s", c, paint(ev, "\033[0m"), te->what,
 		     paint(ev, "\033[2m"), ms, paint(ev, "\033[0m"));
 		line(ev, "%s: error[E5001]: task %s failed: %s", src ? src : "?", te->what,

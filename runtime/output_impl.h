@@ -23,7 +23,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* ---- sinks ---------------------------------------------------------------------------- */
+/* ---- sinks (output_sink.c) ------------------------------------------------------------ */
+
+enum { OUT_FILE_BUF = 1 << 18 }; /* the buffer for reading files */
 
 enum out_comp { OUT_COMP_NONE, OUT_COMP_GZIP, OUT_COMP_ZSTD };
 

@@ -49,7 +49,7 @@ int out_sink_write(struct out_sink *s, const void *buf, size_t n, struct rt_erro
 int out_sink_finish(struct out_sink *s, struct rt_error *err);
 void out_sink_release(struct out_sink *s);
 
-/* ---- tar streams ---------------------------------------------------------------------- */
+/* ---- tar streams (output_tarw.c) ------------------------------------------------------ */
 
 struct archive;
 

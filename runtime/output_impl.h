@@ -80,7 +80,7 @@ int out_tar_add_dir(struct out_tar *t, const char *name, time_t mtime, struct rt
 int out_tar_close(struct out_tar *t, struct rt_error *err);
 void out_tar_release(struct out_tar *t);
 
-/* ---- temporary names ------------------------------------------------------------------ */
+/* ---- temporary names (output_tmp.c) --------------------------------------------------- */
 
 struct out_tmp {
 	char *final; /* the destination */

@@ -136,7 +136,8 @@ json_t *out_tags(const struct output_ctx *ctx, struct rt_error *err);
 /* Append {"type","path","digest","size"} (and the extra object's keys) to ctx->artifacts. */
 void out_artifact_add(const struct output_ctx *ctx, const char *type, const char *digest,
                       uint64_t size, json_t *extra);
-/* The image's config blob (OCI image config, also what docker load reads). New reference. */
+/* The image's config blob (OCI image config, also what docker load reads), in
+ * output_config.c. New reference. */
 json_t *out_image_config(const struct output_ctx *ctx, struct rt_error *err);
 /* A compact JSON text with sorted keys (malloc'd), its length in *ret_len. */
 char *out_json_text(json_t *v, size_t *ret_len);

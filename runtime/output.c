@@ -87,7 +87,13 @@ const char *out_plan_path(const struct output_ctx *ctx)
 char *out_final_path(const struct output_ctx *ctx)
 {
 	const char *p = out_plan_path(ctx);
-	return p ? path_join(ctx->local_root, p) : NULL;
+	if (!p)
+		return NULL;
+	/* normalized, as the writers have always had it: no trailing slash, no "." or ".." */
+	char *local = path_from_root(ctx->local_root, p);
+	char *final = path_normalize(local);
+	free(local);
+	return final;
 }
 
 json_t *out_tags(const struct output_ctx *ctx, struct rt_error *err)

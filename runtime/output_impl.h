@@ -23,7 +23,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* ---- sinks ---------------------------------------------------------------------------- */
+/* ---- sinks (output_sink.c) ------------------------------------------------------------ */
+
+enum { OUT_FILE_BUF = 1 << 18 }; /* the buffer for reading files */
 
 enum out_comp { OUT_COMP_NONE, OUT_COMP_GZIP, OUT_COMP_ZSTD };
 
@@ -47,7 +49,7 @@ int out_sink_write(struct out_sink *s, const void *buf, size_t n, struct rt_erro
 int out_sink_finish(struct out_sink *s, struct rt_error *err);
 void out_sink_release(struct out_sink *s);
 
-/* ---- tar streams ---------------------------------------------------------------------- */
+/* ---- tar streams (output_tarw.c) ------------------------------------------------------ */
 
 struct archive;
 
@@ -78,7 +80,7 @@ int out_tar_add_dir(struct out_tar *t, const char *name, time_t mtime, struct rt
 int out_tar_close(struct out_tar *t, struct rt_error *err);
 void out_tar_release(struct out_tar *t);
 
-/* ---- temporary names ------------------------------------------------------------------ */
+/* ---- temporary names (output_tmp.c) --------------------------------------------------- */
 
 struct out_tmp {
 	char *final; /* the destination */
@@ -134,7 +136,8 @@ json_t *out_tags(const struct output_ctx *ctx, struct rt_error *err);
 /* Append {"type","path","digest","size"} (and the extra object's keys) to ctx->artifacts. */
 void out_artifact_add(const struct output_ctx *ctx, const char *type, const char *digest,
                       uint64_t size, json_t *extra);
-/* The image's config blob (OCI image config, also what docker load reads). New reference. */
+/* The image's config blob (OCI image config, also what docker load reads), in
+ * output_config.c. New reference. */
 json_t *out_image_config(const struct output_ctx *ctx, struct rt_error *err);
 /* A compact JSON text with sorted keys (malloc'd), its length in *ret_len. */
 char *out_json_text(json_t *v, size_t *ret_len);

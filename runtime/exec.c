@@ -31,7 +31,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -528,20 +527,12 @@ static struct image_state *find_image(struct executor *x, const char *name)
 static int copy_tree(const char *from, const char *to, struct rt_error *err)
 {
 	char *src = xasprintf("%s/.", from);
-	pid_t pid = fork();
-	if (pid == 0) {
-		/* only async-signal-safe calls here: kiln may have a second thread */
-		execl("/bin/cp", "cp", "-a", "--reflink=auto", src, to, (char *)NULL);
-		_exit(127);
-	}
+	const char *argv[] = {"cp", "-a", "--reflink=auto", src, to, NULL};
+	int r = rt_run(argv, err);
 	free(src);
-	if (pid < 0)
-		return rt_error_errno(err, -errno, "cannot start cp");
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return rt_error_errno(err, -errno, "waitpid");
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
+	if (r < 0)
+		return r;
+	if (r)
 		return rt_error_set(err, -EIO, "copying %s to %s failed", from, to);
 	return 0;
 }

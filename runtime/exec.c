@@ -159,8 +159,8 @@ static int take_secrets(struct executor *x, json_t *plan)
 	const char *name;
 	json_t *p;
 	int missing = 0;
-	json_object_foreach (json_object_get(plan, "params"), name, p) {
-		if (!json_object_get(p, "secret"))
+	json_object_foreach (json_object_get(plan, PLAN_K_PARAMS), name, p) {
+		if (!json_object_get(p, PLAN_K_SECRET))
 			continue;
 		json_t *v = json_object_get(x->o->secrets, name);
 		if (!json_is_string(v)) {
@@ -186,28 +186,28 @@ static json_t *stage_secrets(struct executor *x, json_t *stage, json_t *handlers
 	json_t *notified = json_object();
 	size_t i, j;
 	json_t *t, *h;
-	json_array_foreach (json_object_get(stage, "tasks"), i, t) {
-		json_array_foreach (json_object_get(t, "notify"), j, h) {
+	json_array_foreach (json_object_get(stage, PLAN_K_TASKS), i, t) {
+		json_array_foreach (json_object_get(t, PLAN_K_NOTIFY), j, h) {
 			if (json_is_string(h))
 				json_object_set_new(notified, json_string_value(h), json_true());
 		}
 	}
-	secret_refs(json_object_get(stage, "tasks"), names);
+	secret_refs(json_object_get(stage, PLAN_K_TASKS), names);
 	/* a notified handler's tasks may notify others in turn */
 	json_t *done = json_object();
 	for (bool more = true; more;) {
 		more = false;
 		json_array_foreach (handlers, i, h) {
-			const char *hn = json_string_value(json_object_get(h, "name"));
+			const char *hn = json_string_value(json_object_get(h, PLAN_K_NAME));
 			if (!hn || !json_object_get(notified, hn) || json_object_get(done, hn))
 				continue;
 			json_object_set_new(done, hn, json_true());
 			more = true;
-			secret_refs(json_object_get(h, "tasks"), names);
-			json_array_foreach (json_object_get(h, "tasks"), j, t) {
+			secret_refs(json_object_get(h, PLAN_K_TASKS), names);
+			json_array_foreach (json_object_get(h, PLAN_K_TASKS), j, t) {
 				size_t k;
 				json_t *n;
-				json_array_foreach (json_object_get(t, "notify"), k, n) {
+				json_array_foreach (json_object_get(t, PLAN_K_NOTIFY), k, n) {
 					if (json_is_string(n))
 						json_object_set_new(notified, json_string_value(n),
 						                    json_true());
@@ -885,7 +885,7 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
                        struct recap *recap)
 {
 	struct rt_error err = {0};
-	const char *conn_kind = json_string_value(json_object_get(attrs, "connection"));
+	const char *conn_kind = json_string_value(json_object_get(attrs, PLAN_K_CONNECTION));
 	events_image(x->ev, host, conn_kind ? conn_kind : "ssh");
 	bool ssh = !conn_kind || strcmp(conn_kind, "rootfs");
 	char *dir = ssh              ? NULL

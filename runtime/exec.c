@@ -631,57 +631,129 @@ static bool has_local_task(json_t *stage)
 	return false;
 }
 
-static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_state *st,
-                 struct recap *recap, json_t *artifacts)
+/* What the steps of one image's bake share. */
+struct bake_run {
+	struct executor *x;
+	struct image_state *st;
+	struct plan_image iv;
+	struct stage_run sr;     /* the stage (or test) being run, its facts */
+	bool layers;             /* an output needs the image's layers */
+	struct layer_snap *snap; /* the tree as the last layer left it */
+	struct rt_error err;
+};
+
+/* A step could not go on (not a task that failed): say why (E5002). */
+static bool bake_failed(struct bake_run *b)
 {
-	struct rt_error err = {0};
-	const char *name = st->name;
-	struct plan_image iv = plan_image_view(img);
-	json_t *from = json_object_get(img, PLAN_K_FROM);
-	char *what = from_text(from);
-	events_image(x->ev, name, what);
-	free(what);
-	st->rootfs = xasprintf("%s/%s.rootfs", x->work, name);
-	if (mkdir(st->rootfs, 0755) < 0) {
-		events_error(x->ev, name, "cannot create the image's directory");
-		return false;
-	}
-	struct stage_run sr = {.x = x, .image = name, .stage = "base", .recap = recap};
-	bool layers = needs_layers(plan);
-	struct layer_snap *snap = NULL;
-	if (iv.from_image) {
-		struct image_state *parent = find_image(x, iv.from_image);
+	b->sr.conn = conn_free(b->sr.conn);
+	json_decref(b->sr.notified);
+	b->sr.notified = NULL;
+	char *msg = xasprintf("error[E5002]: %s", b->err.msg[0] ? b->err.msg : "failed");
+	events_error(b->x->ev, b->st->name, msg);
+	free(msg);
+	return false;
+}
+
+/* The image's tree to start from: a copy of its parent image's (with its key and
+   layers), or its base, made by the base's implementation. */
+static bool bake_base(struct bake_run *b, json_t *from)
+{
+	struct executor *x = b->x;
+	struct image_state *st = b->st;
+	if (b->iv.from_image) {
+		struct image_state *parent = find_image(x, b->iv.from_image);
 		if (!parent || !parent->ok) {
-			events_error(x->ev, name, "its parent image was not built");
+			events_error(x->ev, st->name, "its parent image was not built");
 			return false;
 		}
-		if (copy_tree(parent->rootfs, st->rootfs, &err) < 0)
-			goto fail;
+		if (copy_tree(parent->rootfs, st->rootfs, &b->err) < 0)
+			return bake_failed(b);
 		st->key = parent->key ? xstrdup(parent->key) : NULL;
-		for (size_t i = 0; layers && i < parent->nlayers; i++) {
+		for (size_t i = 0; b->layers && i < parent->nlayers; i++) {
 			struct layer l = parent->layers[i];
 			l.path = xstrdup(l.path);
 			st->layers = xrealloc(st->layers, (st->nlayers + 1) * sizeof(*st->layers));
 			st->layers[st->nlayers++] = l;
 		}
-	} else {
-		struct base_ctx bc = {.cache_dir = x->o->cache_dir,
-		                      .local_root = x->o->root,
-		                      .progress = base_progress,
-		                      .progress_data = &sr};
-		double t0 = now_ms();
-		if (base_create(&bc, from, st->rootfs, &err) < 0)
-			goto fail;
-		events_note(x->ev, name, "base ready (%.1f s)", (now_ms() - t0) / 1000);
-		/* NULL (a file it read is gone since): this build is not cached */
-		struct rt_error kerr = {0};
-		st->key = cache_base_key(from, x->o->root, &kerr);
-		/* the base's layer is the whole tree (snap is NULL) */
-		if (layers && add_layer(x, st, st->rootfs, &snap, &err) < 0)
-			goto fail;
+		return true;
 	}
+	struct base_ctx bc = {.cache_dir = x->o->cache_dir,
+	                      .local_root = x->o->root,
+	                      .progress = base_progress,
+	                      .progress_data = &b->sr};
+	double t0 = now_ms();
+	if (base_create(&bc, from, st->rootfs, &b->err) < 0)
+		return bake_failed(b);
+	events_note(x->ev, st->name, "base ready (%.1f s)", (now_ms() - t0) / 1000);
+	/* NULL (a file it read is gone since): this build is not cached */
+	struct rt_error kerr = {0};
+	st->key = cache_base_key(from, x->o->root, &kerr);
+	/* the base's layer is the whole tree (snap is NULL) */
+	if (b->layers && add_layer(x, st, st->rootfs, &b->snap, &b->err) < 0)
+		return bake_failed(b);
+	return true;
+}
 
-	bool ok = true;
+/* The stage cache's key of a stage after the tree st->key names; NULL when the stage
+   is not cached (a note says why when the reason is worth telling). */
+static char *stage_key(struct bake_run *b, json_t *stage)
+{
+	struct rt_error kerr = {0};
+	char *why = NULL;
+	char *key = NULL;
+	json_t *macs = stage_secrets(b->x, stage, b->iv.handlers, &why);
+	if (macs)
+		key =
+		    cache_stage_key(b->st->key, stage, b->iv.handlers, macs, b->x->o->root, &kerr);
+	else if (why)
+		events_note(b->x->ev, b->st->name, "the stage cache is not used: %s", why);
+	json_decref(macs);
+	free(why);
+	return key;
+}
+
+/* A stage found in the stage cache: its layer unpacked on the tree, its tasks ok. */
+static bool replay_stage(struct bake_run *b, const char *hit, const char *key, size_t ntasks)
+{
+	struct image_state *st = b->st;
+	if (replay(b->x, st, hit, b->layers, &b->err) < 0)
+		return bake_failed(b);
+	layer_snap_free(b->snap);
+	b->snap = NULL;
+	if (layer_snapshot(st->rootfs, &b->snap, &b->err) < 0)
+		return bake_failed(b);
+	b->sr.recap->ok += (unsigned)ntasks;
+	events_note(b->x->ev, st->name, "cached (%.12s): %zu task%s replayed, nothing changed", key,
+	            ntasks, ntasks == 1 ? "" : "s");
+	return true;
+}
+
+/* A stage that ran: its layer (when outputs need layers or the cache stores it), stored
+   under key (when not NULL); a cache that cannot be written is only noted. */
+static bool store_stage(struct bake_run *b, const char *key)
+{
+	struct image_state *st = b->st;
+	if (!b->layers && !key)
+		return true;
+	if (add_layer(b->x, st, st->rootfs, &b->snap, &b->err) < 0)
+		return bake_failed(b);
+	struct rt_error cerr = {0};
+	if (key && cache_store(b->x->cache_dir, key, st->layers[st->nlayers - 1].path, &cerr) < 0)
+		events_note(b->x->ev, st->name, "the stage cache is not written: %s", cerr.msg);
+	else if (key)
+		events_note(b->x->ev, st->name, "stored in the stage cache (%.12s)", key);
+	if (!b->layers)
+		layer_release(&st->layers[--st->nlayers]);
+	return true;
+}
+
+/* Each stage in order, with one rootfs connection: its tasks, then the handlers they
+   notified. False when a task failed (its events said so) or a step could not go on. */
+static bool bake_stages(struct bake_run *b)
+{
+	struct executor *x = b->x;
+	struct image_state *st = b->st;
+	struct stage_run *sr = &b->sr;
 	/* the stage cache: replay stages whose key is stored, until the first miss;
 	   a stage with a 'local' task (its effects are on the build machine) ends it */
 	/* check mode replays cached stages too (so it reports what would change
@@ -690,132 +762,108 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 	bool keyed = true;
 	size_t i;
 	json_t *stage;
-	json_array_foreach (iv.stages, i, stage) {
+	json_array_foreach (b->iv.stages, i, stage) {
 		struct plan_block sv = plan_block_view(stage);
-		json_t *tasks = sv.tasks;
-		sr.stage = sv.name;
-		events_stage(x->ev, name, sr.stage, json_array_size(tasks));
+		size_t ntasks = json_array_size(sv.tasks);
+		sr->stage = sv.name;
+		events_stage(x->ev, st->name, sr->stage, ntasks);
 		/* every stage gets its key (to store its result); only an unbroken run of
 		   hits from the first stage is replayed */
-		char *key = NULL;
 		if (has_local_task(stage))
 			keyed = false;
-		if (keyed && st->key) {
-			struct rt_error kerr = {0};
-			char *why = NULL;
-			json_t *macs = stage_secrets(x, stage, iv.handlers, &why);
-			if (macs)
-				key = cache_stage_key(st->key, stage, iv.handlers, macs, x->o->root,
-				                      &kerr);
-			else if (why)
-				events_note(x->ev, name, "the stage cache is not used: %s", why);
-			json_decref(macs);
-			free(why);
-		}
+		char *key = keyed && st->key ? stage_key(b, stage) : NULL;
 		char *hit = caching && key ? cache_lookup(x->cache_dir, key) : NULL;
 		free(st->key);
 		st->key = key;
 		if (hit) {
-			int r = replay(x, st, hit, layers, &err);
+			bool ok = replay_stage(b, hit, key, ntasks);
 			free(hit);
-			if (r < 0)
-				goto fail;
-			layer_snap_free(snap);
-			snap = NULL;
-			if (layer_snapshot(st->rootfs, &snap, &err) < 0)
-				goto fail;
-			recap->ok += (unsigned)json_array_size(tasks);
-			events_note(x->ev, name,
-			            "cached (%.12s): %zu task%s replayed, nothing changed", key,
-			            json_array_size(tasks), json_array_size(tasks) == 1 ? "" : "s");
+			if (!ok)
+				return false;
 			continue;
 		}
 		caching = false;
-		if (!snap && layer_snapshot(st->rootfs, &snap, &err) < 0)
-			goto fail;
-		if (open_rootfs(x, st->rootfs, &sr.conn, &err) < 0)
-			goto fail;
-		if (!sr.facts)
-			sr.facts = gather_facts(sr.conn);
-		sr.notified = json_object();
-		ok = run_tasks(&sr, tasks) && run_handlers(&sr, iv.handlers);
-		json_decref(sr.notified);
-		sr.notified = NULL;
-		sr.conn = conn_free(sr.conn);
+		if (!b->snap && layer_snapshot(st->rootfs, &b->snap, &b->err) < 0)
+			return bake_failed(b);
+		if (open_rootfs(x, st->rootfs, &sr->conn, &b->err) < 0)
+			return bake_failed(b);
+		if (!sr->facts)
+			sr->facts = gather_facts(sr->conn);
+		sr->notified = json_object();
+		bool ok = run_tasks(sr, sv.tasks) && run_handlers(sr, b->iv.handlers);
+		json_decref(sr->notified);
+		sr->notified = NULL;
+		sr->conn = conn_free(sr->conn);
 		if (!ok)
-			break;
+			return false;
 		if (x->o->check)
 			free(st->key),
 			    st->key = key = NULL; /* a checked stage is not the built one */
-		if (layers || key) {
-			if (add_layer(x, st, st->rootfs, &snap, &err) < 0)
-				goto fail;
-			struct rt_error cerr = {0};
-			if (key && cache_store(x->cache_dir, key, st->layers[st->nlayers - 1].path,
-			                       &cerr) < 0)
-				events_note(x->ev, name, "the stage cache is not written: %s",
-				            cerr.msg);
-			else if (key)
-				events_note(x->ev, name, "stored in the stage cache (%.12s)", key);
-			if (!layers) {
-				layer_release(&st->layers[--st->nlayers]);
-			}
-		}
+		if (!store_stage(b, key))
+			return false;
 	}
-	/* tests run on a throwaway copy of the tree: what they leave behind
-	   (logs, pid files) is not part of the image */
-	char *test_root = NULL;
-	if (ok && json_array_size(iv.tests)) {
-		test_root = xasprintf("%s/%s.test", x->work, name);
-		if (mkdir(test_root, 0755) < 0 || copy_tree(st->rootfs, test_root, &err) < 0) {
-			free(test_root);
-			goto fail;
-		}
+	return true;
+}
+
+/* The image's tests, on a throwaway copy of the tree: what they leave behind
+   (logs, pid files) is not part of the image. False when one failed. */
+static bool bake_tests(struct bake_run *b)
+{
+	struct executor *x = b->x;
+	struct stage_run *sr = &b->sr;
+	if (!json_array_size(b->iv.tests))
+		return true;
+	char *test_root = xasprintf("%s/%s.test", x->work, b->st->name);
+	if (mkdir(test_root, 0755) < 0 || copy_tree(b->st->rootfs, test_root, &b->err) < 0) {
+		free(test_root);
+		return bake_failed(b);
 	}
-	sr.testing = true;
+	bool ok = true;
+	sr->testing = true;
+	size_t i;
 	json_t *test;
-	json_array_foreach (iv.tests, i, test) {
-		if (!ok)
-			break;
+	json_array_foreach (b->iv.tests, i, test) {
 		struct plan_block tv = plan_block_view(test);
 		char *stage_name = xasprintf("test %s", tv.name);
-		sr.stage = stage_name;
-		if (open_rootfs(x, test_root, &sr.conn, &err) < 0) {
+		sr->stage = stage_name;
+		if (open_rootfs(x, test_root, &sr->conn, &b->err) < 0) {
 			free(stage_name);
 			rm_tree(test_root);
 			free(test_root);
-			goto fail;
+			return bake_failed(b);
 		}
-		if (!sr.facts)
-			sr.facts = gather_facts(sr.conn);
-		sr.notified = json_object();
-		ok = run_tasks(&sr, tv.tasks);
-		json_decref(sr.notified);
-		sr.conn = conn_free(sr.conn);
+		if (!sr->facts)
+			sr->facts = gather_facts(sr->conn);
+		sr->notified = json_object();
+		ok = run_tasks(sr, tv.tasks);
+		json_decref(sr->notified);
+		sr->notified = NULL;
+		sr->conn = conn_free(sr->conn);
 		free(stage_name);
+		if (!ok)
+			break;
 	}
-	sr.testing = false;
-	if (test_root) {
-		rm_tree(test_root);
-		free(test_root);
-	}
-	layer_snap_free(snap);
-	snap = NULL;
-	if (!ok || x->o->check) {
-		json_decref(sr.facts);
-		if (ok && x->o->check)
-			events_note(x->ev, name, "check mode: no artifacts written");
-		return ok;
-	}
+	sr->testing = false;
+	rm_tree(test_root);
+	free(test_root);
+	return ok;
+}
+
+/* The image's outputs, each an artifact; false when one cannot be written (E5003)
+   or the run was interrupted. */
+static bool bake_outputs(struct bake_run *b, json_t *img, json_t *artifacts)
+{
+	struct image_state *st = b->st;
+	size_t i;
 	json_t *out;
-	json_array_foreach (iv.outputs, i, out) {
+	json_array_foreach (b->iv.outputs, i, out) {
 		if (rt_interrupted)
 			break;
 		struct plan_output ov = plan_output_view(out);
 		struct output_ctx oc = {
 		    .image = img,
 		    .output = out,
-		    .local_root = x->o->root,
+		    .local_root = b->x->o->root,
 		    .rootfs_dir = st->rootfs,
 		    .layers = st->layers,
 		    .nlayers = st->nlayers,
@@ -823,34 +871,52 @@ static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_sta
 		};
 		double t0 = now_ms();
 		size_t before = json_array_size(artifacts);
-		if (output_write(&oc, &err) < 0) {
-			char *msg = xasprintf("error[E5003]: %s %s: %s", ov.type, ov.path, err.msg);
-			events_error(x->ev, name, msg);
+		if (output_write(&oc, &b->err) < 0) {
+			char *msg =
+			    xasprintf("error[E5003]: %s %s: %s", ov.type, ov.path, b->err.msg);
+			events_error(b->x->ev, st->name, msg);
 			free(msg);
-			json_decref(sr.facts);
 			return false;
 		}
 		json_t *a = json_array_get(artifacts, json_array_size(artifacts) - 1);
-		events_artifact(x->ev, name, ov.type, ov.path,
+		events_artifact(b->x->ev, st->name, ov.type, ov.path,
 		                json_array_size(artifacts) > before
 		                    ? json_string_value(json_object_get(a, "digest"))
 		                    : NULL,
 		                now_ms() - t0);
 	}
-	json_decref(sr.facts);
 	return !rt_interrupted;
+}
 
-fail:
-	layer_snap_free(snap);
-	json_decref(sr.facts);
-	sr.conn = conn_free(sr.conn);
-	json_decref(sr.notified);
-	{
-		char *msg = xasprintf("error[E5002]: %s", err.msg[0] ? err.msg : "failed");
-		events_error(x->ev, name, msg);
-		free(msg);
+/* One image: its base (or its parent's tree), its stages, its tests, its outputs. */
+static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_state *st,
+                 struct recap *recap, json_t *artifacts)
+{
+	json_t *from = json_object_get(img, PLAN_K_FROM);
+	char *what = from_text(from);
+	events_image(x->ev, st->name, what);
+	free(what);
+	st->rootfs = xasprintf("%s/%s.rootfs", x->work, st->name);
+	if (mkdir(st->rootfs, 0755) < 0) {
+		events_error(x->ev, st->name, "cannot create the image's directory");
+		return false;
 	}
-	return false;
+	struct bake_run b = {
+	    .x = x,
+	    .st = st,
+	    .iv = plan_image_view(img),
+	    .sr = {.x = x, .image = st->name, .stage = "base", .recap = recap},
+	    .layers = needs_layers(plan),
+	};
+	bool ok = bake_base(&b, from) && bake_stages(&b) && bake_tests(&b);
+	layer_snap_free(b.snap);
+	b.snap = NULL;
+	if (ok && x->o->check)
+		events_note(x->ev, st->name, "check mode: no artifacts written");
+	else if (ok)
+		ok = bake_outputs(&b, img, artifacts);
+	json_decref(b.sr.facts);
+	return ok;
 }
 
 /* ---- apply blocks: hosts ------------------------------------------------------------ */

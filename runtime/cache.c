@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "builtins.h"
 #include "hex.h"
+#include "path.h"
 #include "plan_format.h"
 
 #include <dirent.h>
@@ -140,7 +141,7 @@ static int hash_inputs(EVP_MD_CTX *md, const struct kiln_schema *s, json_t *args
 		if (!json_is_string(v))
 			continue;
 		const char *p = json_string_value(v);
-		char *path = p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", local_root, p);
+		char *path = path_from_root(local_root, p);
 		EVP_DigestUpdate(md, *in, strlen(*in) + 1);
 		int r = hash_path(md, path, 0, err);
 		free(path);

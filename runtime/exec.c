@@ -954,9 +954,7 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 	const char *conn_kind = json_string_value(json_object_get(attrs, PLAN_K_CONNECTION));
 	events_image(x->ev, host, conn_kind ? conn_kind : "ssh");
 	bool ssh = !conn_kind || strcmp(conn_kind, "rootfs");
-	char *dir = ssh              ? NULL
-	            : host[0] == '/' ? xstrdup(host)
-	                             : xasprintf("%s/%s", x->o->root, host);
+	char *dir = ssh ? NULL : path_from_root(x->o->root, host);
 	struct stage_run sr = {.x = x, .image = host, .stage = "apply", .recap = recap};
 	struct plan_apply av = plan_apply_view(ap);
 	json_t *tasks = av.tasks;

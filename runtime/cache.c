@@ -9,6 +9,8 @@
 #include "arena.h"
 #include "builtins.h"
 #include "hex.h"
+#include "path.h"
+#include "plan_format.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,7 +52,7 @@ static json_t *without_sources(json_t *v)
 		const char *k;
 		json_t *x;
 		json_object_foreach (v, k, x) {
-			if (strcmp(k, "source"))
+			if (strcmp(k, PLAN_K_SOURCE))
 				json_object_set_new(o, k, without_sources(x));
 		}
 		return o;
@@ -139,7 +141,7 @@ static int hash_inputs(EVP_MD_CTX *md, const struct kiln_schema *s, json_t *args
 		if (!json_is_string(v))
 			continue;
 		const char *p = json_string_value(v);
-		char *path = p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", local_root, p);
+		char *path = path_from_root(local_root, p);
 		EVP_DigestUpdate(md, *in, strlen(*in) + 1);
 		int r = hash_path(md, path, 0, err);
 		free(path);
@@ -157,10 +159,10 @@ static int hash_task_inputs(EVP_MD_CTX *md, json_t *tasks, const char *local_roo
 	size_t i;
 	json_t *t;
 	json_array_foreach (tasks, i, t) {
-		const struct kiln_schema *s =
-		    stdlib_lookup(SCHEMA_MODULE, json_string_value(json_object_get(t, "module")));
+		const struct kiln_schema *s = stdlib_lookup(
+		    SCHEMA_MODULE, json_string_value(json_object_get(t, PLAN_K_MODULE)));
 		if (r == 0)
-			r = hash_inputs(md, s, json_object_get(t, "args"), local_root, err);
+			r = hash_inputs(md, s, json_object_get(t, PLAN_K_ARGS), local_root, err);
 		/* a task on the build machine has effects outside the image */
 		if (s && s->on_build_machine)
 			EVP_DigestUpdate(md, "on the build machine", 21);
@@ -175,9 +177,9 @@ char *cache_base_key(json_t *from, const char *local_root, struct rt_error *err)
 	EVP_DigestUpdate(md, "kiln " KILN_VERSION, sizeof("kiln " KILN_VERSION));
 	hash_json(md, "from", from);
 	/* what the base reads from the build machine (a tarball, an OCI layout) */
-	const char *base = json_string_value(json_object_get(from, "base"));
-	int r = hash_inputs(md, stdlib_lookup(SCHEMA_BASE, base), json_object_get(from, "args"),
-	                    local_root, err);
+	const char *base = json_string_value(json_object_get(from, PLAN_K_BASE));
+	int r = hash_inputs(md, stdlib_lookup(SCHEMA_BASE, base),
+	                    json_object_get(from, PLAN_K_ARGS), local_root, err);
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
 	EVP_DigestFinal_ex(md, d, &n);
@@ -198,12 +200,12 @@ char *cache_stage_key(const char *prev, json_t *stage, json_t *handlers, json_t 
 	   makes a new layer, of the stages that read it only */
 	hash_json(md, "secrets", secrets);
 	/* what the tasks and the handlers they may notify read from the build machine */
-	int r = hash_task_inputs(md, json_object_get(stage, "tasks"), local_root, err);
+	int r = hash_task_inputs(md, json_object_get(stage, PLAN_K_TASKS), local_root, err);
 	size_t i;
 	json_t *h;
 	json_array_foreach (handlers, i, h) {
 		if (r == 0)
-			r = hash_task_inputs(md, json_object_get(h, "tasks"), local_root, err);
+			r = hash_task_inputs(md, json_object_get(h, PLAN_K_TASKS), local_root, err);
 	}
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned n = 0;

@@ -1,19 +1,15 @@
 /*
- * exec: the executor; see exec.h. Per image: the base (or a copy of the
- * parent image's tree), facts, then each stage with one rootfs connection
- * (namespaces set up once per stage), its tasks in order, then the handlers
- * its changed tasks notified (once each, in the order they are defined);
- * a layer per stage when an output needs layers; tests; outputs.
+ * exec: the executor; see exec.h. The run (its work directory, signals and
+ * secrets), facts, tasks and handlers, and apply blocks on hosts; images are
+ * baked by bake.c (exec_int.h is what the two share).
  */
 #include "exec.h"
+#include "exec_int.h"
 
 #include "arena.h"
-#include "base.h"
 #include "builtins.h"
 #include "cache.h"
 #include "conn.h"
-#include "extract.h"
-#include "hex.h"
 #include "output.h"
 #include "path.h"
 #include "plan_expr.h"
@@ -24,42 +20,16 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-struct image_state {
-	const char *name;
-	char *key;    /* the cache key of its last stage (images built from it start there) */
-	char *rootfs; /* the finished tree (kept for images built from it) */
-	struct layer *layers; /* base first */
-	size_t nlayers;
-	bool ok;
-};
-
-struct executor {
-	const struct apply_opts *o;
-	struct events *ev;
-	char *work;      /* this run's directory */
-	json_t *secrets; /* name -> value */
-	struct image_state *images;
-	size_t nimages;
-	struct conn *local; /* the build machine, for 'local' tasks */
-	char *cache_dir;
-	json_t *keep;                          /* values whose strings the recap borrows */
-	unsigned char mac_key[SECRET_KEY_LEN]; /* the stage cache's key for secrets */
-	int mac_key_state;                     /* 0 not read yet, 1 read, -1 refused or absent */
-	int climb; /* plan_path_climb: how far up the root paths may lead */
-};
-
-static double now_ms(void)
+double exec_now_ms(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -80,7 +50,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 }
 
 /* rm -rf without following symlinks or leaving the file system. */
-static void rm_tree(const char *path)
+void exec_rm_tree(const char *path)
 {
 	nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
@@ -107,7 +77,7 @@ static void remove_stale(const char *base)
 		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
 			continue;
 		char *dir = xasprintf("%s/%s", base, e->d_name);
-		rm_tree(dir);
+		exec_rm_tree(dir);
 		free(dir);
 	}
 	closedir(d);
@@ -160,8 +130,8 @@ static int take_secrets(struct executor *x, json_t *plan)
 	const char *name;
 	json_t *p;
 	int missing = 0;
-	json_object_foreach (json_object_get(plan, "params"), name, p) {
-		if (!json_object_get(p, "secret"))
+	json_object_foreach (json_object_get(plan, PLAN_K_PARAMS), name, p) {
+		if (!json_object_get(p, PLAN_K_SECRET))
 			continue;
 		json_t *v = json_object_get(x->o->secrets, name);
 		if (!json_is_string(v)) {
@@ -181,34 +151,34 @@ static int take_secrets(struct executor *x, json_t *plan)
 
 /* The secrets a stage reads (its tasks and the handlers they notify), each as its
    keyed hash: name -> hex HMAC. NULL when the stage cannot be keyed (*why says why). */
-static json_t *stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why)
+json_t *exec_stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why)
 {
 	json_t *names = json_object();
 	json_t *notified = json_object();
 	size_t i, j;
 	json_t *t, *h;
-	json_array_foreach (json_object_get(stage, "tasks"), i, t) {
-		json_array_foreach (json_object_get(t, "notify"), j, h) {
+	json_array_foreach (json_object_get(stage, PLAN_K_TASKS), i, t) {
+		json_array_foreach (json_object_get(t, PLAN_K_NOTIFY), j, h) {
 			if (json_is_string(h))
 				json_object_set_new(notified, json_string_value(h), json_true());
 		}
 	}
-	secret_refs(json_object_get(stage, "tasks"), names);
+	secret_refs(json_object_get(stage, PLAN_K_TASKS), names);
 	/* a notified handler's tasks may notify others in turn */
 	json_t *done = json_object();
 	for (bool more = true; more;) {
 		more = false;
 		json_array_foreach (handlers, i, h) {
-			const char *hn = json_string_value(json_object_get(h, "name"));
+			const char *hn = json_string_value(json_object_get(h, PLAN_K_NAME));
 			if (!hn || !json_object_get(notified, hn) || json_object_get(done, hn))
 				continue;
 			json_object_set_new(done, hn, json_true());
 			more = true;
-			secret_refs(json_object_get(h, "tasks"), names);
-			json_array_foreach (json_object_get(h, "tasks"), j, t) {
+			secret_refs(json_object_get(h, PLAN_K_TASKS), names);
+			json_array_foreach (json_object_get(h, PLAN_K_TASKS), j, t) {
 				size_t k;
 				json_t *n;
-				json_array_foreach (json_object_get(t, "notify"), k, n) {
+				json_array_foreach (json_object_get(t, PLAN_K_NOTIFY), k, n) {
 					if (json_is_string(n))
 						json_object_set_new(notified, json_string_value(n),
 						                    json_true());
@@ -269,7 +239,7 @@ static char *os_release_value(const char *text, const char *key)
 }
 
 /* The target's facts, from its /etc/os-release and the machine. */
-static json_t *gather_facts(struct conn *c)
+json_t *exec_gather_facts(struct conn *c)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -334,21 +304,9 @@ static char *redact_for_module(const void *ev, const char *text)
 	return events_redact(ev, text);
 }
 
-struct stage_run {
-	struct executor *x;
-	const char *image;
-	const char *stage;
-	struct conn *conn;
-	json_t *facts;
-	json_t *notified; /* handler name -> true */
-	struct recap *recap;
-	bool failed;
-	bool testing; /* a test block: it checks, so 'changed' counts as ok */
-};
-
 /* Run one task; false when it failed and the image must stop. */
 /* Open a rootfs connection with the status thread held still (events_hold). */
-static int open_rootfs(struct executor *x, const char *dir, struct conn **ret, struct rt_error *err)
+int exec_open_rootfs(struct executor *x, const char *dir, struct conn **ret, struct rt_error *err)
 {
 	events_hold(x->ev);
 	int r = conn_rootfs_open(dir, ret, err);
@@ -368,7 +326,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	const char *psrc = t.source;
 	char *shown_src = psrc && strcmp(x->o->root, ".") ? path_join(x->o->root, psrc) : NULL;
 	te.source = shown_src;
-	double t0 = now_ms();
+	double t0 = exec_now_ms();
 	bool ok = true;
 
 	json_t *args = expr_resolve(&env, t.args, &err);
@@ -442,7 +400,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	res.stderr_tail = tail;
 	res.cmd = cmd;
 	res.diff = diff;
-	events_task_end(x->ev, &te, &res, now_ms() - t0);
+	events_task_end(x->ev, &te, &res, exec_now_ms() - t0);
 
 	if (sr->testing && res.status == TASK_CHANGED)
 		res.status = TASK_OK;
@@ -480,7 +438,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	return ok;
 }
 
-static bool run_tasks(struct stage_run *sr, json_t *tasks)
+bool exec_run_tasks(struct stage_run *sr, json_t *tasks)
 {
 	size_t i;
 	json_t *t;
@@ -492,7 +450,7 @@ static bool run_tasks(struct stage_run *sr, json_t *tasks)
 }
 
 /* The handlers notified in this stage, once each, in the order they are defined. */
-static bool run_handlers(struct stage_run *sr, json_t *handlers)
+bool exec_run_handlers(struct stage_run *sr, json_t *handlers)
 {
 	size_t i;
 	json_t *h;
@@ -505,361 +463,13 @@ static bool run_handlers(struct stage_run *sr, json_t *handlers)
 		char *stage = xasprintf("handler %s", name);
 		const char *saved = sr->stage;
 		sr->stage = stage;
-		bool ok = run_tasks(sr, hv.tasks);
+		bool ok = exec_run_tasks(sr, hv.tasks);
 		sr->stage = saved;
 		free(stage);
 		if (!ok)
 			return false;
 	}
 	return true;
-}
-
-/* ---- images ------------------------------------------------------------------------ */
-
-static struct image_state *find_image(struct executor *x, const char *name)
-{
-	for (size_t i = 0; i < x->nimages; i++)
-		if (!strcmp(x->images[i].name, name))
-			return &x->images[i];
-	return NULL;
-}
-
-/* cp -a parent/. child/: the copy keeps owners, modes, links and special files. */
-static int copy_tree(const char *from, const char *to, struct rt_error *err)
-{
-	char *src = xasprintf("%s/.", from);
-	pid_t pid = fork();
-	if (pid == 0) {
-		/* only async-signal-safe calls here: kiln may have a second thread */
-		execl("/bin/cp", "cp", "-a", "--reflink=auto", src, to, (char *)NULL);
-		_exit(127);
-	}
-	free(src);
-	if (pid < 0)
-		return rt_error_errno(err, -errno, "cannot start cp");
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return rt_error_errno(err, -errno, "waitpid");
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return rt_error_set(err, -EIO, "copying %s to %s failed", from, to);
-	return 0;
-}
-
-static bool needs_layers(json_t *plan)
-{
-	size_t i, j;
-	json_t *img, *out;
-	json_array_foreach (plan_images(plan), i, img) {
-		json_array_foreach (plan_image_view(img).outputs, j, out) {
-			const struct kiln_schema *s =
-			    stdlib_lookup(SCHEMA_OUTPUT, plan_output_view(out).type);
-			if (s && s->needs_layers)
-				return true;
-		}
-	}
-	return false;
-}
-
-static char *from_text(json_t *from)
-{
-	json_t *img = json_object_get(from, PLAN_K_IMAGE);
-	if (img)
-		return xasprintf("image %s", json_string_value(img));
-	struct strbuf sb = STRBUF_INIT;
-	sb_addf(&sb, "%s(", json_string_value(json_object_get(from, PLAN_K_BASE)));
-	const char *k;
-	json_t *v;
-	int n = 0;
-	json_object_foreach (json_object_get(from, PLAN_K_ARGS), k, v) {
-		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-		sb_addf(&sb, "%s%s=%s", n++ ? ", " : "", k, s ? s : "?");
-		free(s);
-	}
-	sb_addc(&sb, ')');
-	return sb_detach(&sb);
-}
-
-static void base_progress(void *data, const char *line)
-{
-	struct stage_run *sr = data;
-	events_note(sr->x->ev, sr->image, "%s", line);
-}
-
-static int add_layer(struct executor *x, struct image_state *st, const char *dir,
-                     struct layer_snap **snap, struct rt_error *err)
-{
-	char *tar = xasprintf("%s/%s.layer%zu.tar", x->work, st->name, st->nlayers);
-	struct layer l = {0};
-	int r = layer_write(dir, *snap, tar, &l, err);
-	free(tar);
-	if (r < 0)
-		return r;
-	st->layers = xrealloc(st->layers, (st->nlayers + 1) * sizeof(*st->layers));
-	st->layers[st->nlayers++] = l;
-	layer_snap_free(*snap);
-	*snap = NULL;
-	return layer_snapshot(dir, snap, err);
-}
-
-/* Replay a cached stage: unpack its layer; it is also the image's layer for outputs. */
-static int replay(struct executor *x, struct image_state *st, const char *tar, bool layers,
-                  struct rt_error *err)
-{
-	int fd = open(st->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return rt_error_errno(err, -errno, "cannot open %s", st->rootfs);
-	unsigned char digest[32];
-	struct extract_opts eo = {
-	    .flags = EXTRACT_WHITEOUTS, .label = "cached stage", .sha256_out = digest};
-	int r = extract_path(fd, tar, &eo, NULL, err);
-	close(fd);
-	if (r < 0 || !layers)
-		return r;
-	struct layer l = {.path = xstrdup(tar)};
-	strcpy(l.diff_id, "sha256:");
-	hex_encode(digest, 32, l.diff_id + 7);
-	struct stat sb;
-	l.size = stat(tar, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-	st->layers = xrealloc(st->layers, (st->nlayers + 1) * sizeof(*st->layers));
-	st->layers[st->nlayers++] = l;
-	(void)x;
-	return 0;
-}
-
-static bool has_local_task(json_t *stage)
-{
-	size_t i;
-	json_t *t;
-	json_array_foreach (plan_block_view(stage).tasks, i, t) {
-		const struct kiln_schema *s =
-		    stdlib_lookup(SCHEMA_MODULE, plan_task_view(t).module);
-		if (s && s->on_build_machine)
-			return true;
-	}
-	return false;
-}
-
-static bool bake(struct executor *x, json_t *plan, json_t *img, struct image_state *st,
-                 struct recap *recap, json_t *artifacts)
-{
-	struct rt_error err = {0};
-	const char *name = st->name;
-	struct plan_image iv = plan_image_view(img);
-	json_t *from = json_object_get(img, PLAN_K_FROM);
-	char *what = from_text(from);
-	events_image(x->ev, name, what);
-	free(what);
-	st->rootfs = xasprintf("%s/%s.rootfs", x->work, name);
-	if (mkdir(st->rootfs, 0755) < 0) {
-		events_error(x->ev, name, "cannot create the image's directory");
-		return false;
-	}
-	struct stage_run sr = {.x = x, .image = name, .stage = "base", .recap = recap};
-	bool layers = needs_layers(plan);
-	struct layer_snap *snap = NULL;
-	if (iv.from_image) {
-		struct image_state *parent = find_image(x, iv.from_image);
-		if (!parent || !parent->ok) {
-			events_error(x->ev, name, "its parent image was not built");
-			return false;
-		}
-		if (copy_tree(parent->rootfs, st->rootfs, &err) < 0)
-			goto fail;
-		st->key = parent->key ? xstrdup(parent->key) : NULL;
-		for (size_t i = 0; layers && i < parent->nlayers; i++) {
-			struct layer l = parent->layers[i];
-			l.path = xstrdup(l.path);
-			st->layers = xrealloc(st->layers, (st->nlayers + 1) * sizeof(*st->layers));
-			st->layers[st->nlayers++] = l;
-		}
-	} else {
-		struct base_ctx bc = {.cache_dir = x->o->cache_dir,
-		                      .local_root = x->o->root,
-		                      .progress = base_progress,
-		                      .progress_data = &sr};
-		double t0 = now_ms();
-		if (base_create(&bc, from, st->rootfs, &err) < 0)
-			goto fail;
-		events_note(x->ev, name, "base ready (%.1f s)", (now_ms() - t0) / 1000);
-		/* NULL (a file it read is gone since): this build is not cached */
-		struct rt_error kerr = {0};
-		st->key = cache_base_key(from, x->o->root, &kerr);
-		/* the base's layer is the whole tree (snap is NULL) */
-		if (layers && add_layer(x, st, st->rootfs, &snap, &err) < 0)
-			goto fail;
-	}
-
-	bool ok = true;
-	/* the stage cache: replay stages whose key is stored, until the first miss;
-	   a stage with a 'local' task (its effects are on the build machine) ends it */
-	/* check mode replays cached stages too (so it reports what would change
-	   after them), but stores nothing */
-	bool caching = st->key != NULL;
-	bool keyed = true;
-	size_t i;
-	json_t *stage;
-	json_array_foreach (iv.stages, i, stage) {
-		struct plan_block sv = plan_block_view(stage);
-		json_t *tasks = sv.tasks;
-		sr.stage = sv.name;
-		events_stage(x->ev, name, sr.stage, json_array_size(tasks));
-		/* every stage gets its key (to store its result); only an unbroken run of
-		   hits from the first stage is replayed */
-		char *key = NULL;
-		if (has_local_task(stage))
-			keyed = false;
-		if (keyed && st->key) {
-			struct rt_error kerr = {0};
-			char *why = NULL;
-			json_t *macs = stage_secrets(x, stage, iv.handlers, &why);
-			if (macs)
-				key = cache_stage_key(st->key, stage, iv.handlers, macs, x->o->root,
-				                      &kerr);
-			else if (why)
-				events_note(x->ev, name, "the stage cache is not used: %s", why);
-			json_decref(macs);
-			free(why);
-		}
-		char *hit = caching && key ? cache_lookup(x->cache_dir, key) : NULL;
-		free(st->key);
-		st->key = key;
-		if (hit) {
-			int r = replay(x, st, hit, layers, &err);
-			free(hit);
-			if (r < 0)
-				goto fail;
-			layer_snap_free(snap);
-			snap = NULL;
-			if (layer_snapshot(st->rootfs, &snap, &err) < 0)
-				goto fail;
-			recap->ok += (unsigned)json_array_size(tasks);
-			events_note(x->ev, name,
-			            "cached (%.12s): %zu task%s replayed, nothing changed", key,
-			            json_array_size(tasks), json_array_size(tasks) == 1 ? "" : "s");
-			continue;
-		}
-		caching = false;
-		if (!snap && layer_snapshot(st->rootfs, &snap, &err) < 0)
-			goto fail;
-		if (open_rootfs(x, st->rootfs, &sr.conn, &err) < 0)
-			goto fail;
-		if (!sr.facts)
-			sr.facts = gather_facts(sr.conn);
-		sr.notified = json_object();
-		ok = run_tasks(&sr, tasks) && run_handlers(&sr, iv.handlers);
-		json_decref(sr.notified);
-		sr.notified = NULL;
-		sr.conn = conn_free(sr.conn);
-		if (!ok)
-			break;
-		if (x->o->check)
-			free(st->key),
-			    st->key = key = NULL; /* a checked stage is not the built one */
-		if (layers || key) {
-			if (add_layer(x, st, st->rootfs, &snap, &err) < 0)
-				goto fail;
-			struct rt_error cerr = {0};
-			if (key && cache_store(x->cache_dir, key, st->layers[st->nlayers - 1].path,
-			                       &cerr) < 0)
-				events_note(x->ev, name, "the stage cache is not written: %s",
-				            cerr.msg);
-			else if (key)
-				events_note(x->ev, name, "stored in the stage cache (%.12s)", key);
-			if (!layers) {
-				layer_release(&st->layers[--st->nlayers]);
-			}
-		}
-	}
-	/* tests run on a throwaway copy of the tree: what they leave behind
-	   (logs, pid files) is not part of the image */
-	char *test_root = NULL;
-	if (ok && json_array_size(iv.tests)) {
-		test_root = xasprintf("%s/%s.test", x->work, name);
-		if (mkdir(test_root, 0755) < 0 || copy_tree(st->rootfs, test_root, &err) < 0) {
-			free(test_root);
-			goto fail;
-		}
-	}
-	sr.testing = true;
-	json_t *test;
-	json_array_foreach (iv.tests, i, test) {
-		if (!ok)
-			break;
-		struct plan_block tv = plan_block_view(test);
-		char *stage_name = xasprintf("test %s", tv.name);
-		sr.stage = stage_name;
-		if (open_rootfs(x, test_root, &sr.conn, &err) < 0) {
-			free(stage_name);
-			rm_tree(test_root);
-			free(test_root);
-			goto fail;
-		}
-		if (!sr.facts)
-			sr.facts = gather_facts(sr.conn);
-		sr.notified = json_object();
-		ok = run_tasks(&sr, tv.tasks);
-		json_decref(sr.notified);
-		sr.conn = conn_free(sr.conn);
-		free(stage_name);
-	}
-	sr.testing = false;
-	if (test_root) {
-		rm_tree(test_root);
-		free(test_root);
-	}
-	layer_snap_free(snap);
-	snap = NULL;
-	if (!ok || x->o->check) {
-		json_decref(sr.facts);
-		if (ok && x->o->check)
-			events_note(x->ev, name, "check mode: no artifacts written");
-		return ok;
-	}
-	json_t *out;
-	json_array_foreach (iv.outputs, i, out) {
-		if (rt_interrupted)
-			break;
-		struct plan_output ov = plan_output_view(out);
-		struct output_ctx oc = {
-		    .image = img,
-		    .output = out,
-		    .local_root = x->o->root,
-		    .rootfs_dir = st->rootfs,
-		    .layers = st->layers,
-		    .nlayers = st->nlayers,
-		    .artifacts = artifacts,
-		};
-		double t0 = now_ms();
-		size_t before = json_array_size(artifacts);
-		if (output_write(&oc, &err) < 0) {
-			char *msg = xasprintf("error[E5003]: %s %s: %s", ov.type, ov.path, err.msg);
-			events_error(x->ev, name, msg);
-			free(msg);
-			json_decref(sr.facts);
-			return false;
-		}
-		json_t *a = json_array_get(artifacts, json_array_size(artifacts) - 1);
-		events_artifact(x->ev, name, ov.type, ov.path,
-		                json_array_size(artifacts) > before
-		                    ? json_string_value(json_object_get(a, "digest"))
-		                    : NULL,
-		                now_ms() - t0);
-	}
-	json_decref(sr.facts);
-	return !rt_interrupted;
-
-fail:
-	layer_snap_free(snap);
-	json_decref(sr.facts);
-	sr.conn = conn_free(sr.conn);
-	json_decref(sr.notified);
-	{
-		char *msg = xasprintf("error[E5002]: %s", err.msg[0] ? err.msg : "failed");
-		events_error(x->ev, name, msg);
-		free(msg);
-	}
-	return false;
 }
 
 /* ---- apply blocks: hosts ------------------------------------------------------------ */
@@ -894,12 +504,10 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
                        struct recap *recap)
 {
 	struct rt_error err = {0};
-	const char *conn_kind = json_string_value(json_object_get(attrs, "connection"));
+	const char *conn_kind = json_string_value(json_object_get(attrs, PLAN_K_CONNECTION));
 	events_image(x->ev, host, conn_kind ? conn_kind : "ssh");
 	bool ssh = !conn_kind || strcmp(conn_kind, "rootfs");
-	char *dir = ssh              ? NULL
-	            : host[0] == '/' ? xstrdup(host)
-	                             : xasprintf("%s/%s", x->o->root, host);
+	char *dir = ssh ? NULL : path_from_root(x->o->root, host);
 	struct stage_run sr = {.x = x, .image = host, .stage = "apply", .recap = recap};
 	struct plan_apply av = plan_apply_view(ap);
 	json_t *tasks = av.tasks;
@@ -914,7 +522,7 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 		       : -EINVAL;
 		json_decref(ra);
 	} else {
-		r = open_rootfs(x, dir, &sr.conn, &err);
+		r = exec_open_rootfs(x, dir, &sr.conn, &err);
 	}
 	if (r == -EHOSTUNREACH) {
 		/* Ansible's word: the host was not reached, nothing ran on it */
@@ -927,9 +535,9 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 		events_error(x->ev, host, msg);
 		free(msg);
 	} else {
-		sr.facts = gather_facts(sr.conn);
+		sr.facts = exec_gather_facts(sr.conn);
 		sr.notified = json_object();
-		ok = run_tasks(&sr, tasks) && run_handlers(&sr, av.handlers);
+		ok = exec_run_tasks(&sr, tasks) && exec_run_handlers(&sr, av.handlers);
 		json_decref(sr.notified);
 		json_decref(sr.facts);
 		sr.conn = conn_free(sr.conn);
@@ -957,12 +565,12 @@ static int apply_hosts(struct executor *x, json_t *plan, struct recap **recaps, 
 			*recaps = xrealloc(*recaps, (*nrecaps + 1) * sizeof(**recaps));
 			struct recap *r = &(*recaps)[(*nrecaps)++];
 			*r = (struct recap){.name = name}; /* the recap names the host */
-			double t0 = now_ms();
+			double t0 = exec_now_ms();
 			if (!apply_host(x, ap, name, attrs, r)) {
 				r->aborted = !r->unreachable;
 				status = 1;
 			}
-			r->seconds = (now_ms() - t0) / 1000;
+			r->seconds = (exec_now_ms() - t0) / 1000;
 		}
 		/* names are borrowed from hosts: keep it until the recap is printed */
 		json_array_append_new(x->keep, hosts);
@@ -1020,10 +628,10 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		struct image_state *st = &x.images[i];
 		st->name = plan_image_view(img).name;
 		recaps[i].name = st->name;
-		double t0 = now_ms();
+		double t0 = exec_now_ms();
 		if (!rt_interrupted)
-			st->ok = bake(&x, plan, img, st, &recaps[i], artifacts);
-		recaps[i].seconds = (now_ms() - t0) / 1000;
+			st->ok = bake_image(&x, plan, img, st, &recaps[i], artifacts);
+		recaps[i].seconds = (exec_now_ms() - t0) / 1000;
 		recaps[i].aborted = !st->ok;
 		if (!st->ok)
 			status = 1;
@@ -1034,7 +642,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 			needed |= p && !strcmp(p, st->name);
 		}
 		if (!needed && st->rootfs) {
-			rm_tree(st->rootfs);
+			exec_rm_tree(st->rootfs);
 			free(st->rootfs);
 			st->rootfs = NULL;
 		}
@@ -1060,7 +668,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 out:
 	x.local = conn_free(x.local);
 	if (x.work) {
-		rm_tree(x.work);
+		exec_rm_tree(x.work);
 		free(x.work);
 	}
 	json_decref(x.secrets);

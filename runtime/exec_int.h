@@ -1,0 +1,72 @@
+/*
+ * exec_int: what the executor's parts share (exec.c: the run, tasks, hosts;
+ * bake.c: images). Private to the runtime.
+ */
+#ifndef KILN_EXEC_INT_H
+#define KILN_EXEC_INT_H
+
+#include "conn.h"
+#include "exec.h"
+#include "secret.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct image_state {
+	const char *name;
+	char *key;    /* the cache key of its last stage (images built from it start there) */
+	char *rootfs; /* the finished tree (kept for images built from it) */
+	struct layer *layers; /* base first */
+	size_t nlayers;
+	bool ok;
+};
+
+struct executor {
+	const struct apply_opts *o;
+	struct events *ev;
+	char *work;      /* this run's directory */
+	json_t *secrets; /* name -> value */
+	struct image_state *images;
+	size_t nimages;
+	struct conn *local; /* the build machine, for 'local' tasks */
+	char *cache_dir;
+	json_t *keep;                          /* values whose strings the recap borrows */
+	unsigned char mac_key[SECRET_KEY_LEN]; /* the stage cache's key for secrets */
+	int mac_key_state;                     /* 0 not read yet, 1 read, -1 refused or absent */
+	int climb; /* plan_path_climb: how far up the root paths may lead */
+};
+
+struct stage_run {
+	struct executor *x;
+	const char *image;
+	const char *stage;
+	struct conn *conn;
+	json_t *facts;
+	json_t *notified; /* handler name -> true */
+	struct recap *recap;
+	bool failed;
+	bool testing; /* a test block: it checks, so 'changed' counts as ok */
+};
+
+/* Milliseconds of a monotonic clock. */
+double exec_now_ms(void);
+/* Remove a tree (what can be removed of it). */
+void exec_rm_tree(const char *path);
+/* The secrets a stage reads (its tasks and the handlers they notify), each as its
+   keyed hash: name -> hex HMAC. NULL when the stage cannot be keyed (*why says why). */
+json_t *exec_stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why);
+/* The facts of the target c (os, arch, hostname, kernel). */
+json_t *exec_gather_facts(struct conn *c);
+/* Open a rootfs connection with the status thread held still (events_hold). */
+int exec_open_rootfs(struct executor *x, const char *dir, struct conn **ret, struct rt_error *err);
+/* Run tasks in order, then the handlers they notified; false when one failed and
+   the image (or host) must stop. */
+bool exec_run_tasks(struct stage_run *sr, json_t *tasks);
+bool exec_run_handlers(struct stage_run *sr, json_t *handlers);
+
+/* bake.c: one image (its base or its parent's tree, its stages, its tests, its
+   outputs); false when it failed (its events say why). */
+bool bake_image(struct executor *x, json_t *plan, json_t *img, struct image_state *st,
+                struct recap *recap, json_t *artifacts);
+
+#endif

@@ -10,6 +10,7 @@
  */
 #include "atomic.h"
 #include "builtins.h"
+#include "cli_fmt.h"
 #include "compile.h"
 #include "exec.h"
 #include "inventory.h"
@@ -53,8 +54,8 @@ static const char var_options[] =
     "                        inventory \"FILE\" line does (repeat for several)\n";
 
 static const char lint_usage[] =
-    "usage: kiln lint [OPTIONS] FILE...\n"
-    "       kiln validate [OPTIONS] FILE...\n"
+    "usage: kiln lint [OPTIONS] FILE...|-\n"
+    "       kiln validate [OPTIONS] FILE...|-\n"
     "\n"
     "Check kiln files without building anything: syntax, names, types and every\n"
     "module's arguments. Every mistake is reported at once, with file:line:col\n"
@@ -67,7 +68,10 @@ static const char lint_usage[] =
     "  --dump=WHAT           print the tokens or the ast of each file to stdout\n"
     "  -var NAME=VALUE       give a param a value to check with (as for compile)\n"
     "  -var-file=FILE        read values from FILE, which must exist and parse\n"
-    "  -i, -inventory=FILE   read host groups from an Ansible INI inventory\n";
+    "  -i, -inventory=FILE   read host groups from an Ansible INI inventory\n"
+    "  --stdin-filename=NAME with '-' (standard input): name the text NAME in\n"
+    "                        diagnostics; its relative imports resolve from NAME's\n"
+    "                        directory (for editors and pre-commit hooks)\n";
 
 static const char compile_usage[] =
     "usage: kiln compile [OPTIONS] FILE... [-o PLAN]\n"
@@ -300,6 +304,7 @@ struct args {
 	struct compile_var *vars;
 	const char **only, **except;
 	const char **inventories; /* -i FILE */
+	const char *stdin_name;   /* lint --stdin-filename */
 };
 
 /*
@@ -430,6 +435,9 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 				            compiling ? "ir" : "tokens, ast");
 				return EXIT_USAGE;
 			}
+		} else if (!compiling && (r = option("stdin-filename", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--stdin-filename");
+			a->stdin_name = v;
 		} else if (!compiling && option("syntax-only", false, argc, argv, &i, &v)) {
 			a->opts.syntax_only = true;
 		} else if (with_vars && ((r = option("i", true, argc, argv, &i, &v)) ||
@@ -548,9 +556,33 @@ static int cmd_lint(const struct command *c, int argc, char **argv)
 	}
 	struct compile_ctx cx;
 	compile_ctx_init(&cx, (unsigned)a.max_errors);
+	int nstdin = 0;
 	for (int i = 0; i < a.nfiles; i++)
-		if (!strcmp(a.files[i], "-"))
-			a.files[i] = "/dev/stdin";
+		nstdin += !strcmp(a.files[i], "-");
+	if (nstdin > 1 || (a.stdin_name && !nstdin)) {
+		usage_error(c->name, nstdin > 1
+		                         ? "'-' (standard input) may be given once"
+		                         : "--stdin-filename names the text of '-': give '-'");
+		compile_ctx_release(&cx);
+		args_free(&a);
+		return EXIT_USAGE;
+	}
+	if (nstdin) {
+		const char *name = a.stdin_name ? a.stdin_name : "<stdin>";
+		size_t len;
+		char *text = cli_read_stdin(&len);
+		if (!text) {
+			fprintf(stderr, "kiln: cannot read standard input: %s\n", strerror(errno));
+			compile_ctx_release(&cx);
+			args_free(&a);
+			return EXIT_ERRORS;
+		}
+		compile_set_stdin(&cx, name, text, len);
+		free(text);
+		for (int i = 0; i < a.nfiles; i++)
+			if (!strcmp(a.files[i], "-"))
+				a.files[i] = name;
+	}
 	kiln_lint(&cx, a.files, (size_t)a.nfiles, &a.opts);
 	return finish(&cx, &a, diag_has_errors(&cx.diags) ? EXIT_ERRORS : EXIT_OK);
 }

@@ -39,11 +39,20 @@ void compile_ctx_release(struct compile_ctx *cx)
 	arena_release(&cx->arena);
 }
 
+void compile_set_stdin(struct compile_ctx *cx, const char *name, const char *text, size_t len)
+{
+	cx->stdin_id = source_add(&cx->sm, name, text, len) + 1;
+}
+
 /* Read path; on failure queue E0001-E0003 (with a label at `from`, an import) and return -1. */
 static int load(struct compile_ctx *cx, const char *path, const struct src_span *from,
                 uint32_t *ret_id)
 {
 	uint32_t err_id = 0;
+	if (cx->stdin_id && !strcmp(source_get(&cx->sm, cx->stdin_id - 1)->name, path)) {
+		*ret_id = cx->stdin_id - 1;
+		return 0;
+	}
 	int r = source_load(&cx->sm, path, &err_id);
 	if (r >= 0) {
 		*ret_id = (uint32_t)r;

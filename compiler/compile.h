@@ -17,6 +17,7 @@ struct compile_ctx {
 	struct arena arena; /* ASTs, symbols and strings of the whole compilation */
 	struct source_map sm;
 	struct diag_sink diags;
+	uint32_t stdin_id; /* 1 + the id of the file read from standard input, or 0 */
 };
 
 enum compile_dump { DUMP_NONE, DUMP_TOKENS, DUMP_AST };
@@ -42,6 +43,10 @@ struct compile_opts {
 
 void compile_ctx_init(struct compile_ctx *cx, unsigned max_errors);
 void compile_ctx_release(struct compile_ctx *cx);
+/* Text read from standard input, named `name` in diagnostics: a file given or
+   imported by that path is this text, and its relative imports resolve from
+   name's directory (kiln lint - --stdin-filename NAME). */
+void compile_set_stdin(struct compile_ctx *cx, const char *name, const char *text, size_t len);
 
 /* Check files as compile does, without -var values: a param without a value leaves
    what depends on it unchecked. Returns 0 without errors, -1 with. */

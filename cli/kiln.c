@@ -16,6 +16,7 @@
 #include "inventory.h"
 #include "path.h"
 #include "plan.h"
+#include "plan_format.h"
 #include "plan_view.h"
 
 #include <signal.h>
@@ -224,6 +225,73 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+/*
+ * The option of command c closest to the mistyped arg, with arg's dashes
+ * ("--check", "-var"), or NULL. The options are read from the usage text, so
+ * every option a command documents is a candidate.
+ */
+static char *closest_option(const struct command *c, const char *arg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	print_usage(c, f);
+	fclose(f);
+	const char *words[128];
+	size_t n = 0;
+	for (char *line = strtok(text, "\n"); line && n < 128; line = strtok(NULL, "\n")) {
+		line += strspn(line, " ");
+		/* "-i, -inventory=FILE  ...": the words up to the description */
+		while (*line == '-' && n < 128) {
+			char *end = line + strcspn(line, " =,[");
+			char stop = *end;
+			*end = '\0';
+			words[n++] = line + strspn(line, "-");
+			if (stop != ',')
+				break;
+			line = end + 1 + strspn(end + 1, " ");
+		}
+	}
+	char *word = xstrdup(arg + strspn(arg, "-"));
+	word[strcspn(word, "=")] = '\0';
+	const char *best = *word ? diag_closest(words, n, word) : NULL;
+	char *r = NULL;
+	if (best) {
+		int dashes = arg[0] == '-' && arg[1] == '-' ? 2 : 1;
+		size_t rn = strlen(best) + 3;
+		r = xmalloc(rn);
+		snprintf(r, rn, "%s%s", dashes == 2 ? "--" : "-", best);
+	}
+	free(word);
+	free(text);
+	return r;
+}
+
+static void unknown_option(const struct command *c, const char *arg)
+{
+	char *best = closest_option(c, arg);
+	if (best)
+		usage_error(c->name, "unknown option '%s'; did you mean '%s'?", arg, best);
+	else
+		usage_error(c->name, "unknown option '%s'", arg);
+	free(best);
+}
+
+/* "no such command", with the closest command's name */
+static void unknown_command(const char *name)
+{
+	const char *names[NCOMMANDS];
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	const char *best = diag_closest(names, NCOMMANDS, name);
+	if (best)
+		usage_error(NULL, "no such command '%s'; did you mean '%s'?", name, best);
+	else
+		usage_error(NULL, "no such command '%s'", name);
+}
+
 static int cmd_help(const struct command *self, int argc, char **argv)
 {
 	(void)self;
@@ -233,7 +301,7 @@ static int cmd_help(const struct command *self, int argc, char **argv)
 	}
 	const struct command *c = find_command(argv[1]);
 	if (!c) {
-		usage_error(NULL, "no such command '%s'", argv[1]);
+		unknown_command(argv[1]);
 		return EXIT_USAGE;
 	}
 	print_usage(c, stdout);
@@ -510,7 +578,7 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			}
 			a->chdir = argv[++i];
 		} else {
-			usage_error(c->name, "unknown option '%s'", arg);
+			unknown_option(c, arg);
 			return EXIT_USAGE;
 		}
 #undef VALUE_OR_FAIL
@@ -665,6 +733,31 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	return finish(&cx, &a, status);
 }
 
+/* What of the plan needs root (baking images: namespaces, chroot, file owners;
+   hosts in a root filesystem: chroot), or NULL: hosts over SSH do not. */
+static const char *needs_root(json_t *plan)
+{
+	if (json_array_size(plan_images(plan)) > 0)
+		return "baking images (namespaces, chroot, file owners)";
+	if (json_array_size(plan_applies(plan)) == 0)
+		return NULL;
+	const char *name;
+	json_t *g;
+	json_object_foreach (plan_groups(plan), name, g) {
+		struct plan_group gv = plan_group_view(plan_groups(plan), name);
+		const char *k = json_string_value(json_object_get(gv.vars, PLAN_K_CONNECTION));
+		const char *host;
+		json_t *attrs;
+		json_object_foreach (gv.hosts, host, attrs) {
+			const char *hk =
+			    json_string_value(json_object_get(attrs, PLAN_K_CONNECTION));
+			if (hk ? !strcmp(hk, "rootfs") : k && !strcmp(k, "rootfs"))
+				return "configuring hosts in a root filesystem (chroot)";
+		}
+	}
+	return NULL;
+}
+
 static int cmd_apply(const struct command *c, int argc, char **argv)
 {
 	struct args a;
@@ -682,6 +775,15 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	json_t *secrets = NULL;
 	json_t *plan = get_plan(&cx, &a, true, root, &secrets);
 	if (!plan) {
+		free(root);
+		return finish(&cx, &a, EXIT_ERRORS);
+	}
+	const char *why = geteuid() != 0 ? needs_root(plan) : NULL;
+	if (why) {
+		fprintf(stderr, "kiln: apply needs root for %s: run it as root (e.g. with sudo)\n",
+		        why);
+		json_decref(secrets);
+		json_decref(plan);
 		free(root);
 		return finish(&cx, &a, EXIT_ERRORS);
 	}
@@ -810,7 +912,7 @@ static int cmd_inventory(const struct command *c, int argc, char **argv)
 				v = argv[++i];
 			arg = v;
 		} else {
-			usage_error(c->name, "unknown option '%s'", a);
+			unknown_option(c, a);
 			free(files);
 			return EXIT_USAGE;
 		}
@@ -869,7 +971,7 @@ int main(int argc, char **argv)
 		if (argv[1][0] == '-')
 			usage_error(NULL, "unknown option '%s'", argv[1]);
 		else
-			usage_error(NULL, "no such command '%s'", argv[1]);
+			unknown_command(argv[1]);
 		return EXIT_USAGE;
 	}
 	return c->run(c, argc - 1, argv + 1);

@@ -11,4 +11,10 @@
    errno set (EFBIG: larger than the largest source kiln reads). */
 char *cli_read_stdin(size_t *ret_len);
 
+extern const char cli_fmt_usage[];
+
+/* kiln fmt ARGS (argv[0] is "fmt"): the exit status. An option it does not know
+   is left to the caller: 2 with *ret_unknown set, nothing printed. */
+int cli_fmt_main(int argc, char **argv, const char **ret_unknown);
+
 #endif

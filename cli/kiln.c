@@ -153,6 +153,7 @@ static int cmd_compile(const struct command *c, int argc, char **argv);
 static int cmd_doc(const struct command *c, int argc, char **argv);
 static int cmd_apply(const struct command *c, int argc, char **argv);
 static int cmd_help(const struct command *c, int argc, char **argv);
+static int cmd_fmt(const struct command *c, int argc, char **argv);
 static int cmd_version(const struct command *c, int argc, char **argv);
 static int cmd_inventory(const struct command *c, int argc, char **argv);
 
@@ -165,6 +166,7 @@ static const struct command commands[] = {
     {"apply", "bake the images: run the plan", apply_usage, cmd_apply},
     {"inventory", "print an Ansible INI inventory as ansible-inventory does", inventory_usage,
      cmd_inventory},
+    {"fmt", "rewrite files in the canonical layout", cli_fmt_usage, cmd_fmt},
     {"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
     {"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},
@@ -306,6 +308,15 @@ static int cmd_help(const struct command *self, int argc, char **argv)
 	}
 	print_usage(c, stdout);
 	return EXIT_OK;
+}
+
+static int cmd_fmt(const struct command *c, int argc, char **argv)
+{
+	const char *unknown = NULL;
+	int r = cli_fmt_main(argc, argv, &unknown);
+	if (unknown)
+		unknown_option(c, unknown);
+	return r;
 }
 
 static int cmd_version(const struct command *c, int argc, char **argv)

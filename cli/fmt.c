@@ -65,9 +65,10 @@ const char cli_fmt_usage[] =
     "Rewrite kiln files in the one canonical layout (docs/language.md, \"Layout\"):\n"
     "indentation, spacing, the '=' of a block's attributes lined up, blank lines.\n"
     "Only white space changes; comments, strings and heredocs stay as they are.\n"
-    "A directory means every .img file under it. A file is replaced (atomically,\n"
-    "keeping its mode) only when its layout changes, and its name is printed. A\n"
-    "file with a syntax error is left alone and the error reported.\n"
+    "A directory means every .img and .kvars (var-file) file under it, hidden ones\n"
+    "aside. A file is replaced (atomically, keeping its mode) only when its layout\n"
+    "changes, and its name is printed. A file with a syntax error is left alone\n"
+    "and the error reported.\n"
     "\n"
     "options:\n"
     "  --check               change nothing; print the files whose layout would\n"
@@ -78,6 +79,18 @@ const char cli_fmt_usage[] =
     "\n"
     "exit status: 0 done (or nothing to change), 1 syntax errors, or files to\n"
     "  change with --check, 2 usage error\n";
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n > m && !strcmp(s + n - m, suffix);
+}
+
+/* A var-file (NAME = VALUE lines) by its name: *.kvars */
+static bool is_var_file(const char *name)
+{
+	return has_suffix(name, ".kvars");
+}
 
 struct fmt_run {
 	bool check, diff;
@@ -129,7 +142,7 @@ static void fmt_one(struct fmt_run *run, struct compile_ctx *cx, uint32_t id, co
                     const char *path)
 {
 	size_t len;
-	char *out = format_source(&cx->arena, &cx->diags, id, &len);
+	char *out = format_source(&cx->arena, &cx->diags, id, is_var_file(name), &len);
 	if (!out) {
 		diag_print(&cx->diags, stderr, DIAG_TEXT, want_color());
 		run->status = 1;
@@ -185,10 +198,10 @@ static void fmt_path(struct fmt_run *run, const char *path, bool named)
 		for (size_t i = 0; i < n; i++) {
 			char *sub = path_join(path, names[i]);
 			struct stat st;
-			size_t l = strlen(names[i]);
 			if (lstat(sub, &st) == 0 &&
 			    (S_ISDIR(st.st_mode) ||
-			     (S_ISREG(st.st_mode) && l > 4 && !strcmp(names[i] + l - 4, ".img"))))
+			     (S_ISREG(st.st_mode) &&
+			      (has_suffix(names[i], ".img") || is_var_file(names[i])))))
 				fmt_path(run, sub, false);
 			free(sub);
 			free(names[i]);

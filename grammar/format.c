@@ -485,10 +485,12 @@ static char *render(struct layout *l, size_t *ret_len)
 	return sb_detach(&out);
 }
 
-char *format_source(struct arena *a, struct diag_sink *diags, uint32_t file, size_t *ret_len)
+char *format_source(struct arena *a, struct diag_sink *diags, uint32_t file, bool var_file,
+                    size_t *ret_len)
 {
 	unsigned errors = diags->nerrors;
-	struct ast_file *ast = parse_source(a, diags, file, NULL);
+	struct parse_opts po = {.var_file = var_file};
+	struct ast_file *ast = parse_source(a, diags, file, &po);
 	if (diags->nerrors > errors)
 		return NULL;
 	struct pieces ps = {0};

@@ -11,14 +11,17 @@
 #include "arena.h"
 #include "diag.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /*
- * The canonical text of file `file` of the sink's source map: malloc'd,
- * *ret_len bytes followed by a NUL. NULL when the file has syntax errors
- * (they are in the sink, with file:line:col); warnings do not stop it.
+ * The canonical text of file `file` of the sink's source map (a var-file of
+ * NAME = VALUE lines when var_file): malloc'd, *ret_len bytes followed by a
+ * NUL. NULL when the file has syntax errors (they are in the sink, with
+ * file:line:col); warnings do not stop it.
  */
-char *format_source(struct arena *a, struct diag_sink *diags, uint32_t file, size_t *ret_len);
+char *format_source(struct arena *a, struct diag_sink *diags, uint32_t file, bool var_file,
+                    size_t *ret_len);
 
 #endif

@@ -131,6 +131,12 @@ timeout 60 $KILN fmt --stdin-filename=dir/unsaved.img - <broken.img >out 2>err |
 expect_match err 'dir/unsaved.img:3:' "the error does not name --stdin-filename"
 [ ! -s out ] || fail "fmt - of a broken text printed something"
 
+# a var-file (.kvars) is NAME = VALUE lines
+rc=0
+printf 'a=1\nbb  =  [1,2]\n' | timeout 60 $KILN fmt --stdin-filename=v.kvars - >out 2>err || rc=$?
+[ "$rc" -eq 0 ] || fail "fmt - of a var-file: exit $rc"
+[ "$(cat out)" = "$(printf 'a  = 1\nbb = [1, 2]')" ] || fail "fmt - of a var-file printed: $(cat out)"
+
 # usage errors
 run_kiln fmt
 expect_rc 2

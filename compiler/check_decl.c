@@ -5,51 +5,26 @@
 #include "check_int.h"
 
 #include "builtins.h"
+#include "lang.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Attributes that a block of this kind takes (config, hosts, apply, image, param). */
-struct attr_spec {
-	const char *name;
-	const char *type;
-};
+/* Attributes that a block of this kind takes (config, hosts, apply, image, param):
+   stdlib/lang.h's tables, which kiln doc prints too. */
+#define config_attrs stdlib_config_attrs
+#define connection_attrs stdlib_connection_attrs
+#define image_attrs stdlib_image_attrs
+#define param_attrs stdlib_param_attrs
 
-static const struct attr_spec config_attrs[] = {{"entrypoint", "list<string>"},
-                                                {"cmd", "list<string>"},
-                                                {"env", "map<string>"},
-                                                {"workdir", "string"},
-                                                {"user", "string"},
-                                                {"expose", "list<int|string>"},
-                                                {"labels", "map<string>"},
-                                                {"volumes", "list<string>"},
-                                                {"stop_signal", "string"},
-                                                {NULL, NULL}};
-static const struct attr_spec connection_attrs[] = {
-    {"address", "string"}, /* where to connect: a name or IP (Ansible's ansible_host) */
-    {"user", "string"},
-    {"port", "int"},
-    {"identity_file", "path"},
-    {"known_hosts", "path"},
-    {"become", "bool"},
-    {"vars", "map<any>"},
-    {"parallel", "int"},
-    {"password", "secret"},
-    /* how kiln reaches a host: ssh (the default), or rootfs: the host's name is a
-       directory holding a root filesystem, entered like an image's (chroot) */
-    {"connection", "enum(ssh, rootfs)"},
-    {NULL, NULL}};
-static const struct attr_spec image_attrs[] = {{"description", "string"}, {NULL, NULL}};
-static const struct attr_spec param_attrs[] = {{"description", "string"}, {NULL, NULL}};
-
-static void check_attrs(struct checker *ck, struct ast_node *body, const struct attr_spec *spec,
+static void check_attrs(struct checker *ck, struct ast_node *body, const struct kiln_attr *spec,
                         const char *what)
 {
 	struct hashmap seen = HASHMAP_INIT;
 	for (struct ast_node *n = body; n; n = n->next) {
 		if (n->kind != N_ATTR)
 			continue;
-		const struct attr_spec *a = spec;
+		const struct kiln_attr *a = spec;
 		while (a->name && strcmp(a->name, n->name.s))
 			a++;
 		if (!a->name) {
@@ -328,7 +303,7 @@ static void check_from(struct checker *ck, struct ast_node *image)
  * handlers (and its roles') the ones its tasks may notify, its attributes.
  */
 static void check_block_body(struct checker *ck, struct ast_node *block,
-                             const struct attr_spec *attrs, const char *what)
+                             const struct kiln_attr *attrs, const char *what)
 {
 	struct scope s;
 	ck_scope_enter(ck, &s);

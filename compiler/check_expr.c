@@ -5,6 +5,7 @@
 #include "check_int.h"
 
 #include "builtins.h"
+#include "lang.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,10 +90,7 @@ static const struct type *facts_type(struct arena *a)
 	static const struct type *t;
 	(void)a;
 	if (!t)
-		t = type_parse(&facts_arena,
-		               "object(os: object(family: string, distribution: string, "
-		               "version: string, codename: string, id: string), arch: string, "
-		               "hostname: string, kernel: string)");
+		t = type_parse(&facts_arena, stdlib_facts_type()); /* stdlib/lang.c */
 	return t;
 }
 

@@ -5,6 +5,7 @@
 #include "check_int.h"
 
 #include "builtins.h"
+#include "lang.h"
 #include "path.h"
 #include "template.h"
 
@@ -280,9 +281,6 @@ static void check_template_src(struct checker *ck, struct ast_node *task, struct
 	src->sym = t;
 }
 
-/* Task attributes every module takes, beside its own arguments. */
-static const char *const task_common[] = {"notify", "ignore_errors"};
-
 void check_task(struct checker *ck, struct ast_node *task)
 {
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, task->name.s);
@@ -360,8 +358,13 @@ void check_task(struct checker *ck, struct ast_node *task)
 			struct diag *d =
 			    diag_error(ck->d, E_UNKNOWN_ARGUMENT, n->name_span,
 			               "module '%s' has no argument '%s'", s->name, n->name.s);
-			ck_suggest_arg(d, s, n->name.s, task_common,
-			               sizeof(task_common) / sizeof(*task_common));
+			/* beside its own arguments, every module takes stdlib/lang.c's */
+			const char *task_common[8];
+			size_t ncommon = 0;
+			for (const struct kiln_attr *a = stdlib_task_attrs; a->name && ncommon < 8;
+			     a++)
+				task_common[ncommon++] = a->name;
+			ck_suggest_arg(d, s, n->name.s, task_common, ncommon);
 			check_expr(ck, n->value, NULL);
 			continue;
 		}

@@ -128,9 +128,15 @@ static const char apply_usage[] =
     "  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n";
 
 static const char doc_usage[] =
-    "usage: kiln doc [NAME]\n"
+    "usage: kiln doc [--json] [NAME]\n"
     "\n"
-    "List the modules, bases, outputs and functions, or show one's arguments.\n";
+    "List the modules, bases, outputs and functions, or show one's arguments.\n"
+    "NAME may be KIND:NAME (function:file), or one of the language's own pages:\n"
+    "config, notify, facts, hosts, image, param, keywords.\n"
+    "\n"
+    "options:\n"
+    "  --json                all of it (or NAME's) as one JSON document, for editors\n"
+    "                        and language servers (docs/doc-json.md)\n";
 
 static const char inventory_usage[] =
     "usage: kiln inventory -i FILE... (--list | --graph [GROUP] [--vars] | --host HOST)\n"
@@ -330,22 +336,46 @@ static int cmd_version(const struct command *c, int argc, char **argv)
 
 static int cmd_doc(const struct command *c, int argc, char **argv)
 {
-	if (argc > 2) {
-		usage_error(c->name, "doc takes one name at most");
-		return EXIT_USAGE;
+	bool as_json = false;
+	const char *name = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			print_usage(c, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-json")) {
+			as_json = true;
+		} else if (argv[i][0] == '-') {
+			unknown_option(c, argv[i]);
+			return EXIT_USAGE;
+		} else if (name) {
+			usage_error(c->name, "doc takes one name at most");
+			return EXIT_USAGE;
+		} else {
+			name = argv[i];
+		}
 	}
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		print_usage(c, stdout);
-		return EXIT_OK;
-	}
-	if (argc < 2) {
+	int r = 0;
+	if (as_json) {
+		json_t *doc = stdlib_doc_json(name);
+		if (doc) {
+			json_object_set_new(doc, "kiln_version", json_string(KILN_VERSION));
+			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+			fputc('\n', stdout);
+			json_decref(doc);
+		} else {
+			r = -1;
+		}
+	} else if (!name) {
 		stdlib_doc_list(stdout);
-		return EXIT_OK;
+	} else {
+		r = stdlib_doc_page(stdout, name);
 	}
-	if (stdlib_doc_page(stdout, argv[1]) < 0) {
-		fprintf(stderr, "kiln: no module, base, output or function '%s'\n", argv[1]);
+	if (r < 0) {
+		fprintf(stderr, "kiln: no module, base, output, function or page '%s'\n", name);
 		static const enum kiln_schema_kind kinds[] = {SCHEMA_MODULE, SCHEMA_BASE,
 		                                              SCHEMA_OUTPUT, SCHEMA_FUNCTION};
+		static const char *const pages[] = {"config", "notify", "facts",   "hosts",
+		                                    "image",  "param",  "keywords"};
 		const char *names[256];
 		size_t k = 0;
 		for (size_t i = 0; i < 4; i++) {
@@ -354,11 +384,17 @@ static int cmd_doc(const struct command *c, int argc, char **argv)
 			for (size_t j = 0; j < n && k < 256; j++)
 				names[k++] = v[j];
 		}
-		const char *best = diag_closest(names, k, argv[1]);
+		for (size_t i = 0; i < sizeof(pages) / sizeof(*pages) && k < 256; i++)
+			names[k++] = pages[i];
+		const char *best = diag_closest(names, k, name);
 		if (best)
 			fprintf(stderr, "Did you mean '%s'?\n", best);
 		else
 			fprintf(stderr, "'kiln doc' lists them all.\n");
+		return EXIT_ERRORS;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kiln: cannot write the output\n");
 		return EXIT_ERRORS;
 	}
 	return EXIT_OK;

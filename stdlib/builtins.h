@@ -141,8 +141,15 @@ const char *stdlib_kind_name(enum kiln_schema_kind kind);
  */
 json_t *stdlib_call(const struct kiln_schema *fn, json_t *const *args, size_t nargs, char **reterr);
 
-/* kiln doc: the list of everything, or one entry's page. Returns 0, or -1 if no such entry. */
+/* kiln doc: the list of everything, or one entry's page (also the language's own:
+   config, notify, facts, hosts, image, param, keywords). Returns 0, or -1 if no such entry. */
 void stdlib_doc_list(FILE *out);
 int stdlib_doc_page(FILE *out, const char *name);
+/* The shape of kiln doc --json (docs/doc-json.md); raised when a key changes meaning
+   or goes away, not when one is added. */
+#define STDLIB_DOC_JSON_VERSION 1
+/* kiln doc --json: everything (name NULL), or the sections holding name (as for
+   stdlib_doc_page). A new reference, or NULL if nothing is called name. */
+json_t *stdlib_doc_json(const char *name);
 
 #endif

@@ -5,6 +5,7 @@
  * the schemas only.
  */
 #include "entries.h"
+#include "lang.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,36 @@
 #define PAGE_MIN_ROOM 36 /* the least room a description column gets */
 
 static const char *const headings[N_KINDS] = {"modules", "bases", "outputs", "functions"};
+
+/* ---- the language's own pages: config, notify, facts, keywords, hosts ---------------------- */
+
+struct lang_page {
+	const char *name;   /* kiln doc NAME */
+	const char *key;    /* its section in kiln doc --json */
+	const char *title;  /* the text page's first line */
+	const char *prefix; /* names are shown with it (facts.) */
+	const struct kiln_attr *attrs;
+};
+
+static const struct lang_page lang_pages[] = {
+    {"config", "config",
+     "config { ... }: the image's run-time configuration, read by container runtimes", "",
+     stdlib_config_attrs},
+    {"notify", "task", "attributes every task takes, beside its module's arguments", "",
+     stdlib_task_attrs},
+    {"facts", "facts",
+     "facts: the system the tasks run on, gathered before each stage; usable in any expression",
+     "facts.", stdlib_facts},
+    {"hosts", "connection",
+     "attributes of hosts groups, of a host and of apply blocks: how a host is reached", "",
+     stdlib_connection_attrs},
+    {"image", "image", "attributes of an image block, beside its stages, config and outputs", "",
+     stdlib_image_attrs},
+    {"param", "param", "attributes of a param's { } block", "", stdlib_param_attrs},
+    {"keywords", "keywords", "the keywords of the language", "", stdlib_keywords},
+};
+
+#define N_LANG_PAGES (sizeof(lang_pages) / sizeof(lang_pages[0]))
 
 void stdlib_doc_list(FILE *out)
 {
@@ -34,6 +65,9 @@ void stdlib_doc_list(FILE *out)
 		for (size_t i = 0; i < n; i++)
 			fprintf(out, "  %-*s  %s\n", width, list[i]->name, list[i]->doc);
 	}
+	fputs("\nthe language (kiln doc NAME):\n", out);
+	for (size_t i = 0; i < N_LANG_PAGES; i++)
+		fprintf(out, "  %-*s  %s\n", width, lang_pages[i].name, lang_pages[i].title);
 }
 
 /* ---- one entry's page ---------------------------------------------------------------------- */
@@ -219,6 +253,9 @@ static void print_page(FILE *out, const struct kiln_schema *s)
 		fprintf(out, "\nexample:\n  %s\n", s->example);
 }
 
+static const struct lang_page *lang_page(const char *name);
+static void print_lang_page(FILE *out, const struct lang_page *p);
+
 /* name, or KIND:NAME to pick one kind ("function:file"); prints every match. */
 int stdlib_doc_page(FILE *out, const char *name)
 {
@@ -227,6 +264,11 @@ int stdlib_doc_page(FILE *out, const char *name)
 
 	if (!name)
 		return -1;
+	const struct lang_page *lp = lang_page(name);
+	if (lp) {
+		print_lang_page(out, lp);
+		found++;
+	}
 	for (int k = 0; k < N_KINDS; k++) {
 		const char *kind = stdlib_kind_name((enum kiln_schema_kind)k);
 		const char *base = name;
@@ -245,4 +287,193 @@ int stdlib_doc_page(FILE *out, const char *name)
 		print_page(out, s);
 	}
 	return found ? 0 : -1;
+}
+
+static void print_lang_page(FILE *out, const struct lang_page *p)
+{
+	int wname = (int)strlen("NAME"), wtype = (int)strlen("TYPE");
+	bool typed = p->attrs[0].type != NULL;
+	char name[128];
+
+	fprintf(out, "%s\n\n", p->title);
+	for (const struct kiln_attr *a = p->attrs; a->name; a++) {
+		snprintf(name, sizeof(name), "%s%s", p->prefix, a->name);
+		if ((int)strlen(name) > wname)
+			wname = (int)strlen(name);
+		if (typed && (int)strlen(a->type) > wtype)
+			wtype = (int)strlen(a->type);
+	}
+	if (typed)
+		fprintf(out, "  %-*s  %-*s  DESCRIPTION\n", wname, "NAME", wtype, "TYPE");
+	int col = 2 + wname + 2 + (typed ? wtype + 2 : 0);
+	for (const struct kiln_attr *a = p->attrs; a->name; a++) {
+		snprintf(name, sizeof(name), "%s%s", p->prefix, a->name);
+		if (typed)
+			fprintf(out, "  %-*s  %-*s  ", wname, name, wtype, a->type);
+		else
+			fprintf(out, "  %-*s  ", wname, name);
+		print_wrapped(out, a->doc, col);
+	}
+}
+
+static const struct lang_page *lang_page(const char *name)
+{
+	for (size_t i = 0; name && i < N_LANG_PAGES; i++)
+		if (!strcmp(lang_pages[i].name, name))
+			return &lang_pages[i];
+	return NULL;
+}
+
+/* ---- kiln doc --json ------------------------------------------------------------------------ */
+
+/* The values of the first enum(a, b, c) in a type, or NULL. */
+static json_t *enum_values(const char *type)
+{
+	const char *p = strstr(type, "enum(");
+	if (!p)
+		return NULL;
+	json_t *v = json_array();
+	p += 5;
+	while (*p && *p != ')') {
+		p += strspn(p, " ,");
+		size_t n = strcspn(p, ",) ");
+		if (n)
+			json_array_append_new(v, json_stringn(p, n));
+		p += n;
+		p += strspn(p, " ");
+	}
+	return v;
+}
+
+static json_t *attr_json(const char *name, const char *type, const char *doc)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(name));
+	if (type) {
+		json_object_set_new(o, "type", json_string(type));
+		json_t *e = enum_values(type);
+		if (e)
+			json_object_set_new(o, "enum", e);
+	}
+	json_object_set_new(o, "doc", json_string(doc));
+	return o;
+}
+
+static json_t *strings_json(const char *const *v)
+{
+	json_t *a = json_array();
+	for (; v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+static json_t *schema_json(const struct kiln_schema *s)
+{
+	size_t nargs = count_args(s);
+	json_t *o = attr_json(s->name, NULL, s->doc);
+	json_object_set_new(o, "kind", json_string(stdlib_kind_name(s->kind)));
+	json_t *args = json_array();
+	for (size_t i = 0; i < nargs; i++) {
+		const struct kiln_arg *a = &s->args[i];
+		char def[256];
+		json_t *ja = attr_json(a->name, a->type, a->doc);
+		json_object_set_new(ja, "required", json_boolean(a->required));
+		json_t *dv = a->def ? json_loads(a->def, JSON_DECODE_ANY, NULL) : NULL;
+		json_object_set_new(ja, "default", dv ? dv : json_null());
+		default_text(a, def, sizeof(def));
+		json_object_set_new(ja, "default_text", json_string(def));
+		if (s->variadic && i + 1 == nargs)
+			json_object_set_new(ja, "variadic", json_true());
+		json_object_set_new(ja, "input", json_boolean(stdlib_is_input(s, a->name)));
+		json_array_append_new(args, ja);
+	}
+	json_object_set_new(o, "args", args);
+	if (s->kind == SCHEMA_MODULE || s->kind == SCHEMA_OUTPUT)
+		json_object_set_new(o, "label", s->label ? json_string(s->label) : json_null());
+	json_t *one_of = json_array();
+	for (size_t i = 0; s->one_of && s->one_of[i]; i++) {
+		json_t *group = json_array();
+		const char *p = s->one_of[i];
+		while (*p) {
+			size_t n = strcspn(p, "|");
+			json_array_append_new(group, json_stringn(p, n));
+			p += n + (p[n] == '|');
+		}
+		json_array_append_new(one_of, group);
+	}
+	json_object_set_new(o, "one_of", one_of);
+	json_object_set_new(o, "inputs", strings_json(s->inputs));
+	if (s->kind == SCHEMA_FUNCTION) {
+		json_object_set_new(o, "returns", json_string(s->returns));
+		json_object_set_new(o, "variadic", json_boolean(s->variadic));
+	}
+	if (s->kind == SCHEMA_MODULE) {
+		json_object_set_new(o, "template_arg",
+		                    s->template_arg ? json_string(s->template_arg) : json_null());
+		json_object_set_new(o, "on_build_machine", json_boolean(s->on_build_machine));
+	}
+	if (s->kind == SCHEMA_OUTPUT)
+		json_object_set_new(o, "needs_layers", json_boolean(s->needs_layers));
+	json_object_set_new(o, "example", s->example ? json_string(s->example) : json_null());
+	return o;
+}
+
+static json_t *lang_json(const struct lang_page *p)
+{
+	json_t *a = json_array();
+	for (const struct kiln_attr *x = p->attrs; x->name; x++) {
+		json_t *o = attr_json(x->name, x->type, x->doc);
+		if (*p->prefix) {
+			/* a fact: its name as written (facts.os.family), its path below facts */
+			char name[128];
+			snprintf(name, sizeof(name), "%s%s", p->prefix, x->name);
+			json_object_set_new(o, "path", json_string(x->name));
+			json_object_set_new(o, "name", json_string(name));
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+json_t *stdlib_doc_json(const char *name)
+{
+	static const char *const keys[N_KINDS] = {"modules", "bases", "outputs", "functions"};
+	const char *colon = name ? strchr(name, ':') : NULL;
+	json_t *doc = json_object();
+	size_t found = 0;
+
+	json_object_set_new(doc, "version", json_integer(STDLIB_DOC_JSON_VERSION));
+	for (int k = 0; k < N_KINDS; k++) {
+		const char *kind = stdlib_kind_name((enum kiln_schema_kind)k);
+		const struct kiln_schema *const *list;
+		size_t n = stdlib_all((enum kiln_schema_kind)k, &list);
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++) {
+			const char *want = name;
+			if (name && colon) {
+				if (strlen(kind) != (size_t)(colon - name) ||
+				    strncmp(name, kind, strlen(kind)))
+					continue;
+				want = colon + 1;
+			}
+			if (!want || !strcmp(want, list[i]->name))
+				json_array_append_new(a, schema_json(list[i]));
+		}
+		found += json_array_size(a);
+		if (!name || json_array_size(a))
+			json_object_set_new(doc, keys[k], a);
+		else
+			json_decref(a);
+	}
+	for (size_t i = 0; i < N_LANG_PAGES; i++) {
+		if (name && strcmp(name, lang_pages[i].name))
+			continue;
+		json_object_set_new(doc, lang_pages[i].key, lang_json(&lang_pages[i]));
+		found++;
+	}
+	if (!found) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
 }

@@ -1,6 +1,7 @@
 /* Unit tests of `kiln doc`'s text: the list of entries and the page of one. */
 #include "check.h"
 #include "builtins.h"
+#include "lang.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -211,10 +212,110 @@ static void test_pages(void)
 	free(text);
 }
 
+/* The language's own pages: every attribute with its type and doc. */
+static void test_lang_pages(void)
+{
+	static const struct {
+		const char *name;
+		const struct kiln_attr *attrs;
+		const char *prefix;
+	} pages[] = {{"config", stdlib_config_attrs, ""}, {"notify", stdlib_task_attrs, ""},
+	             {"facts", stdlib_facts, "facts."},   {"hosts", stdlib_connection_attrs, ""},
+	             {"image", stdlib_image_attrs, ""},   {"param", stdlib_param_attrs, ""},
+	             {"keywords", stdlib_keywords, ""}};
+	for (size_t i = 0; i < sizeof(pages) / sizeof(*pages); i++) {
+		int rc;
+		char *text = page(pages[i].name, &rc);
+		CHECK(rc == 0);
+		for (const struct kiln_attr *a = pages[i].attrs; a->name; a++) {
+			char want[256];
+			snprintf(want, sizeof(want), "\n  %s%s ", pages[i].prefix, a->name);
+			CHECK(strstr(text, want) != NULL);
+			CHECK(!a->type || strstr(text, a->type));
+			CHECK(a->doc && *a->doc);
+		}
+		CHECK(longest_line(text) <= 100);
+		free(text);
+	}
+	/* the facts' type is built from the table */
+	CHECK(!strcmp(stdlib_facts_type(),
+	              "object(os: object(family: string, distribution: string, version: string, "
+	              "codename: string, id: string), arch: string, hostname: string, kernel: "
+	              "string)"));
+}
+
+/* kiln doc --json: every entry, every argument, with type, default and doc. */
+static void test_json(void)
+{
+	json_t *doc = stdlib_doc_json(NULL);
+	CHECK(doc != NULL);
+	CHECK(json_integer_value(json_object_get(doc, "version")) == STDLIB_DOC_JSON_VERSION);
+	static const char *const keys[N_KINDS] = {"modules", "bases", "outputs", "functions"};
+	for (int k = 0; k < N_KINDS; k++) {
+		const struct kiln_schema *const *list;
+		size_t n = stdlib_all((enum kiln_schema_kind)k, &list);
+		json_t *a = json_object_get(doc, keys[k]);
+		CHECK(json_array_size(a) == n);
+		for (size_t i = 0; i < n && i < json_array_size(a); i++) {
+			json_t *e = json_array_get(a, i);
+			CHECK(
+			    !strcmp(json_string_value(json_object_get(e, "name")), list[i]->name));
+			CHECK(!strcmp(json_string_value(json_object_get(e, "doc")), list[i]->doc));
+			json_t *args = json_object_get(e, "args");
+			size_t j = 0;
+			for (const struct kiln_arg *x = list[i]->args; x->name; x++, j++) {
+				json_t *ja = json_array_get(args, j);
+				CHECK(!strcmp(json_string_value(json_object_get(ja, "name")),
+				              x->name));
+				CHECK(!strcmp(json_string_value(json_object_get(ja, "type")),
+				              x->type));
+				CHECK(json_is_boolean(json_object_get(ja, "required")));
+				CHECK(json_object_get(ja, "default") != NULL);
+				CHECK(x->def == NULL ||
+				      !json_is_null(json_object_get(ja, "default")));
+				CHECK(json_is_string(json_object_get(ja, "default_text")));
+				CHECK(!strncmp(x->type, "enum(", 5) ==
+				      !!json_object_get(ja, "enum"));
+			}
+			CHECK(j == json_array_size(args));
+		}
+	}
+	/* apt's state: its enum values and its default */
+	json_t *one = stdlib_doc_json("apt");
+	json_t *apt = json_array_get(json_object_get(one, "modules"), 0);
+	json_t *state = NULL;
+	size_t i;
+	json_t *v;
+	json_array_foreach (json_object_get(apt, "args"), i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "name")), "state"))
+			state = v;
+	CHECK(state && json_array_size(json_object_get(state, "enum")) == 3);
+	CHECK(state && !strcmp(json_string_value(json_object_get(state, "default")), "present"));
+	CHECK(json_object_size(one) == 2); /* version and modules */
+	json_decref(one);
+	/* the language's sections */
+	CHECK(json_array_size(json_object_get(doc, "keywords")) > 20);
+	json_t *fact = json_array_get(json_object_get(doc, "facts"), 0);
+	CHECK(!strcmp(json_string_value(json_object_get(fact, "name")), "facts.os.family"));
+	CHECK(!strcmp(json_string_value(json_object_get(fact, "path")), "os.family"));
+	json_t *conn = json_object_get(doc, "connection");
+	json_array_foreach (conn, i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "name")), "connection"))
+			CHECK(json_array_size(json_object_get(v, "enum")) == 2);
+	json_t *cfg = stdlib_doc_json("config");
+	CHECK(cfg && json_array_size(json_object_get(cfg, "config")) > 5 &&
+	      json_object_size(cfg) == 2);
+	json_decref(cfg);
+	CHECK(stdlib_doc_json("no-such-thing") == NULL);
+	json_decref(doc);
+}
+
 int main(void)
 {
 	test_list();
 	test_pages();
+	test_lang_pages();
+	test_json();
 	if (getenv("KILN_TEST_VERBOSE")) {
 		stdlib_doc_list(stdout);
 		for (const char *const *n =

@@ -53,10 +53,6 @@ done
 [ "$n_parse_err" -ge 10 ] || fail "only $n_parse_err files with syntax errors"
 say "$n_ok files formatted, $n_parse_err refused for syntax errors"
 
-# the examples are formatted
-run_kiln fmt --check "$TOP/examples"
-[ "$rc" -eq 0 ] || fail "kiln fmt --check examples/ wants changes: $(cat out)"
-
 # --check and --diff change nothing, name the file, exit 1
 mkdir -p proj/sub proj/.hidden
 printf 'image a from scratch() {\n    stage s {\n    file "/x" { content="x"\n    mode = 0644 }\n  }\n}\n' >proj/sub/ugly.img

@@ -249,7 +249,8 @@ static bool is_binary(const struct piece *p)
 
 static void mark(struct pieces *ps, struct spans *types)
 {
-	qsort(types->v, types->n, sizeof(*types->v), cmp_span);
+	if (types->n)
+		qsort(types->v, types->n, sizeof(*types->v), cmp_span);
 	size_t ti = 0;
 	int qdepth = 0;
 	uint32_t q[PARSE_MAX_NEST + 2] = {0}; /* open '?' per bracket depth */

@@ -132,7 +132,7 @@ static const char doc_usage[] =
     "\n"
     "List the modules, bases, outputs and functions, or show one's arguments.\n"
     "NAME may be KIND:NAME (function:file), or one of the language's own pages:\n"
-    "config, notify, facts, hosts, image, param, keywords.\n"
+    "config, notify, facts, hosts, image, param, keywords, types.\n"
     "\n"
     "options:\n"
     "  --json                all of it (or NAME's) as one JSON document, for editors\n"
@@ -374,8 +374,8 @@ static int cmd_doc(const struct command *c, int argc, char **argv)
 		fprintf(stderr, "kiln: no module, base, output, function or page '%s'\n", name);
 		static const enum kiln_schema_kind kinds[] = {SCHEMA_MODULE, SCHEMA_BASE,
 		                                              SCHEMA_OUTPUT, SCHEMA_FUNCTION};
-		static const char *const pages[] = {"config", "notify", "facts",   "hosts",
-		                                    "image",  "param",  "keywords"};
+		static const char *const pages[] = {"config", "notify", "facts",    "hosts",
+		                                    "image",  "param",  "keywords", "types"};
 		const char *names[256];
 		size_t k = 0;
 		for (size_t i = 0; i < 4; i++) {

@@ -42,6 +42,7 @@ static const struct lang_page lang_pages[] = {
      stdlib_image_attrs},
     {"param", "param", "attributes of a param's { } block", "", stdlib_param_attrs},
     {"keywords", "keywords", "the keywords of the language", "", stdlib_keywords},
+    {"types", "types", "the types of params, lets and role parameters", "", stdlib_types},
 };
 
 #define N_LANG_PAGES (sizeof(lang_pages) / sizeof(lang_pages[0]))

@@ -85,6 +85,20 @@ const struct kiln_attr stdlib_keywords[] = {
     {"object", NULL, "an object type: object { NAME: TYPE, ... }"},
     {NULL, NULL, NULL}};
 
+const struct kiln_attr stdlib_types[] = {
+    {"any", NULL, "any value"},
+    {"bool", NULL, "true or false"},
+    {"int", NULL, "a 64-bit integer"},
+    {"string", NULL, "text"},
+    {"secret", NULL, "text that is never printed and never written in clear to a plan"},
+    {"path", NULL, "a file system path"},
+    {"mode", NULL, "a file mode: 0644, \"0644\" or an absolute symbolic mode \"u=rw,go=r\""},
+    {"list<T>", NULL, "[a, b, c], every element of type T"},
+    {"map<T>", NULL, "{ key = value, ... }, every value of type T"},
+    {"object { name: T, ... }", NULL, "{ name = ..., ... } with exactly these fields"},
+    {"enum(a, b)", NULL, "one of the listed bare identifiers"},
+    {NULL, NULL, NULL}};
+
 const char *stdlib_facts_type(void)
 {
 	static char *text;

@@ -24,6 +24,8 @@ extern const struct kiln_attr stdlib_task_attrs[]; /* every task: notify, ignore
 extern const struct kiln_attr stdlib_facts[];
 /* the keywords of the language (grammar/lexer.l), type NULL */
 extern const struct kiln_attr stdlib_keywords[];
+/* the types a param, let or role parameter is written with; name is the form */
+extern const struct kiln_attr stdlib_types[];
 
 /* The type of `facts`, as the language writes it: object(os: object(...), ...).
    Built from stdlib_facts; static storage. */

@@ -25,6 +25,15 @@ jq -r '.keywords[].name' all.json | sort >doc.kw
 [ -s lexer.kw ] || fail "no keywords found in lexer.l"
 cmp -s lexer.kw doc.kw || { diff lexer.kw doc.kw >&2; fail "kiln doc's keywords differ from the lexer's"; }
 
+# every documented scalar type is one the checker takes
+for t in $(jq -r '.types[].name | select(test("^[a-z]+$"))' all.json); do
+	printf 'param p: %s\nimage a from scratch() {}\n' "$t" >type.img
+	run_kiln lint type.img
+	[ "$rc" -eq 0 ] || fail "documented type $t is refused: $(cat err)"
+done
+[ "$(jq '[.types[].name | select(test("^[a-z]+$"))] | length' all.json)" -ge 7 ] ||
+	fail "too few types documented"
+
 # every documented config attribute is one the checker takes, with its type
 {
 	echo 'image a from scratch() {'
@@ -57,7 +66,7 @@ jq -e 'keys == ["kiln_version", "modules", "version"] and .modules[0].name == "a
 run_kiln doc --json function:file
 jq -e '(.functions | length) == 1 and (has("modules") | not)' out >/dev/null ||
 	fail "doc --json function:file"
-for page in config notify facts keywords hosts; do
+for page in config notify facts keywords hosts types; do
 	run_kiln doc --json "$page"
 	expect_rc 0
 	[ "$(jq 'keys | length' out)" -eq 3 ] || fail "doc --json $page: $(jq -c keys out)"

@@ -481,9 +481,7 @@ static char *render(struct layout *l, size_t *ret_len)
 		sb_addc(&out, '\n');
 	}
 	*ret_len = out.len;
-	if (!out.buf)
-		sb_add(&out, "", 0);
-	return sb_detach(&out);
+	return sb_detach(&out); /* "" for a file without tokens or comments */
 }
 
 char *format_source(struct arena *a, struct diag_sink *diags, uint32_t file, bool var_file,

@@ -35,4 +35,11 @@ int disk_ext4_fill(const char *image, uint64_t offset, const char *tree, int64_t
 int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t *ret_size,
                    struct rt_error *err);
 
+/*
+ * Run a tool (mkfs.ext4, mkfs.fat, qemu-img) with env_extra ("K=V", NULL-terminated, may
+ * be NULL) added to the environment: 0 when it exits 0, else err names it with the last
+ * line it printed, or says which Debian package has it when it is missing.
+ */
+int disk_run(const char *const *argv, const char *const *env_extra, struct rt_error *err);
+
 #endif

@@ -213,7 +213,7 @@ static int write_gpt(int fd, uint64_t sectors, const struct guid *disk, const st
  * stderr) kept: 0 when it exits 0, else err names it with the last line it
  * printed.
  */
-static int run_tool(const char *const *argv, const char *const *env_extra, struct rt_error *err)
+int disk_run(const char *const *argv, const char *const *env_extra, struct rt_error *err)
 {
 	int mfd = memfd_create("kiln-tool", MFD_CLOEXEC);
 	if (mfd < 0)
@@ -456,7 +456,7 @@ int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t 
 	const char *fat[] = {"mkfs.fat", "--invariant", "-F",    "32",  "-s", "1",
 	                     "-S",       "512",         "-i",    volid, "-n", "ESP",
 	                     esp_off,    raw_path,      esp_kib, NULL};
-	if ((r = run_tool(fat, NULL, err)) < 0)
+	if ((r = disk_run(fat, NULL, err)) < 0)
 		return r;
 
 	snprintf(root_opts, sizeof(root_opts),
@@ -468,7 +468,7 @@ int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t 
 	                      "256",       "-L",     "root",   "-U", fs_uuid_s, "-E",
 	                      root_opts,   raw_path, root_kib, NULL};
 	const char *env[] = {epoch_env, "LC_ALL=C", "TZ=UTC", "MKE2FS_SYNC=0", NULL};
-	if ((r = run_tool(mkfs, env, err)) < 0)
+	if ((r = disk_run(mkfs, env, err)) < 0)
 		return r;
 
 	char fstab[256];
@@ -525,7 +525,7 @@ int output_disk(const struct output_ctx *ctx, struct rt_error *err)
 		fd = -1;
 		const char *conv[] = {"qemu-img", "convert", "-q",    "-f",    "raw",
 		                      "-O",       "qcow2",   raw.tmp, out.tmp, NULL};
-		if ((r = run_tool(conv, NULL, err)) < 0)
+		if ((r = disk_run(conv, NULL, err)) < 0)
 			goto done;
 		result = &out;
 	}

@@ -34,6 +34,8 @@ deps="$deps openssh-server openssh-client"
 # disk outputs: libext2fs writes the root file system, mkfs.fat the EFI system partition,
 # qemu-img converts to qcow2; the disk tests check with e2fsck, sfdisk and sgdisk.
 deps="$deps libext2fs-dev e2fsprogs dosfstools mtools qemu-utils fdisk gdisk"
+# output vagrant: the test adds the box with vagrant itself
+deps="$deps vagrant"
 
 say()
 {

@@ -357,6 +357,157 @@ static uint64_t round_up(uint64_t v, uint64_t to)
 	return (v + to - 1) / to * to;
 }
 
+/* ---- booting ---------------------------------------------------------------------------- */
+
+/* Where systemd-boot's EFI binary is, in the image or else on the build machine. */
+static const char SD_BOOT[] = "usr/lib/systemd/boot/efi/systemd-bootx64.efi";
+
+struct kernel {
+	char *vmlinuz, *initrd; /* paths on the build machine, in the tree's /boot */
+	char *version;
+	uint64_t bytes;
+};
+
+static void kernel_release(struct kernel *k)
+{
+	free(k->vmlinuz);
+	free(k->initrd);
+	free(k->version);
+}
+
+/* The newest /boot/vmlinuz-VERSION of the tree (regular files only) and its
+   initrd.img-VERSION: 1 found, 0 none, < 0 error. */
+static int find_kernel(const char *tree, struct kernel *k, struct rt_error *err)
+{
+	int tfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		return rt_error_errno(err, -errno, "cannot open the image's tree '%s'", tree);
+	int bfd = openat(tfd, "boot", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(tfd);
+	if (bfd < 0)
+		return 0;
+	DIR *d = fdopendir(bfd);
+	if (!d) {
+		close(bfd);
+		return 0;
+	}
+	char *best = NULL;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (strncmp(de->d_name, "vmlinuz-", 8) ||
+		    fstatat(bfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (!best || strverscmp(de->d_name + 8, best) > 0) {
+			free(best);
+			best = strdup(de->d_name + 8);
+		}
+	}
+	int r = 0;
+	if (best) {
+		char name[300];
+		struct stat ks, is;
+		snprintf(name, sizeof(name), "initrd.img-%s", best);
+		if (fstatat(bfd, name, &is, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(is.st_mode)) {
+			r = rt_error_set(
+			    err, -ENOENT,
+			    "the image has the kernel /boot/vmlinuz-%s but no /boot/%s: install "
+			    "initramfs-tools in the image (an apt task) so the kernel's package "
+			    "makes it",
+			    best, name);
+		} else {
+			snprintf(name, sizeof(name), "vmlinuz-%s", best);
+			fstatat(bfd, name, &ks, AT_SYMLINK_NOFOLLOW);
+			if (asprintf(&k->vmlinuz, "%s/boot/vmlinuz-%s", tree, best) < 0 ||
+			    asprintf(&k->initrd, "%s/boot/initrd.img-%s", tree, best) < 0)
+				abort();
+			k->version = best;
+			best = NULL;
+			k->bytes = (uint64_t)ks.st_size + (uint64_t)is.st_size;
+			r = 1;
+		}
+	}
+	free(best);
+	closedir(d);
+	return r;
+}
+
+static int write_small(const char *dir, const char *name, const char *text, char **ret_path,
+                       struct rt_error *err)
+{
+	if (asprintf(ret_path, "%s/%s", dir, name) < 0)
+		abort();
+	int fd = open(*ret_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return rt_error_errno(err, -errno, "cannot create '%s'", *ret_path);
+	int r = out_write_all(fd, text, strlen(text), err);
+	close(fd);
+	return r;
+}
+
+/*
+ * Make the EFI system partition boot the kernel: systemd-boot as the
+ * removable-media path EFI/BOOT/BOOTX64.EFI (no NVRAM entry needed), one
+ * loader entry, and the kernel and initrd beside it (systemd-boot reads only
+ * the ESP). mtools writes into the FAT at its offset, its clock the image's.
+ */
+static int install_boot(const struct output_ctx *ctx, const char *raw_path, uint64_t esp_off,
+                        const struct kernel *k, const char *cmdline, int64_t epoch,
+                        const char *scratch, struct rt_error *err)
+{
+	char *sdboot = NULL, *loader = NULL, *entry = NULL, *img = NULL, *entry_text = NULL,
+	     *env_epoch = NULL;
+	int r = 0;
+	if (asprintf(&sdboot, "%s/%s", ctx->rootfs_dir, SD_BOOT) < 0)
+		abort();
+	struct stat st;
+	if (lstat(sdboot, &st) < 0 || !S_ISREG(st.st_mode)) {
+		free(sdboot);
+		if (asprintf(&sdboot, "/%s", SD_BOOT) < 0)
+			abort();
+		if (lstat(sdboot, &st) < 0 || !S_ISREG(st.st_mode)) {
+			r = rt_error_set(
+			    err, -ENOENT,
+			    "the disk boots with systemd-boot, and neither the image nor the build "
+			    "machine has %s: install systemd-boot-efi (Debian) on the build "
+			    "machine "
+			    "or in the image",
+			    sdboot);
+			goto out;
+		}
+	}
+	const char *name = json_string_value(json_object_get(ctx->image, "name"));
+	if (asprintf(&entry_text, "title %s\nversion %s\nlinux /%s\ninitrd /%s\noptions %s\n",
+	             name ? name : "kiln", k->version, "vmlinuz", "initrd.img", cmdline) < 0 ||
+	    asprintf(&img, "%s@@%" PRIu64, raw_path, esp_off) < 0 ||
+	    asprintf(&env_epoch, "SOURCE_DATE_EPOCH=%" PRId64,
+	             epoch < 315532800 ? (int64_t)315532800 : epoch) < 0)
+		abort();
+	if ((r = write_small(scratch, "loader.conf", "timeout 0\ndefault kiln.conf\n", &loader,
+	                     err)) < 0 ||
+	    (r = write_small(scratch, "kiln.conf", entry_text, &entry, err)) < 0)
+		goto out;
+	const char *env[] = {env_epoch, "MTOOLS_SKIP_CHECK=1", "TZ=UTC", "LC_ALL=C", NULL};
+	const char *mmd[] = {
+	    "mmd", "-i", img, "::/EFI", "::/EFI/BOOT", "::/loader", "::/loader/entries", NULL};
+	const char *cp1[] = {"mcopy", "-i", img, sdboot, "::/EFI/BOOT/BOOTX64.EFI", NULL};
+	const char *cp2[] = {"mcopy", "-i", img, loader, "::/loader/loader.conf", NULL};
+	const char *cp3[] = {"mcopy", "-i", img, entry, "::/loader/entries/kiln.conf", NULL};
+	const char *cp4[] = {"mcopy", "-i", img, k->vmlinuz, "::/vmlinuz", NULL};
+	const char *cp5[] = {"mcopy", "-i", img, k->initrd, "::/initrd.img", NULL};
+	const char *const *steps[] = {mmd, cp1, cp2, cp3, cp4, cp5};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && r == 0; i++)
+		r = disk_run(steps[i], env, err);
+out:
+	free(sdboot);
+	free(loader);
+	free(entry);
+	free(img);
+	free(entry_text);
+	free(env_epoch);
+	return r;
+}
+
 int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t *ret_size,
                    struct rt_error *err)
 {
@@ -364,33 +515,70 @@ int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t 
 	int r = out_epoch(&epoch, err);
 	if (r < 0)
 		return r;
-	if (r == 0)
-		epoch = 0;
 	/* e2fsprogs reads a clock of 0 as "unset" and takes the real time: 1 s then. */
 	if (epoch < 1)
 		epoch = 1;
 	if (!ctx->rootfs_dir)
 		return rt_error_set(err, -EINVAL, "disk %s: no root filesystem to write", raw_path);
 
+	struct kernel k = {0};
+	char *scratch = NULL;
+	const char *bootable = json_string_value(out_arg(ctx, "bootable"));
+	bool boot = false;
+	if (!bootable)
+		bootable = "auto";
+	if (strcmp(bootable, "false")) {
+		if ((r = find_kernel(ctx->rootfs_dir, &k, err)) < 0)
+			goto out;
+		boot = r > 0;
+		r = 0;
+		if (!boot && !strcmp(bootable, "true")) {
+			r = rt_error_set(
+			    err, -ENOENT,
+			    "bootable = true, and the image has no kernel (/boot/vmlinuz-*): "
+			    "install one in a stage (e.g. apt linux-image-cloud-amd64 and "
+			    "initramfs-tools), or set bootable = false");
+			goto out;
+		}
+	}
+
 	uint64_t esp_size = 64 * MIB, root_size = 0;
 	const char *s = json_string_value(out_arg(ctx, "esp_size"));
-	if (s && (r = parse_size(s, &esp_size, err)) < 0)
-		return r;
-	esp_size = round_up(esp_size, MIB);
-	if (esp_size < 33 * MIB)
-		return rt_error_set(
-		    err, -EINVAL,
-		    "esp_size %s: the EFI system partition needs at least 33M (FAT32)", s);
+	if (s && strcmp(s, "auto")) {
+		if ((r = parse_size(s, &esp_size, err)) < 0)
+			goto out;
+		esp_size = round_up(esp_size, MIB);
+		if (esp_size < 33 * MIB) {
+			r = rt_error_set(
+			    err, -EINVAL,
+			    "esp_size %s: the EFI system partition needs at least 33M (FAT32)", s);
+			goto out;
+		}
+		if (boot && esp_size < k.bytes + 4 * MIB) {
+			r = rt_error_set(
+			    err, -ENOSPC,
+			    "esp_size %s: the kernel and initrd (%" PRIu64
+			    " MiB) do not fit in the EFI system partition: raise esp_size (or "
+			    "leave it out: \"auto\")",
+			    s, k.bytes / MIB + 1);
+			goto out;
+		}
+	} else if (boot && 2 * k.bytes + 16 * MIB > esp_size) {
+		esp_size = round_up(2 * k.bytes + 16 * MIB, MIB);
+	}
+
 	const char *size_arg = json_string_value(out_arg(ctx, "size"));
 	uint64_t need = 0, inodes = 0;
 	int tfd = open(ctx->rootfs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tfd < 0)
-		return rt_error_errno(err, -errno, "cannot open the image's tree '%s'",
-		                      ctx->rootfs_dir);
+	if (tfd < 0) {
+		r = rt_error_errno(err, -errno, "cannot open the image's tree '%s'",
+		                   ctx->rootfs_dir);
+		goto out;
+	}
 	r = tree_bytes(tfd, &need, &inodes, 0, err);
 	close(tfd);
 	if (r < 0)
-		return r;
+		goto out;
 	need += inodes * 256 + 32 * MIB; /* inodes, journal and metadata, roughly */
 	uint64_t total;
 	if (!size_arg || !strcmp(size_arg, "auto")) {
@@ -398,18 +586,22 @@ int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t 
 		total = MIB + esp_size + root_size + MIB;
 	} else {
 		if ((r = parse_size(size_arg, &total, err)) < 0)
-			return r;
+			goto out;
 		total = total / MIB * MIB;
-		if (total < 2 * MIB + esp_size + 16 * MIB)
-			return rt_error_set(err, -EINVAL, "size %s: too small for the partitions",
-			                    size_arg);
+		if (total < 2 * MIB + esp_size + 16 * MIB) {
+			r = rt_error_set(err, -EINVAL, "size %s: too small for the partitions",
+			                 size_arg);
+			goto out;
+		}
 		root_size = total - 2 * MIB - esp_size;
-		if (root_size < need)
-			return rt_error_set(err, -ENOSPC,
-			                    "size %s: the image's tree needs about %" PRIu64
-			                    " MiB for its root partition, which would have %" PRIu64
-			                    " MiB: raise `size` (or leave it out: \"auto\")",
-			                    size_arg, need / MIB + 1, root_size / MIB);
+		if (root_size < need) {
+			r = rt_error_set(err, -ENOSPC,
+			                 "size %s: the image's tree needs about %" PRIu64
+			                 " MiB for its root partition, which would have %" PRIu64
+			                 " MiB: raise `size` (or leave it out: \"auto\")",
+			                 size_arg, need / MIB + 1, root_size / MIB);
+			goto out;
+		}
 	}
 	uint64_t sectors = total / SECTOR;
 
@@ -437,18 +629,20 @@ int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t 
 	snprintf(volid, sizeof(volid), "%02X%02X%02X%02X", vol.b[0], vol.b[1], vol.b[2], vol.b[3]);
 
 	int fd = open(raw_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return rt_error_errno(err, -errno, "cannot open '%s'", raw_path);
+	if (fd < 0) {
+		r = rt_error_errno(err, -errno, "cannot open '%s'", raw_path);
+		goto out;
+	}
 	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)total) < 0) {
 		r = rt_error_errno(err, -errno, "cannot size the disk '%s' to %" PRIu64 " bytes",
 		                   raw_path, total);
 		close(fd);
-		return r;
+		goto out;
 	}
 	r = write_gpt(fd, sectors, &disk, parts, 2, err);
 	close(fd);
 	if (r < 0)
-		return r;
+		goto out;
 
 	char esp_off[32], esp_kib[32], root_opts[256], root_kib[32], epoch_env[64];
 	snprintf(esp_off, sizeof(esp_off), "--offset=%" PRIu64, parts[0].first);
@@ -457,7 +651,7 @@ int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t 
 	                     "-S",       "512",         "-i",    volid, "-n", "ESP",
 	                     esp_off,    raw_path,      esp_kib, NULL};
 	if ((r = disk_run(fat, NULL, err)) < 0)
-		return r;
+		goto out;
 
 	snprintf(root_opts, sizeof(root_opts),
 	         "offset=%" PRIu64 ",hash_seed=%s,root_owner=0:0,lazy_itable_init=0,nodiscard",
@@ -467,9 +661,30 @@ int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t 
 	const char *mkfs[] = {"mkfs.ext4", "-q",     "-F",     "-b", "4096",    "-I",
 	                      "256",       "-L",     "root",   "-U", fs_uuid_s, "-E",
 	                      root_opts,   raw_path, root_kib, NULL};
-	const char *env[] = {epoch_env, "LC_ALL=C", "TZ=UTC", "MKE2FS_SYNC=0", NULL};
+	const char *env[] = {epoch_env, "LC_ALL=C", "TZ=UTC", NULL};
 	if ((r = disk_run(mkfs, env, err)) < 0)
-		return r;
+		goto out;
+
+	if (boot) {
+		const char *extra = json_string_value(out_arg(ctx, "kernel_cmdline"));
+		char *cmdline = NULL;
+		if (asprintf(&cmdline, "root=UUID=%s ro %s", fs_uuid_s,
+		             extra ? extra : "console=ttyS0") < 0 ||
+		    asprintf(&scratch, "%s.bootXXXXXX", raw_path) < 0)
+			abort();
+		if (!mkdtemp(scratch)) {
+			r = rt_error_errno(err, -errno, "cannot create a directory beside '%s'",
+			                   raw_path);
+			free(scratch);
+			scratch = NULL;
+		} else {
+			r = install_boot(ctx, raw_path, parts[0].first * SECTOR, &k, cmdline, epoch,
+			                 scratch, err);
+		}
+		free(cmdline);
+		if (r < 0)
+			goto out;
+	}
 
 	char fstab[256];
 	int fn = snprintf(fstab, sizeof(fstab),
@@ -485,9 +700,21 @@ int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t 
 		files[nfiles++] = (struct disk_file){"/etc/fstab", fstab, (size_t)fn, 0644};
 	if ((r = disk_ext4_fill(raw_path, parts[1].first * SECTOR, ctx->rootfs_dir, epoch, files,
 	                        nfiles, err)) < 0)
-		return r;
+		goto out;
 	*ret_size = total;
-	return 0;
+out:
+	if (scratch) {
+		int dfd = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			unlinkat(dfd, "loader.conf", 0);
+			unlinkat(dfd, "kiln.conf", 0);
+			close(dfd);
+		}
+		rmdir(scratch);
+		free(scratch);
+	}
+	kernel_release(&k);
+	return r;
 }
 
 static bool ends_with(const char *s, const char *suffix)

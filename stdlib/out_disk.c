@@ -12,7 +12,14 @@ static const struct kiln_arg args[] = {
     {"size", "string", false, "\"auto\"",
      "the disk's size (\"4G\", \"512M\"); auto: the tree's size with a quarter more room, "
      "plus the EFI system partition"},
-    {"esp_size", "string", false, "\"64M\"", "the EFI system partition's size (at least 33M)"},
+    {"esp_size", "string", false, "\"auto\"",
+     "the EFI system partition's size (at least 33M); auto: 64M, or twice the kernel and "
+     "initrd when the disk boots"},
+    {"bootable", "enum(auto, true, false)", false, "\"auto\"",
+     "auto: the disk boots when the image has a kernel (/boot/vmlinuz-*): systemd-boot "
+     "(UEFI) starts it; true: it must"},
+    {"kernel_cmdline", "string", false, "\"console=ttyS0\"",
+     "the kernel's command line after root=UUID=... ro"},
     {0},
 };
 

@@ -432,7 +432,11 @@ static int run_debootstrap(struct base_run *b, const struct args *a, const char 
 	char *comps_opt = xasprintf("--components=%s", comps);
 	char *incl = join_list(a->include);
 	char *incl_opt = xasprintf("--include=%s", incl);
-	char *cache_opt = xasprintf("--cache-dir=%s", debs);
+	/* debootstrap wants an absolute --cache-dir; --cache-dir=DIR may be relative. */
+	char cwd[4096];
+	char *cache_opt = debs[0] == '/' || !getcwd(cwd, sizeof(cwd))
+	                      ? xasprintf("--cache-dir=%s", debs)
+	                      : xasprintf("--cache-dir=%s/%s", cwd, debs);
 	char *arch_opt = xasprintf("--arch=%s", a->arch);
 	const char *argv[12];
 	size_t k = 0;

@@ -31,6 +31,11 @@ zlib1g-dev time libcap2-bin curl
 ca-certificates ansible"
 # The ssh tests (t12xx) start a real sshd of their own and use ssh-keygen and ssh-agent.
 deps="$deps openssh-server openssh-client"
+# disk outputs: libext2fs writes the root file system, mkfs.fat the EFI system partition,
+# qemu-img converts to qcow2; the disk tests check with e2fsck, sfdisk and sgdisk.
+deps="$deps libext2fs-dev e2fsprogs dosfstools mtools qemu-utils fdisk gdisk"
+# output vagrant: the test adds the box with vagrant itself
+deps="$deps vagrant"
 
 say()
 {

@@ -88,6 +88,14 @@ jq -e '.sha256 | test("^[0-9a-f]{64}$")' "$KILN_CACHE_DIR/debian/$key.json" >/de
 ls "$KILN_CACHE_DIR/debian" | grep -q tmp && fail "a temporary file stayed in the cache"
 tree_list "$TMP/d1" >want.tree
 
+# 1b. A relative cache directory (kiln apply --cache-dir=cache): debootstrap, which refuses a
+# relative one, gets it made absolute.
+mkdir -p "$TMP/rel"
+(cd "$TMP/rel" && KILN_CACHE_DIR=relcache create "$ARGS" "$TMP/d1b")
+expect_rc 0
+grep -qx -- "--cache-dir=$TMP/rel/relcache/debian/debs" "$TMP/args" ||
+	fail "a relative cache directory reached debootstrap as $(grep -- --cache-dir "$TMP/args")"
+
 # 2. The same arguments again: the cache, not debootstrap (which would now fail).
 echo fail >"$TMP/mode"
 rm -f "$TMP/ran"

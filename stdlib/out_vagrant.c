@@ -1,0 +1,29 @@
+/*
+ * output vagrant: the image as a Vagrant box for the libvirt provider: the
+ * disk as qcow2 (box.img), metadata.json and a Vagrantfile, in a gzip tar.
+ * The label is the path.
+ */
+#include "entries.h"
+
+static const struct kiln_arg args[] = {
+    {"path", "path", true, NULL,
+     "the box to write (.box), relative to the .img file; the label sets it"},
+    {"provider", "enum(libvirt)", false, "\"libvirt\"", "the Vagrant provider the box is for"},
+    {"size", "string", false, "\"auto\"", "the disk's size, as for output disk"},
+    {"esp_size", "string", false, "\"auto\"",
+     "the EFI system partition's size, as for output disk"},
+    {"bootable", "enum(auto, true, false)", false, "\"auto\"", "as for output disk"},
+    {"kernel_cmdline", "string", false, "\"console=ttyS0\"", "as for output disk"},
+    {"memory", "int", false, "1024", "the machine's memory in MiB (the box's Vagrantfile)"},
+    {"cpus", "int", false, "1", "the machine's virtual CPUs (the box's Vagrantfile)"},
+    {0},
+};
+
+const struct kiln_schema out_vagrant_schema = {
+    .kind = SCHEMA_OUTPUT,
+    .name = "vagrant",
+    .doc = "write the image as a Vagrant box (libvirt: a qcow2 disk, metadata.json, Vagrantfile)",
+    .label = "path",
+    .args = args,
+    .example = "output vagrant \"out/web.box\" { memory = 2048 }",
+};

@@ -11,6 +11,7 @@
 #include "atomic.h"
 #include "builtins.h"
 #include "compile.h"
+#include "drift.h"
 #include "exec.h"
 #include "inventory.h"
 #include "path.h"
@@ -87,11 +88,16 @@ static const char plan_usage[] =
     "usage: kiln plan [OPTIONS] FILE...|PLAN.json\n"
     "\n"
     "Show what 'kiln apply' will do: images, stages, tasks, handlers, outputs,\n"
-    "hosts, with counts.\n"
+    "hosts, with counts. When the build has apply blocks, plan connects to their\n"
+    "hosts and runs every task in check mode (nothing on a host changes; a command\n"
+    "with creates/removes is decided by looking at the path) and prints each host's\n"
+    "drift: + create, ~ change, - remove, > a command would run, with diffs.\n"
     "\n"
     "options:\n"
     "  -detailed-exitcode    exit 0 when there is nothing to do, 2 when there is,\n"
-    "                        1 on errors\n";
+    "                        1 on errors (a host not reached is an error)\n"
+    "  -refresh=false        do not connect to the hosts: show the apply blocks only\n"
+    "  --accept-new-host-keys  over SSH, add a host key that is not in known_hosts\n";
 
 static const char graph_usage[] =
     "usage: kiln graph [OPTIONS] FILE...|PLAN.json\n"
@@ -291,6 +297,7 @@ struct args {
 	const char *output;
 	bool dump_ir;
 	bool detailed_exitcode;
+	bool no_refresh; /* plan -refresh=false: the hosts are not checked */
 	/* apply */
 	bool check, diff, events_json;
 	bool accept_new_host_keys;
@@ -467,11 +474,21 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 		} else if (!strcmp(c->name, "plan") &&
 		           option("detailed-exitcode", false, argc, argv, &i, &v)) {
 			a->detailed_exitcode = true;
+		} else if (!strcmp(c->name, "plan") &&
+		           (r = option("refresh", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("-refresh");
+			if (strcmp(v, "true") && strcmp(v, "false")) {
+				usage_error(c->name,
+				            "option '-refresh' takes true or false, not '%s'", v);
+				return EXIT_USAGE;
+			}
+			a->no_refresh = !strcmp(v, "false");
 		} else if (applying && option("check", false, argc, argv, &i, &v)) {
 			a->check = true;
 		} else if (applying && option("diff", false, argc, argv, &i, &v)) {
 			a->diff = true;
-		} else if (applying && option("accept-new-host-keys", false, argc, argv, &i, &v)) {
+		} else if ((applying || !strcmp(c->name, "plan")) &&
+		           option("accept-new-host-keys", false, argc, argv, &i, &v)) {
 			a->accept_new_host_keys = true;
 		} else if (applying && (r = option("progress", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--progress");
@@ -590,6 +607,32 @@ static json_t *get_plan(struct compile_ctx *cx, struct args *a, bool plan_file, 
 	return plan;
 }
 
+/*
+ * kiln plan of a build with apply blocks: their hosts' drift (drift.c), after the plan
+ * itself. The secrets (a login or sudo password) are read as apply reads them.
+ */
+static enum drift_status plan_hosts(struct compile_ctx *cx, struct args *a, json_t *plan)
+{
+	char *root =
+	    a->nfiles == 1 && is_plan_file(a->files[0]) ? xstrdup(".") : path_dirname(a->files[0]);
+	json_t *secrets = NULL;
+	enum drift_status d = DRIFT_ERROR;
+	fflush(stdout);
+	if (kiln_plan_secrets(cx, plan, root, &a->opts, &secrets) == 0) {
+		struct drift_opts o = {
+		    .root = root,
+		    .secrets = secrets,
+		    .accept_new_host_keys = a->accept_new_host_keys,
+		    .color = want_color(a->color, STDOUT_FILENO),
+		    .out = stdout,
+		};
+		d = drift_plan(plan, &o);
+	}
+	json_decref(secrets);
+	free(root);
+	return d;
+}
+
 /* compile, plan and graph: a plan from .img files, or (plan, graph) read from plan.json */
 static int cmd_compile(const struct command *c, int argc, char **argv)
 {
@@ -626,8 +669,17 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	} else {
 		plan_print(stdout, plan, want_color(a.color, STDOUT_FILENO));
 		struct plan_counts n = plan_count(plan);
-		if (a.detailed_exitcode && n.tasks + n.outputs + n.apply_tasks + n.images > 0)
+		/* apply blocks count as work to do unless their hosts are checked */
+		if (a.detailed_exitcode &&
+		    n.tasks + n.outputs + n.images + (a.no_refresh ? n.apply_tasks : 0) > 0)
 			status = 2;
+		if (n.applies && !a.no_refresh) {
+			int d = plan_hosts(&cx, &a, plan);
+			if (d == DRIFT_ERROR)
+				status = EXIT_ERRORS;
+			else if (d == DRIFT_FOUND && a.detailed_exitcode && status == EXIT_OK)
+				status = 2;
+		}
 	}
 	json_decref(plan);
 	return finish(&cx, &a, status);

@@ -59,6 +59,22 @@ struct recap {
 void events_recap(struct events *ev, const struct recap *r, size_t n);
 
 /*
+ * Someone who reads the results besides the printed events: kiln plan against hosts
+ * (drift.c) and kiln run (adhoc.c) make their own report from them. Each function may be
+ * NULL; they are called where the event happens (a host's thread, when hosts run in
+ * parallel), with te->what, res->msg, diff, cmd, stderr_tail and msg already redacted
+ * (res->output is not: pass it through events_redact).
+ */
+struct events_observer {
+	void (*task_end)(void *data, const struct task_event *te, const struct task_result *res);
+	void (*error)(void *data, const char *image, const char *msg);
+	void *data;
+};
+
+/* Tell obs (kept by pointer; NULL: no one) of every task end and error. */
+void events_observe(struct events *ev, const struct events_observer *obs);
+
+/*
  * Keep the status thread still (waiting, holding no lock of the C library)
  * while kiln clones a process: a connection's namespace holder is a raw
  * clone of kiln, which must not inherit a lock another thread held.

@@ -8,6 +8,7 @@
  * Options take one dash or two (Packer writes -var, GNU tools --var), and
  * their value after '=' or as the next argument.
  */
+#include "adhoc.h"
 #include "atomic.h"
 #include "builtins.h"
 #include "compile.h"
@@ -20,6 +21,7 @@
 
 #include <signal.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -128,6 +130,31 @@ static const char apply_usage[] =
     "  --work-dir=DIR        where images are built (default /var/tmp/kiln)\n"
     "  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n";
 
+static const char run_usage[] =
+    "usage: kiln run PATTERN -i INVENTORY [-m MODULE] -a ARGS [OPTIONS]\n"
+    "\n"
+    "Run one module on the hosts of an inventory that PATTERN selects, as Ansible's\n"
+    "'ansible PATTERN -m MODULE -a ARGS' does: e.g. kiln run web -i hosts.ini -m apt\n"
+    "-a 'name=vim state=present', or kiln run all -i hosts.ini -m shell -a uptime.\n"
+    "The arguments are checked against the module as in a file; the task runs\n"
+    "through apply, and each host's result is printed (CHANGED, SUCCESS, FAILED,\n"
+    "UNREACHABLE, with a command's output).\n"
+    "\n"
+    "PATTERN is Ansible's host pattern: all, a group, a host, a glob (web*), ~REGEX,\n"
+    "joined with ':' or ',' (or), '&' (and) and '!' (but not): 'web:&prod:!web3'.\n"
+    "\n"
+    "options:\n"
+    "  -m, --module-name=NAME  the module (default: command; 'kiln doc' lists them)\n"
+    "  -a, --args=ARGS       key=value words ('a b', \"a b\", key=\"x y\" quote); for\n"
+    "                        command and shell the other words are the command line\n"
+    "  -b, --become          run commands through sudo on the hosts\n"
+    "  -u, --user=USER       the user to log in as (the inventory's ansible_user wins)\n"
+    "  --known-hosts=FILE    the host keys to check against (default ~/.ssh/known_hosts)\n"
+    "  --check               change nothing; report what would change\n"
+    "  --diff                show the changes files undergo\n"
+    "  --accept-new-host-keys  over SSH, add a host key that is not in known_hosts\n"
+    "  --events=json         JSON lines on stdout, as kiln apply prints them\n";
+
 static const char doc_usage[] =
     "usage: kiln doc [NAME]\n"
     "\n"
@@ -156,6 +183,7 @@ static int cmd_apply(const struct command *c, int argc, char **argv);
 static int cmd_help(const struct command *c, int argc, char **argv);
 static int cmd_version(const struct command *c, int argc, char **argv);
 static int cmd_inventory(const struct command *c, int argc, char **argv);
+static int cmd_run(const struct command *c, int argc, char **argv);
 
 static const struct command commands[] = {
     {"lint", "check files for mistakes without building", lint_usage, cmd_lint},
@@ -164,6 +192,7 @@ static const struct command commands[] = {
     {"plan", "show what apply will do", plan_usage, cmd_compile},
     {"graph", "print the build as a Graphviz graph", graph_usage, cmd_compile},
     {"apply", "bake the images: run the plan", apply_usage, cmd_apply},
+    {"run", "run one module on an inventory's hosts (ad hoc, as ansible -m)", run_usage, cmd_run},
     {"inventory", "print an Ansible INI inventory as ansible-inventory does", inventory_usage,
      cmd_inventory},
     {"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
@@ -199,14 +228,19 @@ static void print_overview(FILE *out)
 static void print_usage(const struct command *c, FILE *out)
 {
 	fputs(c->usage, out);
-	if (c->run == cmd_compile || c->run == cmd_apply)
+	if (c->run == cmd_compile || c->run == cmd_apply || c->run == cmd_run)
 		fputs(var_options, out);
-	if (c->run == cmd_lint || c->run == cmd_compile || c->run == cmd_apply)
+	if (c->run == cmd_lint || c->run == cmd_compile || c->run == cmd_apply || c->run == cmd_run)
 		fputs(common_options, out);
 	if (c->run == cmd_lint)
 		fputs("\nexit status: 0 no errors (warnings allowed), 1 errors, 2 usage error,\n"
 		      "  130 interrupted by SIGINT, 143 by SIGTERM\n",
 		      out);
+	else if (c->run == cmd_run)
+		fputs(
+		    "\nexit status: 0 the module ran on every host, 1 it failed on one or a host\n"
+		    "  was not reached (or the arguments are wrong), 2 usage error\n",
+		    out);
 	else if (c->run == cmd_apply)
 		fputs("\nexit status: 0 every image baked and host applied, 1 a task or step "
 		      "failed,\n  2 usage error, 130 interrupted by SIGINT, 143 by SIGTERM (what "
@@ -362,7 +396,7 @@ static void args_free(struct args *a)
 /* Returns EXIT_OK, or EXIT_USAGE after printing why; -1 after printing help. */
 static int parse_args(const struct command *c, int argc, char **argv, struct args *a)
 {
-	bool applying = c->run == cmd_apply;
+	bool applying = c->run == cmd_apply || c->run == cmd_run;
 	bool compiling = c->run == cmd_compile || applying;
 	bool with_vars = compiling || c->run == cmd_lint; /* -var, -var-file */
 	*a = (struct args){.fmt = DIAG_TEXT, .max_errors = 20, .color = "auto"};
@@ -685,6 +719,44 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	return finish(&cx, &a, status);
 }
 
+/*
+ * Carry out a plan as kiln apply does (apply_plan), its events on stderr (--events=json:
+ * stdout). kiln run gives an observer that prints its own report, and plain: where the
+ * plain events go instead of stderr (nowhere).
+ */
+static int run_apply(struct args *a, json_t *plan, const char *root, json_t *secrets,
+                     const struct events_observer *obs, FILE *plain)
+{
+	enum events_mode mode = EVENTS_PLAIN;
+	FILE *out = plain ? plain : stderr;
+	if (a->events_json) {
+		mode = EVENTS_JSON;
+		out = stdout;
+	} else if (plain) {
+		mode = EVENTS_PLAIN;
+	} else if (a->progress ? !strcmp(a->progress, "tty")
+	                       : isatty(STDERR_FILENO) &&
+	                             !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) {
+		mode = EVENTS_TTY;
+	}
+	struct events *ev = events_new(mode, out, want_color(a->color, fileno(out)));
+	if (obs)
+		events_observe(ev, obs);
+	struct apply_opts ao = {
+	    .check = a->check,
+	    .diff = a->diff,
+	    .root = root,
+	    .work_dir = a->work_dir,
+	    .cache_dir = a->cache_dir,
+	    .secrets = secrets,
+	    .events = ev,
+	    .accept_new_host_keys = a->accept_new_host_keys,
+	};
+	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
+	events_free(ev);
+	return status;
+}
+
 static int cmd_apply(const struct command *c, int argc, char **argv)
 {
 	struct args a;
@@ -709,32 +781,203 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	diag_sink_release(&cx.diags);
 	diag_sink_init(&cx.diags, &cx.sm, 0);
 
-	enum events_mode mode = EVENTS_PLAIN;
-	FILE *out = stderr;
-	if (a.events_json) {
-		mode = EVENTS_JSON;
-		out = stdout;
-	} else if (a.progress ? !strcmp(a.progress, "tty")
-	                      : isatty(STDERR_FILENO) &&
-	                            !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) {
-		mode = EVENTS_TTY;
-	}
-	struct events *ev = events_new(mode, out, want_color(a.color, fileno(out)));
-	struct apply_opts ao = {
-	    .check = a.check,
-	    .diff = a.diff,
-	    .root = root,
-	    .work_dir = a.work_dir,
-	    .cache_dir = a.cache_dir,
-	    .secrets = secrets,
-	    .events = ev,
-	    .accept_new_host_keys = a.accept_new_host_keys,
-	};
-	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
-	events_free(ev);
+	int status = run_apply(&a, plan, root, secrets, NULL, NULL);
 	json_decref(secrets);
 	json_decref(plan);
 	free(root);
+	compile_ctx_release(&cx);
+	args_free(&a);
+	if (rt_interrupted)
+		return 128 + rt_interrupted;
+	return status == 0 ? EXIT_OK : EXIT_ERRORS;
+}
+
+/* ---- kiln run ------------------------------------------------------------------ */
+
+/* Each host's result as Ansible's ad-hoc command prints it, one host at a time. */
+struct run_report {
+	pthread_mutex_t lock;
+	bool color, diff;
+};
+
+static void print_block(FILE *out, const char *text)
+{
+	if (!text || !*text)
+		return;
+	fputs(text, out);
+	if (text[strlen(text) - 1] != '\n')
+		fputc('\n', out);
+}
+
+static void run_task_end(void *data, const struct task_event *te, const struct task_result *res)
+{
+	struct run_report *r = data;
+	static const char *const names[] = {"SUCCESS", "CHANGED", "FAILED", "SKIPPED"};
+	static const char *const colors[] = {"\033[32m", "\033[33m", "\033[1;31m", "\033[36m"};
+	const char *c = r->color ? colors[res->status] : "", *reset = r->color ? "\033[0m" : "";
+	const char *output = res->output;
+	pthread_mutex_lock(&r->lock);
+	if (output || (res->cmd && res->status == TASK_FAILED)) {
+		/* a command: its status and what it printed, stdout then stderr */
+		printf("%s%s | %s | rc=%d >>%s\n", c, te->image, names[res->status],
+		       res->cmd || res->status != TASK_FAILED ? res->exit_status : -1, reset);
+		print_block(stdout, output);
+		if (res->status == TASK_FAILED) {
+			print_block(stdout, res->stderr_tail);
+			if (!res->stderr_tail || !*res->stderr_tail)
+				print_block(stdout, res->msg);
+		}
+	} else {
+		printf("%s%s | %s%s =>%s %s\n", c, te->image, names[res->status],
+		       res->status == TASK_FAILED ? "!" : "", reset, res->msg ? res->msg : "");
+	}
+	if (r->diff && res->diff)
+		print_block(stdout, res->diff);
+	fflush(stdout);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void run_error(void *data, const char *image, const char *msg)
+{
+	struct run_report *r = data;
+	pthread_mutex_lock(&r->lock);
+	if (!strcmp(image, "apply")) {
+		fprintf(stderr, "kiln run: error: %s\n", msg);
+	} else {
+		bool unreachable = !strncmp(msg, "unreachable: ", 13);
+		printf("%s%s | %s =>%s %s\n", r->color ? "\033[1;31m" : "", image,
+		       unreachable ? "UNREACHABLE!" : "FAILED!", r->color ? "\033[0m" : "",
+		       unreachable ? msg + 13 : msg);
+		fflush(stdout);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Writes to nowhere: the plain events of a run whose report the observer prints. */
+static ssize_t discard(void *cookie, const char *buf, size_t len)
+{
+	(void)cookie, (void)buf;
+	return (ssize_t)len;
+}
+
+/* Option -X or --long (or -long) with its value (--long=VALUE, or the next argument):
+   1 and *ret, -1 when the value is missing, 0 when argv[*i] is another. */
+static int run_option(const char *shrt, const char *lng, int argc, char **argv, int *i,
+                      const char **ret)
+{
+	const char *a = argv[*i];
+	size_t nl = strlen(lng);
+	if (!strcmp(a, shrt) || !strcmp(a, lng) || !strcmp(a, lng + 1)) {
+		if (*i + 1 >= argc)
+			return -1;
+		*ret = argv[++*i];
+		return 1;
+	}
+	if (!strncmp(a, lng, nl) && a[nl] == '=') {
+		*ret = a + nl + 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_run(const struct command *c, int argc, char **argv)
+{
+	/* kiln run's own options; the others are apply's */
+	struct adhoc_opts ho = {.module = NULL};
+	char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
+	int nrest = 0;
+	rest[nrest++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		int r = 0;
+		if (!strcmp(argv[i], "--")) {
+			while (i < argc)
+				rest[nrest++] = argv[i++];
+			break;
+		}
+		if ((r = run_option("-m", "--module-name", argc, argv, &i, &v)))
+			ho.module = v;
+		else if ((r = run_option("-a", "--args", argc, argv, &i, &v)))
+			ho.args = v;
+		else if ((r = run_option("-u", "--user", argc, argv, &i, &v)))
+			ho.user = v;
+		else if ((r = run_option("--known-hosts", "--known-hosts", argc, argv, &i, &v)))
+			ho.known_hosts = v;
+		else if (!strcmp(argv[i], "-b") || !strcmp(argv[i], "--become"))
+			ho.become = true;
+		else
+			rest[nrest++] = argv[i];
+		if (r < 0) {
+			usage_error(c->name, "option '%s' needs a value", argv[i]);
+			free(rest);
+			return EXIT_USAGE;
+		}
+	}
+	struct args a;
+	int r = parse_args(c, nrest, rest, &a);
+	free(rest);
+	if (r != EXIT_OK) {
+		args_free(&a);
+		return r < 0 ? EXIT_OK : r;
+	}
+	const char *why = a.nfiles != 1          ? "name one host pattern (all, a group, a host)"
+	                  : !a.opts.ninventories ? "name the inventory: -i FILE"
+	                  : !ho.args && (!ho.module || !strcmp(ho.module, "command"))
+	                      ? "give the command with -a"
+	                      : NULL;
+	if (why) {
+		usage_error(c->name, "%s", why);
+		args_free(&a);
+		return EXIT_USAGE;
+	}
+	if (!ho.module)
+		ho.module = "command"; /* as Ansible's default */
+	const char *pattern = a.files[0];
+	char *err = NULL;
+	char *text = adhoc_source(&ho, &err);
+	struct compile_ctx cx;
+	compile_ctx_init(&cx, (unsigned)a.max_errors);
+	if (!text) {
+		fprintf(stderr, "kiln run: error: %s\n", err);
+		free(err);
+		return finish(&cx, &a, EXIT_ERRORS);
+	}
+	source_add(&cx.sm, ADHOC_SOURCE_NAME, text, strlen(text));
+	free(text);
+	a.files[0] = ADHOC_SOURCE_NAME;
+	json_t *plan = NULL, *secrets = NULL;
+	if (kiln_compile(&cx, a.files, 1, &a.opts, &plan, &secrets) < 0)
+		return finish(&cx, &a, EXIT_ERRORS);
+	if (adhoc_limit(plan, pattern, &err) < 0) {
+		fprintf(stderr, "kiln run: error: %s\n", err);
+		free(err);
+		json_decref(plan);
+		json_decref(secrets);
+		return finish(&cx, &a, EXIT_ERRORS);
+	}
+	print_diags(&cx, &a);
+	diag_sink_release(&cx.diags);
+	diag_sink_init(&cx.diags, &cx.sm, 0);
+
+	struct run_report rep = {.color = want_color(a.color, STDOUT_FILENO), .diff = a.diff};
+	pthread_mutex_init(&rep.lock, NULL);
+	struct events_observer obs = {.task_end = run_task_end, .error = run_error, .data = &rep};
+	FILE *sink = a.events_json
+	                 ? NULL
+	                 : fopencookie(NULL, "w", (cookie_io_functions_t){.write = discard});
+	int status;
+	if (a.events_json) {
+		status = run_apply(&a, plan, ".", secrets, NULL, NULL);
+	} else if (!sink) {
+		fprintf(stderr, "kiln run: error: cannot open an output stream\n");
+		status = 1;
+	} else {
+		status = run_apply(&a, plan, ".", secrets, &obs, sink);
+		fclose(sink);
+	}
+	pthread_mutex_destroy(&rep.lock);
+	json_decref(secrets);
+	json_decref(plan);
 	compile_ctx_release(&cx);
 	args_free(&a);
 	if (rt_interrupted)

@@ -43,6 +43,13 @@ void compile_ctx_release(struct compile_ctx *cx)
 static int load(struct compile_ctx *cx, const char *path, const struct src_span *from,
                 uint32_t *ret_id)
 {
+	/* a text the caller put in the source map itself (kiln run's task: "<kiln run>") */
+	for (uint32_t i = 0; path[0] == '<' && i < cx->sm.n; i++) {
+		if (cx->sm.files[i]->loaded && !strcmp(cx->sm.files[i]->name, path)) {
+			*ret_id = i;
+			return 0;
+		}
+	}
 	uint32_t err_id = 0;
 	int r = source_load(&cx->sm, path, &err_id);
 	if (r >= 0) {

@@ -353,8 +353,12 @@ static const char *status_name(enum task_status s)
 void events_task_end(struct events *ev, const struct task_event *te, const struct task_result *res,
                      double ms)
 {
-	if (ev->observer && ev->observer->task_end)
-		ev->observer->task_end(ev->observer->data, te, res);
+	if (ev->observer && ev->observer->task_end) {
+		struct task_result r = *res; /* the command's output, redacted as the rest is */
+		r.output = events_redact(ev, res->output);
+		ev->observer->task_end(ev->observer->data, te, &r);
+		free(r.output);
+	}
 	if (ev->mode == EVENTS_JSON) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end",
 		                      "image", te->image, "stage", te->stage, "id",

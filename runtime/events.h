@@ -62,8 +62,7 @@ void events_recap(struct events *ev, const struct recap *r, size_t n);
  * Someone who reads the results besides the printed events: kiln plan against hosts
  * (drift.c) and kiln run (adhoc.c) make their own report from them. Each function may be
  * NULL; they are called where the event happens (a host's thread, when hosts run in
- * parallel), with te->what, res->msg, diff, cmd, stderr_tail and msg already redacted
- * (res->output is not: pass it through events_redact).
+ * parallel), with every text already redacted.
  */
 struct events_observer {
 	void (*task_end)(void *data, const struct task_event *te, const struct task_result *res);

@@ -709,7 +709,9 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 			status = 2;
 		if (n.applies && !a.no_refresh) {
 			int d = plan_hosts(&cx, &a, plan);
-			if (d == DRIFT_ERROR)
+			if (rt_interrupted)
+				status = 128 + rt_interrupted;
+			else if (d == DRIFT_ERROR)
 				status = EXIT_ERRORS;
 			else if (d == DRIFT_FOUND && a.detailed_exitcode && status == EXIT_OK)
 				status = 2;

@@ -150,6 +150,7 @@ static const char run_usage[] =
     "  -b, --become          run commands through sudo on the hosts\n"
     "  -u, --user=USER       the user to log in as (the inventory's ansible_user wins)\n"
     "  --known-hosts=FILE    the host keys to check against (default ~/.ssh/known_hosts)\n"
+    "  --list-hosts          print the hosts PATTERN selects, reach none\n"
     "  --check               change nothing; report what would change\n"
     "  --diff                show the changes files undergo\n"
     "  --accept-new-host-keys  over SSH, add a host key that is not in known_hosts\n"
@@ -562,7 +563,10 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 	a->opts.only = a->only;
 	a->opts.except = a->except;
 	a->opts.inventories = a->inventories;
-	if (a->nfiles == 0) {
+	if (a->nfiles == 0 && c->run == cmd_run) {
+		usage_error(c->name, "name one host pattern (all, a group, a host)");
+		return EXIT_USAGE;
+	} else if (a->nfiles == 0) {
 		usage_error(c->name, "%s: no files given", c->name);
 		return EXIT_USAGE;
 	}
@@ -886,6 +890,7 @@ static int cmd_run(const struct command *c, int argc, char **argv)
 {
 	/* kiln run's own options; the others are apply's */
 	struct adhoc_opts ho = {.module = NULL};
+	bool list_only = false; /* --list-hosts */
 	char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
 	int nrest = 0;
 	rest[nrest++] = argv[0];
@@ -907,6 +912,8 @@ static int cmd_run(const struct command *c, int argc, char **argv)
 			ho.known_hosts = v;
 		else if (!strcmp(argv[i], "-b") || !strcmp(argv[i], "--become"))
 			ho.become = true;
+		else if (!strcmp(argv[i], "--list-hosts") || !strcmp(argv[i], "-list-hosts"))
+			list_only = true;
 		else
 			rest[nrest++] = argv[i];
 		if (r < 0) {
@@ -960,6 +967,20 @@ static int cmd_run(const struct command *c, int argc, char **argv)
 	print_diags(&cx, &a);
 	diag_sink_release(&cx.diags);
 	diag_sink_init(&cx.diags, &cx.sm, 0);
+	if (list_only) {
+		/* as ansible --list-hosts prints them; nothing is reached */
+		json_t *hosts = adhoc_hosts(plan, "all");
+		size_t i;
+		json_t *h;
+		printf("  hosts (%zu):\n", json_array_size(hosts));
+		json_array_foreach (hosts, i, h) {
+			printf("    %s\n", json_string_value(h));
+		}
+		json_decref(hosts);
+		json_decref(secrets);
+		json_decref(plan);
+		return finish(&cx, &a, EXIT_OK);
+	}
 
 	struct run_report rep = {.color = want_color(a.color, STDOUT_FILENO), .diff = a.diff};
 	pthread_mutex_init(&rep.lock, NULL);

@@ -513,3 +513,31 @@ int adhoc_limit(json_t *plan, const char *pattern, char **ret_err)
 	json_decref(all);
 	return r;
 }
+
+static void list_hosts(json_t *groups, const char *name, json_t *seen, json_t *out, int depth)
+{
+	json_t *g = json_object_get(groups, name);
+	if (!g || depth > 64)
+		return;
+	const char *h;
+	json_t *x;
+	json_object_foreach (json_object_get(g, PLAN_K_HOSTS), h, x) {
+		if (!json_object_get(seen, h)) {
+			json_object_set_new(seen, h, json_true());
+			json_array_append_new(out, json_string(h));
+		}
+	}
+	size_t i;
+	json_array_foreach (json_object_get(g, PLAN_K_CHILDREN), i, x) {
+		if (json_is_string(x))
+			list_hosts(groups, json_string_value(x), seen, out, depth + 1);
+	}
+}
+
+json_t *adhoc_hosts(json_t *plan, const char *group)
+{
+	json_t *seen = json_object(), *out = json_array();
+	list_hosts(json_object_get(plan, PLAN_K_GROUPS), group, seen, out, 0);
+	json_decref(seen);
+	return out;
+}

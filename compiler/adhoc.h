@@ -42,4 +42,8 @@ char *adhoc_source(const struct adhoc_opts *o, char **ret_err);
  */
 int adhoc_limit(json_t *plan, const char *pattern, char **ret_err);
 
+/* The hosts of group name and of its children, each once, in the order of the plan's
+   groups (a list of names, new). */
+json_t *adhoc_hosts(json_t *plan, const char *group);
+
 #endif

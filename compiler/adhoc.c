@@ -303,6 +303,7 @@ static void add_value(struct strbuf *sb, const char *type, const char *v)
 
 char *adhoc_source(const struct adhoc_opts *o, char **ret_err)
 {
+	*ret_err = NULL;
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_MODULE, o->module);
 	if (!s) {
 		size_t n;
@@ -314,7 +315,7 @@ char *adhoc_source(const struct adhoc_opts *o, char **ret_err)
 	}
 	size_t n = 0;
 	struct word *w = o->args ? split_words(o->args, &n, ret_err) : NULL;
-	if (o->args && !w && *ret_err)
+	if (*ret_err)
 		return NULL;
 	/* the free form: a module whose label is its command line takes the words that are
 	   not its arguments as that command line, as Ansible's command and shell do */

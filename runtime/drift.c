@@ -18,7 +18,9 @@
 #include <string.h>
 
 struct drift_task {
-	char sym; /* '+' create, '~' change, '-' remove, '>' a command would run, '!' fails */
+	/* '+' create, '~' change, '-' remove, '>' a command would run, '!' fails, '?' fails in
+	   check mode after an earlier change of the same host (it may depend on it) */
+	char sym;
 	char *what, *stage, *msg, *diff, *source;
 };
 
@@ -103,10 +105,17 @@ static void on_task_end(void *data, const struct task_event *te, const struct ta
 		shown = true;
 		break;
 	case TASK_FAILED:
-		if (plan_task_view(te->task).ignore_errors)
+		if (plan_task_view(te->task).ignore_errors) {
 			h->ignored++;
-		else
+		} else if (h->change) {
+			/* an earlier task would change the host first (add the user a file is
+			   owned by, ...): what this one does is known only after it, and apply
+			   would run it then; counted with the changes */
+			h->change++;
+			sym = '?';
+		} else {
 			h->failed++;
+		}
 		shown = true;
 		break;
 	}
@@ -168,6 +177,8 @@ static const char *sym_color(const struct paint *p, char sym)
 		return p->run;
 	case '!':
 		return p->fail;
+	case '?':
+		return p->run;
 	default:
 		return p->change;
 	}
@@ -282,9 +293,11 @@ enum drift_status drift_plan(json_t *plan, const struct drift_opts *o)
 	if (any_shown)
 		fprintf(out,
 		        "  %s+%s create   %s~%s change   %s-%s remove   %s>%s a command would run"
-		        "   %s!%s fails\n",
+		        "   %s!%s fails\n"
+		        "  %s?%s fails in check mode after an earlier change: known once that is "
+		        "made\n",
 		        p->add, p->reset, p->change, p->reset, p->remove, p->reset, p->run,
-		        p->reset, p->fail, p->reset);
+		        p->reset, p->fail, p->reset, p->run, p->reset);
 	for (size_t i = 0; i < d.nhosts; i++) {
 		fputc('\n', out);
 		print_host(out, &d.hosts[i], p);

@@ -152,6 +152,21 @@ static void on_error(void *data, const char *image, const char *msg)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* A host whose connection was lost in the middle: its failed task is no drift. */
+static void on_recap(void *data, const struct recap *r, size_t n)
+{
+	struct drift *d = data;
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (!r[i].unreachable)
+			continue;
+		struct drift_host *h = host_of(d, r[i].name);
+		if (!h->error)
+			h->error = xstrdup("unreachable: the connection was lost");
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct drift_host *)a)->name, ((const struct drift_host *)b)->name);
@@ -255,7 +270,8 @@ enum drift_status drift_plan(json_t *plan, const struct drift_opts *o)
 		return DRIFT_ERROR;
 	}
 	struct events *ev = events_new(EVENTS_PLAIN, sink, false);
-	struct events_observer obs = {.task_end = on_task_end, .error = on_error, .data = &d};
+	struct events_observer obs = {
+	    .task_end = on_task_end, .error = on_error, .recap = on_recap, .data = &d};
 	events_observe(ev, &obs);
 	struct apply_opts ao = {
 	    .check = true,

@@ -462,6 +462,8 @@ void events_error(struct events *ev, const char *image, const char *msg)
 
 void events_recap(struct events *ev, const struct recap *r, size_t n)
 {
+	if (ev->observer && ev->observer->recap)
+		ev->observer->recap(ev->observer->data, r, n);
 	if (ev->mode == EVENTS_TTY) {
 		pthread_mutex_lock(&ev->lock);
 		ev->status[0] = '\0';

@@ -67,10 +67,11 @@ void events_recap(struct events *ev, const struct recap *r, size_t n);
 struct events_observer {
 	void (*task_end)(void *data, const struct task_event *te, const struct task_result *res);
 	void (*error)(void *data, const char *image, const char *msg);
+	void (*recap)(void *data, const struct recap *r, size_t n);
 	void *data;
 };
 
-/* Tell obs (kept by pointer; NULL: no one) of every task end and error. */
+/* Tell obs (kept by pointer; NULL: no one) of every task end, error and recap. */
 void events_observe(struct events *ev, const struct events_observer *obs);
 
 /*

@@ -99,6 +99,7 @@ static const char plan_usage[] =
     "  -detailed-exitcode    exit 0 when there is nothing to do, 2 when there is,\n"
     "                        1 on errors (a host not reached is an error)\n"
     "  -refresh=false        do not connect to the hosts: show the apply blocks only\n"
+    "  -C DIR                for a plan.json: the directory its paths are relative to\n"
     "  --accept-new-host-keys  over SSH, add a host key that is not in known_hosts\n";
 
 static const char graph_usage[] =
@@ -547,7 +548,7 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 		} else if (applying && (r = option("cache-dir", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--cache-dir");
 			a->cache_dir = v;
-		} else if (applying && !strcmp(arg, "-C")) {
+		} else if ((applying || !strcmp(c->name, "plan")) && !strcmp(arg, "-C")) {
 			if (i + 1 >= argc) {
 				usage_error(c->name, "option '-C' needs a directory");
 				return EXIT_USAGE;
@@ -651,8 +652,9 @@ static json_t *get_plan(struct compile_ctx *cx, struct args *a, bool plan_file, 
  */
 static enum drift_status plan_hosts(struct compile_ctx *cx, struct args *a, json_t *plan)
 {
-	char *root =
-	    a->nfiles == 1 && is_plan_file(a->files[0]) ? xstrdup(".") : path_dirname(a->files[0]);
+	char *root = a->nfiles == 1 && is_plan_file(a->files[0])
+	                 ? xstrdup(a->chdir ? a->chdir : ".")
+	                 : path_dirname(a->files[0]);
 	json_t *secrets = NULL;
 	enum drift_status d = DRIFT_ERROR;
 	fflush(stdout);

@@ -136,6 +136,18 @@ expect_match out '^  > command touch /etc/app/ran'
 expect_match out 'would run: touch /etc/app/ran'
 expect_match out '^127\.0\.0\.1: 1 to change, 1 in sync$'
 [ ! -e "$ROOT/etc/app/ran" ] || fail "plan ran a command"
+# -C: a plan.json planned from elsewhere, its paths (here the key) relative to DIR
+mkdir -p site/keys
+cp "$SSH_KEY" site/keys/id
+sed "s|identity_file = \"$SSH_KEY\"|identity_file = \"keys/id\"|" site/cmd.img >site/rel.img
+grep -q '"keys/id"' site/rel.img || fail "the test did not make a relative identity_file"
+run_kiln compile site/rel.img -o site/rel.json
+expect_rc 0
+run_kiln plan -detailed-exitcode site/rel.json
+expect_rc 1
+run_kiln plan -detailed-exitcode -C site site/rel.json
+expect_rc 2
+expect_match out '^127\.0\.0\.1: 1 to change, 1 in sync$'
 
 # a task that fails in check mode because an earlier one would change the host first (a
 # file owned by a user still to add) is '?': counted with the changes, as apply makes it

@@ -8,10 +8,12 @@
  * Options take one dash or two (Packer writes -var, GNU tools --var), and
  * their value after '=' or as the next argument.
  */
+#include "adhoc.h"
 #include "atomic.h"
 #include "builtins.h"
 #include "cli_fmt.h"
 #include "compile.h"
+#include "drift.h"
 #include "exec.h"
 #include "inventory.h"
 #include "path.h"
@@ -21,6 +23,7 @@
 
 #include <signal.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -92,11 +95,17 @@ static const char plan_usage[] =
     "usage: kiln plan [OPTIONS] FILE...|PLAN.json\n"
     "\n"
     "Show what 'kiln apply' will do: images, stages, tasks, handlers, outputs,\n"
-    "hosts, with counts.\n"
+    "hosts, with counts. When the build has apply blocks, plan connects to their\n"
+    "hosts and runs every task in check mode (nothing on a host changes; a command\n"
+    "with creates/removes is decided by looking at the path) and prints each host's\n"
+    "drift: + create, ~ change, - remove, > a command would run, with diffs.\n"
     "\n"
     "options:\n"
     "  -detailed-exitcode    exit 0 when there is nothing to do, 2 when there is,\n"
-    "                        1 on errors\n";
+    "                        1 on errors (a host not reached is an error)\n"
+    "  -refresh=false        do not connect to the hosts: show the apply blocks only\n"
+    "  -C DIR                for a plan.json: the directory its paths are relative to\n"
+    "  --accept-new-host-keys  over SSH, add a host key that is not in known_hosts\n";
 
 static const char graph_usage[] =
     "usage: kiln graph [OPTIONS] FILE...|PLAN.json\n"
@@ -126,6 +135,32 @@ static const char apply_usage[] =
     "                        (default: the current directory)\n"
     "  --work-dir=DIR        where images are built (default /var/tmp/kiln)\n"
     "  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n";
+
+static const char run_usage[] =
+    "usage: kiln run PATTERN -i INVENTORY [-m MODULE] -a ARGS [OPTIONS]\n"
+    "\n"
+    "Run one module on the hosts of an inventory that PATTERN selects, as Ansible's\n"
+    "'ansible PATTERN -m MODULE -a ARGS' does: e.g. kiln run web -i hosts.ini -m apt\n"
+    "-a 'name=vim state=present', or kiln run all -i hosts.ini -m shell -a uptime.\n"
+    "The arguments are checked against the module as in a file; the task runs\n"
+    "through apply, and each host's result is printed (CHANGED, SUCCESS, FAILED,\n"
+    "UNREACHABLE, with a command's output).\n"
+    "\n"
+    "PATTERN is Ansible's host pattern: all, a group, a host, a glob (web*), ~REGEX,\n"
+    "joined with ':' or ',' (or), '&' (and) and '!' (but not): 'web:&prod:!web3'.\n"
+    "\n"
+    "options:\n"
+    "  -m, --module-name=NAME  the module (default: command; 'kiln doc' lists them)\n"
+    "  -a, --args=ARGS       key=value words ('a b', \"a b\", key=\"x y\" quote); for\n"
+    "                        command and shell the other words are the command line\n"
+    "  -b, --become          run commands through sudo on the hosts\n"
+    "  -u, --user=USER       the user to log in as (the inventory's ansible_user wins)\n"
+    "  --known-hosts=FILE    the host keys to check against (default ~/.ssh/known_hosts)\n"
+    "  --list-hosts          print the hosts PATTERN selects, reach none\n"
+    "  --check               change nothing; report what would change\n"
+    "  --diff                show the changes files undergo\n"
+    "  --accept-new-host-keys  over SSH, add a host key that is not in known_hosts\n"
+    "  --events=json         JSON lines on stdout, as kiln apply prints them\n";
 
 static const char doc_usage[] =
     "usage: kiln doc [--json] [NAME]\n"
@@ -162,6 +197,7 @@ static int cmd_help(const struct command *c, int argc, char **argv);
 static int cmd_fmt(const struct command *c, int argc, char **argv);
 static int cmd_version(const struct command *c, int argc, char **argv);
 static int cmd_inventory(const struct command *c, int argc, char **argv);
+static int cmd_run(const struct command *c, int argc, char **argv);
 
 static const struct command commands[] = {
     {"lint", "check files for mistakes without building", lint_usage, cmd_lint},
@@ -170,6 +206,7 @@ static const struct command commands[] = {
     {"plan", "show what apply will do", plan_usage, cmd_compile},
     {"graph", "print the build as a Graphviz graph", graph_usage, cmd_compile},
     {"apply", "bake the images: run the plan", apply_usage, cmd_apply},
+    {"run", "run one module on an inventory's hosts (ad hoc, as ansible -m)", run_usage, cmd_run},
     {"inventory", "print an Ansible INI inventory as ansible-inventory does", inventory_usage,
      cmd_inventory},
     {"fmt", "rewrite files in the canonical layout", cli_fmt_usage, cmd_fmt},
@@ -206,14 +243,19 @@ static void print_overview(FILE *out)
 static void print_usage(const struct command *c, FILE *out)
 {
 	fputs(c->usage, out);
-	if (c->run == cmd_compile || c->run == cmd_apply)
+	if (c->run == cmd_compile || c->run == cmd_apply || c->run == cmd_run)
 		fputs(var_options, out);
-	if (c->run == cmd_lint || c->run == cmd_compile || c->run == cmd_apply)
+	if (c->run == cmd_lint || c->run == cmd_compile || c->run == cmd_apply || c->run == cmd_run)
 		fputs(common_options, out);
 	if (c->run == cmd_lint)
 		fputs("\nexit status: 0 no errors (warnings allowed), 1 errors, 2 usage error,\n"
 		      "  130 interrupted by SIGINT, 143 by SIGTERM\n",
 		      out);
+	else if (c->run == cmd_run)
+		fputs(
+		    "\nexit status: 0 the module ran on every host, 1 it failed on one or a host\n"
+		    "  was not reached (or the arguments are wrong), 2 usage error\n",
+		    out);
 	else if (c->run == cmd_apply)
 		fputs("\nexit status: 0 every image baked and host applied, 1 a task or step "
 		      "failed,\n  2 usage error, 130 interrupted by SIGINT, 143 by SIGTERM (what "
@@ -410,6 +452,7 @@ struct args {
 	const char *output;
 	bool dump_ir;
 	bool detailed_exitcode;
+	bool no_refresh; /* plan -refresh=false: the hosts are not checked */
 	/* apply */
 	bool check, diff, events_json;
 	bool accept_new_host_keys;
@@ -475,7 +518,7 @@ static void args_free(struct args *a)
 /* Returns EXIT_OK, or EXIT_USAGE after printing why; -1 after printing help. */
 static int parse_args(const struct command *c, int argc, char **argv, struct args *a)
 {
-	bool applying = c->run == cmd_apply;
+	bool applying = c->run == cmd_apply || c->run == cmd_run;
 	bool compiling = c->run == cmd_compile || applying;
 	bool with_vars = compiling || c->run == cmd_lint; /* -var, -var-file */
 	*a = (struct args){.fmt = DIAG_TEXT, .max_errors = 20, .color = "auto"};
@@ -590,11 +633,21 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 		} else if (!strcmp(c->name, "plan") &&
 		           option("detailed-exitcode", false, argc, argv, &i, &v)) {
 			a->detailed_exitcode = true;
+		} else if (!strcmp(c->name, "plan") &&
+		           (r = option("refresh", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("-refresh");
+			if (strcmp(v, "true") && strcmp(v, "false")) {
+				usage_error(c->name,
+				            "option '-refresh' takes true or false, not '%s'", v);
+				return EXIT_USAGE;
+			}
+			a->no_refresh = !strcmp(v, "false");
 		} else if (applying && option("check", false, argc, argv, &i, &v)) {
 			a->check = true;
 		} else if (applying && option("diff", false, argc, argv, &i, &v)) {
 			a->diff = true;
-		} else if (applying && option("accept-new-host-keys", false, argc, argv, &i, &v)) {
+		} else if ((applying || !strcmp(c->name, "plan")) &&
+		           option("accept-new-host-keys", false, argc, argv, &i, &v)) {
 			a->accept_new_host_keys = true;
 		} else if (applying && (r = option("progress", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--progress");
@@ -618,7 +671,7 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 		} else if (applying && (r = option("cache-dir", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--cache-dir");
 			a->cache_dir = v;
-		} else if (applying && !strcmp(arg, "-C")) {
+		} else if ((applying || !strcmp(c->name, "plan")) && !strcmp(arg, "-C")) {
 			if (i + 1 >= argc) {
 				usage_error(c->name, "option '-C' needs a directory");
 				return EXIT_USAGE;
@@ -634,7 +687,10 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 	a->opts.only = a->only;
 	a->opts.except = a->except;
 	a->opts.inventories = a->inventories;
-	if (a->nfiles == 0) {
+	if (a->nfiles == 0 && c->run == cmd_run) {
+		usage_error(c->name, "name one host pattern (all, a group, a host)");
+		return EXIT_USAGE;
+	} else if (a->nfiles == 0) {
 		usage_error(c->name, "%s: no files given", c->name);
 		return EXIT_USAGE;
 	}
@@ -737,6 +793,33 @@ static json_t *get_plan(struct compile_ctx *cx, struct args *a, bool plan_file, 
 	return plan;
 }
 
+/*
+ * kiln plan of a build with apply blocks: their hosts' drift (drift.c), after the plan
+ * itself. The secrets (a login or sudo password) are read as apply reads them.
+ */
+static enum drift_status plan_hosts(struct compile_ctx *cx, struct args *a, json_t *plan)
+{
+	char *root = a->nfiles == 1 && is_plan_file(a->files[0])
+	                 ? xstrdup(a->chdir ? a->chdir : ".")
+	                 : path_dirname(a->files[0]);
+	json_t *secrets = NULL;
+	enum drift_status d = DRIFT_ERROR;
+	fflush(stdout);
+	if (kiln_plan_secrets(cx, plan, root, &a->opts, &secrets) == 0) {
+		struct drift_opts o = {
+		    .root = root,
+		    .secrets = secrets,
+		    .accept_new_host_keys = a->accept_new_host_keys,
+		    .color = want_color(a->color, STDOUT_FILENO),
+		    .out = stdout,
+		};
+		d = drift_plan(plan, &o);
+	}
+	json_decref(secrets);
+	free(root);
+	return d;
+}
+
 /* compile, plan and graph: a plan from .img files, or (plan, graph) read from plan.json */
 static int cmd_compile(const struct command *c, int argc, char **argv)
 {
@@ -773,8 +856,19 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	} else {
 		plan_print(stdout, plan, want_color(a.color, STDOUT_FILENO));
 		struct plan_counts n = plan_count(plan);
-		if (a.detailed_exitcode && n.tasks + n.outputs + n.apply_tasks + n.images > 0)
+		/* apply blocks count as work to do unless their hosts are checked */
+		if (a.detailed_exitcode &&
+		    n.tasks + n.outputs + n.images + (a.no_refresh ? n.apply_tasks : 0) > 0)
 			status = 2;
+		if (n.applies && !a.no_refresh) {
+			int d = plan_hosts(&cx, &a, plan);
+			if (rt_interrupted)
+				status = 128 + rt_interrupted;
+			else if (d == DRIFT_ERROR)
+				status = EXIT_ERRORS;
+			else if (d == DRIFT_FOUND && a.detailed_exitcode && status == EXIT_OK)
+				status = 2;
+		}
 	}
 	json_decref(plan);
 	return finish(&cx, &a, status);
@@ -803,6 +897,44 @@ static const char *needs_root(json_t *plan)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Carry out a plan as kiln apply does (apply_plan), its events on stderr (--events=json:
+ * stdout). kiln run gives an observer that prints its own report, and plain: where the
+ * plain events go instead of stderr (nowhere).
+ */
+static int run_apply(struct args *a, json_t *plan, const char *root, json_t *secrets,
+                     const struct events_observer *obs, FILE *plain)
+{
+	enum events_mode mode = EVENTS_PLAIN;
+	FILE *out = plain ? plain : stderr;
+	if (a->events_json) {
+		mode = EVENTS_JSON;
+		out = stdout;
+	} else if (plain) {
+		mode = EVENTS_PLAIN;
+	} else if (a->progress ? !strcmp(a->progress, "tty")
+	                       : isatty(STDERR_FILENO) &&
+	                             !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) {
+		mode = EVENTS_TTY;
+	}
+	struct events *ev = events_new(mode, out, want_color(a->color, fileno(out)));
+	if (obs)
+		events_observe(ev, obs);
+	struct apply_opts ao = {
+	    .check = a->check,
+	    .diff = a->diff,
+	    .root = root,
+	    .work_dir = a->work_dir,
+	    .cache_dir = a->cache_dir,
+	    .secrets = secrets,
+	    .events = ev,
+	    .accept_new_host_keys = a->accept_new_host_keys,
+	};
+	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
+	events_free(ev);
+	return status;
 }
 
 static int cmd_apply(const struct command *c, int argc, char **argv)
@@ -838,32 +970,220 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	diag_sink_release(&cx.diags);
 	diag_sink_init(&cx.diags, &cx.sm, 0);
 
-	enum events_mode mode = EVENTS_PLAIN;
-	FILE *out = stderr;
-	if (a.events_json) {
-		mode = EVENTS_JSON;
-		out = stdout;
-	} else if (a.progress ? !strcmp(a.progress, "tty")
-	                      : isatty(STDERR_FILENO) &&
-	                            !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) {
-		mode = EVENTS_TTY;
-	}
-	struct events *ev = events_new(mode, out, want_color(a.color, fileno(out)));
-	struct apply_opts ao = {
-	    .check = a.check,
-	    .diff = a.diff,
-	    .root = root,
-	    .work_dir = a.work_dir,
-	    .cache_dir = a.cache_dir,
-	    .secrets = secrets,
-	    .events = ev,
-	    .accept_new_host_keys = a.accept_new_host_keys,
-	};
-	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
-	events_free(ev);
+	int status = run_apply(&a, plan, root, secrets, NULL, NULL);
 	json_decref(secrets);
 	json_decref(plan);
 	free(root);
+	compile_ctx_release(&cx);
+	args_free(&a);
+	if (rt_interrupted)
+		return 128 + rt_interrupted;
+	return status == 0 ? EXIT_OK : EXIT_ERRORS;
+}
+
+/* ---- kiln run ------------------------------------------------------------------ */
+
+/* Each host's result as Ansible's ad-hoc command prints it, one host at a time. */
+struct run_report {
+	pthread_mutex_t lock;
+	bool color, diff;
+};
+
+static void print_block(FILE *out, const char *text)
+{
+	if (!text || !*text)
+		return;
+	fputs(text, out);
+	if (text[strlen(text) - 1] != '\n')
+		fputc('\n', out);
+}
+
+static void run_task_end(void *data, const struct task_event *te, const struct task_result *res)
+{
+	struct run_report *r = data;
+	static const char *const names[] = {"SUCCESS", "CHANGED", "FAILED", "SKIPPED"};
+	static const char *const colors[] = {"\033[32m", "\033[33m", "\033[1;31m", "\033[36m"};
+	const char *c = r->color ? colors[res->status] : "", *reset = r->color ? "\033[0m" : "";
+	const char *output = res->output;
+	pthread_mutex_lock(&r->lock);
+	if (output || (res->cmd && res->status == TASK_FAILED)) {
+		/* a command: its status and what it printed, stdout then stderr */
+		printf("%s%s | %s | rc=%d >>%s\n", c, te->image, names[res->status],
+		       res->cmd || res->status != TASK_FAILED ? res->exit_status : -1, reset);
+		print_block(stdout, output);
+		if (res->status == TASK_FAILED) {
+			print_block(stdout, res->stderr_tail);
+			if (!res->stderr_tail || !*res->stderr_tail)
+				print_block(stdout, res->msg);
+		}
+	} else {
+		printf("%s%s | %s%s =>%s %s\n", c, te->image, names[res->status],
+		       res->status == TASK_FAILED ? "!" : "", reset, res->msg ? res->msg : "");
+	}
+	if (r->diff && res->diff)
+		print_block(stdout, res->diff);
+	fflush(stdout);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void run_error(void *data, const char *image, const char *msg)
+{
+	struct run_report *r = data;
+	pthread_mutex_lock(&r->lock);
+	if (!strcmp(image, "apply")) {
+		fprintf(stderr, "kiln run: error: %s\n", msg);
+	} else {
+		bool unreachable = !strncmp(msg, "unreachable: ", 13);
+		printf("%s%s | %s =>%s %s\n", r->color ? "\033[1;31m" : "", image,
+		       unreachable ? "UNREACHABLE!" : "FAILED!", r->color ? "\033[0m" : "",
+		       unreachable ? msg + 13 : msg);
+		fflush(stdout);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Writes to nowhere: the plain events of a run whose report the observer prints. */
+static ssize_t discard(void *cookie, const char *buf, size_t len)
+{
+	(void)cookie, (void)buf;
+	return (ssize_t)len;
+}
+
+/* Option -X or --long (or -long) with its value (--long=VALUE, or the next argument):
+   1 and *ret, -1 when the value is missing, 0 when argv[*i] is another. */
+static int run_option(const char *shrt, const char *lng, int argc, char **argv, int *i,
+                      const char **ret)
+{
+	const char *a = argv[*i];
+	size_t nl = strlen(lng);
+	if (!strcmp(a, shrt) || !strcmp(a, lng) || !strcmp(a, lng + 1)) {
+		if (*i + 1 >= argc)
+			return -1;
+		*ret = argv[++*i];
+		return 1;
+	}
+	if (!strncmp(a, lng, nl) && a[nl] == '=') {
+		*ret = a + nl + 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_run(const struct command *c, int argc, char **argv)
+{
+	/* kiln run's own options; the others are apply's */
+	struct adhoc_opts ho = {.module = NULL};
+	bool list_only = false; /* --list-hosts */
+	char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
+	int nrest = 0;
+	rest[nrest++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		int r = 0;
+		if (!strcmp(argv[i], "--")) {
+			while (i < argc)
+				rest[nrest++] = argv[i++];
+			break;
+		}
+		if ((r = run_option("-m", "--module-name", argc, argv, &i, &v)))
+			ho.module = v;
+		else if ((r = run_option("-a", "--args", argc, argv, &i, &v)))
+			ho.args = v;
+		else if ((r = run_option("-u", "--user", argc, argv, &i, &v)))
+			ho.user = v;
+		else if ((r = run_option("--known-hosts", "--known-hosts", argc, argv, &i, &v)))
+			ho.known_hosts = v;
+		else if (!strcmp(argv[i], "-b") || !strcmp(argv[i], "--become"))
+			ho.become = true;
+		else if (!strcmp(argv[i], "--list-hosts") || !strcmp(argv[i], "-list-hosts"))
+			list_only = true;
+		else
+			rest[nrest++] = argv[i];
+		if (r < 0) {
+			usage_error(c->name, "option '%s' needs a value", argv[i]);
+			free(rest);
+			return EXIT_USAGE;
+		}
+	}
+	struct args a;
+	int r = parse_args(c, nrest, rest, &a);
+	free(rest);
+	if (r != EXIT_OK) {
+		args_free(&a);
+		return r < 0 ? EXIT_OK : r;
+	}
+	const char *why = a.nfiles != 1          ? "name one host pattern (all, a group, a host)"
+	                  : !a.opts.ninventories ? "name the inventory: -i FILE"
+	                  : !ho.args && (!ho.module || !strcmp(ho.module, "command"))
+	                      ? "give the command with -a"
+	                      : NULL;
+	if (why) {
+		usage_error(c->name, "%s", why);
+		args_free(&a);
+		return EXIT_USAGE;
+	}
+	if (!ho.module)
+		ho.module = "command"; /* as Ansible's default */
+	const char *pattern = a.files[0];
+	char *err = NULL;
+	char *text = adhoc_source(&ho, &err);
+	struct compile_ctx cx;
+	compile_ctx_init(&cx, (unsigned)a.max_errors);
+	if (!text) {
+		fprintf(stderr, "kiln run: error: %s\n", err);
+		free(err);
+		return finish(&cx, &a, EXIT_ERRORS);
+	}
+	source_add(&cx.sm, ADHOC_SOURCE_NAME, text, strlen(text));
+	free(text);
+	a.files[0] = ADHOC_SOURCE_NAME;
+	json_t *plan = NULL, *secrets = NULL;
+	if (kiln_compile(&cx, a.files, 1, &a.opts, &plan, &secrets) < 0)
+		return finish(&cx, &a, EXIT_ERRORS);
+	if (adhoc_limit(plan, pattern, &err) < 0) {
+		fprintf(stderr, "kiln run: error: %s\n", err);
+		free(err);
+		json_decref(plan);
+		json_decref(secrets);
+		return finish(&cx, &a, EXIT_ERRORS);
+	}
+	print_diags(&cx, &a);
+	diag_sink_release(&cx.diags);
+	diag_sink_init(&cx.diags, &cx.sm, 0);
+	if (list_only) {
+		/* as ansible --list-hosts prints them; nothing is reached */
+		json_t *hosts = adhoc_hosts(plan, "all");
+		size_t i;
+		json_t *h;
+		printf("  hosts (%zu):\n", json_array_size(hosts));
+		json_array_foreach (hosts, i, h) {
+			printf("    %s\n", json_string_value(h));
+		}
+		json_decref(hosts);
+		json_decref(secrets);
+		json_decref(plan);
+		return finish(&cx, &a, EXIT_OK);
+	}
+
+	struct run_report rep = {.color = want_color(a.color, STDOUT_FILENO), .diff = a.diff};
+	pthread_mutex_init(&rep.lock, NULL);
+	struct events_observer obs = {.task_end = run_task_end, .error = run_error, .data = &rep};
+	FILE *sink = a.events_json
+	                 ? NULL
+	                 : fopencookie(NULL, "w", (cookie_io_functions_t){.write = discard});
+	int status;
+	if (a.events_json) {
+		status = run_apply(&a, plan, ".", secrets, NULL, NULL);
+	} else if (!sink) {
+		fprintf(stderr, "kiln run: error: cannot open an output stream\n");
+		status = 1;
+	} else {
+		status = run_apply(&a, plan, ".", secrets, &obs, sink);
+		fclose(sink);
+	}
+	pthread_mutex_destroy(&rep.lock);
+	json_decref(secrets);
+	json_decref(plan);
 	compile_ctx_release(&cx);
 	args_free(&a);
 	if (rt_interrupted)

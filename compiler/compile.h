@@ -55,9 +55,10 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 /* Lint one source already in cx's source map, alone (imports are not read):
    parse, declare, check. For the fuzzer. */
 int kiln_lint_source(struct compile_ctx *cx, uint32_t file);
-/* Check, give params their values, lower. On success *ret_plan is the plan and, when
-   ret_secrets is not NULL, *ret_secrets the secret params' values (name -> string),
-   which never enter the plan: apply gets them in process. */
+/* Check, give params their values, lower. A path that starts with '<' may name a text
+   already in cx's source map (source_add; kiln run's task). On success *ret_plan is the plan and,
+   when ret_secrets is not NULL, *ret_secrets the secret params' values (name -> string), which
+   never enter the plan: apply gets them in process. */
 int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
                  const struct compile_opts *opts, json_t **ret_plan, json_t **ret_secrets);
 /* The secret params' values for a plan read from plan.json, by the rules of compile:

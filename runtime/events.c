@@ -30,6 +30,7 @@ struct events {
 	char status[512];
 	struct timespec status_since;
 	bool status_shown;
+	const struct events_observer *observer;
 };
 
 static double now_s(void)
@@ -352,6 +353,12 @@ static const char *status_name(enum task_status s)
 void events_task_end(struct events *ev, const struct task_event *te, const struct task_result *res,
                      double ms)
 {
+	if (ev->observer && ev->observer->task_end) {
+		struct task_result r = *res; /* the command's output, redacted as the rest is */
+		r.output = events_redact(ev, res->output);
+		ev->observer->task_end(ev->observer->data, te, &r);
+		free(r.output);
+	}
 	if (ev->mode == EVENTS_JSON) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end",
 		                      "image", te->image, "stage", te->stage, "id",
@@ -440,6 +447,11 @@ void events_artifact(struct events *ev, const char *image, const char *type, con
 
 void events_error(struct events *ev, const char *image, const char *msg)
 {
+	if (ev->observer && ev->observer->error) {
+		char *r = events_redact(ev, msg);
+		ev->observer->error(ev->observer->data, image, r);
+		free(r);
+	}
 	if (ev->mode == EVENTS_JSON) {
 		emit_json(ev,
 		          json_pack("{s:s,s:s,s:s}", "event", "error", "image", image, "msg", msg));
@@ -450,6 +462,8 @@ void events_error(struct events *ev, const char *image, const char *msg)
 
 void events_recap(struct events *ev, const struct recap *r, size_t n)
 {
+	if (ev->observer && ev->observer->recap)
+		ev->observer->recap(ev->observer->data, r, n);
 	if (ev->mode == EVENTS_TTY) {
 		pthread_mutex_lock(&ev->lock);
 		ev->status[0] = '\0';
@@ -477,6 +491,11 @@ void events_recap(struct events *ev, const struct recap *r, size_t n)
 		    "%-*s : ok=%-4u changed=%-4u failed=%-4u skipped=%-4u unreachable=%-4u %.1fs%s",
 		    (int)w, r[i].name, r[i].ok, r[i].changed, r[i].failed, r[i].skipped,
 		    r[i].unreachable, r[i].seconds, r[i].aborted ? "  (stopped)" : "");
+}
+
+void events_observe(struct events *ev, const struct events_observer *obs)
+{
+	ev->observer = obs;
 }
 
 void events_hold(struct events *ev)

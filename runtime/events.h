@@ -59,6 +59,22 @@ struct recap {
 void events_recap(struct events *ev, const struct recap *r, size_t n);
 
 /*
+ * Someone who reads the results besides the printed events: kiln plan against hosts
+ * (drift.c) and kiln run (adhoc.c) make their own report from them. Each function may be
+ * NULL; they are called where the event happens (a host's thread, when hosts run in
+ * parallel), with every text already redacted.
+ */
+struct events_observer {
+	void (*task_end)(void *data, const struct task_event *te, const struct task_result *res);
+	void (*error)(void *data, const char *image, const char *msg);
+	void (*recap)(void *data, const struct recap *r, size_t n);
+	void *data;
+};
+
+/* Tell obs (kept by pointer; NULL: no one) of every task end, error and recap. */
+void events_observe(struct events *ev, const struct events_observer *obs);
+
+/*
  * Keep the status thread still (waiting, holding no lock of the C library)
  * while kiln clones a process: a connection's namespace holder is a raw
  * clone of kiln, which must not inherit a lock another thread held.

@@ -614,17 +614,19 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		status = 1;
 		goto out;
 	}
-	if (make_work(&x, &err) < 0) {
+	if (!o->hosts_only && make_work(&x, &err) < 0) {
 		events_error(x.ev, "apply", err.msg);
 		status = -1;
 		goto out;
 	}
 	x.cache_dir = cache_dir_default(o->cache_dir);
-	x.nimages = json_array_size(images);
+	x.nimages = o->hosts_only ? 0 : json_array_size(images);
 	x.images = xcalloc(x.nimages ? x.nimages : 1, sizeof(*x.images));
 	struct recap *recaps = xcalloc(x.nimages ? x.nimages : 1, sizeof(*recaps));
 	json_t *artifacts = json_array();
 	json_array_foreach (images, i, img) {
+		if (i >= x.nimages)
+			break; /* hosts_only */
 		struct image_state *st = &x.images[i];
 		st->name = plan_image_view(img).name;
 		recaps[i].name = st->name;

@@ -27,6 +27,8 @@ struct apply_opts {
 	                          caller (kiln: the compiler's vars.c); never from a file here */
 	struct events *events;
 	bool accept_new_host_keys; /* over SSH: add a host key that is unknown, not refuse it */
+	bool hosts_only; /* only the apply blocks (kiln plan against hosts, kiln run): no image
+	                    is baked and no work directory made */
 };
 
 /* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 when

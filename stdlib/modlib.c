@@ -540,6 +540,8 @@ int mod_command_task(const struct task_ctx *ctx, struct task_result *res, const 
 		goto out;
 	}
 	mod_record_cmd(res, argv, &er);
+	free(res->output);
+	res->output = xstrndup(er.out ? er.out : "", er.out_len);
 	if (er.status != 0) {
 		char *l = last_line(ctx, er.err, er.err_len);
 		task_failed(res, "exited with status %d%s%s", er.status, *l ? ": " : "", l);

@@ -19,6 +19,7 @@ void task_result_release(struct task_result *res)
 		return;
 	free(res->msg);
 	free(res->diff);
+	free(res->output);
 	free(res->cmd);
 	free(res->stderr_tail);
 	*res = (struct task_result){0};

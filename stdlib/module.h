@@ -139,6 +139,8 @@ struct task_result {
 	enum task_status status;
 	char *msg;  /* one line for a person: what changed, why it failed, or a note */
 	char *diff; /* unified diff or a description of the change (ctx->diff) */
+	/* a command's whole stdout (command, shell): kiln run shows it */
+	char *output;
 	/* a command that failed */
 	char *cmd;         /* the command line */
 	int exit_status;   /* its status */

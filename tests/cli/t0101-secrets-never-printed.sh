@@ -133,14 +133,14 @@ for fmt in text short json; do
 	expect_rc 0
 	keep "compile-$fmt"
 done
-run_kiln plan --color=always "$@" build.img
+run_kiln plan -refresh=false --color=always "$@" build.img
 expect_rc 0
 expect_nonempty out
 keep plan-img
-run_kiln plan -detailed-exitcode --color=never "$@" build.img
+run_kiln plan -refresh=false -detailed-exitcode --color=never "$@" build.img
 expect_rc 2
 keep plan-detailed
-run_kiln plan --color=never saved/plan.json
+run_kiln plan -refresh=false --color=never saved/plan.json
 expect_rc 0
 expect_nonempty out
 keep plan-json

@@ -38,7 +38,7 @@ jq -e '.groups.all.children == ["ungrouped", "webservers"] and
 	.groups.ungrouped.hosts["mail.example.com"] == {}' plan.json >/dev/null ||
 	fail "'all' and 'ungrouped'"
 
-run_kiln plan --color=never -inventory=hosts.ini site.img
+run_kiln plan --color=never -refresh=false -inventory=hosts.ini site.img
 expect_rc 0
 expect_match out 'hosts webservers: 2 hosts'
 

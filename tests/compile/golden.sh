@@ -223,7 +223,8 @@ fi
 
 # 3. plan and graph of the same build; graph of the written plan
 if [ -f "$name.plan.json" ] && [ -s "$name.plan.json" ] && [ "$want" = 0 ]; then
-	run "$tmp/show" plan --color=never
+	# -refresh=false: the hosts of apply blocks are not reached (hosts.md; t1250 reaches them)
+	run "$tmp/show" plan -refresh=false --color=never
 	crashed "$rc" "kiln plan" && exit 1
 	[ "$rc" -eq 0 ] || fail "kiln plan exited $rc, expected 0"
 	[ -s "$tmp/show" ] || fail "kiln plan printed nothing"

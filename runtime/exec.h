@@ -27,6 +27,7 @@ struct apply_opts {
 	                          caller (kiln: the compiler's vars.c); never from a file here */
 	struct events *events;
 	bool accept_new_host_keys; /* over SSH: add a host key that is unknown, not refuse it */
+	unsigned forks;            /* hosts applied at once (each in a worker process); 0: 10 */
 };
 
 /* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 when

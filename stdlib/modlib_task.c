@@ -21,6 +21,9 @@ void task_result_release(struct task_result *res)
 	free(res->diff);
 	free(res->cmd);
 	free(res->stderr_tail);
+	free(res->stdout_tail);
+	free(res->stdout_full);
+	free(res->stderr_full);
 	*res = (struct task_result){0};
 }
 

@@ -143,6 +143,11 @@ struct task_result {
 	char *cmd;         /* the command line */
 	int exit_status;   /* its status */
 	char *stderr_tail; /* the last lines of its stderr */
+	char *stdout_tail; /* the last lines of its stdout */
+	/* everything a command printed (a command that ran, failed or not; NULL: none),
+	   for `kiln apply -v` and --log-file; shown only after redaction */
+	char *stdout_full;
+	char *stderr_full;
 };
 
 void task_result_release(struct task_result *res);

@@ -746,6 +746,13 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	                            !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) {
 		mode = EVENTS_TTY;
 	}
+	if (a.list_hosts) { /* connects to nothing, runs nothing */
+		int lr = apply_list_hosts(plan, a.limit, stdout);
+		json_decref(secrets);
+		json_decref(plan);
+		free(root);
+		return finish(&cx, &a, lr ? EXIT_ERRORS : EXIT_OK);
+	}
 	struct atomic_file logf = {0};
 	FILE *log = NULL;
 	if (a.log_file && !(log = open_log(&logf, a.log_file))) {
@@ -767,6 +774,7 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	    .events = ev,
 	    .accept_new_host_keys = a.accept_new_host_keys,
 	    .forks = a.forks,
+	    .limit = a.limit,
 	};
 	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
 	events_free(ev);

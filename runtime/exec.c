@@ -10,6 +10,7 @@
 #include "builtins.h"
 #include "cache.h"
 #include "conn.h"
+#include "host_pattern.h"
 #include "output.h"
 #include "path.h"
 #include "plan_expr.h"
@@ -749,7 +750,53 @@ static bool run_block(struct executor *x, json_t *ap, json_t *hosts, struct reca
 	return ok;
 }
 
-static int apply_hosts(struct executor *x, json_t *plan, struct recap **recaps, size_t *nrecaps)
+/* The hosts an apply block touches, in order, narrowed by --limit (limit: the hosts
+   the pattern selects, or NULL): name -> attributes. */
+static json_t *block_hosts(json_t *plan, json_t *ap, json_t *limit)
+{
+	struct plan_apply av = plan_apply_view(ap);
+	json_t *attrs = json_object();
+	json_t *vars = json_deep_copy(av.connection);
+	collect_hosts(plan_groups(plan), av.target, vars, attrs, 0);
+	json_decref(vars);
+	json_t *in = NULL;
+	if (limit) {
+		in = json_object();
+		size_t i;
+		json_t *h;
+		json_array_foreach (limit, i, h) {
+			json_object_set_new(in, json_string_value(h), json_true());
+		}
+	}
+	json_t *order = host_pattern_group_hosts(plan_groups(plan), av.target);
+	json_t *out = json_object();
+	size_t i;
+	json_t *h;
+	json_array_foreach (order, i, h) {
+		const char *name = json_string_value(h);
+		json_t *a = json_object_get(attrs, name);
+		if (a && (!in || json_object_get(in, name)))
+			json_object_set(out, name, a);
+	}
+	json_decref(order);
+	json_decref(in);
+	json_decref(attrs);
+	return out;
+}
+
+/* --limit: the hosts the pattern selects among the plan's (NULL: no --limit); an
+   error when it selects none. */
+static int limit_hosts(json_t *plan, const char *pattern, json_t **ret, struct rt_error *err)
+{
+	*ret = NULL;
+	if (!pattern)
+		return 0;
+	*ret = host_pattern_select(plan_groups(plan), pattern, err);
+	return *ret ? 0 : -EINVAL;
+}
+
+static int apply_hosts(struct executor *x, json_t *plan, json_t *limit, struct recap **recaps,
+                       size_t *nrecaps)
 {
 	int status = 0;
 	size_t i;
@@ -757,17 +804,40 @@ static int apply_hosts(struct executor *x, json_t *plan, struct recap **recaps, 
 	json_array_foreach (plan_applies(plan), i, ap) {
 		if (rt_interrupted)
 			break;
-		struct plan_apply av = plan_apply_view(ap);
-		json_t *hosts = json_object();
-		json_t *vars = json_deep_copy(av.connection);
-		collect_hosts(plan_groups(plan), av.target, vars, hosts, 0);
-		json_decref(vars);
+		json_t *hosts = block_hosts(plan, ap, limit);
 		if (!run_block(x, ap, hosts, recaps, nrecaps))
 			status = 1;
 		/* names are borrowed from hosts: keep it until the recap is printed */
 		json_array_append_new(x->keep, hosts);
 	}
 	return status;
+}
+
+int apply_list_hosts(json_t *plan, const char *limit, FILE *out)
+{
+	struct rt_error err = {0};
+	json_t *sel;
+	if (plan_validate(plan, &err) < 0 || limit_hosts(plan, limit, &sel, &err) < 0) {
+		fprintf(stderr, "kiln apply: error: %s\n", err.msg);
+		return 1;
+	}
+	size_t i;
+	json_t *ap;
+	json_array_foreach (plan_applies(plan), i, ap) {
+		struct plan_apply av = plan_apply_view(ap);
+		json_t *hosts = block_hosts(plan, ap, sel);
+		size_t n = json_object_size(hosts);
+		fprintf(out, "%sapply #%zu (%s): %s\n  hosts (%zu):\n", i ? "\n" : "", i + 1,
+		        av.target, av.source ? av.source : "?", n);
+		const char *name;
+		json_t *a;
+		json_object_foreach (hosts, name, a) {
+			fprintf(out, "    %s\n", name);
+		}
+		json_decref(hosts);
+	}
+	json_decref(sel);
+	return fflush(out) == 0 ? 0 : 1;
 }
 
 int apply_plan(json_t *plan, const struct apply_opts *o)
@@ -784,6 +854,13 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		return -1;
 	}
 	x.climb = plan_path_climb(plan);
+	/* --limit is checked before anything is done: a pattern that selects no host
+	   is a mistake, not an empty run */
+	json_t *limit = NULL;
+	if (limit_hosts(plan, o->limit, &limit, &err) < 0) {
+		events_error(x.ev, "apply", err.msg);
+		return 1;
+	}
 	struct sigaction old_int, old_term;
 	rt_interrupted = 0;
 	catch_signals(&old_int, &old_term);
@@ -840,7 +917,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		}
 	}
 	size_t nrecaps = x.nimages;
-	if (!rt_interrupted && apply_hosts(&x, plan, &recaps, &nrecaps))
+	if (!rt_interrupted && apply_hosts(&x, plan, limit, &recaps, &nrecaps))
 		status = 1;
 	if (rt_interrupted) {
 		events_error(x.ev, "apply", "interrupted: stopped, nothing half-written is left");
@@ -866,6 +943,7 @@ out:
 	json_decref(x.secrets);
 	explicit_bzero(x.mac_key, sizeof(x.mac_key));
 	json_decref(x.keep);
+	json_decref(limit);
 	free(x.cache_dir);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

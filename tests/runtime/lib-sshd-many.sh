@@ -96,12 +96,35 @@ many_start()
 	done
 }
 
+# _many_tree PID: PID and its descendants, from one reading of the process table (fast
+# enough to kill a session in the middle of a task on a busy machine).
+_many_tree()
+{
+	ps -e -o pid=,ppid= | awk -v root="$1" '
+		{ kids[$2] = kids[$2] " " $1 }
+		END {
+			todo = root
+			while (todo != "") {
+				n = split(todo, a, " ")
+				todo = ""
+				for (i = 1; i <= n; i++) {
+					print a[i]
+					if (a[i] in kids) todo = todo kids[a[i]]
+				}
+			}
+		}'
+}
+
 many_stop()
 {
 	_pidf=$TMP/sshd-$1/pid
 	[ -s "$_pidf" ] || return 0
-	SSHD_PID=$(cat "$_pidf")
-	sshd_stop
+	_pid=$(cat "$_pidf")
+	# SIGSTOP first: a session cannot end (or fork) while its tree is read
+	_tree=$(_many_tree "$_pid")
+	kill -STOP $_tree 2>/dev/null || true
+	kill -KILL $(_many_tree "$_pid") $_tree 2>/dev/null || true
+	wait "$_pid" 2>/dev/null || true
 	: >"$_pidf"
 }
 

@@ -551,7 +551,8 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 		char *msg = xasprintf("error[E5002]: %s", err.msg);
 		events_error(x->ev, host, msg);
 		free(msg);
-		recap->failed++; /* it answered and refused (a host key, a login): not unreachable */
+		recap
+		    ->failed++; /* it answered and refused (a host key, a login): not unreachable */
 	} else {
 		sr.facts = exec_gather_facts(sr.conn);
 		sr.notified = json_object();

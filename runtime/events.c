@@ -643,6 +643,11 @@ void events_recap(struct events *ev, const struct recap *r, size_t n)
 
 /* ---- logs and workers ------------------------------------------------------------ */
 
+void events_progress(struct events *ev, const char *text)
+{
+	set_status(ev, "%s", text);
+}
+
 void events_set_log(struct events *ev, FILE *log)
 {
 	ev->log = log;

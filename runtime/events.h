@@ -72,6 +72,8 @@ void events_set_log(struct events *ev, FILE *log);
    "[TARGET] | " for stdout, "[TARGET] ! " for stderr. */
 void events_set_verbose(struct events *ev, bool verbose);
 void events_flush(struct events *ev);
+/* On a terminal: the live status line says text (hosts in parallel: how far). */
+void events_progress(struct events *ev, const char *text);
 
 /*
  * Workers: exec.c applies each host in a forked process. In the worker,

@@ -25,6 +25,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -700,7 +701,7 @@ static bool run_block(struct executor *x, json_t *ap, json_t *hosts, struct reca
 	unsigned forks = x->o->forks ? x->o->forks : 10;
 	struct worker *ws = xcalloc(forks, sizeof(*ws));
 	struct pollfd *pfds = xcalloc(forks, sizeof(*pfds));
-	size_t next = 0, running = 0;
+	size_t next = 0, running = 0, shown_done = SIZE_MAX, shown_running = 0;
 	bool ok = true, stopping = false;
 	while (next < n || running) {
 		while (!rt_interrupted && next < n && running < forks) {
@@ -725,6 +726,15 @@ static bool run_block(struct executor *x, json_t *ap, json_t *hosts, struct reca
 		}
 		if (!running)
 			break;
+		if (next - running != shown_done || running != shown_running) {
+			shown_done = next - running;
+			shown_running = running;
+			char *progress = xasprintf("apply %s: %zu of %zu host%s done, %zu running",
+			                           plan_apply_view(ap).target, shown_done, n,
+			                           n == 1 ? "" : "s", running);
+			events_progress(x->ev, progress);
+			free(progress);
+		}
 		for (size_t i = 0; i < running; i++)
 			pfds[i] = (struct pollfd){.fd = ws[i].fd, .events = POLLIN};
 		if (poll(pfds, running, 200) < 0 && errno != EINTR)

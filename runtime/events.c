@@ -473,32 +473,27 @@ static char *prefixed(const char *prefix, const char *text)
 	return sb_detach(&sb);
 }
 
-/* -v: what the task printed, each line prefixed with its target ("HOST | " for
-   stdout, "HOST ! " for stderr), or as an "output" event. */
-static void task_output(struct events *ev, const struct task_event *te,
-                        const struct task_result *res)
+bool events_verbose(const struct events *ev)
 {
-	const char *streams[2][2] = {{"stdout", res->stdout_full}, {"stderr", res->stderr_full}};
-	for (int i = 0; i < 2; i++) {
-		const char *text = streams[i][1];
-		if (!text || !*text)
-			continue;
-		if (ev->mode == EVENTS_JSON) {
-			emit_json(ev, json_pack("{s:s,s:s,s:s,s:O,s:s,s:s}", "event", "output",
-			                        "image", te->image, "stage", te->stage, "id",
-			                        json_object_get(te->task, PLAN_K_ID), "stream",
-			                        streams[i][0], "text", text));
-			continue;
-		}
-		/* a worker's lines are prefixed with "[HOST] " already */
-		char *pre = ev->prefix ? xstrdup(i ? "! " : "| ")
-		                       : xasprintf("[%s] %s ", te->image, i ? "!" : "|");
-		char *p = prefixed(pre, text);
-		if (p)
-			line(ev, "%s", p);
-		free(p);
-		free(pre);
-	}
+	return ev->verbose;
+}
+
+void events_output(struct events *ev, const struct task_event *te, int stream, const char *text)
+{
+	const char *name = stream == 2 ? "stderr" : "stdout";
+	if (want_json(ev))
+		emit_json(ev, json_pack("{s:s,s:s,s:s,s:O,s:s,s:s}", "event", "output", "image",
+		                        te->image, "stage", te->stage, "id",
+		                        json_object_get(te->task, PLAN_K_ID), "stream", name,
+		                        "text", text));
+	if (ev->mode == EVENTS_JSON)
+		return;
+	/* a worker's lines are prefixed with "[HOST] " already */
+	const char *mark = stream == 2 ? "!" : "|";
+	if (ev->prefix)
+		line(ev, "%s %s", mark, text);
+	else
+		line(ev, "[%s] %s %s", te->image, mark, text);
 }
 
 void events_task_end(struct events *ev, const struct task_event *te, const struct task_result *res,
@@ -531,8 +526,6 @@ void events_task_end(struct events *ev, const struct task_event *te, const struc
 			json_object_set_new(full, "stderr", json_string(res->stderr_full));
 		emit_event(ev, o, full);
 	}
-	if (ev->verbose)
-		task_output(ev, te, res);
 	if (ev->mode == EVENTS_JSON)
 		return;
 	static const char *const colors[] = {"\033[32m", "\033[33m", "\033[1;31m", "\033[36m"};

@@ -68,9 +68,12 @@ void events_recap(struct events *ev, const struct recap *r, size_t n);
    shape, with a timestamp and what commands printed in full), redacted. The
    caller opens and closes log. */
 void events_set_log(struct events *ev, FILE *log);
-/* -v: after each task, what it printed, each line prefixed with its target:
-   "[TARGET] | " for stdout, "[TARGET] ! " for stderr. */
+/* -v: what commands print, as they print it, line by line (events_output). */
 void events_set_verbose(struct events *ev, bool verbose);
+bool events_verbose(const struct events *ev);
+/* One line a task's command printed (stream 1: stdout, 2: stderr), prefixed with its
+   target: "[TARGET] | " for stdout, "[TARGET] ! " for stderr; an "output" event in JSON. */
+void events_output(struct events *ev, const struct task_event *te, int stream, const char *text);
 void events_flush(struct events *ev);
 /* On a terminal: the live status line says text (hosts in parallel: how far). */
 void events_progress(struct events *ev, const char *text);

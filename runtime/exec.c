@@ -309,6 +309,45 @@ static char *redact_for_module(const void *ev, const char *text)
 	return events_redact(ev, text);
 }
 
+/* -v: a command's output, passed on line by line as it arrives. */
+struct live_output {
+	struct events *ev;
+	const struct task_event *te;
+	struct strbuf part[2]; /* stdout's and stderr's line so far */
+};
+
+static void live_line(struct live_output *lo, int i)
+{
+	events_output(lo->ev, lo->te, i + 1, lo->part[i].buf ? lo->part[i].buf : "");
+	sb_reset(&lo->part[i]);
+}
+
+static void live_add(void *data, int stream, const char *p, size_t n)
+{
+	struct live_output *lo = data;
+	int i = stream == 2;
+	while (n) {
+		const char *nl = memchr(p, '\n', n);
+		size_t k = nl ? (size_t)(nl - p) : n;
+		sb_add(&lo->part[i], p, k);
+		/* a line without an end is shown in pieces of 64 KiB */
+		if (nl || lo->part[i].len >= 65536)
+			live_line(lo, i);
+		k += nl != NULL;
+		p += k;
+		n -= k;
+	}
+}
+
+static void live_end(struct live_output *lo)
+{
+	for (int i = 0; i < 2; i++) {
+		if (lo->part[i].len)
+			live_line(lo, i);
+		sb_release(&lo->part[i]);
+	}
+}
+
 /* Run one task; false when it failed and the image must stop. */
 /* Open a rootfs connection with the status thread held still (events_hold). */
 int exec_open_rootfs(struct executor *x, const char *dir, struct conn **ret, struct rt_error *err)
@@ -373,8 +412,15 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			/* in --check a module cannot change the target, guard or no guard */
 			struct conn *target = local ? x->local : sr->conn;
 			struct conn *ro = x->o->check ? conn_check_open(target) : NULL;
+			/* -v: what commands print is shown as it comes */
+			struct live_output lo = {.ev = x->ev, .te = &te};
+			struct conn *live = events_verbose(x->ev)
+			                        ? conn_stream_open(ro ? ro : target, live_add, &lo)
+			                        : NULL;
 			struct task_ctx ctx = {
-			    .conn = ro ? ro : target,
+			    .conn = live ? live
+			            : ro ? ro
+			                 : target,
 			    .args = args,
 			    .local_root = x->o->root,
 			    .facts = sr->facts,
@@ -387,6 +433,8 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			};
 			if (s->run(&ctx, &res) < 0 && res.status != TASK_FAILED)
 				task_failed(&res, "kiln failed to run the module");
+			live_end(&lo);
+			conn_free(live);
 			conn_free(ro);
 		}
 	}

@@ -3,8 +3,8 @@
 # command shows the last lines of both its stdout and its stderr, in text and in
 # --events=json; -v prints everything commands printed, each line prefixed with its host;
 # --log-file keeps every event with a timestamp and the full outputs, secrets blanked,
-# and is never written through a symlink or into a FIFO. An ignored failure is counted
-# as ignored in the recap, not failed.
+# and is never written through a symlink or into a FIFO; -v shows a line as soon as the
+# command prints it. An ignored failure is counted as ignored in the recap, not failed.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 
@@ -78,3 +78,24 @@ expect_match err 'log-file .*fifo.log: is not a regular file'
 kapply --log-file="$TMP" site/site.img
 expect_rc 1
 expect_match err 'is a directory'
+
+# -v streams: a line is shown as soon as the command prints it, not when the task ends
+cat >site/live.img <<'EOF2'
+inventory "hosts.ini"
+apply roots {
+  shell "echo early-line; sleep 4; echo late-line" {}
+}
+EOF2
+$KILN apply -v --work-dir="$WORK" --cache-dir="$CACHE" --progress=plain site/live.img >out 2>err &
+KPID=$!
+i=0
+until grep -q '^\[roots/a\] | early-line$' err; do
+	i=$((i + 1))
+	[ $i -le 30 ] || fail "-v did not show the first line while the command ran: $(cat err)"
+	sleep 0.1
+done
+grep -q 'late-line' err && fail "the command ended before its first line was shown"
+wait "$KPID" || fail "kiln apply -v failed: $(cat err)"
+KPID=
+expect_match err '^\[roots/a\] \| late-line$'
+[ "$(grep -c '| early-line$' err)" = 1 ] || fail "a line was shown twice: $(cat err)"

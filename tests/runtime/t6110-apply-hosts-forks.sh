@@ -3,7 +3,8 @@
 # parallel, at most --forks at once (rootfs hosts here; SSH hosts in t1220): four hosts that
 # each sleep 1 s take about 1 s with --forks 4 and 4 s with --forks 1; every line a worker
 # prints names its host, whole; one host's failure stops that host only, the others
-# finish, and the exit status is 1; a failed worker's recap says failed.
+# finish, and the exit status is 1; a failed worker's recap says failed. SIGTERM to kiln
+# stops every host's worker and command, exit status 143.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 
@@ -74,3 +75,30 @@ expect_match err '^roots/d +: ok=0 +changed=2 +failed=0 '
 run_kiln apply --forks 0 site/site.img
 expect_rc 2
 expect_match err "option '--forks' takes a number from 1 to 1000, not '0'"
+
+# SIGTERM to kiln alone while its workers run: they stop too, nothing after runs, 143
+cat >site/long.img <<'EOF2'
+inventory "hosts.ini"
+
+apply roots {
+  shell "sleep 37.6110" {}
+  file "/etc/after-sleep" { content = "x\n" }
+}
+EOF2
+$KILN apply --work-dir="$WORK" --cache-dir="$CACHE" --progress=plain --forks 4 site/long.img >out 2>err &
+KPID=$!
+i=0
+until [ "$(grep -c '^\[roots/[abcd]\] --> ' err)" = 4 ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "the four hosts did not start: $(cat err)"
+	sleep 0.1
+done
+sleep 0.5
+kill -TERM "$KPID"
+rc=0
+wait "$KPID" || rc=$?
+KPID=
+[ "$rc" = 143 ] || fail "kiln apply exited $rc after SIGTERM: $(cat err)"
+ls site/roots/*/etc/after-sleep >/dev/null 2>&1 && fail "a task ran after SIGTERM"
+[ "$(ps -e -o args= | grep -c '^sleep 37\.6110')" = 0 ] || fail "a host's command outlived kiln"
+expect_match err 'interrupted'

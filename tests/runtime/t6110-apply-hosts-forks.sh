@@ -4,7 +4,8 @@
 # each sleep 1 s take about 1 s with --forks 4 and 4 s with --forks 1; every line a worker
 # prints names its host, whole; one host's failure stops that host only, the others
 # finish, and the exit status is 1; a failed worker's recap says failed. SIGTERM to kiln
-# stops every host's worker and command, exit status 143.
+# stops every host's worker and command, exit status 143; a worker killed is its host's
+# failure only.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 
@@ -102,3 +103,24 @@ KPID=
 ls site/roots/*/etc/after-sleep >/dev/null 2>&1 && fail "a task ran after SIGTERM"
 [ "$(ps -e -o args= | grep -c '^sleep 37\.6110')" = 0 ] || fail "a host's command outlived kiln"
 expect_match err 'interrupted'
+
+# a worker that dies (SIGKILL) is its host's failure; the other hosts finish
+rm -f site/roots/*/etc/after-sleep
+sed -i 's/sleep 37.6110/sleep 3/' site/long.img
+$KILN apply --work-dir="$WORK" --cache-dir="$CACHE" --progress=plain --forks 4 site/long.img >out 2>err &
+KPID=$!
+i=0
+until [ "$(ps -o pid= --ppid "$KPID" | wc -l)" -ge 4 ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "kiln did not start four workers: $(cat err)"
+	sleep 0.1
+done
+victim=$(ps -o pid= --ppid "$KPID" | head -n 1 | tr -d ' ')
+kill -KILL "$victim"
+rc=0
+wait "$KPID" || rc=$?
+KPID=
+[ "$rc" = 1 ] || fail "kiln apply exited $rc when a worker died: $(cat err)"
+expect_match err "worker for this host was killed by signal 9"
+[ "$(grep -Ec '^roots/[abcd] +: ok=0 +changed=2 +failed=0 ' err)" = 3 ] || fail "the other hosts did not finish: $(cat err)"
+[ "$(grep -Ec '^roots/[abcd] +: ok=0 +changed=0 +failed=1 .*\(stopped\)' err)" = 1 ] || fail "the dead worker's host: $(cat err)"

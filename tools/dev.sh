@@ -31,6 +31,8 @@ zlib1g-dev time libcap2-bin curl
 ca-certificates ansible"
 # The ssh tests (t12xx) start a real sshd of their own and use ssh-keygen and ssh-agent.
 deps="$deps openssh-server openssh-client"
+# The tests of apply on many hosts (t6110, t122x) read the process table with ps.
+deps="$deps procps"
 
 say()
 {

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
@@ -120,8 +121,8 @@ static const char apply_usage[] =
     "\n"
     "Bake the images a build describes: compile the files (or read a plan that\n"
     "'kiln compile' wrote), make each image's base, run its stages' tasks and\n"
-    "handlers, and write its outputs. A second apply of the same build reports\n"
-    "every task ok.\n"
+    "handlers, and write its outputs; run each apply block on its hosts (in\n"
+    "parallel, over SSH). A second apply of the same build reports every task ok.\n"
     "\n"
     "options:\n"
     "  --check               change nothing; report what would change (modules get\n"
@@ -129,6 +130,15 @@ static const char apply_usage[] =
     "  --diff                show the changes files undergo\n"
     "  --accept-new-host-keys  over SSH, add a host key that is not in known_hosts\n"
     "                        (a changed key is still refused)\n"
+    "  --forks=N             apply to at most N hosts at once (default 10)\n"
+    "  --limit=PATTERN       only the hosts an Ansible host pattern selects (all,\n"
+    "                        GROUP, HOST, web*, ~REGEX, a:b, a,b, a:&b, a:!b)\n"
+    "  --list-hosts          print the hosts each apply block would touch; connect\n"
+    "                        to none, change nothing\n"
+    "  -v, --verbose         print what commands print as they print it, each line\n"
+    "                        prefixed with its host or image\n"
+    "  --log-file=FILE       also write every event as JSON lines, with timestamps\n"
+    "                        and full command output, to FILE (docs/events.md)\n"
     "  --progress=WHEN       auto (a live status line on a terminal), tty or plain\n"
     "  --events=json         JSON lines on stdout, one per event, for machines\n"
     "  -C DIR                for a plan: the directory its paths are relative to\n"
@@ -457,6 +467,11 @@ struct args {
 	bool check, diff, events_json;
 	bool accept_new_host_keys;
 	const char *progress, *work_dir, *cache_dir, *chdir;
+	unsigned forks;       /* 0: the default */
+	bool verbose;         /* -v */
+	const char *log_file; /* --log-file */
+	const char *limit;    /* --limit PATTERN */
+	bool list_hosts;
 	const char **files;
 	int nfiles;
 	struct compile_var *vars;
@@ -649,6 +664,29 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 		} else if ((applying || !strcmp(c->name, "plan")) &&
 		           option("accept-new-host-keys", false, argc, argv, &i, &v)) {
 			a->accept_new_host_keys = true;
+		} else if (applying && (r = option("forks", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--forks");
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end || errno || n < 1 || n > 1000) {
+				usage_error(
+				    c->name,
+				    "option '--forks' takes a number from 1 to 1000, not '%s'", v);
+				return EXIT_USAGE;
+			}
+			a->forks = (unsigned)n;
+		} else if (applying && (option("v", false, argc, argv, &i, &v) ||
+		                        option("verbose", false, argc, argv, &i, &v))) {
+			a->verbose = true;
+		} else if (applying && (r = option("log-file", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--log-file");
+			a->log_file = v;
+		} else if (applying && (r = option("limit", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--limit");
+			a->limit = v;
+		} else if (applying && option("list-hosts", false, argc, argv, &i, &v)) {
+			a->list_hosts = true;
 		} else if (applying && (r = option("progress", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--progress");
 			if (strcmp(v, "auto") && strcmp(v, "tty") && strcmp(v, "plain")) {
@@ -899,10 +937,60 @@ static const char *needs_root(json_t *plan)
 	return NULL;
 }
 
+/* --log-file: a new file, or one that replaces a regular file; written beside it and
+   renamed into place at the end (base/atomic.h), never through a symlink, never over
+   a device, FIFO, socket or directory. */
+static FILE *open_log(struct atomic_file *af, const char *path)
+{
+	struct stat st;
+	struct rt_error err = {0};
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fprintf(stderr,
+		        "kiln apply: error: --log-file %s: %s; the log is written to a regular "
+		        "file or a new name only\n",
+		        path,
+		        S_ISLNK(st.st_mode)   ? "is a symlink"
+		        : S_ISDIR(st.st_mode) ? "is a directory"
+		                              : "is not a regular file");
+		return NULL;
+	}
+	if (atomic_file_open(af, path, 0600, ATOMIC_NO_DIRECT, &err) < 0) {
+		fprintf(stderr, "kiln apply: error: --log-file %s: %s\n", path, err.msg);
+		return NULL;
+	}
+	int fd = dup(af->fd);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		fprintf(stderr, "kiln apply: error: --log-file %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		atomic_file_abort(af);
+	}
+	return f;
+}
+
+static int close_log(struct atomic_file *af, FILE *f, const char *path)
+{
+	struct rt_error err = {0};
+	int r = fclose(f) == 0 ? 0 : -errno;
+	/* the log of an interrupted apply is the one to read: keep it */
+	sig_atomic_t sig = rt_interrupted;
+	rt_interrupted = 0;
+	if (r == 0)
+		r = atomic_file_commit(af, &err);
+	else
+		rt_error_errno(&err, r, "cannot write");
+	rt_interrupted = sig;
+	atomic_file_abort(af);
+	if (r < 0)
+		fprintf(stderr, "kiln apply: error: --log-file %s: %s\n", path, err.msg);
+	return r;
+}
+
 /*
  * Carry out a plan as kiln apply does (apply_plan), its events on stderr (--events=json:
- * stdout). kiln run gives an observer that prints its own report, and plain: where the
- * plain events go instead of stderr (nowhere).
+ * stdout), with --forks, --limit, -v and --log-file. kiln run gives an observer that
+ * prints its own report, and plain: where the plain events go instead of stderr (nowhere).
  */
 static int run_apply(struct args *a, json_t *plan, const char *root, json_t *secrets,
                      const struct events_observer *obs, FILE *plain)
@@ -919,9 +1007,15 @@ static int run_apply(struct args *a, json_t *plan, const char *root, json_t *sec
 	                             !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) {
 		mode = EVENTS_TTY;
 	}
+	struct atomic_file logf = {0};
+	FILE *log = NULL;
+	if (a->log_file && !(log = open_log(&logf, a->log_file)))
+		return 1;
 	struct events *ev = events_new(mode, out, want_color(a->color, fileno(out)));
 	if (obs)
 		events_observe(ev, obs);
+	events_set_log(ev, log);
+	events_set_verbose(ev, a->verbose);
 	struct apply_opts ao = {
 	    .check = a->check,
 	    .diff = a->diff,
@@ -931,9 +1025,13 @@ static int run_apply(struct args *a, json_t *plan, const char *root, json_t *sec
 	    .secrets = secrets,
 	    .events = ev,
 	    .accept_new_host_keys = a->accept_new_host_keys,
+	    .forks = a->forks,
+	    .limit = a->limit,
 	};
 	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
 	events_free(ev);
+	if (log && close_log(&logf, log, a->log_file) < 0 && status == 0)
+		status = 1;
 	return status;
 }
 
@@ -956,6 +1054,13 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	if (!plan) {
 		free(root);
 		return finish(&cx, &a, EXIT_ERRORS);
+	}
+	if (a.list_hosts) { /* connects to nothing, runs nothing */
+		int lr = apply_list_hosts(plan, a.limit, stdout);
+		json_decref(secrets);
+		json_decref(plan);
+		free(root);
+		return finish(&cx, &a, lr ? EXIT_ERRORS : EXIT_OK);
 	}
 	const char *why = geteuid() != 0 ? needs_root(plan) : NULL;
 	if (why) {

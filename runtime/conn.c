@@ -290,6 +290,8 @@ int conn_status_of(const siginfo_t *si)
 
 int conn_capture_add(struct conn_capture *c, const char *p, size_t n)
 {
+	if (c->on_output && n)
+		c->on_output(c->on_output_data, c->stream, p, n);
 	c->total += n;
 	if (c->head_len < HEAD_MAX) {
 		size_t k = n < HEAD_MAX - c->head_len ? n : HEAD_MAX - c->head_len;
@@ -332,6 +334,13 @@ int conn_capture_add(struct conn_capture *c, const char *p, size_t n)
 }
 
 /* The stream as one NUL-terminated buffer: all of it, or head, a marker line and tail. */
+void conn_capture_stream(struct conn_capture *c, const struct exec_req *req, int stream)
+{
+	c->on_output = req->on_output;
+	c->on_output_data = req->on_output_data;
+	c->stream = stream;
+}
+
 char *conn_capture_take(struct conn_capture *c, size_t *ret_len)
 {
 	char marker[96] = "";
@@ -401,6 +410,8 @@ int conn_relay_start(struct conn_relay *r, const struct exec_req *req, int pipes
 	int p[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
 	memset(r, 0, sizeof(*r));
 	r->in_fd = r->out_fd = r->err_fd = -1;
+	conn_capture_stream(&r->out, req, 1);
+	conn_capture_stream(&r->err, req, 2);
 	int rc = 0;
 	for (int i = 0; i < 3; i++) {
 		if (i == 0 && !req->input)

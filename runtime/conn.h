@@ -27,6 +27,11 @@ int conn_local_open(const char *cwd, struct conn **ret, struct rt_error *err);
  * stays its owner's: conn_free of the wrapper leaves it open.
  */
 struct conn *conn_check_open(struct conn *inner);
+/* inner, with every command's output also given to fn as it arrives (stream 1: stdout,
+   2: stderr; kiln apply -v). inner stays its owner's, as with conn_check_open. */
+struct conn *conn_stream_open(struct conn *inner,
+                              void (*fn)(void *data, int stream, const char *p, size_t n),
+                              void *data);
 
 /* A host over SSH (conn_ssh.c). Strings are copied; NULL or 0 takes the default. */
 struct ssh_opts {

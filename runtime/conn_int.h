@@ -99,12 +99,18 @@ struct conn_capture {
 	size_t ring_len; /* bytes in ring (up to its size) */
 	size_t ring_pos; /* next byte to write */
 	unsigned long long total;
+	/* exec_req's on_output, called with every piece added (stream 1 or 2), or NULL */
+	void (*on_output)(void *data, int stream, const char *p, size_t n);
+	void *on_output_data;
+	int stream;
 };
 
 /* Add n bytes of a stream; take it as one NUL-terminated malloc'd buffer (the dropped middle
    marked); release it. Connections that do not relay through pipes (conn_ssh) use these. */
 int conn_capture_add(struct conn_capture *c, const char *p, size_t n);
 char *conn_capture_take(struct conn_capture *c, size_t *ret_len);
+/* Pass what is added on to req's on_output as stream (1 stdout, 2 stderr). */
+void conn_capture_stream(struct conn_capture *c, const struct exec_req *req, int stream);
 void conn_capture_release(struct conn_capture *c);
 
 struct conn_relay {

@@ -608,6 +608,8 @@ static int sshc_exec(struct conn *conn, const struct exec_req *req, struct exec_
 		return rt_error_errno(err, -ENOMEM, "running '%s'", req->argv[0]);
 
 	struct run rn = {0};
+	conn_capture_stream(&rn.out, req, 1);
+	conn_capture_stream(&rn.err, req, 2);
 	ssh_channel ch = NULL;
 	for (int attempt = 0;; attempt++) {
 		ch = ssh_channel_new(c->s);

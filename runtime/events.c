@@ -9,11 +9,17 @@
 #include "plan_format.h"
 #include "strbuf.h"
 
+#include "atomic.h"
+
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 struct events {
 	enum events_mode mode;
@@ -30,8 +36,20 @@ struct events {
 	char status[512];
 	struct timespec status_since;
 	bool status_shown;
+	/* kiln plan and kiln run: told of every task end, error and recap (a worker sends
+	   its task ends and errors to the parent, whose observer is told) */
 	const struct events_observer *observer;
+	/* --log-file: every event as a JSON line with full outputs (or, in a worker,
+	   sent to the parent through relay_fd) */
+	FILE *log;
+	bool has_log;
+	bool verbose; /* -v: what tasks printed, line by line, prefixed with the target */
+	int relay_fd; /* in a worker process: where its records go (-1: not a worker) */
+	char *prefix; /* a worker's text lines start with "[HOST] " */
 };
+
+/* A worker's record on its pipe: a kind byte, a length (native uint32), the bytes. */
+enum { REC_OUT = 'O', REC_LOG = 'L', REC_OBS_TASK = 'T', REC_OBS_ERROR = 'E' };
 
 static double now_s(void)
 {
@@ -157,7 +175,7 @@ static void set_status(struct events *ev, const char *fmt, ...)
 
 static void set_status(struct events *ev, const char *fmt, ...)
 {
-	if (ev->mode != EVENTS_TTY)
+	if (ev->mode != EVENTS_TTY || ev->relay_fd >= 0)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -173,6 +191,56 @@ static void set_status(struct events *ev, const char *fmt, ...)
 	pthread_mutex_unlock(&ev->lock);
 }
 
+static void relay_put(struct events *ev, char kind, const char *s, size_t n)
+{
+	unsigned char head[5];
+	uint32_t len = (uint32_t)n;
+	head[0] = (unsigned char)kind;
+	memcpy(head + 1, &len, sizeof(len));
+	/* a parent that went away (killed) leaves nobody to tell: the worker goes on and
+	   its host's result is lost with the parent */
+	if (fd_write_all(ev->relay_fd, head, sizeof(head)) == 0)
+		(void)fd_write_all(ev->relay_fd, s, n);
+}
+
+/* Print text (one or more whole lines, without the last newline) above the live
+   line: the one place text output is written, so lines never interleave. */
+static char *prefixed(const char *prefix, const char *text);
+
+static void put_text(struct events *ev, const char *r)
+{
+	if (ev->relay_fd >= 0) {
+		/* hosts run side by side: each of a worker's lines names its host */
+		char *p = ev->prefix ? prefixed(ev->prefix, *r ? r : " ") : NULL;
+		relay_put(ev, REC_OUT, p ? p : r, strlen(p ? p : r));
+		free(p);
+		return;
+	}
+	if (ev->thread_running)
+		pthread_mutex_lock(&ev->lock);
+	clear_status(ev);
+	fputs(r, ev->out);
+	fputc('\n', ev->out);
+	if (ev->mode == EVENTS_TTY)
+		draw_status(ev);
+	fflush(ev->out);
+	if (ev->thread_running)
+		pthread_mutex_unlock(&ev->lock);
+}
+
+static void put_log(struct events *ev, const char *r)
+{
+	if (ev->relay_fd >= 0) {
+		relay_put(ev, REC_LOG, r, strlen(r));
+		return;
+	}
+	if (ev->log) {
+		fputs(r, ev->log);
+		fputc('\n', ev->log);
+		fflush(ev->log);
+	}
+}
+
 /* Print a finished line above the live line. */
 static void line(struct events *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -183,16 +251,7 @@ static void line(struct events *ev, const char *fmt, ...)
 	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
 	char *r = events_redact(ev, s);
-	if (ev->mode == EVENTS_TTY)
-		pthread_mutex_lock(&ev->lock);
-	clear_status(ev);
-	fputs(r, ev->out);
-	fputc('\n', ev->out);
-	if (ev->mode == EVENTS_TTY) {
-		draw_status(ev);
-		pthread_mutex_unlock(&ev->lock);
-	}
-	fflush(ev->out);
+	put_text(ev, r);
 	free(r);
 	free(s);
 }
@@ -229,21 +288,68 @@ static void redact_json(const struct events *ev, json_t *v)
 	}
 }
 
-static void emit_json(struct events *ev, json_t *event)
+/* The wall clock as RFC 3339 UTC with milliseconds. */
+static char *timestamp(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	struct tm tm;
+	gmtime_r(&tv.tv_sec, &tm);
+	char buf[64];
+	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, sizeof(buf) - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+	return xstrdup(buf);
+}
+
+static char *json_line(const struct events *ev, json_t *o)
+{
+	redact_json(ev, o);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!s)
+		return NULL;
+	char *r = events_redact(ev, s);
+	free(s);
+	return r;
+}
+
+/* Whether events are built as JSON: for --events=json, or for the log. */
+static bool want_json(const struct events *ev)
+{
+	return ev->mode == EVENTS_JSON || ev->has_log;
+}
+
+/* Send one event: a JSON line on the output (--events=json) and in the log (with
+   the fields of log_extra added: full outputs). Takes both references. */
+static void emit_event(struct events *ev, json_t *event, json_t *log_extra)
 {
 	json_t *o = json_deep_copy(event); /* it may share values with the plan */
 	json_decref(event);
-	redact_json(ev, o);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *ts = timestamp();
+	json_object_set_new(o, "time", json_string(ts));
+	free(ts);
+	if (ev->mode == EVENTS_JSON) {
+		json_t *c = json_deep_copy(o);
+		char *r = json_line(ev, c);
+		json_decref(c);
+		if (r)
+			put_text(ev, r);
+		free(r);
+	}
+	if (ev->has_log) {
+		if (log_extra)
+			json_object_update(o, log_extra);
+		char *r = json_line(ev, o);
+		if (r)
+			put_log(ev, r);
+		free(r);
+	}
+	json_decref(log_extra);
 	json_decref(o);
-	if (!s)
-		return;
-	char *r = events_redact(ev, s);
-	fputs(r, ev->out);
-	fputc('\n', ev->out);
-	fflush(ev->out);
-	free(r);
-	free(s);
+}
+
+static void emit_json(struct events *ev, json_t *event)
+{
+	emit_event(ev, event, NULL);
 }
 
 struct events *events_new(enum events_mode mode, FILE *out, bool color)
@@ -252,6 +358,7 @@ struct events *events_new(enum events_mode mode, FILE *out, bool color)
 	ev->mode = mode;
 	ev->out = out;
 	ev->color = color && mode != EVENTS_JSON;
+	ev->relay_fd = -1;
 	pthread_mutex_init(&ev->lock, NULL);
 	pthread_cond_init(&ev->stop_cond, NULL);
 	if (mode == EVENTS_TTY && pthread_create(&ev->thread, NULL, status_thread, ev) == 0)
@@ -274,6 +381,7 @@ void events_free(struct events *ev)
 	}
 	pthread_mutex_destroy(&ev->lock);
 	pthread_cond_destroy(&ev->stop_cond);
+	free(ev->prefix);
 	for (size_t i = 0; i < ev->nsecrets; i++)
 		free(ev->secrets[i]);
 	free(ev->secrets);
@@ -289,47 +397,47 @@ static const char *paint(const struct events *ev, const char *code)
 
 void events_plan(struct events *ev, size_t images, size_t stages, size_t tasks)
 {
-	if (ev->mode == EVENTS_JSON) {
-		emit_json(ev, json_pack("{s:s,s:I,s:I,s:I}", "event", "apply_start", "images",
-		                        (json_int_t)images, "stages", (json_int_t)stages, "tasks",
-		                        (json_int_t)tasks));
+	if (want_json(ev))
+		emit_json(ev, json_pack("{s:s,s:i,s:I,s:I,s:I}", "event", "apply_start", "version",
+		                        EVENTS_VERSION, "images", (json_int_t)images, "stages",
+		                        (json_int_t)stages, "tasks", (json_int_t)tasks));
+	if (ev->mode == EVENTS_JSON)
 		return;
-	}
 	line(ev, "kiln apply: %zu image%s, %zu stage%s, %zu task%s", images, images == 1 ? "" : "s",
 	     stages, stages == 1 ? "" : "s", tasks, tasks == 1 ? "" : "s");
 }
 
 void events_image(struct events *ev, const char *image, const char *what)
 {
-	if (ev->mode == EVENTS_JSON) {
+	if (want_json(ev))
 		emit_json(ev, json_pack("{s:s,s:s,s:s}", "event", "image_start", "image", image,
 		                        "from", what));
+	if (ev->mode == EVENTS_JSON)
 		return;
-	}
 	line(ev, "%s==> %s%s from %s", paint(ev, "\033[1m"), image, paint(ev, "\033[0m"), what);
 	set_status(ev, "[%s] preparing %s", image, what);
 }
 
 void events_stage(struct events *ev, const char *image, const char *stage, size_t ntasks)
 {
-	if (ev->mode == EVENTS_JSON) {
+	if (want_json(ev))
 		emit_json(ev, json_pack("{s:s,s:s,s:s,s:I}", "event", "stage_start", "image", image,
 		                        "stage", stage, "tasks", (json_int_t)ntasks));
+	if (ev->mode == EVENTS_JSON)
 		return;
-	}
 	line(ev, "--> %s/%s (%zu task%s)", image, stage, ntasks, ntasks == 1 ? "" : "s");
 }
 
 void events_task_start(struct events *ev, const struct task_event *te)
 {
-	if (ev->mode == EVENTS_JSON) {
+	if (want_json(ev))
 		emit_json(ev, json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:O}", "event", "task_start",
 		                        "image", te->image, "stage", te->stage, "id",
 		                        json_object_get(te->task, PLAN_K_ID), "module",
 		                        json_object_get(te->task, PLAN_K_MODULE), "task", te->what,
 		                        "source", json_object_get(te->task, PLAN_K_SOURCE)));
+	if (ev->mode == EVENTS_JSON)
 		return;
-	}
 	char *w = events_redact(ev, te->what);
 	set_status(ev, "[%s] %s: %s", te->image, te->stage, w);
 	free(w);
@@ -350,16 +458,115 @@ static const char *status_name(enum task_status s)
 	return "?";
 }
 
+/* text, each line after prefix; NULL when text has no line. */
+static char *prefixed(const char *prefix, const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		sb_addf(&sb, "%s%.*s\n", prefix, (int)n, p);
+		p += n + (nl != NULL);
+	}
+	if (!sb.len) {
+		sb_release(&sb);
+		return NULL;
+	}
+	sb.buf[--sb.len] = '\0';
+	return sb_detach(&sb);
+}
+
+bool events_verbose(const struct events *ev)
+{
+	return ev->verbose;
+}
+
+void events_output(struct events *ev, const struct task_event *te, int stream, const char *text)
+{
+	const char *name = stream == 2 ? "stderr" : "stdout";
+	if (want_json(ev))
+		emit_json(ev, json_pack("{s:s,s:s,s:s,s:O,s:s,s:s}", "event", "output", "image",
+		                        te->image, "stage", te->stage, "id",
+		                        json_object_get(te->task, PLAN_K_ID), "stream", name,
+		                        "text", text));
+	if (ev->mode == EVENTS_JSON)
+		return;
+	/* a worker's lines are prefixed with "[HOST] " already */
+	const char *mark = stream == 2 ? "!" : "|";
+	if (ev->prefix)
+		line(ev, "%s %s", mark, text);
+	else
+		line(ev, "[%s] %s %s", te->image, mark, text);
+}
+
+/* In a worker: a task's end, for the parent's observer (te and res as JSON). */
+static void relay_task_end(struct events *ev, const struct task_event *te,
+                           const struct task_result *res)
+{
+	json_t *o =
+	    json_pack("{s:s,s:s,s:O,s:i,s:i}", "image", te->image, "stage", te->stage, "task",
+	              te->task, "status", (int)res->status, "exit_status", res->exit_status);
+	const struct {
+		const char *key, *value;
+	} texts[] = {{"what", te->what},  {"source", te->source},  {"msg", res->msg},
+	             {"diff", res->diff}, {"output", res->output}, {"cmd", res->cmd}};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (texts[i].value)
+			json_object_set_new(o, texts[i].key, json_string(texts[i].value));
+	char *text = json_dumps(o, JSON_COMPACT);
+	relay_put(ev, REC_OBS_TASK, text, strlen(text));
+	free(text);
+	json_decref(o);
+}
+
+/* In the parent: a worker's task end or error, told to the observer. */
+static void observe_relayed(struct events *ev, char kind, const char *text)
+{
+	json_t *o = json_loads(text, 0, NULL);
+	if (!o || !ev->observer)
+		goto out;
+	if (kind == REC_OBS_ERROR) {
+		if (ev->observer->error)
+			ev->observer->error(ev->observer->data,
+			                    json_string_value(json_object_get(o, "image")),
+			                    json_string_value(json_object_get(o, "msg")));
+		goto out;
+	}
+	if (!ev->observer->task_end)
+		goto out;
+	struct task_event te = {
+	    .image = json_string_value(json_object_get(o, "image")),
+	    .stage = json_string_value(json_object_get(o, "stage")),
+	    .task = json_object_get(o, "task"),
+	    .what = json_string_value(json_object_get(o, "what")),
+	    .source = json_string_value(json_object_get(o, "source")),
+	};
+	struct task_result res = {
+	    .status = (enum task_status)json_integer_value(json_object_get(o, "status")),
+	    .exit_status = (int)json_integer_value(json_object_get(o, "exit_status")),
+	    .msg = (char *)json_string_value(json_object_get(o, "msg")),
+	    .diff = (char *)json_string_value(json_object_get(o, "diff")),
+	    .output = (char *)json_string_value(json_object_get(o, "output")),
+	    .cmd = (char *)json_string_value(json_object_get(o, "cmd")),
+	};
+	ev->observer->task_end(ev->observer->data, &te, &res);
+out:
+	json_decref(o);
+}
+
 void events_task_end(struct events *ev, const struct task_event *te, const struct task_result *res,
                      double ms)
 {
 	if (ev->observer && ev->observer->task_end) {
 		struct task_result r = *res; /* the command's output, redacted as the rest is */
 		r.output = events_redact(ev, res->output);
-		ev->observer->task_end(ev->observer->data, te, &r);
+		if (ev->relay_fd >= 0)
+			relay_task_end(ev, te, &r);
+		else
+			ev->observer->task_end(ev->observer->data, te, &r);
 		free(r.output);
 	}
-	if (ev->mode == EVENTS_JSON) {
+	if (want_json(ev)) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end",
 		                      "image", te->image, "stage", te->stage, "id",
 		                      json_object_get(te->task, PLAN_K_ID), "module",
@@ -371,14 +578,23 @@ void events_task_end(struct events *ev, const struct task_event *te, const struc
 		if (res->status == TASK_FAILED && res->cmd) {
 			json_object_set_new(o, "cmd", json_string(res->cmd));
 			json_object_set_new(o, "exit_status", json_integer(res->exit_status));
-			if (res->stderr_tail)
-				json_object_set_new(o, "stderr", json_string(res->stderr_tail));
 		}
 		if (res->diff)
 			json_object_set_new(o, "diff", json_string(res->diff));
-		emit_json(ev, o);
-		return;
+		/* the output: the last lines of a failed command here, all of it in the log */
+		json_t *full = json_object();
+		if (res->status == TASK_FAILED && res->stdout_tail)
+			json_object_set_new(o, "stdout", json_string(res->stdout_tail));
+		if (res->status == TASK_FAILED && res->stderr_tail)
+			json_object_set_new(o, "stderr", json_string(res->stderr_tail));
+		if (res->stdout_full)
+			json_object_set_new(full, "stdout", json_string(res->stdout_full));
+		if (res->stderr_full)
+			json_object_set_new(full, "stderr", json_string(res->stderr_full));
+		emit_event(ev, o, full);
 	}
+	if (ev->mode == EVENTS_JSON)
+		return;
 	static const char *const colors[] = {"\033[32m", "\033[33m", "\033[1;31m", "\033[36m"};
 	const char *c = paint(ev, colors[res->status]);
 	if (res->status == TASK_FAILED) {
@@ -392,18 +608,15 @@ void events_task_end(struct events *ev, const struct task_event *te, const struc
 		if (res->cmd)
 			line(ev, "    command: %s\n    exit status: %d", res->cmd,
 			     res->exit_status);
-		if (res->stderr_tail && *res->stderr_tail) {
-			struct strbuf sb = STRBUF_INIT;
-			for (const char *p = res->stderr_tail; *p;) {
-				const char *nl = strchr(p, '\n');
-				size_t n = nl ? (size_t)(nl - p) : strlen(p);
-				sb_addf(&sb, "    | %.*s\n", (int)n, p);
-				p += n + (nl != NULL);
-			}
-			if (sb.len)
-				sb.buf[--sb.len] = '\0';
-			line(ev, "%s", sb.buf);
-			sb_release(&sb);
+		/* both streams' last lines: what the command said is never lost (with -v
+		   all of it is printed above already) */
+		const char *tails[2][2] = {{"stdout", res->stdout_tail},
+		                           {"stderr", res->stderr_tail}};
+		for (int i = 0; i < 2 && !ev->verbose; i++) {
+			char *p = tails[i][1] ? prefixed("    | ", tails[i][1]) : NULL;
+			if (p)
+				line(ev, "    %s (last lines):\n%s", tails[i][0], p);
+			free(p);
 		}
 	} else {
 		bool note = res->msg && res->status != TASK_OK;
@@ -421,10 +634,10 @@ void events_note(struct events *ev, const char *image, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (ev->mode == EVENTS_JSON)
+	if (want_json(ev))
 		emit_json(ev,
 		          json_pack("{s:s,s:s,s:s}", "event", "note", "image", image, "msg", msg));
-	else
+	if (ev->mode != EVENTS_JSON)
 		line(ev, "    %s%s%s", paint(ev, "\033[2m"), msg, paint(ev, "\033[0m"));
 	if (ev->mode == EVENTS_TTY)
 		set_status(ev, "[%s] %s", image, msg);
@@ -434,12 +647,12 @@ void events_note(struct events *ev, const char *image, const char *fmt, ...)
 void events_artifact(struct events *ev, const char *image, const char *type, const char *path,
                      const char *digest, double ms)
 {
-	if (ev->mode == EVENTS_JSON) {
+	if (want_json(ev))
 		emit_json(ev, json_pack("{s:s,s:s,s:s,s:s,s:s,s:f}", "event", "artifact", "image",
 		                        image, "type", type, "path", path, "digest",
 		                        digest ? digest : "", "ms", ms));
+	if (ev->mode == EVENTS_JSON)
 		return;
-	}
 	line(ev, "    %swrote%s   %s %s%s%s  %s(%.1f s)%s", paint(ev, "\033[32m"),
 	     paint(ev, "\033[0m"), type, path, digest ? " " : "", digest ? digest : "",
 	     paint(ev, "\033[2m"), ms / 1000, paint(ev, "\033[0m"));
@@ -449,48 +662,164 @@ void events_error(struct events *ev, const char *image, const char *msg)
 {
 	if (ev->observer && ev->observer->error) {
 		char *r = events_redact(ev, msg);
-		ev->observer->error(ev->observer->data, image, r);
+		if (ev->relay_fd >= 0) {
+			json_t *o = json_pack("{s:s,s:s}", "image", image, "msg", r);
+			char *text = json_dumps(o, JSON_COMPACT);
+			relay_put(ev, REC_OBS_ERROR, text, strlen(text));
+			free(text);
+			json_decref(o);
+		} else {
+			ev->observer->error(ev->observer->data, image, r);
+		}
 		free(r);
 	}
-	if (ev->mode == EVENTS_JSON) {
+	if (want_json(ev))
 		emit_json(ev,
 		          json_pack("{s:s,s:s,s:s}", "event", "error", "image", image, "msg", msg));
+	if (ev->mode == EVENTS_JSON)
 		return;
-	}
 	line(ev, "%s%s: error%s: %s", paint(ev, "\033[1;31m"), image, paint(ev, "\033[0m"), msg);
 }
 
 void events_recap(struct events *ev, const struct recap *r, size_t n)
 {
-	if (ev->observer && ev->observer->recap)
+	if (ev->observer && ev->observer->recap && ev->relay_fd < 0)
 		ev->observer->recap(ev->observer->data, r, n);
-	if (ev->mode == EVENTS_TTY) {
-		pthread_mutex_lock(&ev->lock);
+	if (ev->mode == EVENTS_TTY && ev->relay_fd < 0) {
+		if (ev->thread_running)
+			pthread_mutex_lock(&ev->lock);
 		ev->status[0] = '\0';
 		clear_status(ev);
-		pthread_mutex_unlock(&ev->lock);
+		if (ev->thread_running)
+			pthread_mutex_unlock(&ev->lock);
 	}
-	if (ev->mode == EVENTS_JSON) {
-		for (size_t i = 0; i < n; i++)
-			emit_json(ev,
-			          json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:f,s:b}", "event",
-			                    "recap", "name", r[i].name, "ok", r[i].ok, "changed",
-			                    r[i].changed, "failed", r[i].failed, "skipped",
-			                    r[i].skipped, "unreachable", r[i].unreachable,
-			                    "seconds", r[i].seconds, "aborted", r[i].aborted));
+	for (size_t i = 0; i < n && want_json(ev); i++)
+		emit_json(ev, json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:b}", "event",
+		                        "recap", "name", r[i].name, "ok", r[i].ok, "changed",
+		                        r[i].changed, "unreachable", r[i].unreachable, "failed",
+		                        r[i].failed, "skipped", r[i].skipped, "rescued",
+		                        r[i].rescued, "ignored", r[i].ignored, "seconds",
+		                        r[i].seconds, "aborted", r[i].aborted));
+	if (ev->mode == EVENTS_JSON)
 		return;
-	}
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strlen(r[i].name) > w)
 			w = strlen(r[i].name);
 	line(ev, "\nRECAP");
 	for (size_t i = 0; i < n; i++)
-		line(
-		    ev,
-		    "%-*s : ok=%-4u changed=%-4u failed=%-4u skipped=%-4u unreachable=%-4u %.1fs%s",
-		    (int)w, r[i].name, r[i].ok, r[i].changed, r[i].failed, r[i].skipped,
-		    r[i].unreachable, r[i].seconds, r[i].aborted ? "  (stopped)" : "");
+		line(ev,
+		     "%-*s : ok=%-4u changed=%-4u failed=%-4u skipped=%-4u unreachable=%-4u "
+		     "rescued=%-4u ignored=%-4u %.1fs%s",
+		     (int)w, r[i].name, r[i].ok, r[i].changed, r[i].failed, r[i].skipped,
+		     r[i].unreachable, r[i].rescued, r[i].ignored, r[i].seconds,
+		     r[i].aborted ? "  (stopped)" : "");
+}
+
+/* ---- logs and workers ------------------------------------------------------------ */
+
+void events_progress(struct events *ev, const char *text)
+{
+	set_status(ev, "%s", text);
+}
+
+void events_set_log(struct events *ev, FILE *log)
+{
+	ev->log = log;
+	ev->has_log = log != NULL;
+}
+
+void events_set_verbose(struct events *ev, bool verbose)
+{
+	ev->verbose = verbose;
+}
+
+void events_flush(struct events *ev)
+{
+	fflush(ev->out);
+	if (ev->log)
+		fflush(ev->log);
+}
+
+void events_relay_to(struct events *ev, int fd, const char *target)
+{
+	if (ev->mode != EVENTS_JSON && target)
+		ev->prefix = xasprintf("[%s] ", target);
+	/* a forked worker: the status thread stayed in the parent, and events_hold
+	   (held across fork) is let go here */
+	if (ev->thread_running) {
+		ev->thread_running = false;
+		pthread_mutex_unlock(&ev->lock);
+	}
+	ev->status_shown = false;
+	ev->relay_fd = fd;
+}
+
+void events_relay_send(struct events *ev, char kind, const char *data)
+{
+	if (ev->relay_fd >= 0)
+		relay_put(ev, kind, data, strlen(data));
+}
+
+struct events_relay {
+	struct strbuf buf;
+	char *result;
+};
+
+struct events_relay *events_relay_new(void)
+{
+	return xcalloc(1, sizeof(struct events_relay));
+}
+
+void events_relay_free(struct events_relay *r)
+{
+	if (!r)
+		return;
+	sb_release(&r->buf);
+	free(r->result);
+	free(r);
+}
+
+const char *events_relay_result(const struct events_relay *r)
+{
+	return r->result;
+}
+
+int events_relay_read(struct events *ev, struct events_relay *r, int fd)
+{
+	char chunk[65536];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : -errno;
+	sb_add(&r->buf, chunk, (size_t)n);
+	size_t at = 0;
+	while (r->buf.len - at >= 5) {
+		uint32_t len;
+		memcpy(&len, r->buf.buf + at + 1, sizeof(len));
+		if (r->buf.len - at - 5 < len)
+			break;
+		char kind = r->buf.buf[at];
+		char *text = xstrndup(r->buf.buf + at + 5, len);
+		/* already redacted by the worker, which knows its own secrets too */
+		if (kind == REC_OUT)
+			put_text(ev, text);
+		else if (kind == REC_LOG)
+			put_log(ev, text);
+		else if (kind == REC_OBS_TASK || kind == REC_OBS_ERROR)
+			observe_relayed(ev, kind, text);
+		else {
+			free(r->result);
+			r->result = text;
+			text = NULL;
+		}
+		free(text);
+		at += 5 + len;
+	}
+	if (at) {
+		memmove(r->buf.buf, r->buf.buf + at, r->buf.len - at);
+		r->buf.len -= at;
+	}
+	return n == 0 ? 0 : 1;
 }
 
 void events_observe(struct events *ev, const struct events_observer *obs)

@@ -16,6 +16,10 @@
 
 enum events_mode { EVENTS_PLAIN, EVENTS_TTY, EVENTS_JSON };
 
+/* The version of the --events=json stream (docs/events.md), in its apply_start
+   event: raised when a field changes meaning or goes away, not when one is added. */
+#define EVENTS_VERSION 1
+
 struct events;
 
 struct events *events_new(enum events_mode mode, FILE *out, bool color);
@@ -52,11 +56,47 @@ struct recap {
 	const char *name;
 	unsigned ok, changed, failed, skipped;
 	unsigned unreachable; /* a host kiln cannot reach (over SSH, for now) */
+	unsigned rescued;     /* Ansible's column; kiln has no rescue blocks: always 0 */
+	unsigned ignored;     /* tasks that failed with ignore_errors (not counted as failed) */
 	double seconds;
 	bool aborted; /* stopped early: a task failed, or interrupted */
 };
 
 void events_recap(struct events *ev, const struct recap *r, size_t n);
+
+/* --log-file: every event also goes to log as a JSON line (the --events=json
+   shape, with a timestamp and what commands printed in full), redacted. The
+   caller opens and closes log. */
+void events_set_log(struct events *ev, FILE *log);
+/* -v: what commands print, as they print it, line by line (events_output). */
+void events_set_verbose(struct events *ev, bool verbose);
+bool events_verbose(const struct events *ev);
+/* One line a task's command printed (stream 1: stdout, 2: stderr), prefixed with its
+   target: "[TARGET] | " for stdout, "[TARGET] ! " for stderr; an "output" event in JSON. */
+void events_output(struct events *ev, const struct task_event *te, int stream, const char *text);
+void events_flush(struct events *ev);
+/* On a terminal: the live status line says text (hosts in parallel: how far). */
+void events_progress(struct events *ev, const char *text);
+
+/*
+ * Workers: exec.c applies each host in a forked process. In the worker,
+ * events_relay_to(ev, fd) sends every line (output and log) to the parent
+ * through fd as whole records, already redacted with the worker's secrets, and
+ * in text each line starts with "[TARGET] ";
+ * events_relay_send adds a record of its own kind (the worker's result). In
+ * the parent, events_relay_read reads what a worker's pipe holds and prints
+ * each complete record at once, so lines of different hosts never mix.
+ * Fork with events_hold held: the worker's events_relay_to lets it go.
+ */
+void events_relay_to(struct events *ev, int fd, const char *target);
+void events_relay_send(struct events *ev, char kind, const char *data);
+struct events_relay;
+struct events_relay *events_relay_new(void);
+void events_relay_free(struct events_relay *r);
+/* Read once from fd: 1 more to come, 0 at end of file, < 0 -errno. */
+int events_relay_read(struct events *ev, struct events_relay *r, int fd);
+/* The last record of a kind other than output and log, or NULL. */
+const char *events_relay_result(const struct events_relay *r);
 
 /*
  * Someone who reads the results besides the printed events: kiln plan against hosts

@@ -10,6 +10,7 @@
 #include "builtins.h"
 #include "cache.h"
 #include "conn.h"
+#include "host_pattern.h"
 #include "output.h"
 #include "path.h"
 #include "plan_expr.h"
@@ -20,12 +21,16 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -304,6 +309,45 @@ static char *redact_for_module(const void *ev, const char *text)
 	return events_redact(ev, text);
 }
 
+/* -v: a command's output, passed on line by line as it arrives. */
+struct live_output {
+	struct events *ev;
+	const struct task_event *te;
+	struct strbuf part[2]; /* stdout's and stderr's line so far */
+};
+
+static void live_line(struct live_output *lo, int i)
+{
+	events_output(lo->ev, lo->te, i + 1, lo->part[i].buf ? lo->part[i].buf : "");
+	sb_reset(&lo->part[i]);
+}
+
+static void live_add(void *data, int stream, const char *p, size_t n)
+{
+	struct live_output *lo = data;
+	int i = stream == 2;
+	while (n) {
+		const char *nl = memchr(p, '\n', n);
+		size_t k = nl ? (size_t)(nl - p) : n;
+		sb_add(&lo->part[i], p, k);
+		/* a line without an end is shown in pieces of 64 KiB */
+		if (nl || lo->part[i].len >= 65536)
+			live_line(lo, i);
+		k += nl != NULL;
+		p += k;
+		n -= k;
+	}
+}
+
+static void live_end(struct live_output *lo)
+{
+	for (int i = 0; i < 2; i++) {
+		if (lo->part[i].len)
+			live_line(lo, i);
+		sb_release(&lo->part[i]);
+	}
+}
+
 /* Run one task; false when it failed and the image must stop. */
 /* Open a rootfs connection with the status thread held still (events_hold). */
 int exec_open_rootfs(struct executor *x, const char *dir, struct conn **ret, struct rt_error *err)
@@ -368,8 +412,15 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			/* in --check a module cannot change the target, guard or no guard */
 			struct conn *target = local ? x->local : sr->conn;
 			struct conn *ro = x->o->check ? conn_check_open(target) : NULL;
+			/* -v: what commands print is shown as it comes */
+			struct live_output lo = {.ev = x->ev, .te = &te};
+			struct conn *live = events_verbose(x->ev)
+			                        ? conn_stream_open(ro ? ro : target, live_add, &lo)
+			                        : NULL;
 			struct task_ctx ctx = {
-			    .conn = ro ? ro : target,
+			    .conn = live ? live
+			            : ro ? ro
+			                 : target,
 			    .args = args,
 			    .local_root = x->o->root,
 			    .facts = sr->facts,
@@ -382,6 +433,8 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			};
 			if (s->run(&ctx, &res) < 0 && res.status != TASK_FAILED)
 				task_failed(&res, "kiln failed to run the module");
+			live_end(&lo);
+			conn_free(live);
 			conn_free(ro);
 		}
 	}
@@ -392,14 +445,23 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	/* what is printed passes the redactor: no secret in a message or an error */
 	char *msg = events_redact(x->ev, res.msg), *tail = events_redact(x->ev, res.stderr_tail);
 	char *cmd = events_redact(x->ev, res.cmd), *diff = events_redact(x->ev, res.diff);
+	char *out_tail = events_redact(x->ev, res.stdout_tail);
+	char *out = events_redact(x->ev, res.stdout_full),
+	     *errs = events_redact(x->ev, res.stderr_full);
 	free(res.msg);
 	free(res.stderr_tail);
 	free(res.cmd);
 	free(res.diff);
+	free(res.stdout_tail);
+	free(res.stdout_full);
+	free(res.stderr_full);
 	res.msg = msg;
 	res.stderr_tail = tail;
 	res.cmd = cmd;
 	res.diff = diff;
+	res.stdout_tail = out_tail;
+	res.stdout_full = out;
+	res.stderr_full = errs;
 	events_task_end(x->ev, &te, &res, exec_now_ms() - t0);
 
 	if (sr->testing && res.status == TASK_CHANGED)
@@ -420,9 +482,13 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			ok = false;
 			break;
 		}
+		/* Ansible's recap: a failure that ignore_errors lets pass is "ignored" */
+		if (t.ignore_errors) {
+			sr->recap->ignored++;
+			break;
+		}
 		sr->recap->failed++;
-		if (!t.ignore_errors)
-			ok = false;
+		ok = false;
 		break;
 	}
 	if (res.status == TASK_CHANGED) {
@@ -534,6 +600,8 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 		char *msg = xasprintf("error[E5002]: %s", err.msg);
 		events_error(x->ev, host, msg);
 		free(msg);
+		recap
+		    ->failed++; /* it answered and refused (a host key, a login): not unreachable */
 	} else {
 		sr.facts = exec_gather_facts(sr.conn);
 		sr.notified = json_object();
@@ -546,36 +614,290 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 	return ok && !rt_interrupted;
 }
 
-static int apply_hosts(struct executor *x, json_t *plan, struct recap **recaps, size_t *nrecaps)
+/*
+ * Hosts run in parallel, at most --forks at once, each in a forked worker
+ * process rather than a thread:
+ *   - a rootfs host's connection clones kiln raw (namespaces); in a process
+ *     with other busy threads the clone could inherit a lock one of them held
+ *     (malloc's, stdio's), and deadlock;
+ *   - libssh and OpenSSL keep per-process state; a worker owns its one session
+ *     outright and nothing is shared between hosts;
+ *   - a worker learns secrets computed from its host's values and redacts with
+ *     them before any byte leaves it; the parent only relays whole records
+ *     (events_relay_*), so lines of different hosts never mix and nothing is
+ *     printed unredacted;
+ *   - a host whose worker crashes or hangs costs that host only.
+ * A worker sends its recap as its last record and exits; the parent reads the
+ * workers' pipes with poll, and on SIGINT/SIGTERM passes SIGTERM on.
+ */
+enum { REC_RESULT = 'R' };
+
+struct worker {
+	pid_t pid;
+	int fd;
+	struct events_relay *relay;
+	size_t recap; /* index in *recaps */
+	double t0;
+};
+
+static void worker_main(struct executor *x, json_t *ap, const char *host, json_t *attrs, int fd)
+{
+	events_relay_to(x->ev, fd, host);
+	struct recap r = {.name = host};
+	bool ok = apply_host(x, ap, host, attrs, &r);
+	json_t *res =
+	    json_pack("{s:b,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "ok", ok, "ok_tasks", r.ok, "changed",
+	              r.changed, "failed", r.failed, "skipped", r.skipped, "unreachable",
+	              r.unreachable, "rescued", r.rescued, "ignored", r.ignored);
+	char *s = json_dumps(res, JSON_COMPACT);
+	events_relay_send(x->ev, REC_RESULT, s);
+	free(s);
+	json_decref(res);
+	x->local = conn_free(x->local);
+	_exit(ok ? 0 : 1);
+}
+
+static int start_worker(struct executor *x, json_t *ap, const char *host, json_t *attrs,
+                        struct worker *w, struct rt_error *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return rt_error_errno(err, -errno, "cannot make a pipe for host %s", host);
+	events_flush(x->ev);
+	fflush(stdout);
+	fflush(stderr);
+	events_hold(x->ev); /* the status thread holds no lock the worker would inherit */
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		worker_main(x, ap, host, attrs, p[1]);
+	}
+	int e = errno;
+	events_release(x->ev);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return rt_error_errno(err, -e, "cannot start a worker for host %s", host);
+	}
+	w->pid = pid;
+	w->fd = p[0];
+	w->relay = events_relay_new();
+	w->t0 = exec_now_ms();
+	return 0;
+}
+
+/* A worker's pipe reached its end: wait for it and fill its recap; false when the
+   host failed. */
+static bool finish_worker(struct executor *x, struct worker *w, struct recap *r)
+{
+	close(w->fd);
+	int st = 0;
+	while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	r->seconds = (exec_now_ms() - w->t0) / 1000;
+	const char *res = events_relay_result(w->relay);
+	json_t *j = res ? json_loads(res, 0, NULL) : NULL;
+	bool ok = false;
+	if (j) {
+		ok = json_is_true(json_object_get(j, "ok"));
+		r->ok = (unsigned)json_integer_value(json_object_get(j, "ok_tasks"));
+		r->changed = (unsigned)json_integer_value(json_object_get(j, "changed"));
+		r->failed = (unsigned)json_integer_value(json_object_get(j, "failed"));
+		r->skipped = (unsigned)json_integer_value(json_object_get(j, "skipped"));
+		r->unreachable = (unsigned)json_integer_value(json_object_get(j, "unreachable"));
+		r->rescued = (unsigned)json_integer_value(json_object_get(j, "rescued"));
+		r->ignored = (unsigned)json_integer_value(json_object_get(j, "ignored"));
+		json_decref(j);
+	} else {
+		char *msg = WIFSIGNALED(st) ? xasprintf("kiln's worker for this host was killed by "
+		                                        "signal %d before it finished",
+		                                        WTERMSIG(st))
+		                            : xasprintf("kiln's worker for this host ended (status "
+		                                        "%d) without a result",
+		                                        WEXITSTATUS(st));
+		events_error(x->ev, r->name, msg);
+		free(msg);
+		r->failed++;
+	}
+	r->aborted = !ok && !r->unreachable;
+	events_relay_free(w->relay);
+	w->relay = NULL;
+	return ok;
+}
+
+/* One apply block's hosts, at most forks at once; false when one failed. */
+static bool run_block(struct executor *x, json_t *ap, json_t *hosts, struct recap **recaps,
+                      size_t *nrecaps)
+{
+	size_t n = json_object_size(hosts), first = *nrecaps;
+	if (!n)
+		return true;
+	*recaps = xrealloc(*recaps, (*nrecaps + n) * sizeof(**recaps));
+	const char **names = xcalloc(n, sizeof(*names));
+	json_t **attrs = xcalloc(n, sizeof(*attrs));
+	size_t k = 0;
+	const char *name;
+	json_t *a;
+	json_object_foreach (hosts, name, a) {
+		names[k] = name;
+		attrs[k] = a;
+		/* the recap names the host; names are borrowed from hosts (kept by the caller) */
+		(*recaps)[first + k] = (struct recap){.name = name};
+		k++;
+	}
+	*nrecaps += n;
+	unsigned forks = x->o->forks ? x->o->forks : 10;
+	struct worker *ws = xcalloc(forks, sizeof(*ws));
+	struct pollfd *pfds = xcalloc(forks, sizeof(*pfds));
+	size_t next = 0, running = 0, shown_done = SIZE_MAX, shown_running = 0;
+	bool ok = true, stopping = false;
+	while (next < n || running) {
+		while (!rt_interrupted && next < n && running < forks) {
+			struct rt_error err = {0};
+			struct worker *w = &ws[running];
+			w->recap = first + next;
+			if (start_worker(x, ap, names[next], attrs[next], w, &err) < 0) {
+				events_error(x->ev, names[next], err.msg);
+				(*recaps)[first + next].failed++;
+				(*recaps)[first + next].aborted = true;
+				ok = false;
+			} else {
+				running++;
+			}
+			next++;
+		}
+		if (rt_interrupted && !stopping) {
+			/* a signal to kiln alone (not its process group) reaches the workers too */
+			for (size_t i = 0; i < running; i++)
+				kill(ws[i].pid, SIGTERM);
+			stopping = true;
+		}
+		if (!running)
+			break;
+		if (next - running != shown_done || running != shown_running) {
+			shown_done = next - running;
+			shown_running = running;
+			char *progress = xasprintf("apply %s: %zu of %zu host%s done, %zu running",
+			                           plan_apply_view(ap).target, shown_done, n,
+			                           n == 1 ? "" : "s", running);
+			events_progress(x->ev, progress);
+			free(progress);
+		}
+		for (size_t i = 0; i < running; i++)
+			pfds[i] = (struct pollfd){.fd = ws[i].fd, .events = POLLIN};
+		if (poll(pfds, running, 200) < 0 && errno != EINTR)
+			break;
+		for (size_t i = running; i-- > 0;) {
+			if (!(pfds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (events_relay_read(x->ev, ws[i].relay, ws[i].fd) > 0)
+				continue;
+			if (!finish_worker(x, &ws[i], &(*recaps)[ws[i].recap]))
+				ok = false;
+			ws[i] = ws[--running];
+		}
+	}
+	/* a worker still running here (poll failed) is stopped and collected */
+	for (size_t i = 0; i < running; i++) {
+		kill(ws[i].pid, SIGKILL);
+		finish_worker(x, &ws[i], &(*recaps)[ws[i].recap]);
+		ok = false;
+	}
+	free(pfds);
+	free(ws);
+	free(names);
+	free(attrs);
+	return ok;
+}
+
+/* The hosts an apply block touches, in order, narrowed by --limit (limit: the hosts
+   the pattern selects, or NULL): name -> attributes. */
+static json_t *block_hosts(json_t *plan, json_t *ap, json_t *limit)
+{
+	struct plan_apply av = plan_apply_view(ap);
+	json_t *attrs = json_object();
+	json_t *vars = json_deep_copy(av.connection);
+	collect_hosts(plan_groups(plan), av.target, vars, attrs, 0);
+	json_decref(vars);
+	json_t *in = NULL;
+	if (limit) {
+		in = json_object();
+		size_t i;
+		json_t *h;
+		json_array_foreach (limit, i, h) {
+			json_object_set_new(in, json_string_value(h), json_true());
+		}
+	}
+	json_t *order = host_pattern_group_hosts(plan_groups(plan), av.target);
+	json_t *out = json_object();
+	size_t i;
+	json_t *h;
+	json_array_foreach (order, i, h) {
+		const char *name = json_string_value(h);
+		json_t *a = json_object_get(attrs, name);
+		if (a && (!in || json_object_get(in, name)))
+			json_object_set(out, name, a);
+	}
+	json_decref(order);
+	json_decref(in);
+	json_decref(attrs);
+	return out;
+}
+
+/* --limit: the hosts the pattern selects among the plan's (NULL: no --limit); an
+   error when it selects none. */
+static int limit_hosts(json_t *plan, const char *pattern, json_t **ret, struct rt_error *err)
+{
+	*ret = NULL;
+	if (!pattern)
+		return 0;
+	*ret = host_pattern_select(plan_groups(plan), pattern, err);
+	return *ret ? 0 : -EINVAL;
+}
+
+static int apply_hosts(struct executor *x, json_t *plan, json_t *limit, struct recap **recaps,
+                       size_t *nrecaps)
 {
 	int status = 0;
 	size_t i;
 	json_t *ap;
 	json_array_foreach (plan_applies(plan), i, ap) {
-		struct plan_apply av = plan_apply_view(ap);
-		json_t *hosts = json_object();
-		json_t *vars = json_deep_copy(av.connection);
-		collect_hosts(plan_groups(plan), av.target, vars, hosts, 0);
-		json_decref(vars);
-		const char *name;
-		json_t *attrs;
-		json_object_foreach (hosts, name, attrs) {
-			if (rt_interrupted)
-				break;
-			*recaps = xrealloc(*recaps, (*nrecaps + 1) * sizeof(**recaps));
-			struct recap *r = &(*recaps)[(*nrecaps)++];
-			*r = (struct recap){.name = name}; /* the recap names the host */
-			double t0 = exec_now_ms();
-			if (!apply_host(x, ap, name, attrs, r)) {
-				r->aborted = !r->unreachable;
-				status = 1;
-			}
-			r->seconds = (exec_now_ms() - t0) / 1000;
-		}
+		if (rt_interrupted)
+			break;
+		json_t *hosts = block_hosts(plan, ap, limit);
+		if (!run_block(x, ap, hosts, recaps, nrecaps))
+			status = 1;
 		/* names are borrowed from hosts: keep it until the recap is printed */
 		json_array_append_new(x->keep, hosts);
 	}
 	return status;
+}
+
+int apply_list_hosts(json_t *plan, const char *limit, FILE *out)
+{
+	struct rt_error err = {0};
+	json_t *sel;
+	if (plan_validate(plan, &err) < 0 || limit_hosts(plan, limit, &sel, &err) < 0) {
+		fprintf(stderr, "kiln apply: error: %s\n", err.msg);
+		return 1;
+	}
+	size_t i;
+	json_t *ap;
+	json_array_foreach (plan_applies(plan), i, ap) {
+		struct plan_apply av = plan_apply_view(ap);
+		json_t *hosts = block_hosts(plan, ap, sel);
+		size_t n = json_object_size(hosts);
+		fprintf(out, "%sapply #%zu (%s): %s\n  hosts (%zu):\n", i ? "\n" : "", i + 1,
+		        av.target, av.source ? av.source : "?", n);
+		const char *name;
+		json_t *a;
+		json_object_foreach (hosts, name, a) {
+			fprintf(out, "    %s\n", name);
+		}
+		json_decref(hosts);
+	}
+	json_decref(sel);
+	return fflush(out) == 0 ? 0 : 1;
 }
 
 int apply_plan(json_t *plan, const struct apply_opts *o)
@@ -592,6 +914,13 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		return -1;
 	}
 	x.climb = plan_path_climb(plan);
+	/* --limit is checked before anything is done: a pattern that selects no host
+	   is a mistake, not an empty run */
+	json_t *limit = NULL;
+	if (limit_hosts(plan, o->limit, &limit, &err) < 0) {
+		events_error(x.ev, "apply", err.msg);
+		return 1;
+	}
 	struct sigaction old_int, old_term;
 	rt_interrupted = 0;
 	catch_signals(&old_int, &old_term);
@@ -650,7 +979,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		}
 	}
 	size_t nrecaps = x.nimages;
-	if (!rt_interrupted && apply_hosts(&x, plan, &recaps, &nrecaps))
+	if (!rt_interrupted && apply_hosts(&x, plan, limit, &recaps, &nrecaps))
 		status = 1;
 	if (rt_interrupted) {
 		events_error(x.ev, "apply", "interrupted: stopped, nothing half-written is left");
@@ -676,6 +1005,7 @@ out:
 	json_decref(x.secrets);
 	explicit_bzero(x.mac_key, sizeof(x.mac_key));
 	json_decref(x.keep);
+	json_decref(limit);
 	free(x.cache_dir);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -16,6 +16,7 @@
 #include "events.h"
 
 #include <jansson.h>
+#include <stdio.h>
 
 struct apply_opts {
 	bool check;            /* change nothing; report what would change */
@@ -29,11 +30,19 @@ struct apply_opts {
 	bool accept_new_host_keys; /* over SSH: add a host key that is unknown, not refuse it */
 	bool hosts_only; /* only the apply blocks (kiln plan against hosts, kiln run): no image
 	                    is baked and no work directory made */
+	unsigned forks;            /* hosts applied at once (each in a worker process); 0: 10 */
+	const char *limit; /* only the hosts this Ansible host pattern selects (NULL: all) */
 };
 
 /* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 when
    the plan does not pass plan_validate (nothing is done) or on kiln's own errors
    (reported through events). */
 int apply_plan(json_t *plan, const struct apply_opts *opts);
+
+/* --list-hosts: print the hosts each apply block would touch (narrowed by the host
+   pattern limit, or NULL) to out, as ansible-playbook --list-hosts does; connects
+   to nothing. 0, or 1 after printing why to stderr (a plan that does not validate,
+   a pattern that selects no host). */
+int apply_list_hosts(json_t *plan, const char *limit, FILE *out);
 
 #endif

@@ -199,6 +199,12 @@ void mod_record_cmd(struct task_result *res, const char *const *argv, const stru
 	res->exit_status = er->status;
 	free(res->stderr_tail);
 	res->stderr_tail = mod_tail_lines(er->err, er->err_len, 20);
+	free(res->stdout_tail);
+	res->stdout_tail = mod_tail_lines(er->out, er->out_len, 20);
+	free(res->stdout_full);
+	res->stdout_full = er->out ? xstrndup(er->out, er->out_len) : NULL;
+	free(res->stderr_full);
+	res->stderr_full = er->err ? xstrndup(er->err, er->err_len) : NULL;
 }
 
 /* text with the secrets blanked out (malloc'd): before it is shortened. */

@@ -93,7 +93,8 @@ char *mod_tail_lines(const char *text, size_t len, int n);
  */
 int mod_exec(const struct task_ctx *ctx, struct task_result *res, const struct exec_req *req,
              const char *what, struct exec_res *ret);
-/* Record a command's line, status and stderr tail in res (for a task that is a command). */
+/* Record a command's line, status, the tails of its stdout and stderr and both in full
+   in res (for a task that is a command). */
 void mod_record_cmd(struct task_result *res, const char *const *argv, const struct exec_res *er);
 
 /*

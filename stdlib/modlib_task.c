@@ -22,6 +22,9 @@ void task_result_release(struct task_result *res)
 	free(res->output);
 	free(res->cmd);
 	free(res->stderr_tail);
+	free(res->stdout_tail);
+	free(res->stdout_full);
+	free(res->stderr_full);
 	*res = (struct task_result){0};
 }
 

@@ -40,6 +40,10 @@ struct exec_req {
 	const void *input;       /* bytes on stdin (then EOF); NULL: /dev/null */
 	size_t input_len;
 	int timeout_s; /* 0: none; on expiry the command is killed: status 128+SIGKILL */
+	/* called with each piece of output as it arrives (stream 1: stdout, 2: stderr), besides
+	   collecting it in exec_res; NULL: none (kiln apply -v sets it, modules need not) */
+	void (*on_output)(void *data, int stream, const char *p, size_t n);
+	void *on_output_data;
 };
 
 /* Output beyond this is dropped from the middle: the head and the tail are kept. */
@@ -145,6 +149,11 @@ struct task_result {
 	char *cmd;         /* the command line */
 	int exit_status;   /* its status */
 	char *stderr_tail; /* the last lines of its stderr */
+	char *stdout_tail; /* the last lines of its stdout */
+	/* everything a command printed (a command that ran, failed or not; NULL: none),
+	   for `kiln apply -v` and --log-file; shown only after redaction */
+	char *stdout_full;
+	char *stderr_full;
 };
 
 void task_result_release(struct task_result *res);

@@ -36,6 +36,8 @@ deps="$deps openssh-server openssh-client"
 deps="$deps libext2fs-dev e2fsprogs dosfstools mtools qemu-utils fdisk gdisk"
 # output vagrant: the test adds the box with vagrant itself
 deps="$deps vagrant"
+# The tests of apply on many hosts (t6110, t122x) read the process table with ps.
+deps="$deps procps"
 
 say()
 {

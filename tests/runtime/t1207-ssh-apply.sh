@@ -51,7 +51,7 @@ write_img "$TMP/kh-new"
 kapply site/hosts.img
 expect_rc 1
 expect_match err 'is unknown: .*--accept-new-host-keys'
-expect_match err '^127\.0\.0\.1 +: .*unreachable=0 ' "an unknown key reported as unreachable"
+expect_match err '^127\.0\.0\.1 +: ok=0 +changed=0 +failed=1 +skipped=0 +unreachable=0 ' "an unknown key: failed, not unreachable"
 kapply --accept-new-host-keys site/hosts.img
 expect_rc 0
 grep -q "^\[127.0.0.1\]:$SSHD_PORT " "$TMP/kh-new" || fail "--accept-new-host-keys did not add the key"

@@ -52,7 +52,7 @@ expect_no_match err '^    \| noise-0$' "the whole stderr was printed, not its ta
 expect_match err '^broken +: ok=0 +changed=1 +failed=1 +skipped=0 .*\(stopped\)'
 expect_match err '^child: error: its parent image was not built'
 expect_match err '^child +: ok=0 +changed=0 +failed=0 +skipped=0 .*\(stopped\)'
-expect_match err '^other +: ok=0 +changed=1 +failed=1 +skipped=0 '
+expect_match err '^other +: ok=0 +changed=1 +failed=0 +skipped=0 +unreachable=0 +rescued=0 +ignored=1 '
 expect_no_match err 'file /never|broken/later|child/c' "something ran after the failure"
 [ "$(ls -A build/out | sort | tr '\n' ' ')" = "broken.tar other.tar " ] ||
 	fail "the output directory holds: $(ls -A build/out | tr '\n' ' ')"
@@ -79,7 +79,8 @@ expect_status other.o.0 failed
 expect_status other.o.1 changed
 expect_recap broken 0 1 1 0 true
 expect_recap child 0 0 0 0 true
-expect_recap other 0 1 1 0 false
+expect_recap other 0 1 0 0 false
+[ "$(jq -c 'select(.event == "recap" and .name == "other") | .ignored' out)" = 1 ] || fail "an ignored failure is not counted as ignored"
 [ "$(jq -r 'select(.event == "artifact") | .path' out)" = out/other.tar ] ||
 	fail "artifacts: $(jq -r 'select(.event == "artifact") | .path' out | tr '\n' ' ')"
 [ -f build/out/other.tar ] || fail "other.tar was not written"

@@ -213,8 +213,6 @@ json_t *out_image_config(const struct output_ctx *ctx, struct rt_error *err)
 	int r = out_epoch(&epoch, err);
 	if (r < 0)
 		return NULL;
-	if (r == 0)
-		epoch = (int64_t)time(NULL);
 	char *created = rfc3339(epoch);
 	json_t *oc = json_object();
 	json_t *pc = json_object_get(ctx->image, PLAN_K_CONFIG);

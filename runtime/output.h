@@ -48,6 +48,7 @@ int layer_write(const char *dir, const struct layer_snap *prev, const char *tar_
 void layer_release(struct layer *l);
 
 struct output_ctx {
+	json_t *plan;               /* the whole plan (an image's parents); may be NULL */
 	json_t *image;              /* the plan's image: name, config, ... */
 	json_t *output;             /* the plan's output: type, path, args */
 	const char *local_root;     /* output paths are relative to it */

@@ -95,6 +95,9 @@ struct kiln_schema {
 	bool on_build_machine;
 	/* outputs: writes the image's layers (one per stage), which the build then keeps */
 	bool needs_layers;
+	/* outputs: a record of the image's other outputs, written after them: 1 covers every
+	   output but records (checksum), 2 covers those too (manifest); 0: an artifact */
+	int records;
 	/* functions: advice shown with a failure of the call (e.g. how to set a variable) */
 	const char *fail_help;
 };

@@ -5,7 +5,9 @@
 # writing one again replaces its entry and keeps the others; a checksum and a manifest
 # declared before the other outputs cover them all (the checksum every artifact of the
 # image, the manifest the checksum too), and not another image's; the image's description
-# is the manifest's org.opencontainers.image.description.
+# is the manifest's org.opencontainers.image.description. buildah (when installed; its
+# storage in this test's directory) pulls the layout by that reference and the docker
+# archive by its tag, and sees the description.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 need skopeo
@@ -24,6 +26,7 @@ image pixels from busybox() {
   output manifest "out/manifest.json" {}
   output oci "out/layout" { tag = ["dcsg/pixels-app:0.1", "a:1"] }
   output tar "out/pixels.tar" {}
+  output docker-archive "out/pixels.docker.tar" { tag = "dcsg/pixels-app:0.1" }
 }
 image other from busybox() {
   stage b {
@@ -55,7 +58,7 @@ unpack "$L" b:1 bundle-b
 # the records cover every other output of their image, though declared first
 grep -q '  pixels.tar$' build/out/SHA256SUMS || fail "the checksum misses the tar: $(cat build/out/SHA256SUMS)"
 grep -q '  layout/index.json$' build/out/SHA256SUMS || fail "the checksum misses the layout"
-[ "$(jq -r '[.artifacts[].type] | sort | join(",")' build/out/manifest.json)" = checksum,oci,tar ] ||
+[ "$(jq -r '[.artifacts[].type] | sort | join(",")' build/out/manifest.json)" = checksum,docker-archive,oci,tar ] ||
 	fail "the manifest's artifacts: $(jq -c '[.artifacts[].type]' build/out/manifest.json)"
 grep -q 'pixels.tar' build/out/other.sha256 && fail "the other image's checksum covers pixels' tar"
 grep -q '  layout/index.json$' build/out/other.sha256 || fail "the other image's checksum misses its layout"
@@ -72,4 +75,16 @@ unpack "$L" b:1 bundle-b
 unpack "$L" a:1 bundle-a
 [ "$(cat bundle-a/rootfs/app.txt)" = pixels ] || fail "a:1 lost its blobs"
 skopeo inspect oci:$L:a:1 >/dev/null 2>skopeo.err || fail "skopeo inspect a:1: $(cat skopeo.err)"
+# buildah, with its storage here (vfs: nothing mounted)
+if command -v buildah >/dev/null 2>&1; then
+	B="buildah --root $TMP/broot --runroot $TMP/brun --storage-driver vfs"
+	$B pull -q "oci:$L:dcsg/pixels-app:0.1" >bpull.out 2>&1 || fail "buildah pull oci: $(tail -n 3 bpull.out)"
+	$B inspect --type image "$(tail -n 1 bpull.out)" >binspect.json 2>&1 || fail "buildah inspect: $(cat binspect.json)"
+	[ "$(jq -r '.ImageAnnotations."org.opencontainers.image.description"' binspect.json)" = "Pixels: the app" ] ||
+		fail "buildah sees no description: $(jq -c .ImageAnnotations binspect.json)"
+	$B pull -q docker-archive:build/out/pixels.docker.tar >bpull.out 2>&1 ||
+		fail "buildah pull docker-archive: $(tail -n 3 bpull.out)"
+	$B images --format '{{.Name}}:{{.Tag}}' | grep -qx 'localhost/dcsg/pixels-app:0.1' ||
+		fail "buildah: no dcsg/pixels-app:0.1 from the archive: $($B images)"
+fi
 say "ok: ref names as written, one layout for several images, records cover every output"

@@ -8,7 +8,8 @@
  *
  * In an image, apt leaves what Debian's container images leave: no
  * downloaded .debs, no binary caches (apt-get clean), no logs of dpkg, apt
- * and update-alternatives (they hold the build's times) and, unless
+ * and update-alternatives (they hold the build's times), no -old backups of
+ * dpkg's and debconf's databases and, unless
  * keep_lists, no package lists (/var/lib/apt/lists) once it ran. A task that has
  * packages to install or upgrade and finds no lists updates them first, so
  * the next apt task works with or without update_cache.
@@ -207,17 +208,16 @@ static int clean_image(const struct task_ctx *ctx, struct task_result *res)
 	if (mod_exec(ctx, res, &req, "apt-get clean", &er) < 0)
 		return -1;
 	mod_exec_res_free(&er);
-	/* the logs of this run: they hold its times, so two builds would differ */
-	const char *logs[] = {"rm",
-	                      "-f",
-	                      "/var/log/dpkg.log",
-	                      "/var/log/alternatives.log",
-	                      "/var/log/apt/history.log",
-	                      "/var/log/apt/term.log",
-	                      "/var/log/apt/eipp.log.xz",
-	                      NULL};
+	/* the logs of this run (they hold its times, so two builds would differ) and the
+	   backups dpkg and debconf keep of their databases */
+	const char *logs[] = {
+	    "sh", "-c",
+	    "rm -f /var/log/dpkg.log /var/log/alternatives.log "
+	    "/var/log/apt/history.log /var/log/apt/term.log "
+	    "/var/log/apt/eipp.log.xz /var/lib/dpkg/*-old /var/cache/debconf/*-old",
+	    NULL};
 	req = (struct exec_req){.argv = logs};
-	if (mod_exec(ctx, res, &req, "removing apt's logs", &er) < 0)
+	if (mod_exec(ctx, res, &req, "removing apt's logs and backups", &er) < 0)
 		return -1;
 	mod_exec_res_free(&er);
 	if (task_arg_bool(ctx, "keep_lists", false))

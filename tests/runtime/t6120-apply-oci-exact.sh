@@ -5,7 +5,8 @@
 # writing one again replaces its entry and keeps the others; a checksum and a manifest
 # declared before the other outputs cover them all (the checksum every artifact of the
 # image, the manifest the checksum too), and not another image's; the image's description
-# is the manifest's org.opencontainers.image.description. buildah (when installed; its
+# is the manifest's org.opencontainers.image.description; a stage that changes nothing has
+# an empty layer. buildah (when installed; its
 # storage in this test's directory) pulls the layout by that reference and the docker
 # archive by its tag, and sees the description.
 . "$(dirname "$0")/../lib/test-lib.sh"
@@ -32,6 +33,9 @@ image other from busybox() {
   stage b {
     file "/b.txt" { content = "$1\n" }
   }
+  stage nothing {
+    file "/tmp" { state = directory }
+  }
   output oci "out/layout" { tag = "b:1" }
   output checksum "out/other.sha256" {}
 }
@@ -54,6 +58,12 @@ unpack "$L" dcsg/pixels-app:0.1 bundle-a
 unpack "$L" b:1 bundle-b
 [ "$(cat bundle-b/rootfs/b.txt)" = one ] || fail "umoci: other has no /b.txt"
 [ ! -e bundle-b/rootfs/app.txt ] || fail "b:1 is the pixels image"
+
+# a stage that changes nothing has an empty layer (and its history entry)
+mb=$(jq -r '.manifests[2].digest' "$L/index.json" | sed 's/sha256://')
+l2=$(jq -r '.layers[2].digest' "$L/blobs/sha256/$mb" | sed 's/sha256://')
+[ "$(jq -r '.layers | length' "$L/blobs/sha256/$mb")" = 3 ] || fail "b:1 should have 3 layers"
+[ -z "$(tar -tzf "$L/blobs/sha256/$l2")" ] || fail "the layer of stage nothing: $(tar -tzf "$L/blobs/sha256/$l2" | head -5)"
 
 # the records cover every other output of their image, though declared first
 grep -q '  pixels.tar$' build/out/SHA256SUMS || fail "the checksum misses the tar: $(cat build/out/SHA256SUMS)"

@@ -669,6 +669,42 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 	return json_pack("{s:s,s:o}", PLAN_K_BASE, s->name, PLAN_K_ARGS, args);
 }
 
+/*
+ * The schema's checks of its arguments' strings (kiln_arg.check: an image reference, ...),
+ * on the values computed: an error at the literal that holds the string, or at the
+ * attribute.
+ */
+static void check_strings(struct lowerer *lw, const struct kiln_schema *s, struct ast_node *body,
+                          json_t *args)
+{
+	for (struct ast_node *n = body; s && n; n = n->next) {
+		const struct kiln_arg_check *a = NULL;
+		for (const struct kiln_arg_check *c = s->checks; n->kind == N_ATTR && c && c->arg;
+		     c++)
+			if (!strcmp(c->arg, n->name.s))
+				a = c;
+		json_t *v = a ? json_object_get(args, n->name.s) : NULL;
+		if (!v)
+			continue;
+		const struct ast_expr *item =
+		    n->value->kind == EX_LIST ? n->value->list.items : NULL;
+		for (size_t i = 0; i < (json_is_array(v) ? json_array_size(v) : 1); i++) {
+			json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
+			const struct ast_expr *at = item ? item : n->value;
+			const char *why = json_is_string(x) ? a->check(json_string_value(x)) : NULL;
+			if (why)
+				diag_help(diag_error(lw->d, E_BAD_REFERENCE, at->span,
+				                     "%s '%s' is not a valid image reference",
+				                     a->arg, json_string_value(x)),
+				          "%s (as docker, podman and skopeo read references), e.g. "
+				          "\"registry.example.com/team/app:1.0\"",
+				          why);
+			if (item)
+				item = item->next;
+		}
+	}
+}
+
 static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 {
 	json_t *o = json_object();
@@ -681,6 +717,7 @@ static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 	}
 	json_t *args = lower_attrs(lw, out->body, NULL);
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, out->name.s);
+	check_strings(lw, s, out->body, args);
 	/* the label's argument is the output's "path", beside its args */
 	add_defaults(args, s, s ? s->label : NULL);
 	json_object_set_new(o, PLAN_K_ARGS, args);

@@ -362,42 +362,55 @@ static bool bake_tests(struct bake_run *b)
 }
 
 /* The image's outputs, each an artifact; false when one cannot be written (E5003)
-   or the run was interrupted. */
-static bool bake_outputs(struct bake_run *b, json_t *img, json_t *artifacts)
+   or the run was interrupted. Artifacts first, then the records of them (checksum,
+   then manifest: stdlib's records level), each group in the order declared, so a
+   record covers every other output wherever it is declared. */
+static bool bake_outputs(struct bake_run *b, json_t *plan, json_t *img, json_t *all)
 {
 	struct image_state *st = b->st;
-	size_t i;
-	json_t *out;
-	json_array_foreach (b->iv.outputs, i, out) {
-		if (rt_interrupted)
-			break;
-		struct plan_output ov = plan_output_view(out);
-		struct output_ctx oc = {
-		    .image = img,
-		    .output = out,
-		    .local_root = b->x->o->root,
-		    .rootfs_dir = st->rootfs,
-		    .layers = st->layers,
-		    .nlayers = st->nlayers,
-		    .artifacts = artifacts,
-		};
-		double t0 = exec_now_ms();
-		size_t before = json_array_size(artifacts);
-		if (output_write(&oc, &b->err) < 0) {
-			char *msg =
-			    xasprintf("error[E5003]: %s %s: %s", ov.type, ov.path, b->err.msg);
-			events_error(b->x->ev, st->name, msg);
-			free(msg);
-			return false;
+	json_t *artifacts = json_array(); /* this image's: what its records cover */
+	bool ok = true;
+	for (int level = 0; level <= 2 && ok; level++) {
+		size_t i;
+		json_t *out;
+		json_array_foreach (b->iv.outputs, i, out) {
+			if (rt_interrupted)
+				break;
+			struct plan_output ov = plan_output_view(out);
+			const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, ov.type);
+			if ((s ? s->records : 0) != level)
+				continue;
+			struct output_ctx oc = {
+			    .plan = plan,
+			    .image = img,
+			    .output = out,
+			    .local_root = b->x->o->root,
+			    .rootfs_dir = st->rootfs,
+			    .layers = st->layers,
+			    .nlayers = st->nlayers,
+			    .artifacts = artifacts,
+			};
+			double t0 = exec_now_ms();
+			size_t before = json_array_size(artifacts);
+			if (output_write(&oc, &b->err) < 0) {
+				char *msg = xasprintf("error[E5003]: %s %s: %s", ov.type, ov.path,
+				                      b->err.msg);
+				events_error(b->x->ev, st->name, msg);
+				free(msg);
+				ok = false;
+				break;
+			}
+			json_t *a = json_array_get(artifacts, json_array_size(artifacts) - 1);
+			events_artifact(b->x->ev, st->name, ov.type, ov.path,
+			                json_array_size(artifacts) > before
+			                    ? json_string_value(json_object_get(a, "digest"))
+			                    : NULL,
+			                exec_now_ms() - t0);
 		}
-		json_t *a = json_array_get(artifacts, json_array_size(artifacts) - 1);
-		events_artifact(b->x->ev, st->name, ov.type, ov.path,
-		                json_array_size(artifacts) > before
-		                    ? json_string_value(json_object_get(a, "digest"))
-		                    : NULL,
-		                exec_now_ms() - t0);
 	}
-	return !rt_interrupted;
+	json_array_extend(all, artifacts);
+	json_decref(artifacts);
+	return ok && !rt_interrupted;
 }
 
 /* One image: its base (or its parent's tree), its stages, its tests, its outputs. */
@@ -426,7 +439,7 @@ bool bake_image(struct executor *x, json_t *plan, json_t *img, struct image_stat
 	if (ok && x->o->check)
 		events_note(x->ev, st->name, "check mode: no artifacts written");
 	else if (ok)
-		ok = bake_outputs(&b, img, artifacts);
+		ok = bake_outputs(&b, plan, img, artifacts);
 	json_decref(b.sr.facts);
 	return ok;
 }

@@ -10,8 +10,8 @@
  * against its recorded digest) and never runs debootstrap; a damaged entry is
  * dropped and rebuilt. debootstrap keeps the .debs it downloads in
  * CACHE/debian/debs (--cache-dir), shared by all entries, under a lock; the
- * copies it leaves in the tree's /var/cache/apt/archives are removed (apt's
- * package lists stay, so apt installs without an update first).
+ * tree is then cleaned of what varies between builds or belongs to the build
+ * machine (normalise_tree).
  *
  * debootstrap runs in its own process group and a private mount namespace:
  * the /proc and /sys it mounts inside the target during its second stage
@@ -34,6 +34,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <linux/openat2.h>
 #include <openssl/evp.h>
 #include <poll.h>
@@ -597,33 +598,136 @@ static int report_failure(struct base_run *b, int status, const struct tail *t,
 /* ---- the cached tree ----------------------------------------------------- */
 
 /*
- * apt-get clean: debootstrap leaves the .debs it installed in
- * /var/cache/apt/archives; they are kept in CACHE/debian/debs, not in the image.
+ * What the tree must not carry: anything of the build machine, anything that differs
+ * between two debootstraps from one mirror, anything a container runtime provides. As
+ * Debian's own container images (debuerreotype) do: the .debs debootstrap installed (kept
+ * in CACHE/debian/debs instead) and apt's binary caches; dpkg's, apt's, alternatives' and
+ * debootstrap's logs; ldconfig's aux-cache; debconf's and dpkg's *-old backups; apt's
+ * package lists (an apt task updates them when they are missing: stdlib/mod_apt.c); the
+ * build machine's resolv.conf (a runtime binds its own) and hostname ("localhost");
+ * machine-id emptied (systemd makes one at first boot); the device nodes under /dev (a
+ * runtime creates them). apt is configured as in Debian's images (their docker-clean):
+ * after every dpkg run and update, the downloaded .debs and the binary caches go, so no
+ * later layer holds them either. Run after debootstrap and after a cache hit, so a tree
+ * cached by an older kiln comes out the same.
  */
-static void drop_debs(struct base_run *b)
+static const char apt_clean_conf[] =
+    "// kiln: as Debian's container images (docker-clean): no downloaded .debs and no\n"
+    "// binary caches are left in the image after apt runs.\n"
+    "DPkg::Post-Invoke { \"rm -f /var/cache/apt/archives/*.deb "
+    "/var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true\"; };\n"
+    "APT::Update::Post-Invoke { \"rm -f /var/cache/apt/archives/*.deb "
+    "/var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true\"; };\n"
+    "Dir::Cache::pkgcache \"\";\n"
+    "Dir::Cache::srcpkgcache \"\";\n";
+
+/* dir (relative to the tree) opened in it, never through a symlink; -1 when absent. */
+static int open_in_tree(const struct base_run *b, const char *dir)
 {
 	struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
 	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
-	long fd = syscall(SYS_openat2, b->dest_fd, "var/cache/apt/archives", &how, sizeof(how));
-	DIR *d = fd < 0 ? NULL : fdopendir((int)fd);
+	long fd = syscall(SYS_openat2, b->dest_fd, dir, &how, sizeof(how));
+	return fd < 0 ? -1 : (int)fd;
+}
+
+enum { DROP_FILES = 1, DROP_NODES = 2, DROP_LINKS = 4 };
+
+/* Remove the entries of dir whose name matches pattern and whose type what names (files,
+   links, device nodes and FIFOs; into subdirectories for nodes); their number. */
+static size_t drop_in(const struct base_run *b, int dfd, const char *pattern, int what)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
 		if (fd >= 0)
-			close((int)fd);
-		return;
+			close(fd);
+		return 0;
 	}
-	struct dirent *de;
 	size_t n = 0;
+	struct dirent *de;
 	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
 		struct stat st;
-		if (len > 4 && !strcmp(de->d_name + len - 4, ".deb") &&
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode) && unlinkat(dirfd(d), de->d_name, 0) == 0)
-			n++;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fnmatch(pattern, de->d_name, FNM_PERIOD) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		bool node = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode);
+		if (S_ISDIR(st.st_mode) && (what & DROP_NODES)) {
+			int sub = openat(dirfd(d), de->d_name,
+			                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				n += drop_in(b, sub, "*", DROP_NODES);
+				close(sub);
+			}
+		} else if (((what & DROP_FILES) && S_ISREG(st.st_mode)) ||
+		           ((what & DROP_LINKS) && S_ISLNK(st.st_mode)) ||
+		           ((what & DROP_NODES) && node)) {
+			if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+				n++;
+		}
 	}
 	closedir(d);
+	return n;
+}
+
+/* Replace the content of the regular file path (relative to the tree), if there. */
+static void rewrite_in_tree(const struct base_run *b, const char *dir, const char *name,
+                            const char *text, bool create)
+{
+	int dfd = open_in_tree(b, dir);
+	if (dfd < 0)
+		return;
+	struct stat st;
+	bool there = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if ((there && S_ISREG(st.st_mode)) || (!there && create)) {
+		int fd =
+		    openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			(void)fchmod(fd, 0644); /* whatever the umask */
+			(void)fd_write_all(fd, text, strlen(text));
+			close(fd);
+		}
+	}
+	close(dfd);
+}
+
+static void normalise_tree(const struct base_run *b)
+{
+	static const struct {
+		const char *dir, *pattern;
+		int what;
+	} drops[] = {
+	    {"var/cache/apt/archives", "*.deb", DROP_FILES},
+	    {"var/cache/apt/archives/partial", "*", DROP_FILES},
+	    {"var/cache/apt", "*.bin", DROP_FILES},
+	    {"var/lib/apt/lists", "*", DROP_FILES},
+	    {"var/lib/apt/lists/partial", "*", DROP_FILES},
+	    {"var/log", "dpkg.log", DROP_FILES},
+	    {"var/log", "bootstrap.log", DROP_FILES},
+	    {"var/log", "alternatives.log", DROP_FILES},
+	    {"var/log/apt", "*", DROP_FILES},
+	    {"var/cache/ldconfig", "aux-cache", DROP_FILES},
+	    {"var/cache/debconf", "*-old", DROP_FILES},
+	    {"var/lib/dpkg", "*-old", DROP_FILES},
+	    {"var/lib/dbus", "machine-id", DROP_FILES | DROP_LINKS},
+	    {"run/mount", "utab", DROP_FILES},
+	    {"etc", "resolv.conf", DROP_FILES | DROP_LINKS},
+	    {"dev", "*", DROP_NODES},
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++) {
+		int dfd = open_in_tree(b, drops[i].dir);
+		if (dfd < 0)
+			continue;
+		size_t k = drop_in(b, dfd, drops[i].pattern, drops[i].what);
+		n += k;
+		close(dfd);
+	}
+	rewrite_in_tree(b, "etc", "machine-id", "", false);
+	rewrite_in_tree(b, "etc", "hostname", "localhost\n", false);
+	rewrite_in_tree(b, "etc/apt/apt.conf.d", "docker-clean", apt_clean_conf, true);
 	if (n)
-		base_progress(b, "%zu .debs removed from /var/cache/apt/archives", n);
+		base_progress(b, "%zu files of the build removed from the tree", n);
 }
 
 struct sink {
@@ -849,6 +953,8 @@ int base_debian(struct base_run *b)
 		goto out;
 
 	r = cache_load(b, tar_path, json_path);
+	if (r > 0)
+		normalise_tree(b);
 	if (r != 0)
 		goto out;
 
@@ -859,6 +965,8 @@ int base_debian(struct base_run *b)
 		goto out;
 	}
 	r = cache_load(b, tar_path, json_path);
+	if (r > 0)
+		normalise_tree(b);
 	if (r != 0)
 		goto out;
 
@@ -889,7 +997,7 @@ int base_debian(struct base_run *b)
 	}
 	unlink(log_path);
 	base_progress(b, "debootstrap done in %.1f s", now_s() - t0);
-	drop_debs(b);
+	normalise_tree(b);
 	/* Without a cache entry the build still goes on. */
 	struct rt_error e = {0};
 	struct base_run quiet = *b;

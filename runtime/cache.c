@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "builtins.h"
 #include "hex.h"
+#include "output.h"
 #include "path.h"
 #include "plan_format.h"
 
@@ -175,6 +176,16 @@ char *cache_base_key(json_t *from, const char *local_root, struct rt_error *err)
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	EVP_DigestUpdate(md, "kiln " KILN_VERSION, sizeof("kiln " KILN_VERSION));
+	/* the image time is in every layer's mtimes (output.h): a layer replayed from the
+	   cache is the one a fresh build of the same time writes */
+	int64_t epoch = 0;
+	if (out_epoch(&epoch, err) < 0) {
+		EVP_MD_CTX_free(md);
+		return NULL;
+	}
+	char when[32];
+	snprintf(when, sizeof(when), "time %lld", (long long)epoch);
+	EVP_DigestUpdate(md, when, strlen(when) + 1);
 	hash_json(md, "from", from);
 	/* what the base reads from the build machine (a tarball, an OCI layout) */
 	const char *base = json_string_value(json_object_get(from, PLAN_K_BASE));

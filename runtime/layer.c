@@ -15,11 +15,12 @@
  * hard-linked inodes), never with their sizes: file contents are streamed
  * through a fixed buffer. An entry changed if its type, mode, owner, size,
  * mtime, ctime or link target differs; a change of content or xattrs moves
- * the ctime. Hard links within a layer stay hard links (the first name in
- * path order holds the content); sockets are left out (a tar has no such
- * type); of the extended attributes only security.capability is kept, as
- * docker does. A name starting with ".wh." is refused: it would read as a
- * whiteout.
+ * the ctime. A directory changed only if its type, mode, owner or mtime as
+ * written (clamped to the image time) differs: adding or removing a name in
+ * it is a change of that name, not of the directory. Hard links within a layer stay hard links (the
+ * first name in path order holds the content); sockets are left out (a tar has no such type); of
+ * the extended attributes only security.capability is kept, as docker does. A name starting with
+ * ".wh." is refused: it would read as a whiteout.
  */
 #include "output_impl.h"
 
@@ -328,9 +329,8 @@ static void inode_map_release(struct inode_map *m)
 struct stream {
 	struct out_tar *t;
 	const struct layer_snap *prev;
-	size_t pi; /* next entry of prev not yet matched */
-	bool have_epoch;
-	int64_t epoch;
+	size_t pi;     /* next entry of prev not yet matched */
+	int64_t epoch; /* the image time: later mtimes are clamped to it */
 	struct inode_map inodes;
 	struct archive_entry *e;
 	char *buf;
@@ -338,7 +338,7 @@ struct stream {
 
 static time_t clamp(const struct stream *s, time_t t)
 {
-	return s->have_epoch && t > s->epoch ? (time_t)s->epoch : t;
+	return t > s->epoch ? (time_t)s->epoch : t;
 }
 
 static int find_name(char **names, size_t n, const char *name)
@@ -386,7 +386,7 @@ static int stream_enter(struct walker *w, char **names, size_t n)
 		archive_entry_copy_pathname(s->e, name.buf);
 		archive_entry_set_mode(s->e, S_IFREG | 0644);
 		archive_entry_set_size(s->e, 0);
-		archive_entry_set_mtime(s->e, s->have_epoch ? (time_t)s->epoch : 0, 0);
+		archive_entry_set_mtime(s->e, (time_t)s->epoch, 0);
 		if (archive_write_header(s->t->a, s->e) < ARCHIVE_WARN)
 			r = out_tar_fail(s->t, name.buf, w->err);
 	}
@@ -397,8 +397,15 @@ static int stream_enter(struct walker *w, char **names, size_t n)
 static bool unchanged(const struct stream *s, const struct snap_ent *p, const struct stat *st,
                       const char *target)
 {
-	if (p->mode != st->st_mode || p->uid != st->st_uid || p->gid != st->st_gid ||
-	    p->mtime != st->st_mtim.tv_sec || p->mtime_ns != (uint32_t)st->st_mtim.tv_nsec ||
+	if (p->mode != st->st_mode || p->uid != st->st_uid || p->gid != st->st_gid)
+		return false;
+	/* a directory's entry holds its mode, owner and mtime: entries added or removed
+	   in it are entries of their own, so its ctime (which they move, as do files
+	   kiln adds for a build step and takes away) does not count; its mtime counts
+	   as written, clamped */
+	if (S_ISDIR(st->st_mode))
+		return clamp(s, (time_t)p->mtime) == clamp(s, st->st_mtim.tv_sec);
+	if (p->mtime != st->st_mtim.tv_sec || p->mtime_ns != (uint32_t)st->st_mtim.tv_nsec ||
 	    p->ctime != st->st_ctim.tv_sec || p->ctime_ns != (uint32_t)st->st_ctim.tv_nsec)
 		return false;
 	if ((S_ISREG(st->st_mode) || S_ISLNK(st->st_mode)) && p->size != (uint64_t)st->st_size)
@@ -514,7 +521,6 @@ int layer_stream(const char *dir, const struct layer_snap *prev, struct out_tar 
 	int r = out_epoch(&s.epoch, err);
 	if (r < 0)
 		return r;
-	s.have_epoch = r > 0;
 	s.e = archive_entry_new();
 	if (!s.e)
 		abort();

@@ -58,6 +58,7 @@ int output_write(const struct output_ctx *ctx, struct rt_error *err)
 int out_epoch(int64_t *ret, struct rt_error *err)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
+	*ret = 0; /* the image time when SOURCE_DATE_EPOCH is not set */
 	if (!s || !*s)
 		return 0;
 	char *end;

@@ -13,8 +13,9 @@
  * Layers: after the base and after each stage the executor asks layer.c for
  * the stage's changes (a tar with whiteouts for removed files); outputs put
  * them together. Peak memory does not grow with the tree's size.
- * Reproducible: entries sorted, mtimes clamped to SOURCE_DATE_EPOCH (when
- * set), owners numeric.
+ * Reproducible: entries sorted, owners numeric, every time (file mtimes,
+ * the config's created, history, archive entries) the image time: 0 (the
+ * epoch) unless SOURCE_DATE_EPOCH says otherwise; mtimes above it are clamped.
  */
 #ifndef KILN_OUTPUT_H
 #define KILN_OUTPUT_H
@@ -47,6 +48,7 @@ int layer_write(const char *dir, const struct layer_snap *prev, const char *tar_
 void layer_release(struct layer *l);
 
 struct output_ctx {
+	json_t *plan;               /* the whole plan (an image's parents); may be NULL */
 	json_t *image;              /* the plan's image: name, config, ... */
 	json_t *output;             /* the plan's output: type, path, args */
 	const char *local_root;     /* output paths are relative to it */
@@ -58,6 +60,13 @@ struct output_ctx {
 };
 
 int output_write(const struct output_ctx *ctx, struct rt_error *err);
+
+/*
+ * The image time, in seconds since the epoch: SOURCE_DATE_EPOCH when set (returns 1),
+ * else 0 (returns 0: the build's own time is never used, so two builds of the same
+ * inputs are byte-identical); < 0 when SOURCE_DATE_EPOCH is malformed.
+ */
+int out_epoch(int64_t *ret, struct rt_error *err);
 
 /*
  * Whether every output schema (stdlib/out_*.c) has exactly one implementation

@@ -1,7 +1,9 @@
 /*
  * output_config: the image's config blob (output_impl.h), the OCI image
  * config that docker load also reads: architecture, the plan's runtime
- * config, the layers' diff_ids and their history.
+ * config merged over its parent images' as Docker's FROM does
+ * (effective_config), the layers' diff_ids and their history (a parent's
+ * entries kept), every time the image time.
  */
 #include "output_impl.h"
 
@@ -181,19 +183,167 @@ static int runtime_config(json_t *pc, json_t *oc, struct rt_error *err)
 	return 0;
 }
 
-/* What made layer i: the base, a parent image's layer, or one of this image's stages. */
-static char *layer_history(const struct output_ctx *ctx, size_t i)
+/* The plan's image named name, or NULL. */
+static json_t *plan_image_named(json_t *plan, const char *name)
 {
-	struct plan_image iv = plan_image_view(ctx->image);
+	size_t i;
+	json_t *img;
+	json_array_foreach (plan_images(plan), i, img) {
+		const char *n = plan_image_view(img).name;
+		if (n && name && !strcmp(n, name))
+			return img;
+	}
+	return NULL;
+}
+
+/* The parent image of img in the plan (built from it), or NULL. */
+static json_t *parent_of(json_t *plan, json_t *img)
+{
+	const char *p = plan_image_view(img).from_image;
+	return p && plan ? plan_image_named(plan, p) : NULL;
+}
+
+/*
+ * An env value with the parent's variables put in, as Docker's ENV does: $NAME and
+ * ${NAME} are the parent image's value of NAME (empty when it has none), $$ is a $; any
+ * other $ stays. kiln's strings leave $NAME alone (only ${ } interpolates; \${NAME} or
+ * '${NAME}' writes it), so PATH = "$PATH:/opt/bin" extends the parent's PATH.
+ */
+static char *expand_env(const char *v, json_t *parent_env)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (const char *p = v; *p;) {
+		if (p[0] != '$') {
+			sb_addc(&sb, *p++);
+			continue;
+		}
+		if (p[1] == '$') {
+			sb_addc(&sb, '$');
+			p += 2;
+			continue;
+		}
+		bool brace = p[1] == '{';
+		const char *n = p + 1 + brace;
+		size_t len = 0;
+		if ((n[0] >= 'A' && n[0] <= 'Z') || (n[0] >= 'a' && n[0] <= 'z') || n[0] == '_')
+			while ((n[len] >= 'A' && n[len] <= 'Z') ||
+			       (n[len] >= 'a' && n[len] <= 'z') ||
+			       (n[len] >= '0' && n[len] <= '9') || n[len] == '_')
+				len++;
+		if (!len || (brace && n[len] != '}')) {
+			sb_addc(&sb, *p++);
+			continue;
+		}
+		char *name = xstrndup(n, len);
+		const char *pv = json_string_value(json_object_get(parent_env, name));
+		free(name);
+		if (pv)
+			sb_adds(&sb, pv);
+		p = n + len + brace;
+	}
+	return sb_detach(&sb);
+}
+
+/*
+ * The image's run-time config as Docker builds it from FROM: its parent's (recursively),
+ * then its own. env and labels merge (its own win); expose and volumes add up; entrypoint,
+ * cmd, workdir, user and stop_signal replace the parent's, and an entrypoint of its own
+ * with no cmd drops the parent's cmd. A new reference (plan config shape); an error for a
+ * config that is not an object.
+ */
+static json_t *effective_config(json_t *plan, json_t *img, int depth, struct rt_error *err)
+{
+	json_t *parent = depth < 64 ? parent_of(plan, img) : NULL;
+	json_t *eff = parent ? effective_config(plan, parent, depth + 1, err) : json_object();
+	if (!eff)
+		return NULL;
+	json_t *pc = json_object_get(img, PLAN_K_CONFIG);
+	if (!pc || json_is_null(pc))
+		return eff;
+	if (!json_is_object(pc)) {
+		json_decref(eff);
+		rt_error_set(err, -EINVAL, "image config: expected an object");
+		return NULL;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach (pc, key, v) {
+		if (json_is_null(v))
+			continue;
+		json_t *old = json_object_get(eff, key);
+		if (!strcmp(key, "env") && json_is_object(v) && json_is_object(old)) {
+			json_t *env = json_copy(old);
+			const char *k;
+			json_t *x;
+			json_object_foreach (v, k, x) {
+				if (json_is_string(x)) {
+					char *e = expand_env(json_string_value(x), old);
+					json_object_set_new(env, k, json_string(e));
+					free(e);
+				} else {
+					json_object_set(env, k,
+					                x); /* refused later, with its key */
+				}
+			}
+			json_object_set_new(eff, key, env);
+		} else if (!strcmp(key, "env") && json_is_object(v)) {
+			json_t *env = json_object();
+			const char *k;
+			json_t *x;
+			json_object_foreach (v, k, x) {
+				if (json_is_string(x)) {
+					char *e = expand_env(json_string_value(x), NULL);
+					json_object_set_new(env, k, json_string(e));
+					free(e);
+				} else {
+					json_object_set(env, k, x);
+				}
+			}
+			json_object_set_new(eff, key, env);
+		} else if (!strcmp(key, "labels") && json_is_object(v) && json_is_object(old)) {
+			json_t *labels = json_copy(old);
+			json_object_update(labels, v);
+			json_object_set_new(eff, key, labels);
+		} else if ((!strcmp(key, "expose") || !strcmp(key, "volumes")) &&
+		           json_is_array(v) && json_is_array(old)) {
+			json_t *all = json_copy(old);
+			size_t i;
+			json_t *x;
+			json_array_foreach (v, i, x) {
+				bool have = false;
+				size_t j;
+				json_t *y;
+				json_array_foreach (all, j, y) {
+					have = have || json_equal(x, y);
+				}
+				if (!have)
+					json_array_append(all, x);
+			}
+			json_object_set_new(eff, key, all);
+		} else {
+			json_object_set(eff, key, v);
+		}
+	}
+	json_t *own_cmd = json_object_get(pc, "cmd");
+	if (parent && json_object_get(pc, "entrypoint") &&
+	    !json_is_null(json_object_get(pc, "entrypoint")) && (!own_cmd || json_is_null(own_cmd)))
+		json_object_del(eff, "cmd");
+	return eff;
+}
+
+/* What made layer i of img's nlayers: its base, one of its stages, or (recursively) one of
+   its parent image's, whose history it keeps. */
+static char *layer_history(json_t *plan, json_t *img, size_t nlayers, size_t i, int depth)
+{
+	struct plan_image iv = plan_image_view(img);
 	json_t *stages = iv.stages;
 	size_t ns = json_array_size(stages);
-	if (ns <= ctx->nlayers && i >= ctx->nlayers - ns) {
-		json_t *st = json_array_get(stages, i - (ctx->nlayers - ns));
+	if (ns <= nlayers && i >= nlayers - ns) {
+		json_t *st = json_array_get(stages, i - (nlayers - ns));
 		const char *name = plan_block_view(st).name;
 		return xasprintf("kiln stage %s", name ? name : "?");
 	}
 	const char *base = iv.from_base;
-	const char *parent = iv.from_image;
 	if (i == 0 && base) {
 		json_t *args = iv.from_args;
 		size_t n;
@@ -202,8 +352,11 @@ static char *layer_history(const struct output_ctx *ctx, size_t i)
 		free(a);
 		return s;
 	}
-	if (parent)
-		return xasprintf("kiln image %s, layer %zu", parent, i);
+	json_t *parent = depth < 64 ? parent_of(plan, img) : NULL;
+	if (parent && ns <= nlayers)
+		return layer_history(plan, parent, nlayers - ns, i, depth + 1);
+	if (iv.from_image)
+		return xasprintf("kiln image %s, layer %zu", iv.from_image, i);
 	return xasprintf("kiln layer %zu", i);
 }
 
@@ -213,21 +366,18 @@ json_t *out_image_config(const struct output_ctx *ctx, struct rt_error *err)
 	int r = out_epoch(&epoch, err);
 	if (r < 0)
 		return NULL;
-	if (r == 0)
-		epoch = (int64_t)time(NULL);
 	char *created = rfc3339(epoch);
 	json_t *oc = json_object();
-	json_t *pc = json_object_get(ctx->image, PLAN_K_CONFIG);
-	if (pc && !json_is_object(pc)) {
-		rt_error_set(err, -EINVAL, "image config: expected an object");
+	json_t *pc = effective_config(ctx->plan, ctx->image, 0, err);
+	if (!pc || runtime_config(pc, oc, err) < 0) {
+		json_decref(pc);
 		goto fail;
 	}
-	if (pc && runtime_config(pc, oc, err) < 0)
-		goto fail;
+	json_decref(pc);
 	json_t *diff_ids = json_array(), *history = json_array();
 	for (size_t i = 0; i < ctx->nlayers; i++) {
 		json_array_append_new(diff_ids, json_string(ctx->layers[i].diff_id));
-		char *by = layer_history(ctx, i);
+		char *by = layer_history(ctx->plan, ctx->image, ctx->nlayers, i, 0);
 		json_array_append_new(
 		    history, json_pack("{s:s, s:s}", "created", created, "created_by", by));
 		free(by);

@@ -111,8 +111,6 @@ void out_tmp_release(struct out_tmp *t);
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-/* SOURCE_DATE_EPOCH: 1 and *ret when set, 0 when unset, < 0 when malformed. */
-int out_epoch(int64_t *ret, struct rt_error *err);
 /* Remove name under dfd and everything below it, without following symlinks. */
 int out_rm_rf(int dfd, const char *name);
 /* Write all of buf to fd. */
@@ -169,7 +167,7 @@ extern const struct output_impl output_oci_impl, output_docker_archive_impl, out
 /*
  * Write the tree under dir into t: every entry (prev NULL) or only the
  * changes since prev, with whiteouts for removed entries. Entries sorted,
- * owners numeric, mtimes clamped to SOURCE_DATE_EPOCH; does not close t.
+ * owners numeric, mtimes clamped to the image time (out_epoch); does not close t.
  */
 int layer_stream(const char *dir, const struct layer_snap *prev, struct out_tar *t,
                  struct rt_error *err);

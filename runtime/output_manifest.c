@@ -11,8 +11,9 @@
  *    "kiln_version": "0.1.0", "source": "web.img:40:1", "source_date_epoch": null,
  *    "source_file": "web.img"}
  *
- * build_time is SOURCE_DATE_EPOCH when set (so the file is reproducible),
- * else the time of writing.
+ * build_time is the image time (output.h: SOURCE_DATE_EPOCH when set, else
+ * 0), never the time of writing, so the file is reproducible;
+ * source_date_epoch is null when SOURCE_DATE_EPOCH is not set.
  */
 #include "output_impl.h"
 
@@ -55,7 +56,7 @@ int output_manifest(const struct output_ctx *ctx, struct rt_error *err)
 	m = json_pack("{s:s, s:s?, s:s?, s:s?, s:o, s:I, s:O}", "kiln_version", KILN_VERSION,
 	              "image", name, "source", source, "source_file", file, "source_date_epoch",
 	              have_epoch ? json_integer(epoch) : json_null(), "build_time",
-	              (json_int_t)(have_epoch ? epoch : (int64_t)time(NULL)), "artifacts",
+	              (json_int_t)epoch, "artifacts",
 	              ctx->artifacts ? ctx->artifacts : json_array());
 	if (!m)
 		abort();

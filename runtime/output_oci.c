@@ -1,23 +1,32 @@
 /*
  * output oci: the image as an OCI image layout directory (image-spec 1.0):
- * oci-layout, index.json naming the manifest once per tag
- * (org.opencontainers.image.ref.name), and under blobs/sha256/ the layers
- * (the layer tars of ctx->layers, gzip-compressed: umoci 0.4 reads no zstd
- * layers), the image config and the manifest. A tag "name:tag" puts its tag
- * part in the ref name; a plain "1.0" is the tag itself; no tag is "latest".
- * The layout is built in a temporary directory beside the destination and
- * swapped into place, replacing a previous layout there (a directory with
- * an oci-layout file, or an empty one; any other directory is refused).
+ * oci-layout, index.json naming the manifest once per tag, under blobs/sha256/
+ * the layers (the layer tars of ctx->layers, gzip-compressed: umoci 0.4 reads
+ * no zstd layers), the image config and the manifest (annotated with the
+ * image's description, org.opencontainers.image.description). Each tag is an
+ * index entry whose org.opencontainers.image.ref.name is the reference as
+ * written ("dcsg/pixels-app:0.1", as skopeo and buildah write it, so
+ * `skopeo inspect oci:DIR:dcsg/pixels-app:0.1` finds it); no tag is "latest".
+ * Several images or tags written to one layout share it: the entries of the
+ * layout already there are kept (with the blobs they need), except those with
+ * a ref name this output writes, which it replaces in place. The layout is
+ * built in a temporary directory beside the destination and swapped into
+ * place under an flock of the parent directory, replacing a previous layout
+ * there (a directory with an oci-layout file, or an empty one; any other
+ * directory is refused).
  */
 #include "output_impl.h"
 
 #include "arena.h"
+#include "path.h"
+#include "plan_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +34,8 @@
 #define MT_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_CONFIG "application/vnd.oci.image.config.v1+json"
 #define MT_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define REF_NAME "org.opencontainers.image.ref.name"
+#define DESCRIPTION "org.opencontainers.image.description"
 
 enum { COPY_BUF = 1 << 20 };
 
@@ -120,14 +131,138 @@ done:
 	return r;
 }
 
-/* The ref name for a tag: "app:1.0" -> "1.0", "reg:5000/app" -> "latest", "1.0" -> "1.0". */
+/* The ref name for a tag: the reference as written ("dcsg/pixels-app:0.1", "1.0"), as
+   skopeo and buildah write org.opencontainers.image.ref.name. */
 static char *ref_name(const char *tag)
 {
-	const char *slash = strrchr(tag, '/');
-	const char *colon = strrchr(tag, ':');
-	if (colon && (!slash || colon > slash))
-		return xstrdup(colon + 1);
-	return xstrdup(slash ? "latest" : tag);
+	return xstrdup(*tag ? tag : "latest");
+}
+
+static const char *entry_ref(json_t *entry)
+{
+	return json_string_value(json_object_get(json_object_get(entry, "annotations"), REF_NAME));
+}
+
+/* Put the blob of digest ("sha256:HEX") from the layout old into new (a hard link, or a
+   copy on another file system); the blob's bytes in *ret_text when want_text. */
+static int keep_blob(const char *old, const char *new, const char *digest, char **ret_text,
+                     struct rt_error *err)
+{
+	if (!digest || strncmp(digest, "sha256:", 7) || strlen(digest) != 71 ||
+	    strspn(digest + 7, "0123456789abcdef") != 64)
+		return rt_error_set(err, -EINVAL, "%s/index.json: a digest that is not sha256: %s",
+		                    old, digest ? digest : "(none)");
+	char *from = xasprintf("%s/blobs/sha256/%s", old, digest + 7);
+	char *to = xasprintf("%s/blobs/sha256/%s", new, digest + 7);
+	int r = 0;
+	if (access(to, F_OK) != 0 && link(from, to) < 0) {
+		const char *argv[] = {"cp", "--reflink=auto", from, to, NULL};
+		int st = rt_run(argv, err);
+		if (st != 0 && st >= 0)
+			r = rt_error_set(err, -EIO, "cannot keep blob %s of %s", digest, old);
+		else if (st < 0)
+			r = st;
+	}
+	if (r == 0 && ret_text) {
+		json_error_t je;
+		json_t *j = json_load_file(from, 0, &je);
+		*ret_text = j ? json_dumps(j, 0) : NULL;
+		json_decref(j);
+	}
+	free(from);
+	free(to);
+	return r;
+}
+
+/* Keep what descriptor d of the layout old needs in new: its blob and, for a manifest or
+   an index, the blobs they name. */
+static int keep_desc(const char *old, const char *new, json_t *d, int depth, struct rt_error *err)
+{
+	const char *mt = json_string_value(json_object_get(d, "mediaType"));
+	bool nested = mt && (!strcmp(mt, MT_MANIFEST) || !strcmp(mt, MT_INDEX) ||
+	                     strstr(mt, "manifest") || strstr(mt, "image.index"));
+	char *text = NULL;
+	int r = keep_blob(old, new, json_string_value(json_object_get(d, "digest")),
+	                  nested ? &text : NULL, err);
+	if (r < 0 || !text || depth > 8) {
+		free(text);
+		return r;
+	}
+	json_t *j = json_loads(text, 0, NULL);
+	free(text);
+	json_t *cfg = json_object_get(j, "config");
+	if (cfg)
+		r = keep_desc(old, new, cfg, depth + 1, err);
+	static const char *const lists[] = {"layers", "manifests"};
+	for (size_t k = 0; k < 2 && r >= 0; k++) {
+		size_t i;
+		json_t *x;
+		json_array_foreach (json_object_get(j, lists[k]), i, x) {
+			if ((r = keep_desc(old, new, x, depth + 1, err)) < 0)
+				break;
+		}
+	}
+	json_decref(j);
+	return r;
+}
+
+/*
+ * The index of the layout being written (dir) from the one at final, if any: its entries
+ * in their order, the one with a ref name of ours replaced by ours (mine: descriptors with
+ * their ref name), the others kept with their blobs; ours not there appended.
+ */
+static int merge_index(const char *final, const char *dir, json_t *mine, json_t *entries,
+                       struct rt_error *err)
+{
+	char *path = xasprintf("%s/index.json", final);
+	char *marker = xasprintf("%s/oci-layout", final);
+	json_t *old = NULL;
+	int r = 0;
+	if (access(marker, F_OK) == 0 && access(path, F_OK) == 0) {
+		json_error_t je;
+		old = json_load_file(path, 0, &je);
+		if (!old || !json_is_array(json_object_get(old, "manifests")))
+			r = rt_error_set(err, -EINVAL,
+			                 "%s: not an OCI index (line %d: %s); remove the layout or "
+			                 "write to another path",
+			                 path, je.line, old ? "no manifests" : je.text);
+	}
+	json_t *placed = json_object();
+	size_t i;
+	json_t *e;
+	json_array_foreach (json_object_get(old, "manifests"), i, e) {
+		if (r < 0)
+			break;
+		const char *ref = entry_ref(e);
+		json_t *m = NULL;
+		size_t k;
+		json_t *x;
+		json_array_foreach (mine, k, x) {
+			if (ref && !strcmp(ref, entry_ref(x)))
+				m = x;
+		}
+		if (m) {
+			if (!json_object_get(placed, ref)) {
+				json_array_append(entries, m);
+				json_object_set_new(placed, ref, json_true());
+			}
+			continue;
+		}
+		if ((r = keep_desc(final, dir, e, 0, err)) < 0)
+			break;
+		json_array_append(entries, e);
+	}
+	json_array_foreach (mine, i, e) {
+		if (r >= 0 && !json_object_get(placed, entry_ref(e))) {
+			json_array_append(entries, e);
+			json_object_set_new(placed, entry_ref(e), json_true());
+		}
+	}
+	json_decref(placed);
+	json_decref(old);
+	free(path);
+	free(marker);
+	return r;
 }
 
 int output_oci(const struct output_ctx *ctx, struct rt_error *err)
@@ -139,7 +274,7 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 	char *text = NULL;
 	size_t len;
 	uint64_t total = 0;
-	int r;
+	int r, lock_fd = -1;
 
 	if (!ctx->nlayers) {
 		r = rt_error_set(err, -EINVAL, "oci %s: the image has no layers", final);
@@ -187,6 +322,10 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 	text = NULL;
 	manifest = json_pack("{s:i, s:s, s:O, s:O}", "schemaVersion", 2, "mediaType", MT_MANIFEST,
 	                     "config", desc, "layers", layers);
+	json_t *about = json_object_get(ctx->image, PLAN_K_DESCRIPTION);
+	if (json_is_string(about) && *json_string_value(about))
+		json_object_set_new(manifest, "annotations",
+		                    json_pack("{s:O}", DESCRIPTION, about));
 	json_decref(desc);
 	desc = NULL;
 	text = out_json_text(manifest, &len);
@@ -196,7 +335,7 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 	free(text);
 	text = NULL;
 
-	json_t *entries = json_array();
+	json_t *entries = json_array(), *mine = json_array();
 	index = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MT_INDEX, "manifests",
 	                  entries);
 	size_t i;
@@ -207,14 +346,25 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 		if (!json_object_get(seen, ref)) {
 			json_object_set_new(seen, ref, json_true());
 			json_t *m = json_deep_copy(desc);
-			json_object_set_new(
-			    m, "annotations",
-			    json_pack("{s:s}", "org.opencontainers.image.ref.name", ref));
-			json_array_append_new(entries, m);
+			json_object_set_new(m, "annotations", json_pack("{s:s}", REF_NAME, ref));
+			json_array_append_new(mine, m);
 		}
 		free(ref);
 	}
 	json_decref(seen);
+	/* other images and tags already in the layout stay; the parent directory's flock,
+	   held until the new layout is in place, keeps two writers from losing an entry */
+	char *parent = path_dirname(final);
+	lock_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(parent);
+	if (lock_fd >= 0 && flock(lock_fd, LOCK_EX) < 0) {
+		close(lock_fd);
+		lock_fd = -1;
+	}
+	r = merge_index(final, tmp.tmp, mine, entries, err);
+	json_decref(mine);
+	if (r < 0)
+		goto out;
 	text = out_json_text(index, &len);
 	p = xasprintf("%s/index.json", tmp.tmp);
 	r = write_file(p, text, len, err);
@@ -235,6 +385,8 @@ out:
 	json_decref(layers);
 	json_decref(tags);
 	out_tmp_release(&tmp);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(final);
 	return r;
 }

@@ -34,6 +34,13 @@ struct kiln_arg {
 	const char *doc; /* one line */
 };
 
+/* A check of each string an argument holds, run by lint and compile: NULL when the string
+   is good, else why not (e.g. stdlib_reference_check). */
+struct kiln_arg_check {
+	const char *arg;
+	const char *(*check)(const char *s);
+};
+
 enum kiln_schema_kind { SCHEMA_MODULE, SCHEMA_BASE, SCHEMA_OUTPUT, SCHEMA_FUNCTION };
 
 /*
@@ -95,6 +102,11 @@ struct kiln_schema {
 	bool on_build_machine;
 	/* outputs: writes the image's layers (one per stage), which the build then keeps */
 	bool needs_layers;
+	/* outputs: a record of the image's other outputs, written after them: 1 covers every
+	   output but records (checksum), 2 covers those too (manifest); 0: an artifact */
+	int records;
+	/* checks of arguments' strings, ending with {0}; may be NULL */
+	const struct kiln_arg_check *checks;
 	/* functions: advice shown with a failure of the call (e.g. how to set a variable) */
 	const char *fail_help;
 };
@@ -113,6 +125,13 @@ bool stdlib_is_input(const struct kiln_schema *s, const char *name);
  * and *why (a static message saying what to write instead).
  */
 int stdlib_mode_parse(const char *s, unsigned *ret, const char **why);
+/*
+ * An image reference ("dcsg/pixels-app:0.1", "reg.example:5000/app@sha256:...") as the
+ * distribution project's grammar has it (docker, podman, skopeo, buildah): NULL when
+ * valid, else a static sentence saying what is wrong ("a repository name must be
+ * lowercase"). stdlib/reference.c.
+ */
+const char *stdlib_reference_check(const char *ref);
 
 /* The entry of that kind and name, or NULL. */
 const struct kiln_schema *stdlib_lookup(enum kiln_schema_kind kind, const char *name);

@@ -5,6 +5,14 @@
  * curl, while in apt "web server" { name = ["apache2", "curl"] } the label
  * is a description. Without name, apt { update_cache = true } only
  * refreshes the package lists.
+ *
+ * In an image, apt leaves what Debian's container images leave: no
+ * downloaded .debs, no binary caches (apt-get clean), no logs of dpkg, apt
+ * and update-alternatives (they hold the build's times), no -old backups of
+ * dpkg's and debconf's databases and, unless
+ * keep_lists, no package lists (/var/lib/apt/lists) once it ran. A task that has
+ * packages to install or upgrade and finds no lists updates them first, so
+ * the next apt task works with or without update_cache.
  */
 #include "entries.h"
 #include "modlib.h"
@@ -20,6 +28,9 @@ static const struct kiln_arg args[] = {
     {"update_cache", "bool", false, "false",
      "run apt-get update first; alone, without name, the task does only this"},
     {"install_recommends", "bool", false, "false", "also install recommended packages"},
+    {"keep_lists", "bool", false, "false",
+     "in an image, keep the package lists in /var/lib/apt/lists after the task (else they "
+     "are removed, as in Debian's container images; .debs are never kept)"},
     {0},
 };
 
@@ -156,6 +167,71 @@ static char *lists_fingerprint(const struct task_ctx *ctx)
 	return f;
 }
 
+/* No package lists at all (an image's apt task removed them, as Debian's images ship). */
+static bool lists_missing(const struct task_ctx *ctx)
+{
+	char *f = lists_fingerprint(ctx);
+	bool none = !*f;
+	free(f);
+	return none;
+}
+
+/* apt-get update; the change noted when asked for (asked) and the lists changed. */
+static int update_lists(const struct task_ctx *ctx, struct task_result *res, struct mod_changes *ch,
+                        bool asked)
+{
+	char *before = lists_fingerprint(ctx);
+	const char *argv[] = {"apt-get", "update", "-q", NULL};
+	struct exec_req req = {.argv = argv};
+	struct exec_res er;
+	if (mod_exec(ctx, res, &req, "apt-get update", &er) < 0) {
+		free(before);
+		return -1;
+	}
+	mod_exec_res_free(&er);
+	char *after = lists_fingerprint(ctx);
+	if (asked && strcmp(before, after)) {
+		mod_note(ch, "package lists updated");
+		mod_diff(ch, "apt-get update: the package lists changed");
+	}
+	free(before);
+	free(after);
+	return 0;
+}
+
+/* In an image, after apt ran: no .debs, no binary caches, no lists unless keep_lists. */
+static int clean_image(const struct task_ctx *ctx, struct task_result *res)
+{
+	const char *clean[] = {"apt-get", "clean", NULL};
+	struct exec_req req = {.argv = clean};
+	struct exec_res er;
+	if (mod_exec(ctx, res, &req, "apt-get clean", &er) < 0)
+		return -1;
+	mod_exec_res_free(&er);
+	/* the logs of this run (they hold its times, so two builds would differ) and the
+	   backups dpkg and debconf keep of their databases */
+	const char *logs[] = {
+	    "sh", "-c",
+	    "rm -f /var/log/dpkg.log /var/log/alternatives.log "
+	    "/var/log/apt/history.log /var/log/apt/term.log "
+	    "/var/log/apt/eipp.log.xz /var/lib/dpkg/*-old /var/cache/debconf/*-old",
+	    NULL};
+	req = (struct exec_req){.argv = logs};
+	if (mod_exec(ctx, res, &req, "removing apt's logs and backups", &er) < 0)
+		return -1;
+	mod_exec_res_free(&er);
+	if (task_arg_bool(ctx, "keep_lists", false))
+		return 0;
+	const char *rm[] = {
+	    "find",  "/var/lib/apt/lists",         "-mindepth", "1", "!", "-name", "lock", "!",
+	    "-path", "/var/lib/apt/lists/partial", "-delete",   NULL};
+	req = (struct exec_req){.argv = rm};
+	if (mod_exec(ctx, res, &req, "removing the package lists", &er) < 0)
+		return -1;
+	mod_exec_res_free(&er);
+	return 0;
+}
+
 static int apt_get(const struct task_ctx *ctx, struct task_result *res, const char *verb,
                    const char *const *extra, struct pkg *p, size_t n, bool only_to_do,
                    bool (*to_do)(const struct pkg *))
@@ -257,27 +333,15 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 	}
 
 	/* apt-get update: changed only if the lists changed */
+	bool ran = false; /* apt-get ran: in an image, clean up after it */
 	if (update) {
 		if (ctx->check) {
 			mod_note(&ch, "package lists updated");
 			mod_diff(&ch, "apt-get update");
 		} else {
-			char *before = lists_fingerprint(ctx);
-			const char *argv[] = {"apt-get", "update", "-q", NULL};
-			struct exec_req req = {.argv = argv};
-			struct exec_res er;
-			if (mod_exec(ctx, res, &req, "apt-get update", &er) < 0) {
-				free(before);
+			if (update_lists(ctx, res, &ch, true) < 0)
 				goto out;
-			}
-			mod_exec_res_free(&er);
-			char *after = lists_fingerprint(ctx);
-			if (strcmp(before, after)) {
-				mod_note(&ch, "package lists updated");
-				mod_diff(&ch, "apt-get update: the package lists changed");
-			}
-			free(before);
-			free(after);
+			ran = true;
 		}
 	}
 
@@ -285,6 +349,16 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		if (query_installed(ctx, res, p, n) < 0)
 			goto out;
 		bool latest = !strcmp(state, "latest");
+		/* no lists (an image's apt removed them): update them when there is something
+		   to install or upgrade */
+		bool want = latest;
+		for (size_t i = 0; i < n && !want; i++)
+			want = strcmp(state, "absent") && need_install(&p[i]);
+		if (want && !ctx->check && !ran && lists_missing(ctx)) {
+			if (update_lists(ctx, res, &ch, false) < 0)
+				goto out;
+			ran = true;
+		}
 		if (latest && query_candidates(ctx, res, p, n) < 0)
 			goto out;
 		size_t ni = 0, nu = 0, nr = 0;
@@ -321,8 +395,11 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 				goto out;
 			if (nr && apt_get(ctx, res, "remove", NULL, p, n, true, need_remove) < 0)
 				goto out;
+			ran = ran || ni || nu || nr;
 		}
 	}
+	if (ran && ctx->in_image && clean_image(ctx, res) < 0)
+		goto out;
 	mod_finish(ctx, res, &ch,
 	           n ? "the packages are as asked" : "the package lists are current");
 out:

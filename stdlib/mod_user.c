@@ -56,12 +56,19 @@ static int read_pair(struct conn *c, const char *path, struct mod_lines *l, stru
 	return r;
 }
 
-/* Today as days since 1970 (the shadow file's unit); SOURCE_DATE_EPOCH when set. */
-static long days_now(void)
+/*
+ * The shadow file's last-change field: days since 1970 of SOURCE_DATE_EPOCH when set;
+ * else, in an image, empty (password aging off: the build's date would make two builds
+ * of one image differ, and 0 would force a password change); else today.
+ */
+static void last_change(const struct task_ctx *ctx, char *buf, size_t cap)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	long long t = sde && *sde ? strtoll(sde, NULL, 10) : (long long)time(NULL);
-	return (long)(t / 86400);
+	if (!(sde && *sde) && ctx->in_image)
+		buf[0] = '\0';
+	else
+		snprintf(buf, cap, "%lld", t / 86400);
 }
 
 /* A field value that cannot break the file's format. */
@@ -179,6 +186,8 @@ static int user_present(const struct task_ctx *ctx, struct task_result *res, str
 	long long want_uid = task_arg_int(ctx, "uid", -1);
 	json_t *groups = json_object_get(ctx->args, "groups");
 	bool append = task_arg_bool(ctx, "append", false);
+	char day[24];
+	last_change(ctx, day, sizeof(day));
 
 	const char *fields[] = {comment, home, shell, password, group};
 	for (size_t i = 0; i < 5; i++)
@@ -274,11 +283,10 @@ static int user_present(const struct task_ctx *ctx, struct task_result *res, str
 		if (si >= 0)
 			mod_lines_remove(&db->sh, (size_t)si);
 		if (system)
-			line = xasprintf("%s:%s:%ld::::::", name, password ? password : "!",
-			                 days_now());
+			line = xasprintf("%s:%s:%s::::::", name, password ? password : "!", day);
 		else
-			line = xasprintf("%s:%s:%ld:0:99999:7:::", name, password ? password : "!",
-			                 days_now());
+			line = xasprintf("%s:%s:%s:0:99999:7:::", name, password ? password : "!",
+			                 day);
 		mod_lines_insert(&db->sh, db->sh.n, line);
 		free(line);
 		mod_note(ch, "created user %s (uid %lu)", name, uid);
@@ -315,7 +323,7 @@ static int user_present(const struct task_ctx *ctx, struct task_result *res, str
 			long si = mod_entry_find(&db->sh, name);
 			if (si < 0) {
 				char *line =
-				    xasprintf("%s:%s:%ld:0:99999:7:::", name, password, days_now());
+				    xasprintf("%s:%s:%s:0:99999:7:::", name, password, day);
 				mod_lines_insert(&db->sh, db->sh.n, line);
 				free(line);
 				mod_note(ch, "password of %s", name);
@@ -323,9 +331,7 @@ static int user_present(const struct task_ctx *ctx, struct task_result *res, str
 				char *old = mod_field(db->sh.v[si], 1);
 				if (strcmp(old, password)) {
 					set_field(&db->sh, si, 1, password);
-					char d[24];
-					snprintf(d, sizeof(d), "%ld", days_now());
-					set_field(&db->sh, si, 2, d);
+					set_field(&db->sh, si, 2, day);
 					mod_note(ch, "password of %s", name);
 				}
 				free(old);

@@ -21,4 +21,5 @@ const struct kiln_schema out_checksum_schema = {
     .label = "path",
     .args = args,
     .example = "output checksum \"out/app.sha256\" { of = [\"out/app.tar.zst\"] }",
+    .records = 1,
 };

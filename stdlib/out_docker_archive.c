@@ -4,6 +4,8 @@
  */
 #include "entries.h"
 
+static const struct kiln_arg_check checks[] = {{"tag", stdlib_reference_check}, {0}};
+
 static const struct kiln_arg args[] = {
     {"path", "path", true, NULL,
      "the archive to write, relative to the .img file; the label sets it"},
@@ -18,6 +20,7 @@ const struct kiln_schema out_docker_archive_schema = {
     .doc = "write the image as a tar archive for docker load",
     .label = "path",
     .args = args,
+    .checks = checks,
     .example = "output docker-archive \"out/app.docker.tar\" { tag = \"my-app:0.1\" }",
     .needs_layers = true,
 };

@@ -19,4 +19,5 @@ const struct kiln_schema out_manifest_schema = {
     .label = "path",
     .args = args,
     .example = "output manifest \"out/app.manifest.json\" { custom_data = { team = \"web\" } }",
+    .records = 2,
 };

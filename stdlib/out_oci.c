@@ -4,6 +4,8 @@
  */
 #include "entries.h"
 
+static const struct kiln_arg_check checks[] = {{"tag", stdlib_reference_check}, {0}};
+
 static const struct kiln_arg args[] = {
     {"path", "path", true, NULL,
      "directory to write the layout to, relative to the .img file; the label sets it"},
@@ -18,6 +20,7 @@ const struct kiln_schema out_oci_schema = {
     .doc = "write the image as an OCI image layout directory",
     .label = "path",
     .args = args,
+    .checks = checks,
     .example = "output oci \"out/app\" { tag = [\"app:1.0\", \"app:latest\"] }",
     .needs_layers = true,
 };

@@ -25,6 +25,6 @@ mkdir -p "$HOME"
 grep -q '^==> baked: examples/out/hello' out || fail "bake did not say what it baked"
 [ -f tree/examples/out/hello/index.json ] || fail "no OCI layout at examples/out/hello"
 if command -v skopeo >/dev/null 2>&1; then
-	skopeo inspect oci:tree/examples/out/hello:latest >inspect 2>&1 ||
+	skopeo inspect oci:tree/examples/out/hello:hello:latest >inspect 2>&1 ||
 		fail "skopeo cannot read the baked layout: $(cat inspect)"
 fi

@@ -36,7 +36,7 @@ run_job_ok job.json
 [ "$(jq_out '.layers | length')" -eq 3 ] || fail "expected 3 layers, got $(jq_out '.layers | length')"
 [ -f dist/img/oci-layout ] && [ -f dist/img/index.json ] || fail "no OCI layout at dist/img"
 [ "$(jq -r '[.manifests[].annotations."org.opencontainers.image.ref.name"] | join(",")' \
-	dist/img/index.json)" = "1.0,latest" ] || fail "index.json ref names: $(cat dist/img/index.json)"
+	dist/img/index.json)" = "kiln/test:1.0,latest" ] || fail "index.json ref names: $(cat dist/img/index.json)"
 
 # each layer holds its stage's changes, whiteouts included
 for i in 0 1 2; do
@@ -57,7 +57,7 @@ expect_match layer-2.list '^-.* var/empty$'
 expect_match layer-2.list '^d.* etc/app/empty/$'
 
 # skopeo reads the layout and the config
-skopeo inspect oci:dist/img:1.0 >inspect.json 2>skopeo.err || fail "skopeo inspect: $(cat skopeo.err)"
+skopeo inspect oci:dist/img:kiln/test:1.0 >inspect.json 2>skopeo.err || fail "skopeo inspect: $(cat skopeo.err)"
 [ "$(jq -r '.Layers | length' inspect.json)" -eq 3 ] || fail "skopeo sees $(jq -r '.Layers | length' inspect.json) layers"
 skopeo inspect --config oci:dist/img:latest >config.json 2>skopeo.err || fail "skopeo inspect --config: $(cat skopeo.err)"
 jq -e '.config.Cmd == ["/bin/sh", "-c", "echo hi"] and .config.Entrypoint == ["/bin/busybox"]
@@ -83,7 +83,7 @@ jq -e '[.layers[].mediaType] == ["application/vnd.oci.image.layer.v1.tar+gzip",
 	fail "the artifact's digest is not the manifest's"
 
 # umoci unpacks the same tree
-umoci unpack --image dist/img:1.0 bundle >umoci.out 2>&1 || fail "umoci unpack: $(tail -n 5 umoci.out)"
+umoci unpack --image dist/img:kiln/test:1.0 bundle >umoci.out 2>&1 || fail "umoci unpack: $(tail -n 5 umoci.out)"
 same_tree "$TMP/rootfs" bundle/rootfs
 [ ! -e bundle/rootfs/usr/share/doc/remove-me ] || fail "a removed file came back"
 [ -f bundle/rootfs/var/empty ] && [ -d bundle/rootfs/etc/app/empty ] || fail "type changes lost"
@@ -105,11 +105,12 @@ if [ -x "$base_test" ]; then
 	same_tree "$TMP/rootfs" back
 fi
 
-# writing again replaces the layout as a whole; nothing else stays in dist/
+# writing another tag again adds it to the layout: the other entries stay, with their blobs
 jq '.stages = [] | .outputs[0].args.tag = "2.0"' job.json >again.json
 run_job_ok again.json
 [ "$(jq -r '[.manifests[].annotations."org.opencontainers.image.ref.name"] | join(",")' \
-	dist/img/index.json)" = "2.0" ] || fail "the layout was not replaced: $(cat dist/img/index.json)"
+	dist/img/index.json)" = "kiln/test:1.0,latest,2.0" ] ||
+	fail "the layout's entries were not merged: $(cat dist/img/index.json)"
 [ "$(ls -A dist)" = img ] || fail "dist/ holds $(ls -A dist | tr '\n' ' ')"
 umoci unpack --image dist/img:2.0 bundle2 >umoci.out 2>&1 || fail "umoci unpack: $(tail -n 5 umoci.out)"
 same_tree "$TMP/rootfs" bundle2/rootfs

@@ -3,7 +3,7 @@
 # tree give the same bytes: layers, OCI layout, docker-archive, tarballs (gzip and zstd),
 # checksums and manifest, although the trees were made at other times, in another order
 # (so directories list their entries in another order) and in other directories. Every
-# mtime in the tars is clamped to SOURCE_DATE_EPOCH; without it, mtimes are kept.
+# mtime in the tars is clamped to SOURCE_DATE_EPOCH; without it, to the image time 0.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-output.sh"
 
@@ -53,11 +53,15 @@ for f in a/work/layer-0.tar a/work/layer-2.tar a/dist/r.tar.gz; do
 done
 tar -tf a/work/layer-2.tar | grep -q '\.wh\.srv$' || fail "no whiteout in layer 2"
 
-# without SOURCE_DATE_EPOCH, mtimes are the tree's (to the second)
+# without SOURCE_DATE_EPOCH, every mtime is the image time, 0 (the build's own time is
+# never used); an mtime before it is kept
 unset SOURCE_DATE_EPOCH
 touch -d '2021-03-04 05:06:07 UTC' "$TMP/a/rootfs/etc/passwd"
+touch -h -d '1969-12-31 23:00:00 UTC' "$TMP/a/rootfs/bin/sh"
 jq '.stages = [] | .outputs = []' a/job.json >plain.json
 run_job_ok plain.json
 tar -tvf a/work/layer-0.tar --full-time --utc | grep ' etc/passwd$' >passwd.line
-expect_match passwd.line ' 2021-03-04 05:06:07 etc/passwd$' "mtime not kept: $(cat passwd.line)"
+expect_match passwd.line ' 1970-01-01 00:00:00 etc/passwd$' "mtime not clamped: $(cat passwd.line)"
+tar -tvf a/work/layer-0.tar --full-time --utc | grep ' bin/sh ' >sh.line
+expect_match sh.line ' 1969-12-31 23:00:00 bin/sh ' "an earlier mtime not kept: $(cat sh.line)"
 say "ok: two builds of the same tree give the same bytes"

@@ -48,10 +48,10 @@ expect_match err 'wrote +oci out/hello sha256:[0-9a-f]{64}'
 [ -z "$(temp_files build/out)" ] || fail "temporary files left: $(temp_files build/out)"
 
 # the OCI layout: skopeo reads it, the config is what config {} says
-skopeo inspect oci:build/out/hello:1.0 >inspect.json 2>skopeo.err ||
+skopeo inspect oci:build/out/hello:hello:1.0 >inspect.json 2>skopeo.err ||
 	fail "skopeo inspect oci: $(cat skopeo.err)"
 [ "$(jq -r '.Layers | length' inspect.json)" -ge 2 ] || fail "expected a base and a stage layer"
-skopeo inspect --config oci:build/out/hello:1.0 >config.json 2>skopeo.err ||
+skopeo inspect --config oci:build/out/hello:hello:1.0 >config.json 2>skopeo.err ||
 	fail "skopeo inspect --config oci: $(cat skopeo.err)"
 jq -e '.config.Cmd == ["cat", "/hello.txt"]
 	and .config.Env == ["APP_ROOT=/srv/app", "GREETING=hello"]
@@ -61,7 +61,7 @@ jq -e '.config.Cmd == ["cat", "/hello.txt"]
 	and .os == "linux"' config.json >/dev/null || fail "the OCI config is not config {}: $(cat config.json)"
 
 # umoci unpacks the files the stage wrote, with their modes
-unpack build/out/hello 1.0 bundle
+unpack build/out/hello hello:1.0 bundle
 R=bundle/rootfs
 [ "$(cat $R/hello.txt)" = "hello from kiln" ] || fail "/hello.txt: $(cat $R/hello.txt)"
 [ "$(cat $R/srv/app/index.html)" = "<h1>it works</h1>" ] || fail "/srv/app/index.html is wrong"

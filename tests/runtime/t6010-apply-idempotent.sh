@@ -72,7 +72,7 @@ expect_recap three 3 4 0 0 false
 expect_status three.second.0 changed
 d3=$(oci_digest build/out/three)
 [ "$d3" != "$d1" ] || fail "a changed stage gave the same image"
-unpack build/out/three 1 bundle
+unpack build/out/three three:1 bundle
 [ "$(cat bundle/rootfs/srv/second.txt)" = TWO ] || fail "second.txt: $(cat bundle/rootfs/srv/second.txt)"
 [ "$(cat bundle/rootfs/srv/log | tr '\n' ' ')" = "first-ran second-ran third-ran " ] ||
 	fail "the stages' log is: $(cat bundle/rootfs/srv/log | tr '\n' ' ')"

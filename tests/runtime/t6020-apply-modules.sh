@@ -133,7 +133,7 @@ done
 [ ! -e build/local-never.txt ] || fail "local ran despite creates"
 [ ! -e elsewhere/local-pwd.txt ] || fail "local ran in the current directory"
 
-unpack build/out/mods 1 bundle
+unpack build/out/mods mods:1 bundle
 R=bundle/rootfs
 [ ! -e $R/local-pwd.txt ] && [ ! -e $R/srv/local-pwd.txt ] || fail "local ran in the image"
 

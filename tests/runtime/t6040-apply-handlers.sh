@@ -50,7 +50,7 @@ EOF
 
 kapply_json build/handlers.img
 expect_rc 0
-unpack build/out/h 1 bundle
+unpack build/out/h h:1 bundle
 printf '%s\n' task-one alpha beta beta-2 reload_web task-two alpha task-three >log.want
 cmp -s log.want bundle/rootfs/log ||
 	fail "the handlers ran as: $(tr '\n' ' ' <bundle/rootfs/log), expected: $(tr '\n' ' ' <log.want)"
@@ -83,6 +83,6 @@ expect_rc 0
 expect_recap h 12 0 0 0 false
 [ -z "$(ran_tasks)" ] || fail "tasks ran on a cache hit: $(ran_tasks | tr '\n' ' ')"
 rm -rf bundle
-unpack build/out/h 1 bundle
+unpack build/out/h h:1 bundle
 cmp -s log.want bundle/rootfs/log || fail "after a cached apply the log is: $(tr '\n' ' ' <bundle/rootfs/log)"
 say "ok: handlers run once, at the end of their stage, in definition order, only on change"

@@ -76,7 +76,7 @@ expect_recap l 0 13 0 1 false
 jq -r 'select(.event == "task_end" and .id == "l.loops.1[1]") | .task' out | grep -q 'one file per user' ||
 	fail "a loop's task is not named by its label"
 
-unpack build/out/l 1 bundle
+unpack build/out/l l:1 bundle
 R=bundle/rootfs/srv
 [ "$(cat $R/ann.txt $R/ben.txt $R/cat.txt | tr '\n' ' ')" = "ann:3001 ben:3002 cat:3003 " ] ||
 	fail "the loop's files: $(cat $R/*.txt | tr '\n' ' ')"

@@ -40,7 +40,7 @@ jq -r 'select(.event == "task_end") | .stage' out | grep -qx 'test the file is t
 tar -tf build/out/t.tar >tar.list
 expect_match tar.list '^(\./)?a$'
 expect_no_match tar.list 'test-leftover' "what a test left behind is in the tar output"
-unpack build/out/t 1 bundle
+unpack build/out/t t:1 bundle
 [ ! -e bundle/rootfs/test-leftover ] || fail "what a test left behind is in the OCI image"
 kapply_json build/tested.img
 expect_rc 0

@@ -76,7 +76,7 @@ no_secret out err
 no_secret build/out/sec.manifest.json build/out/sec/index.json
 
 # the image holds it
-unpack build/out/sec 1 bundle
+unpack build/out/sec sec:1 bundle
 R=bundle/rootfs/etc
 [ "$(sed -n 2p $R/app.conf)" = "password=$SECRET" ] || fail "app.conf does not hold the secret"
 [ "$(stat -c %a $R/app.conf)" = 600 ] || fail "app.conf is not 0600"
@@ -91,7 +91,7 @@ expect_rc 0
 expect_status sec.s.0 changed
 grep -q 'An0ther-Okapi-77' out err && fail "the new secret is in the output"
 rm -rf bundle
-unpack build/out/sec 1 bundle
+unpack build/out/sec sec:1 bundle
 [ "$(sed -n 2p bundle/rootfs/etc/app.conf)" = "password=An0ther-Okapi-77" ] ||
 	fail "the new secret is not in the image"
 say "ok: the secret reaches the image and no output, plan or file name"

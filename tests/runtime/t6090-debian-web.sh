@@ -42,18 +42,18 @@ done
 	fail "the first apply changed almost nothing"
 
 # the app image: skopeo reads it; the config has the port and the app's directory
-skopeo inspect --config oci:examples/out/app:1.0 >config.json 2>skopeo.err ||
-	fail "skopeo inspect oci:examples/out/app:1.0: $(cat skopeo.err)"
+skopeo inspect --config oci:examples/out/app:my-app:1.0 >config.json 2>skopeo.err ||
+	fail "skopeo inspect oci:examples/out/app:my-app:1.0: $(cat skopeo.err)"
 jq -e --arg p "$PORT/tcp" '.config.ExposedPorts | has($p)' config.json >/dev/null ||
 	fail "port $PORT is not exposed: $(jq -c .config.ExposedPorts config.json)"
 jq -e '.config.WorkingDir == "/srv/app" and .config.User == "www-data"
 	and .config.Entrypoint == ["/usr/sbin/apachectl"]' config.json >/dev/null ||
 	fail "the app's config: $(jq -c .config config.json)"
-skopeo inspect oci:examples/out/base:latest >/dev/null 2>skopeo.err ||
-	fail "skopeo inspect oci:examples/out/base:latest: $(cat skopeo.err)"
+skopeo inspect oci:examples/out/base:base:latest >/dev/null 2>skopeo.err ||
+	fail "skopeo inspect oci:examples/out/base:base:latest: $(cat skopeo.err)"
 (cd examples/out && sha256sum -c app.sha256) >sum.out 2>&1 || fail "sha256sum -c: $(tail -n 3 sum.out)"
 
-unpack examples/out/app 1.0 bundle
+unpack examples/out/app my-app:1.0 bundle
 R=bundle/rootfs
 awk '/^Package: apache2$/ { p = 1 } p && /^Status:/ { print; exit }' $R/var/lib/dpkg/status >apache.status
 [ "$(cat apache.status)" = "Status: install ok installed" ] ||

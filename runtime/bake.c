@@ -380,6 +380,8 @@ static bool bake_outputs(struct bake_run *b, json_t *img, json_t *artifacts)
 		    .layers = st->layers,
 		    .nlayers = st->nlayers,
 		    .artifacts = artifacts,
+		    .secrets = b->x->secrets,
+		    .cache_dir = b->x->cache_dir,
 		};
 		double t0 = exec_now_ms();
 		size_t before = json_array_size(artifacts);

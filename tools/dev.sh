@@ -31,6 +31,11 @@ zlib1g-dev time libcap2-bin curl
 ca-certificates ansible"
 # The ssh tests (t12xx) start a real sshd of their own and use ssh-keygen and ssh-agent.
 deps="$deps openssh-server openssh-client"
+# Registries: libcurl for the client; the registry tests (t7xxx) start Debian's docker-registry
+# and make htpasswd files.
+deps="$deps libcurl4-openssl-dev"
+deps="$deps docker-registry"
+deps="$deps apache2-utils"
 
 say()
 {

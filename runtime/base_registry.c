@@ -398,8 +398,12 @@ int base_registry(struct base_run *b)
 	if ((r = mkdirs(&p)) < 0)
 		goto out;
 	char digest[72];
-	if ((r = resolve(&p, digest)) < 0)
+	if ((r = resolve(&p, digest)) < 0) {
+		char msg[sizeof(b->err->msg)];
+		snprintf(msg, sizeof(msg), "%s", b->err->msg);
+		rt_error_set(b->err, r, "registry(): %s: %s", arg, msg);
 		goto out;
+	}
 	if ((r = get_json(&p, digest, &top)) < 0)
 		goto out;
 	/* an index: the manifest for linux on this machine */
@@ -481,6 +485,11 @@ int base_registry(struct base_run *b)
 		rt_error_set(b->err, r, "registry(): %s: %s", arg, msg);
 	}
 out:
+	if (r < 0 && r != -EINTR && strncmp(b->err->msg, "registry()", 10)) {
+		char msg[sizeof(b->err->msg)];
+		snprintf(msg, sizeof(msg), "%s", b->err->msg);
+		rt_error_set(b->err, r, "registry(): %s: %s", arg, msg);
+	}
 	if (view)
 		rm_view(view);
 	free(view);

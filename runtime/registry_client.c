@@ -762,9 +762,13 @@ static int request(struct reg_client *c, const char *method, const char *url,
 		}
 		if (!again)
 			return 0;
-		if (!retry || attempt >= TRIES)
-			return rt_error_set(err, -EIO, "%s (after %d attempts)", err->msg, attempt);
-		progress(c, "%s: %s; trying again in %d ms", c->host, err->msg, delay_ms);
+		if (!retry || attempt >= TRIES) {
+			char msg[sizeof(err->msg)];
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			return rt_error_set(err, -EIO, "%s (%d attempt%s)", msg, attempt,
+			                    attempt > 1 ? "s" : "");
+		}
+		progress(c, "%s; trying again in %d ms", err->msg, delay_ms);
 		struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !rt_interrupted)
 			;

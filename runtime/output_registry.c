@@ -197,6 +197,7 @@ int output_registry(const struct output_ctx *ctx, struct rt_error *err)
 	char *mtext = NULL, *itext = NULL, *ca = NULL;
 	size_t mlen = 0, ilen = 0;
 	unsigned uploaded = 0, skipped = 0, mounted = 0;
+	bool tagging = false;
 	int r;
 
 	if ((r = reg_ref_parse(p.refs, &p.ref, err)) < 0)
@@ -298,6 +299,7 @@ int output_registry(const struct output_ctx *ctx, struct rt_error *err)
 	if ((r = reg_manifest_put(p.c, mdigest, mt, mtext, mlen, err)) < 0)
 		goto fail;
 	json_t *tag;
+	tagging = true;
 	json_array_foreach (tags, i, tag)
 		if ((r = reg_manifest_put(p.c, json_string_value(tag), mt, mtext, mlen, err)) < 0)
 			goto fail;
@@ -315,9 +317,10 @@ fail:
 		char msg[sizeof(err->msg)];
 		snprintf(msg, sizeof(msg), "%s", err->msg);
 		rt_error_set(err, r,
-		             "push to %s failed: %s (%u blobs uploaded, %u there already; a "
-		             "rerun skips them)",
-		             p.refs, msg, uploaded, skipped + mounted);
+		             "push failed: %s (%u blobs uploaded, %u there already: a rerun "
+		             "skips them%s)",
+		             msg, uploaded, skipped + mounted,
+		             tagging ? "" : "; no tag was written");
 	}
 out:
 	reg_close(p.c);

@@ -762,11 +762,12 @@ static int request(struct reg_client *c, const char *method, const char *url,
 		}
 		if (!again)
 			return 0;
-		if (!retry || attempt >= TRIES) {
+		if (!retry)
+			return -EIO;
+		if (attempt >= TRIES) {
 			char msg[sizeof(err->msg)];
 			snprintf(msg, sizeof(msg), "%s", err->msg);
-			return rt_error_set(err, -EIO, "%s (%d attempt%s)", msg, attempt,
-			                    attempt > 1 ? "s" : "");
+			return rt_error_set(err, -EIO, "%s (%d attempts)", msg, attempt);
 		}
 		progress(c, "%s; trying again in %d ms", err->msg, delay_ms);
 		struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
@@ -1005,6 +1006,11 @@ int reg_blob_upload(struct reg_client *c, const char *digest, const char *path,
 	close(fd);
 	if (rc >= 0)
 		c->st.blobs_uploaded++;
+	else if (rc == -EIO || rc == -EAGAIN) {
+		char msg[sizeof(err->msg)];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		rt_error_set(err, -EIO, "upload of %.19s...: %s (%d attempts)", digest, msg, TRIES);
+	}
 	return rc < 0 ? rc : 0;
 }
 

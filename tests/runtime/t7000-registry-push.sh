@@ -5,7 +5,7 @@
 # second apply uploads no blob (every one skipped); a second repository of the same
 # registry gets the blobs mounted, not uploaded; an image without an oci output is pushed
 # from a layout of its own; a pull with skopeo copy gives back the same layers. A plain-HTTP
-# registry is refused unless insecure = true.
+# registry is refused unless insecure = true. examples/push.img pushes as its comment says.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 . "$TOP/tests/runtime/lib-registry.sh"
@@ -81,3 +81,11 @@ kapply -var registry=$REG strict.img
 expect_rc 1
 expect_match err "E5003" "no error for an HTTPS push to a plain-HTTP registry"
 expect_match err "TLS|SSL|https|HTTP" "the error does not say what is wrong"
+
+# examples/push.img, as its comment says to run it
+mkdir ex && cp "$TOP/examples/push.img" ex/
+run_kiln apply --work-dir="$WORK" --cache-dir="$CACHE" --progress=plain -var registry=$REG \
+	-var insecure=true ex/push.img
+expect_rc 0
+d=$(skopeo inspect --tls-verify=false "docker://$REG/kiln/hello:latest" | jq -r .Digest)
+[ "$d" = "$(oci_digest ex/out/hello)" ] || fail "examples/push.img: the registry has $d"

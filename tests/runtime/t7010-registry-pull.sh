@@ -5,7 +5,7 @@
 # linux/amd64 and linux/arm64; stages build on it; its blobs are cached by digest. With the
 # registry gone, a build that needs the base again still works from the cache (tag: the
 # digest it last resolved to). A layer whose bytes the registry serves tampered is refused
-# and nothing of it is cached.
+# and nothing of it is cached; so is a manifest whose bytes do not match its digest pin.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 . "$TOP/tests/runtime/lib-registry.sh"
@@ -108,3 +108,14 @@ expect_rc 1
 expect_match err "does not match its digest" "a tampered layer was not refused"
 [ ! -e "$CACHE/registry/blobs/sha256/${layer#sha256:}" ] || fail "the tampered layer was cached"
 [ -z "$(find "$CACHE/registry/blobs" -name '*.tmp')" ] || fail "a temporary file was left"
+
+# a tampered manifest, pinned by digest: refused, not cached
+mdata=$(registry_blob_path "$digest")
+[ -f "$mdata" ] || fail "no manifest file at $mdata"
+sed -i 's/"schemaVersion"/"schemaVersion" /' "$mdata"
+CACHE=$TMP/cache3
+app "base/bb@$digest" eight
+kapply -var registry=$REG app.img
+expect_rc 1
+expect_match err "manifest .* does not match its digest" "a tampered manifest was not refused"
+[ ! -e "$CACHE/registry/blobs/sha256/$mdigest" ] || fail "the tampered manifest was cached"

@@ -13,7 +13,8 @@ static const struct kiln_arg args[] = {
      "the tags to write, after the image is in; default: the label's tag, else \"latest\""},
     {"insecure", "bool", false, "false", "plain HTTP instead of HTTPS (a test registry)"},
     {"ca_file", "string", false, NULL,
-     "a PEM file of the CA that signed the registry's certificate, relative to the .img file"},
+     "a PEM file of the CA that signed the registry's certificate, relative to the main "
+     ".img file's directory"},
     {"username", "string", false, NULL,
      "log in as this user; default: the auth file's entry (REGISTRY_AUTH_FILE, "
      "~/.docker/config.json), else anonymous"},

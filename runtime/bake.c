@@ -181,6 +181,7 @@ static bool bake_base(struct bake_run *b, json_t *from)
 		if (copy_tree(parent->rootfs, st->rootfs, &b->err) < 0)
 			return bake_failed(b);
 		st->key = parent->key ? xstrdup(parent->key) : NULL;
+		st->base_config = json_incref(parent->base_config);
 		for (size_t i = 0; b->layers && i < parent->nlayers; i++) {
 			struct layer l = parent->layers[i];
 			l.path = xstrdup(l.path);
@@ -189,17 +190,33 @@ static bool bake_base(struct bake_run *b, json_t *from)
 		}
 		return true;
 	}
+	json_t *bout = json_object();
 	struct base_ctx bc = {.cache_dir = x->o->cache_dir,
 	                      .local_root = x->o->root,
 	                      .progress = base_progress,
-	                      .progress_data = &b->sr};
+	                      .progress_data = &b->sr,
+	                      .out = bout};
 	double t0 = exec_now_ms();
-	if (base_create(&bc, from, st->rootfs, &b->err) < 0)
+	if (base_create(&bc, from, st->rootfs, &b->err) < 0) {
+		json_decref(bout);
 		return bake_failed(b);
+	}
 	events_note(x->ev, st->name, "base ready (%.1f s)", (exec_now_ms() - t0) / 1000);
+	st->base_config = json_incref(json_object_get(bout, "config"));
 	/* NULL (a file it read is gone since): this build is not cached */
 	struct rt_error kerr = {0};
 	st->key = cache_base_key(from, x->o->root, &kerr);
+	/* a registry tag: the key follows the digest it resolved to, not the tag */
+	const char *digest = json_string_value(json_object_get(bout, "digest"));
+	if (st->key && digest) {
+		char *both = xasprintf("%s\n%s", st->key, digest);
+		char hex[65];
+		sha256_hex(both, strlen(both), hex);
+		free(both);
+		free(st->key);
+		st->key = xstrdup(hex);
+	}
+	json_decref(bout);
 	/* the base's layer is the whole tree (snap is NULL) */
 	if (b->layers && add_layer(x, st, st->rootfs, &b->snap, &b->err) < 0)
 		return bake_failed(b);
@@ -381,6 +398,7 @@ static bool bake_outputs(struct bake_run *b, json_t *img, json_t *artifacts)
 		    .nlayers = st->nlayers,
 		    .artifacts = artifacts,
 		    .secrets = b->x->secrets,
+		    .base_config = st->base_config,
 		    .cache_dir = b->x->cache_dir,
 		};
 		double t0 = exec_now_ms();

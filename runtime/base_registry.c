@@ -11,7 +11,9 @@
  * cached blobs made for the run: the same digest checks, safe extraction and
  * whiteouts. A base pulled once builds offline afterwards: a digest pin needs
  * no network when its blobs are cached, and a tag falls back to the digest it
- * last resolved to when the registry cannot be reached.
+ * last resolved to when the registry cannot be reached. ctx->out gets the
+ * manifest's "digest" (bake.c keys the stage cache with it) and, from oci(),
+ * the image's runtime "config".
  */
 #include "base_int.h"
 
@@ -479,6 +481,8 @@ int base_registry(struct base_run *b)
 	ob.args = oargs;
 	r = base_oci(&ob);
 	json_decref(oargs);
+	if (r == 0 && b->ctx->out)
+		json_object_set_new(b->ctx->out, "digest", json_string(mdigest));
 	if (r < 0) {
 		char msg[sizeof(b->err->msg)];
 		snprintf(msg, sizeof(msg), "%s", b->err->msg);

@@ -660,6 +660,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	for (size_t k = 0; k < x.nimages; k++) {
 		free(x.images[k].rootfs);
 		free(x.images[k].key);
+		json_decref(x.images[k].base_config);
 		for (size_t l = 0; l < x.images[k].nlayers; l++)
 			layer_release(&x.images[k].layers[l]);
 		free(x.images[k].layers);

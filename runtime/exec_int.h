@@ -18,6 +18,8 @@ struct image_state {
 	char *rootfs; /* the finished tree (kept for images built from it) */
 	struct layer *layers; /* base first */
 	size_t nlayers;
+	json_t
+	    *base_config; /* the runtime config its base image had (oci(), registry()), or NULL */
 	bool ok;
 };
 

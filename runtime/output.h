@@ -56,6 +56,7 @@ struct output_ctx {
 	json_t *artifacts;     /* array: what earlier outputs of this build wrote
 	                          ({"type","path","digest","size"}); outputs append to it */
 	json_t *secrets;       /* name -> value, for the {"$expr"} in args (may be NULL) */
+	json_t *base_config;   /* the base image's runtime config, which the plan's extends */
 	const char *cache_dir; /* the cache directory (registry: blobs known to be there) */
 };
 

@@ -47,6 +47,7 @@ struct reg_client {
 	char *password;
 	char *auth; /* the Authorization header line in use, or NULL */
 	bool push;
+	bool monolithic; /* the registry refused a chunk: whole uploads only */
 	const struct reg_opts *o;
 	struct reg_stats st;
 };
@@ -943,7 +944,7 @@ static int upload_once(struct reg_client *c, const char *digest, int fd, int64_t
 	loc = absolute(c, r.location);
 	int64_t chunk = chunk_size();
 	int64_t off = 0;
-	if (size > chunk) {
+	if (size > chunk && !c->monolithic) {
 		while (off < size) {
 			int64_t n = size - off < chunk ? size - off : chunk;
 			char range[96];
@@ -953,6 +954,18 @@ static int upload_once(struct reg_client *c, const char *digest, int fd, int64_t
 			struct body b = {.fd = fd, .off = off, .len = n};
 			if ((rc = request(c, "PATCH", loc, hdr, &b, false, &r, err)) < 0)
 				goto out;
+			if (off == 0 && (r.status == 405 || r.status == 501 || r.status == 416)) {
+				/* no chunked uploads here: this upload, and the next, in one piece
+				 */
+				progress(
+				    c,
+				    "%s: chunked uploads refused (HTTP %ld): uploading whole blobs",
+				    c->host, r.status);
+				c->monolithic = true;
+				rc = -EAGAIN;
+				rt_error_set(err, rc, "%s: chunked uploads refused", c->host);
+				goto out;
+			}
 			if (r.status != 202 || !r.location) {
 				rc = unexpected(c, "upload a chunk", &r, err);
 				goto out;
@@ -994,7 +1007,12 @@ int reg_blob_upload(struct reg_client *c, const char *digest, const char *path,
 	}
 	int rc = 0, delay_ms = 200;
 	for (int attempt = 1;; attempt++) {
+		bool was = c->monolithic;
 		rc = upload_once(c, digest, fd, (int64_t)st.st_size, err);
+		if (rc == -EAGAIN && c->monolithic && !was) {
+			attempt--; /* not a failure: the same upload in one piece */
+			continue;
+		}
 		if (rc >= 0 || (rc != -EAGAIN && rc != -EIO) || attempt >= TRIES || rt_interrupted)
 			break;
 		progress(c, "%s: upload of %.19s failed (%s); trying again", c->host, digest,

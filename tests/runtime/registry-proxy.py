@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-# tests/runtime/registry-proxy.py LISTEN_PORT UPSTREAM_PORT KILL_PID N: an HTTP proxy on
+# tests/runtime/registry-proxy.py LISTEN_PORT UPSTREAM_PORT KILL_PID N [nopatch]: an HTTP proxy on
 # 127.0.0.1:LISTEN_PORT in front of the registry on 127.0.0.1:UPSTREAM_PORT, for the test of
 # a registry that dies mid-push (t7030). It forwards requests as they come; when the N-th
 # PATCH (a chunk of a blob upload) arrives, it kills KILL_PID (the registry) with SIGKILL
-# and exits itself, dropping the connection. Writes "killed" to stdout then.
+# and exits itself, dropping the connection. Writes "killed" to stdout then. With nopatch
+# (KILL_PID and N unused) it answers every PATCH with 405, as a registry without chunked
+# uploads does, and writes "refused" to stdout.
 import http.client
 import http.server
 import os
@@ -11,6 +13,7 @@ import signal
 import sys
 
 LISTEN, UPSTREAM, KILL_PID, N = (int(a) for a in sys.argv[1:5])
+NOPATCH = sys.argv[5:6] == ["nopatch"]
 patches = 0
 
 
@@ -19,6 +22,14 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def forward(self):
         global patches
+        if self.command == "PATCH" and NOPATCH:
+            length = int(self.headers.get("Content-Length", "0") or 0)
+            self.rfile.read(length)
+            print("refused", flush=True)
+            self.send_response(405)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.command == "PATCH":
             patches += 1
             if patches == N:

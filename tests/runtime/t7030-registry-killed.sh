@@ -3,7 +3,8 @@
 # push (a proxy in front of it kills it at the 20th chunk: the fourth of the second layer): kiln
 # retries, then fails with a clear error that says no tag was written; the registry,
 # started again on its storage, has no tag. A rerun completes the push, skipping the blob
-# that was already in, and skopeo inspect shows the layout's digest.
+# that was already in, and skopeo inspect shows the layout's digest. A registry that
+# refuses chunked uploads (405 to PATCH) gets whole blobs.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 . "$TOP/tests/runtime/lib-registry.sh"
@@ -44,3 +45,15 @@ expect_rc 0
 [ "$(jq -r '.artifacts[1].skipped' dist/m.json)" -ge 1 ] || fail "the rerun skipped nothing"
 d=$(skopeo inspect --tls-verify=false "docker://$REG/kiln/big:1" | jq -r .Digest)
 [ "$d" = "$(oci_digest dist/big)" ] || fail "the registry has $d"
+
+# a registry that refuses chunks (405 to PATCH): the blobs go up whole
+pport=$(free_port)
+python3 "$TOP/tests/runtime/registry-proxy.py" "$pport" "$REG_PORT" 0 0 nopatch >nopatch.out 2>&1 &
+_REG_ALL_PIDS="$_REG_ALL_PIDS $!"
+_reg_wait_port "$pport"
+sed 's#kiln/big#kiln/whole#' push.img >whole.img
+kapply -var registry=127.0.0.1:$pport whole.img
+expect_rc 0
+grep -q refused nopatch.out || fail "the proxy refused no chunk"
+d=$(skopeo inspect --tls-verify=false "docker://$REG/kiln/whole:1" | jq -r .Digest)
+[ "$d" = "$(oci_digest dist/big)" ] || fail "kiln/whole has $d"

@@ -120,7 +120,10 @@ static const char apply_usage[] =
     "  -C DIR                for a plan: the directory its paths are relative to\n"
     "                        (default: the current directory)\n"
     "  --work-dir=DIR        where images are built (default /var/tmp/kiln)\n"
-    "  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n";
+    "  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n"
+    "  --cache-to=REF        push each stage's cache entry to this registry repository\n"
+    "  --cache-from=REF      fetch stages the local cache lacks from this repository\n"
+    "  --cache-insecure      plain HTTP for --cache-to and --cache-from\n";
 
 static const char doc_usage[] =
     "usage: kiln doc [NAME]\n"
@@ -295,6 +298,8 @@ struct args {
 	bool check, diff, events_json;
 	bool accept_new_host_keys;
 	const char *progress, *work_dir, *cache_dir, *chdir;
+	const char *cache_to, *cache_from;
+	bool cache_insecure;
 	const char **files;
 	int nfiles;
 	struct compile_var *vars;
@@ -495,6 +500,14 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 		} else if (applying && (r = option("cache-dir", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--cache-dir");
 			a->cache_dir = v;
+		} else if (applying && (r = option("cache-to", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--cache-to");
+			a->cache_to = v;
+		} else if (applying && (r = option("cache-from", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--cache-from");
+			a->cache_from = v;
+		} else if (applying && option("cache-insecure", false, argc, argv, &i, &v)) {
+			a->cache_insecure = true;
 		} else if (applying && !strcmp(arg, "-C")) {
 			if (i + 1 >= argc) {
 				usage_error(c->name, "option '-C' needs a directory");
@@ -677,6 +690,9 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	    .secrets = secrets,
 	    .events = ev,
 	    .accept_new_host_keys = a.accept_new_host_keys,
+	    .cache_to = a.cache_to,
+	    .cache_from = a.cache_from,
+	    .cache_insecure = a.cache_insecure,
 	};
 	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
 	events_free(ev);

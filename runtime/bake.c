@@ -11,6 +11,7 @@
 #include "base.h"
 #include "builtins.h"
 #include "cache.h"
+#include "cache_remote.h"
 #include "extract.h"
 #include "hex.h"
 #include "output.h"
@@ -257,6 +258,48 @@ static bool replay_stage(struct bake_run *b, const char *hit, const char *key, s
 	return true;
 }
 
+/* Whether a stage (its tasks and the handlers they notify) reads a secret. */
+static bool reads_secret(struct bake_run *b, json_t *stage)
+{
+	char *why = NULL;
+	json_t *macs = exec_stage_secrets(b->x, stage, b->iv.handlers, &why);
+	bool yes = !macs || json_object_size(macs) > 0;
+	json_decref(macs);
+	free(why);
+	return yes;
+}
+
+/* The shared stage cache (--cache-to): push a stage's entry; a failure is only noted. */
+static void remote_store(struct bake_run *b, json_t *stage, const char *key, const char *tar)
+{
+	if (!b->x->cache_to || !key || b->x->o->check)
+		return;
+	if (reads_secret(b, stage)) {
+		events_note(b->x->ev, b->st->name,
+		            "not pushed to the shared cache: the stage reads "
+		            "a secret");
+		return;
+	}
+	struct rt_error e = {0};
+	if (cache_remote_put(b->x->cache_to, key, tar, &e) < 0)
+		events_note(b->x->ev, b->st->name, "the shared cache is not written: %s", e.msg);
+}
+
+/* The shared stage cache (--cache-from): the local entry of key, fetched when missing. */
+static char *remote_lookup(struct bake_run *b, const char *key)
+{
+	if (!b->x->cache_from || b->x->o->check) /* check mode writes no cache */
+		return NULL;
+	struct rt_error e = {0};
+	int r = cache_remote_get(b->x->cache_from, b->x->cache_dir, key, &e);
+	if (r < 0)
+		events_note(b->x->ev, b->st->name, "the shared cache is not read: %s", e.msg);
+	if (r <= 0)
+		return NULL;
+	events_note(b->x->ev, b->st->name, "fetched from the shared cache (%.12s)", key);
+	return cache_lookup(b->x->cache_dir, key);
+}
+
 /* A stage that ran: its layer (when outputs need layers or the cache stores it), stored
    under key (when not NULL); a cache that cannot be written is only noted. */
 static bool store_stage(struct bake_run *b, const char *key)
@@ -302,10 +345,14 @@ static bool bake_stages(struct bake_run *b)
 			keyed = false;
 		char *key = keyed && st->key ? stage_key(b, stage) : NULL;
 		char *hit = caching && key ? cache_lookup(x->cache_dir, key) : NULL;
+		if (!hit && caching && key)
+			hit = remote_lookup(b, key);
 		free(st->key);
 		st->key = key;
 		if (hit) {
 			bool ok = replay_stage(b, hit, key, ntasks);
+			if (ok)
+				remote_store(b, stage, key, hit);
 			free(hit);
 			if (!ok)
 				return false;
@@ -330,6 +377,12 @@ static bool bake_stages(struct bake_run *b)
 			    st->key = key = NULL; /* a checked stage is not the built one */
 		if (!store_stage(b, key))
 			return false;
+		if (key) {
+			char *stored = cache_lookup(x->cache_dir, key);
+			if (stored)
+				remote_store(b, stage, key, stored);
+			free(stored);
+		}
 	}
 	return true;
 }

@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "builtins.h"
 #include "cache.h"
+#include "cache_remote.h"
 #include "conn.h"
 #include "output.h"
 #include "path.h"
@@ -620,6 +621,18 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		goto out;
 	}
 	x.cache_dir = cache_dir_default(o->cache_dir);
+	x.cache_to = cache_remote_new(o->cache_to, o->cache_insecure, &err);
+	if (!x.cache_to && o->cache_to) {
+		events_error(x.ev, "apply", err.msg);
+		status = -1;
+		goto out;
+	}
+	x.cache_from = cache_remote_new(o->cache_from, o->cache_insecure, &err);
+	if (!x.cache_from && o->cache_from) {
+		events_error(x.ev, "apply", err.msg);
+		status = -1;
+		goto out;
+	}
 	x.nimages = json_array_size(images);
 	x.images = xcalloc(x.nimages ? x.nimages : 1, sizeof(*x.images));
 	struct recap *recaps = xcalloc(x.nimages ? x.nimages : 1, sizeof(*recaps));
@@ -667,6 +680,8 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	}
 	free(x.images);
 out:
+	cache_remote_free(x.cache_to);
+	cache_remote_free(x.cache_from);
 	x.local = conn_free(x.local);
 	if (x.work) {
 		exec_rm_tree(x.work);

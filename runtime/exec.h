@@ -27,6 +27,9 @@ struct apply_opts {
 	                          caller (kiln: the compiler's vars.c); never from a file here */
 	struct events *events;
 	bool accept_new_host_keys; /* over SSH: add a host key that is unknown, not refuse it */
+	const char *cache_to;      /* a registry repository the stage cache is pushed to */
+	const char *cache_from;    /* one stages missing here are fetched from */
+	bool cache_insecure;       /* plain HTTP for both */
 };
 
 /* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 when

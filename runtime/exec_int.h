@@ -36,6 +36,7 @@ struct executor {
 	unsigned char mac_key[SECRET_KEY_LEN]; /* the stage cache's key for secrets */
 	int mac_key_state;                     /* 0 not read yet, 1 read, -1 refused or absent */
 	int climb; /* plan_path_climb: how far up the root paths may lead */
+	struct cache_remote *cache_to, *cache_from; /* the shared stage cache, or NULL */
 };
 
 struct stage_run {

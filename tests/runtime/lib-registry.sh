@@ -19,6 +19,7 @@
 #   registry_restart        start it again on the same port and storage
 #   registry_blob_path DIGEST   the blob's data file in the storage (to tamper with it)
 #   free_port               a TCP port free on 127.0.0.1
+#   _reg_watch PID          kill PID (a server the test started) once the test is gone
 
 command -v docker-registry >/dev/null 2>&1 ||
 	skip "needs docker-registry (apt-get install docker-registry)"
@@ -51,11 +52,26 @@ s = socket.socket(); s.settimeout(0.5); s.connect(("127.0.0.1", int(sys.argv[1])
 	done
 }
 
+# A watchdog: pid $1 is killed once this test's shell is gone, however it ended (a
+# signal it does not trap, SIGKILL from a timeout), so no server outlives its test.
+_reg_watch()
+{
+	(
+		trap - EXIT INT TERM
+		while kill -0 "$_REG_TEST_PID" 2>/dev/null && kill -0 "$1" 2>/dev/null; do
+			sleep 1
+		done
+		kill -KILL "$1" 2>/dev/null
+	) >/dev/null 2>&1 </dev/null &
+}
+_REG_TEST_PID=$$
+
 _reg_run()
 {
 	docker-registry serve "$REG_DIR/config.yml" >>"$REG_DIR/log" 2>&1 &
 	REG_PID=$!
 	_REG_ALL_PIDS="$_REG_ALL_PIDS $REG_PID"
+	_reg_watch "$REG_PID"
 	_reg_wait_port "$REG_PORT"
 }
 
@@ -104,6 +120,7 @@ registry_start()
 			"$REG_DIR/token.pem" "$REG_USER" "$REG_PASSWORD" >"$REG_DIR/token.log" 2>&1 &
 		REG_TOKEN_PID=$!
 		_REG_ALL_PIDS="$_REG_ALL_PIDS $REG_TOKEN_PID"
+		_reg_watch "$REG_TOKEN_PID"
 		_reg_wait_port "$_tport"
 		_auth="auth:
   token:

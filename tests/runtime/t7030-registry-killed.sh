@@ -27,6 +27,7 @@ IMG
 pport=$(free_port)
 python3 "$TOP/tests/runtime/registry-proxy.py" "$pport" "$REG_PORT" "$REG_PID" 20 >proxy.out 2>&1 &
 _REG_ALL_PIDS="$_REG_ALL_PIDS $!"
+_reg_watch $!
 _reg_wait_port "$pport"
 kapply -var registry=127.0.0.1:$pport push.img
 expect_rc 1
@@ -50,6 +51,7 @@ d=$(skopeo inspect --tls-verify=false "docker://$REG/kiln/big:1" | jq -r .Digest
 pport=$(free_port)
 python3 "$TOP/tests/runtime/registry-proxy.py" "$pport" "$REG_PORT" 0 0 nopatch >nopatch.out 2>&1 &
 _REG_ALL_PIDS="$_REG_ALL_PIDS $!"
+_reg_watch $!
 _reg_wait_port "$pport"
 sed 's#kiln/big#kiln/whole#' push.img >whole.img
 kapply -var registry=127.0.0.1:$pport whole.img

@@ -16,6 +16,10 @@
 #   pull      kiln: the registry() base from an empty cache, until the base is ready (the
 #             layers fetched, verified and extracted; the "base ready" note)
 #             skopeo copy docker://REG/... oci:DIR (fetched and verified, not extracted)
+#   rebuild   kiln apply of the image from an empty cache directory: cold (every stage
+#             runs; the stage also sleeps --work S seconds, default 3, standing in for a
+#             compile step) against --cache-from the repository a first apply filled
+#             with --cache-to (no task runs; the stage's layer is fetched)
 #
 # Each round uses new repositories (and registry storage for push 1). Needs
 # docker-registry, skopeo, jq, python3. The work directory (default: a new one under
@@ -26,12 +30,13 @@ export LC_ALL
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KILN=${KILN:-$TOP/build/kiln}
-mb=100 runs=3 work=''
+mb=100 runs=3 work='' worksec=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mb) mb=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--work) work=$2; shift 2 ;;
+	--work-seconds) worksec=$2; shift 2 ;;
 	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -97,6 +102,16 @@ image bench from busybox() {
   output registry "\${registry}/\${repo}" { tags = ["1"], insecure = true }
 }
 IMG
+cat >rebuild.img <<IMG
+image rebuild from busybox() {
+  stage data {
+    shell "sleep $worksec && head -c ${half} /dev/urandom >/random.bin && yes 'kiln registry bench line' | head -c ${half} >/text.txt" {
+      creates = "/random.bin"
+    }
+  }
+  output oci "rebuilt" { tag = "rebuild:1" }
+}
+IMG
 cat >pull.img <<IMG
 param ref: string = "x"
 image pulled from registry(ref, insecure = true) {
@@ -120,7 +135,7 @@ echo "baking the image (${mb} MB of data) and a first push..." >&2
 kiln_push_ms bench/warm >/dev/null
 size=$(du -sk layout/blobs | cut -f1)
 
-: >k1 ; : >k2 ; : >s1 ; : >s2 ; : >kp ; : >sp
+: >k1 ; : >k2 ; : >s1 ; : >s2 ; : >kp ; : >sp ; : >rc ; : >rf
 r=1
 while [ $r -le "$runs" ]; do
 	stop_registry
@@ -144,6 +159,21 @@ while [ $r -le "$runs" ]; do
 	t=$(now)
 	skopeo copy -q --src-tls-verify=false "docker://$REG/bench/kiln$r:1" oci:pulled:1
 	since "$t" >>sp
+	rm -rf c0 c1 c2
+	"$KILN" apply --work-dir="$work/w" --cache-dir="$work/c0" --cache-to="$REG/bench/cache$r" \
+		--cache-insecure --progress=plain rebuild.img >/dev/null 2>rebuild.err ||
+		{ cat rebuild.err >&2; exit 1; }
+	t=$(now)
+	"$KILN" apply --work-dir="$work/w" --cache-dir="$work/c1" --progress=plain rebuild.img \
+		>/dev/null 2>rebuild.err || { cat rebuild.err >&2; exit 1; }
+	since "$t" >>rc
+	t=$(now)
+	"$KILN" apply --work-dir="$work/w" --cache-dir="$work/c2" --cache-from="$REG/bench/cache$r" \
+		--cache-insecure --progress=plain rebuild.img >/dev/null 2>rebuild.err ||
+		{ cat rebuild.err >&2; exit 1; }
+	since "$t" >>rf
+	grep -q "fetched from the shared cache" rebuild.err ||
+		{ echo "run.sh: the rebuild fetched nothing from the shared cache" >&2; exit 1; }
 	r=$((r + 1))
 done
 
@@ -156,6 +186,7 @@ for step in "push 1:k1:s1" "push 2:k2:s2" "pull:kp:sp"; do
 	s=$(best <"${rest#*:}")
 	printf '%-8s %9ss %9ss %8s\n' "$name" "$k" "$s" "$(echo "$s $k" | awk '{ if ($2 > 0) printf "%.1fx", $1 / $2; else print "-" }')"
 done
+printf 'rebuild  cold %ss, --cache-from %ss (the stage sleeps %s s)\n' "$(best <rc)" "$(best <rf)" "$worksec"
 k2=$(best <k2)
 echo "$k2" | awk '{ exit !($1 <= 0.1) }' && echo "target: second push <= 0.1 s: met ($k2 s)" ||
 	echo "target: second push <= 0.1 s: NOT met ($k2 s)"

@@ -144,7 +144,10 @@ static const char apply_usage[] =
     "  -C DIR                for a plan: the directory its paths are relative to\n"
     "                        (default: the current directory)\n"
     "  --work-dir=DIR        where images are built (default /var/tmp/kiln)\n"
-    "  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n";
+    "  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n"
+    "  --cache-to=REF        push each stage's cache entry to this registry repository\n"
+    "  --cache-from=REF      fetch stages the local cache lacks from this repository\n"
+    "  --cache-insecure      plain HTTP for --cache-to and --cache-from\n";
 
 static const char run_usage[] =
     "usage: kiln run PATTERN -i INVENTORY [-m MODULE] -a ARGS [OPTIONS]\n"
@@ -472,6 +475,8 @@ struct args {
 	const char *log_file; /* --log-file */
 	const char *limit;    /* --limit PATTERN */
 	bool list_hosts;
+	const char *cache_to, *cache_from;
+	bool cache_insecure;
 	const char **files;
 	int nfiles;
 	struct compile_var *vars;
@@ -709,6 +714,14 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 		} else if (applying && (r = option("cache-dir", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--cache-dir");
 			a->cache_dir = v;
+		} else if (applying && (r = option("cache-to", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--cache-to");
+			a->cache_to = v;
+		} else if (applying && (r = option("cache-from", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--cache-from");
+			a->cache_from = v;
+		} else if (applying && option("cache-insecure", false, argc, argv, &i, &v)) {
+			a->cache_insecure = true;
 		} else if ((applying || !strcmp(c->name, "plan")) && !strcmp(arg, "-C")) {
 			if (i + 1 >= argc) {
 				usage_error(c->name, "option '-C' needs a directory");
@@ -1027,6 +1040,9 @@ static int run_apply(struct args *a, json_t *plan, const char *root, json_t *sec
 	    .accept_new_host_keys = a->accept_new_host_keys,
 	    .forks = a->forks,
 	    .limit = a->limit,
+	    .cache_to = a->cache_to,
+	    .cache_from = a->cache_from,
+	    .cache_insecure = a->cache_insecure,
 	};
 	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
 	events_free(ev);

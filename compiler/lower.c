@@ -710,13 +710,17 @@ static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 	json_t *o = json_object();
 	json_object_set_new(o, PLAN_K_TYPE, json_string(out->name.s));
 	json_object_set_new(o, PLAN_K_SOURCE, source_of(lw->p, out->span));
+	const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, out->name.s);
+	const struct kiln_arg *la = s && s->label ? stdlib_arg(s, s->label) : NULL;
 	if (out->label) {
 		json_t *v = value(lw, NULL, out->label, NULL);
-		if (v)
+		/* a label of type path is a file relative to its .img; others stay as written */
+		if (v && la && strcmp(la->type, "path"))
+			json_object_set_new(o, PLAN_K_PATH, v);
+		else if (v)
 			json_object_set_new(o, PLAN_K_PATH, local_path(lw, out->label, v, false));
 	}
 	json_t *args = lower_attrs(lw, out->body, NULL);
-	const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, out->name.s);
 	check_strings(lw, s, out->body, args);
 	/* the label's argument is the output's "path", beside its args */
 	add_defaults(args, s, s ? s->label : NULL);

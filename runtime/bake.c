@@ -11,6 +11,7 @@
 #include "base.h"
 #include "builtins.h"
 #include "cache.h"
+#include "cache_remote.h"
 #include "extract.h"
 #include "hex.h"
 #include "output.h"
@@ -181,6 +182,7 @@ static bool bake_base(struct bake_run *b, json_t *from)
 		if (copy_tree(parent->rootfs, st->rootfs, &b->err) < 0)
 			return bake_failed(b);
 		st->key = parent->key ? xstrdup(parent->key) : NULL;
+		st->base_config = json_incref(parent->base_config);
 		for (size_t i = 0; b->layers && i < parent->nlayers; i++) {
 			struct layer l = parent->layers[i];
 			l.path = xstrdup(l.path);
@@ -189,17 +191,33 @@ static bool bake_base(struct bake_run *b, json_t *from)
 		}
 		return true;
 	}
+	json_t *bout = json_object();
 	struct base_ctx bc = {.cache_dir = x->o->cache_dir,
 	                      .local_root = x->o->root,
 	                      .progress = base_progress,
-	                      .progress_data = &b->sr};
+	                      .progress_data = &b->sr,
+	                      .out = bout};
 	double t0 = exec_now_ms();
-	if (base_create(&bc, from, st->rootfs, &b->err) < 0)
+	if (base_create(&bc, from, st->rootfs, &b->err) < 0) {
+		json_decref(bout);
 		return bake_failed(b);
+	}
 	events_note(x->ev, st->name, "base ready (%.1f s)", (exec_now_ms() - t0) / 1000);
+	st->base_config = json_incref(json_object_get(bout, "config"));
 	/* NULL (a file it read is gone since): this build is not cached */
 	struct rt_error kerr = {0};
 	st->key = cache_base_key(from, x->o->root, &kerr);
+	/* a registry tag: the key follows the digest it resolved to, not the tag */
+	const char *digest = json_string_value(json_object_get(bout, "digest"));
+	if (st->key && digest) {
+		char *both = xasprintf("%s\n%s", st->key, digest);
+		char hex[65];
+		sha256_hex(both, strlen(both), hex);
+		free(both);
+		free(st->key);
+		st->key = xstrdup(hex);
+	}
+	json_decref(bout);
 	/* the base's layer is the whole tree (snap is NULL) */
 	if (b->layers && add_layer(x, st, st->rootfs, &b->snap, &b->err) < 0)
 		return bake_failed(b);
@@ -238,6 +256,48 @@ static bool replay_stage(struct bake_run *b, const char *hit, const char *key, s
 	events_note(b->x->ev, st->name, "cached (%.12s): %zu task%s replayed, nothing changed", key,
 	            ntasks, ntasks == 1 ? "" : "s");
 	return true;
+}
+
+/* Whether a stage (its tasks and the handlers they notify) reads a secret. */
+static bool reads_secret(struct bake_run *b, json_t *stage)
+{
+	char *why = NULL;
+	json_t *macs = exec_stage_secrets(b->x, stage, b->iv.handlers, &why);
+	bool yes = !macs || json_object_size(macs) > 0;
+	json_decref(macs);
+	free(why);
+	return yes;
+}
+
+/* The shared stage cache (--cache-to): push a stage's entry; a failure is only noted. */
+static void remote_store(struct bake_run *b, json_t *stage, const char *key, const char *tar)
+{
+	if (!b->x->cache_to || !key || b->x->o->check)
+		return;
+	if (reads_secret(b, stage)) {
+		events_note(b->x->ev, b->st->name,
+		            "not pushed to the shared cache: the stage reads "
+		            "a secret");
+		return;
+	}
+	struct rt_error e = {0};
+	if (cache_remote_put(b->x->cache_to, key, tar, &e) < 0)
+		events_note(b->x->ev, b->st->name, "the shared cache is not written: %s", e.msg);
+}
+
+/* The shared stage cache (--cache-from): the local entry of key, fetched when missing. */
+static char *remote_lookup(struct bake_run *b, const char *key)
+{
+	if (!b->x->cache_from || b->x->o->check) /* check mode writes no cache */
+		return NULL;
+	struct rt_error e = {0};
+	int r = cache_remote_get(b->x->cache_from, b->x->cache_dir, key, &e);
+	if (r < 0)
+		events_note(b->x->ev, b->st->name, "the shared cache is not read: %s", e.msg);
+	if (r <= 0)
+		return NULL;
+	events_note(b->x->ev, b->st->name, "fetched from the shared cache (%.12s)", key);
+	return cache_lookup(b->x->cache_dir, key);
 }
 
 /* A stage that ran: its layer (when outputs need layers or the cache stores it), stored
@@ -285,10 +345,14 @@ static bool bake_stages(struct bake_run *b)
 			keyed = false;
 		char *key = keyed && st->key ? stage_key(b, stage) : NULL;
 		char *hit = caching && key ? cache_lookup(x->cache_dir, key) : NULL;
+		if (!hit && caching && key)
+			hit = remote_lookup(b, key);
 		free(st->key);
 		st->key = key;
 		if (hit) {
 			bool ok = replay_stage(b, hit, key, ntasks);
+			if (ok)
+				remote_store(b, stage, key, hit);
 			free(hit);
 			if (!ok)
 				return false;
@@ -313,6 +377,12 @@ static bool bake_stages(struct bake_run *b)
 			    st->key = key = NULL; /* a checked stage is not the built one */
 		if (!store_stage(b, key))
 			return false;
+		if (key) {
+			char *stored = cache_lookup(x->cache_dir, key);
+			if (stored)
+				remote_store(b, stage, key, stored);
+			free(stored);
+		}
 	}
 	return true;
 }
@@ -389,6 +459,9 @@ static bool bake_outputs(struct bake_run *b, json_t *plan, json_t *img, json_t *
 			    .layers = st->layers,
 			    .nlayers = st->nlayers,
 			    .artifacts = artifacts,
+			    .secrets = b->x->secrets,
+			    .base_config = st->base_config,
+			    .cache_dir = b->x->cache_dir,
 			};
 			double t0 = exec_now_ms();
 			size_t before = json_array_size(artifacts);

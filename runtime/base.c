@@ -26,7 +26,8 @@
 
 /* every implementation; base_create finds one by the schema of the plan's base */
 static const struct base_impl *const impls[] = {
-    &base_debian_impl, &base_busybox_impl, &base_tarball_impl, &base_oci_impl, &base_scratch_impl,
+    &base_debian_impl, &base_busybox_impl, &base_tarball_impl,
+    &base_oci_impl,    &base_scratch_impl, &base_registry_impl,
 };
 #define N_IMPLS (sizeof(impls) / sizeof(impls[0]))
 

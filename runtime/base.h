@@ -40,6 +40,10 @@ struct base_ctx {
 	/* progress: called now and then with a line for a person; may be NULL */
 	void (*progress)(void *data, const char *line);
 	void *progress_data;
+	/* may be NULL; else the base sets there "config" (the runtime config of the image
+	   it started from, an OCI config's "config" object: oci(), registry()) and "digest"
+	   (the manifest a registry reference resolved to) */
+	json_t *out;
 };
 
 /*

@@ -53,6 +53,7 @@ int base_debian(struct base_run *b);
 int base_busybox(struct base_run *b);
 int base_tarball(struct base_run *b);
 int base_oci(struct base_run *b);
+int base_registry(struct base_run *b);
 
 /*
  * A base's implementation, defined in its base_NAME.c beside the function: name
@@ -64,7 +65,7 @@ struct base_impl {
 	int (*create)(struct base_run *b);
 };
 extern const struct base_impl base_debian_impl, base_busybox_impl, base_tarball_impl, base_oci_impl,
-    base_scratch_impl;
+    base_scratch_impl, base_registry_impl;
 
 /*
  * The build machine's Debian mirror: the first "deb" URI of apt's sources

@@ -491,6 +491,10 @@ int base_oci(struct base_run *b)
 	base_progress(b, "%s: %zu layers checked", layout, nlayers);
 	for (size_t i = 0; i < nlayers && r == 0; i++)
 		r = apply_layer(&o, &layers[i], i, nlayers);
+	/* the image's runtime config, which the plan's config extends */
+	json_t *rc = json_object_get(config, "config");
+	if (r == 0 && b->ctx->out && json_is_object(rc))
+		json_object_set(b->ctx->out, "config", rc);
 out:
 	if (o.fd >= 0)
 		close(o.fd);

@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "builtins.h"
 #include "cache.h"
+#include "cache_remote.h"
 #include "conn.h"
 #include "host_pattern.h"
 #include "output.h"
@@ -949,6 +950,18 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		goto out;
 	}
 	x.cache_dir = cache_dir_default(o->cache_dir);
+	x.cache_to = cache_remote_new(o->cache_to, o->cache_insecure, &err);
+	if (!x.cache_to && o->cache_to) {
+		events_error(x.ev, "apply", err.msg);
+		status = -1;
+		goto out;
+	}
+	x.cache_from = cache_remote_new(o->cache_from, o->cache_insecure, &err);
+	if (!x.cache_from && o->cache_from) {
+		events_error(x.ev, "apply", err.msg);
+		status = -1;
+		goto out;
+	}
 	x.nimages = o->hosts_only ? 0 : json_array_size(images);
 	x.images = xcalloc(x.nimages ? x.nimages : 1, sizeof(*x.images));
 	struct recap *recaps = xcalloc(x.nimages ? x.nimages : 1, sizeof(*recaps));
@@ -991,12 +1004,15 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	for (size_t k = 0; k < x.nimages; k++) {
 		free(x.images[k].rootfs);
 		free(x.images[k].key);
+		json_decref(x.images[k].base_config);
 		for (size_t l = 0; l < x.images[k].nlayers; l++)
 			layer_release(&x.images[k].layers[l]);
 		free(x.images[k].layers);
 	}
 	free(x.images);
 out:
+	cache_remote_free(x.cache_to);
+	cache_remote_free(x.cache_from);
 	x.local = conn_free(x.local);
 	if (x.work) {
 		exec_rm_tree(x.work);

@@ -32,6 +32,9 @@ struct apply_opts {
 	                    is baked and no work directory made */
 	unsigned forks;            /* hosts applied at once (each in a worker process); 0: 10 */
 	const char *limit; /* only the hosts this Ansible host pattern selects (NULL: all) */
+	const char *cache_to;      /* a registry repository the stage cache is pushed to */
+	const char *cache_from;    /* one stages missing here are fetched from */
+	bool cache_insecure;       /* plain HTTP for both */
 };
 
 /* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 when

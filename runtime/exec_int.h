@@ -18,6 +18,8 @@ struct image_state {
 	char *rootfs; /* the finished tree (kept for images built from it) */
 	struct layer *layers; /* base first */
 	size_t nlayers;
+	json_t
+	    *base_config; /* the runtime config its base image had (oci(), registry()), or NULL */
 	bool ok;
 };
 
@@ -34,6 +36,7 @@ struct executor {
 	unsigned char mac_key[SECRET_KEY_LEN]; /* the stage cache's key for secrets */
 	int mac_key_state;                     /* 0 not read yet, 1 read, -1 refused or absent */
 	int climb; /* plan_path_climb: how far up the root paths may lead */
+	struct cache_remote *cache_to, *cache_from; /* the shared stage cache, or NULL */
 };
 
 struct stage_run {

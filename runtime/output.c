@@ -20,7 +20,7 @@
 /* every implementation; output_write finds one by the schema of the output's type */
 static const struct output_impl *const impls[] = {
     &output_oci_impl,      &output_docker_archive_impl, &output_tar_impl,     &output_checksum_impl,
-    &output_manifest_impl, &output_disk_impl,           &output_vagrant_impl,
+    &output_manifest_impl, &output_disk_impl,           &output_vagrant_impl, &output_registry_impl,
 };
 #define N_IMPLS (sizeof(impls) / sizeof(impls[0]))
 

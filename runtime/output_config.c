@@ -2,8 +2,8 @@
  * output_config: the image's config blob (output_impl.h), the OCI image
  * config that docker load also reads: architecture, the plan's runtime
  * config merged over its parent images' as Docker's FROM does
- * (effective_config), the layers' diff_ids and their history (a parent's
- * entries kept), every time the image time.
+ * (effective_config), over the base image's (oci(), registry()), the layers' diff_ids and their
+ * history (a parent's entries kept), every time the image time.
  */
 #include "output_impl.h"
 
@@ -181,6 +181,75 @@ static int runtime_config(json_t *pc, json_t *oc, struct rt_error *err)
 		json_object_set_new(oc, "Volumes", vols);
 	}
 	return 0;
+}
+
+/* Env entries as a map of name -> "NAME=VALUE". */
+static void env_into(json_t *list, json_t *map)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach (list, i, v) {
+		const char *s = json_string_value(v);
+		if (!s)
+			continue;
+		size_t n = strcspn(s, "=");
+		char *name = xstrndup(s, n);
+		json_object_set(map, name, v);
+		free(name);
+	}
+}
+
+/*
+ * The base image's runtime config (oci(), registry()) under the plan's: what the
+ * plan sets wins; Env, Labels, ExposedPorts and Volumes are merged by key (the plan's
+ * value for a key it names); Entrypoint, Cmd, WorkingDir, User and StopSignal come
+ * from the base unless the plan sets them. A plan entrypoint without a cmd drops the
+ * base's Cmd (as a Dockerfile ENTRYPOINT does).
+ */
+static void inherit_config(json_t *bc, json_t *oc)
+{
+	static const char *const plain[] = {"Entrypoint", "Cmd", "WorkingDir", "User",
+	                                    "StopSignal"};
+	bool own_entrypoint = json_object_get(oc, "Entrypoint") != NULL;
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		json_t *v = json_object_get(bc, plain[i]);
+		if (!v || json_is_null(v) || json_object_get(oc, plain[i]))
+			continue;
+		if (!strcmp(plain[i], "Cmd") && own_entrypoint)
+			continue;
+		if ((i < 2 && json_is_array(v)) || (i >= 2 && json_is_string(v)))
+			json_object_set(oc, plain[i], v);
+	}
+	json_t *benv = json_object_get(bc, "Env");
+	if (json_is_array(benv)) {
+		json_t *map = json_object();
+		env_into(benv, map);
+		env_into(json_object_get(oc, "Env"), map);
+		size_t n = json_object_size(map), k = 0;
+		const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+		const char *key;
+		json_t *v;
+		json_object_foreach (map, key, v)
+			keys[k++] = key;
+		qsort(keys, n, sizeof(*keys), cmp_str);
+		json_t *list = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append(list, json_object_get(map, keys[i]));
+		free(keys);
+		json_object_set_new(oc, "Env", list);
+		json_decref(map);
+	}
+	static const char *const maps[] = {"Labels", "ExposedPorts", "Volumes"};
+	for (size_t i = 0; i < 3; i++) {
+		json_t *bm = json_object_get(bc, maps[i]);
+		if (!json_is_object(bm))
+			continue;
+		json_t *m = json_deep_copy(bm);
+		json_t *own = json_object_get(oc, maps[i]);
+		if (json_is_object(own))
+			json_object_update(m, own);
+		json_object_set_new(oc, maps[i], m);
+	}
 }
 
 /* The plan's image named name, or NULL. */
@@ -374,6 +443,8 @@ json_t *out_image_config(const struct output_ctx *ctx, struct rt_error *err)
 		goto fail;
 	}
 	json_decref(pc);
+	if (json_is_object(ctx->base_config))
+		inherit_config(ctx->base_config, oc);
 	json_t *diff_ids = json_array(), *history = json_array();
 	for (size_t i = 0; i < ctx->nlayers; i++) {
 		json_array_append_new(diff_ids, json_string(ctx->layers[i].diff_id));

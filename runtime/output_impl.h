@@ -149,6 +149,7 @@ int output_checksum(const struct output_ctx *ctx, struct rt_error *err);
 int output_manifest(const struct output_ctx *ctx, struct rt_error *err);
 int output_disk(const struct output_ctx *ctx, struct rt_error *err);
 int output_vagrant(const struct output_ctx *ctx, struct rt_error *err);
+int output_registry(const struct output_ctx *ctx, struct rt_error *err);
 
 /*
  * An output's implementation, defined in its output_NAME.c beside the
@@ -160,7 +161,8 @@ struct output_impl {
 	int (*write)(const struct output_ctx *ctx, struct rt_error *err);
 };
 extern const struct output_impl output_oci_impl, output_docker_archive_impl, output_tar_impl,
-    output_checksum_impl, output_manifest_impl, output_disk_impl, output_vagrant_impl;
+    output_checksum_impl, output_manifest_impl, output_disk_impl, output_vagrant_impl,
+    output_registry_impl;
 
 /* ---- layers (layer.c) ----------------------------------------------------------------- */
 

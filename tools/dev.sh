@@ -38,6 +38,11 @@ deps="$deps libext2fs-dev e2fsprogs dosfstools mtools qemu-utils fdisk gdisk"
 deps="$deps vagrant"
 # The tests of apply on many hosts (t6110, t122x) read the process table with ps.
 deps="$deps procps"
+# Registries: libcurl for the client; the registry tests (t7xxx) start Debian's docker-registry
+# and make htpasswd files.
+deps="$deps libcurl4-openssl-dev"
+deps="$deps docker-registry"
+deps="$deps apache2-utils"
 
 say()
 {

@@ -300,6 +300,25 @@ static void local_fact_src(struct conn *c, struct fact_src *f)
 	f->kernel = xstrdup(u.release);
 }
 
+bool exec_uses_facts(json_t *v)
+{
+	size_t i;
+	const char *k;
+	json_t *e;
+	if (json_is_array(v)) {
+		json_array_foreach (v, i, e) {
+			if (exec_uses_facts(e))
+				return true;
+		}
+	} else if (json_is_object(v)) {
+		json_object_foreach (v, k, e) {
+			if (!strcmp(k, PLAN_E_FACT) || exec_uses_facts(e))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* The target's facts: its os-release, architecture, host name and kernel. Over SSH they
    come from one command on the host; in a root filesystem os-release is read from the
    tree and the rest is the build machine's. */
@@ -380,6 +399,9 @@ int exec_open_rootfs(struct executor *x, const char *dir, struct conn **ret, str
 static bool run_task(struct stage_run *sr, json_t *task)
 {
 	struct executor *x = sr->x;
+	/* a host's facts are gathered when a task first needs them */
+	if (!sr->facts && sr->conn && exec_uses_facts(task))
+		sr->facts = exec_gather_facts(sr->conn);
 	struct expr_env env = {sr->facts, x->secrets};
 	struct rt_error err = {0};
 	struct task_result res = {0};
@@ -600,7 +622,7 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 		events_error(x->ev, host, msg);
 		free(msg);
 	} else {
-		sr.facts = exec_gather_facts(sr.conn);
+		/* facts: when a task first reads one (run_task), as Ansible's gather_facts */
 		sr.notified = json_object();
 		ok = exec_run_tasks(&sr, tasks) && exec_run_handlers(&sr, av.handlers);
 		json_decref(sr.notified);

@@ -86,6 +86,7 @@ def main():
               "local_tmp = %s/ansible-local\n"
               "remote_tmp = %s/.ansible-tmp\n" % (max(len(ports), 5), work, target))
     os.unlink(os.path.join(out, "ansible.cfg"))
+    os.unlink(os.path.join(out, "inventory.ini"))
     with open(os.path.join(out, "ansible-default.cfg"), "w") as f:
         f.write(common + "[ssh_connection]\ncontrol_path_dir = %s/cp-default\n" % work)
     with open(os.path.join(out, "ansible-best.cfg"), "w") as f:

@@ -6,7 +6,8 @@
 # second none. Facts come from the host in one command (its host name, kernel, distribution
 # and architecture, written into a file), and the idempotent run opens one exec channel
 # for the facts and one for the service's status, nothing else: its checks go over the one
-# SFTP session (sshd's log, LogLevel VERBOSE, names every session). apt on a host without
+# SFTP session (sshd's log, LogLevel VERBOSE, names every session). A run in which no task
+# reads a fact runs no command at all. apt on a host without
 # apt-get fails with a clear message (the full apt-over-SSH run needs a Debian tree: t1109
 # covers apt itself on a debootstrapped rootfs).
 . "$(dirname "$0")/../lib/test-lib.sh"
@@ -109,6 +110,39 @@ expect_match err '^127\.0\.0\.1 +: ok=12 +changed=0 +failed=0 +skipped=0 +unreac
 [ "$(cat "$PIDFILE")" = "$pid" ] || fail "a second apply restarted the service"
 n=$(($(sessions) - before))
 [ "$n" -eq 2 ] || fail "the idempotent apply opened $n exec channels (facts and the service status are 2): $(grep 'Starting session' "$SSHD_DIR/log" | tail -n 20)"
+
+# no task reads a fact: no command runs at all (facts are gathered when first needed)
+cat >site/files.img <<EOF2
+hosts web { "127.0.0.1" { port = $SSHD_PORT, user = "root", identity_file = "$SSH_KEY", known_hosts = "$SSH_KH" } }
+apply web {
+  file "/etc/motd" { content = "hello over ssh\n", mode = 0640 }
+  lineinfile "/etc/sshd.conf" { line = "PermitRootLogin no" }
+  file "/etc/skipped" {
+    content = "x\n"
+    when facts.os.distribution == "debian"
+  }
+}
+EOF2
+before=$(sessions)
+kapply site/files.img
+expect_rc 0
+expect_match err '^127\.0\.0\.1 +: ok=2 +changed=0 +failed=0 +skipped=1 ' "recap of a run with a condition on a fact"
+[ ! -e "$ROOT/etc/skipped" ] || fail "a condition on a fact did not hold the task back"
+n=$(($(sessions) - before))
+[ "$n" -eq 1 ] || fail "a run whose only fact is in a condition opened $n exec channels, not 1"
+cat >site/files.img <<EOF2
+hosts web { "127.0.0.1" { port = $SSHD_PORT, user = "root", identity_file = "$SSH_KEY", known_hosts = "$SSH_KH" } }
+apply web {
+  file "/etc/motd" { content = "hello over ssh\n", mode = 0640 }
+  lineinfile "/etc/sshd.conf" { line = "PermitRootLogin no" }
+}
+EOF2
+before=$(sessions)
+kapply site/files.img
+expect_rc 0
+expect_match err '^127\.0\.0\.1 +: ok=2 +changed=0 +failed=0 ' "recap of a run without facts"
+n=$(($(sessions) - before))
+[ "$n" -eq 0 ] || fail "a run that reads no fact opened $n exec channels"
 
 # apt on a host without apt-get: a clear error, not a crash
 cat >site/apt.img <<EOF2

@@ -160,22 +160,23 @@ static int systemd_enable(const struct task_ctx *ctx, struct task_result *res, c
 	return r;
 }
 
-/* enabled, with an init script: the /etc/rcN.d links that exist now, found by sh. */
+/* enabled, with an init script: the /etc/rcN.d links that exist now, found by find. */
 static int sysv_enable(const struct task_ctx *ctx, struct task_result *res, const char *name,
                        bool enable, struct mod_changes *ch)
 {
-	const char *list[] = {
-	    "sh",
-	    "-c",
-	    "for f in /etc/rc[2345].d/S[0-9][0-9]\"$1\"; do [ -L \"$f\" ] && echo "
-	    "\"$f\"; done; exit 0",
-	    "sh",
-	    name,
-	    NULL};
+	/* find, not a shell loop: check mode lets find look */
+	char *pattern = xasprintf("S[0-9][0-9]%s", name);
+	const char *list[] = {"find",       "/etc/rc2.d", "/etc/rc3.d", "/etc/rc4.d",
+	                      "/etc/rc5.d", "-maxdepth",  "1",          "-type",
+	                      "l",          "-name",      pattern,      NULL};
 	struct exec_req req = {.argv = list};
-	struct exec_res er;
-	if (mod_exec(ctx, res, &req, "listing /etc/rc?.d", &er) < 0)
-		return -1;
+	struct exec_res er = {0};
+	struct rt_error e = {0};
+	int rr = ctx->conn->ops->exec(ctx->conn, &req, &er, &e);
+	free(pattern);
+	if (rr < 0)
+		return mod_fail(res, &e);
+	/* a missing rcN.d makes find exit 1: what it found still counts */
 	bool on = er.out && *er.out;
 	mod_exec_res_free(&er);
 	if (on == enable)
@@ -342,6 +343,25 @@ static int live(const struct task_ctx *ctx, struct task_result *res, const char 
 		return mod_fail(res, &err);
 	if (st.exists && S_ISDIR(st.mode))
 		return live_systemd(ctx, res, unit, state, enabled, ch);
+	/* not booted with systemd: its init script; with none, systemctl when the unit is
+	   there (it says why it cannot), else service NAME */
+	size_t nl = strlen(name);
+	int bl = nl > 8 && !strcmp(name + nl - 8, ".service") ? (int)nl - 8 : (int)nl;
+	char *init = xasprintf("/etc/init.d/%.*s", bl, name);
+	int r = ctx->conn->ops->stat(ctx->conn, init, true, &st, &err);
+	free(init);
+	if (r < 0)
+		return mod_fail(res, &err);
+	for (size_t i = 0; !st.exists && unit_dirs[i]; i++) {
+		char *p = xasprintf("%s/%s", unit_dirs[i], unit);
+		struct conn_stat us;
+		r = ctx->conn->ops->stat(ctx->conn, p, false, &us, &err);
+		free(p);
+		if (r < 0)
+			return mod_fail(res, &err);
+		if (us.exists)
+			return live_systemd(ctx, res, unit, state, enabled, ch);
+	}
 	return live_sysv(ctx, res, name, state, enabled, ch);
 }
 

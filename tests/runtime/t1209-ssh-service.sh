@@ -5,7 +5,7 @@
 # the background with a pid file. started starts it (the page answers from this machine),
 # a second started changes nothing (the script's status says it runs), restarted always
 # acts (a new pid), stopped stops it and a second stopped changes nothing; check mode only
-# asks the status. In an image build the state is skipped and nothing starts. A service
+# asks the status (and looks for the rcN.d links of enabled). In an image build the state is skipped and nothing starts. A service
 # without an init script, on a host without 'service', fails with a clear message.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-mod.sh"
@@ -100,6 +100,14 @@ mod --check service '{"name":"benchd","state":"started"}'
 expect_status changed
 ! daemon_runs || fail "check mode started the service"
 [ -z "$(actions)" ] || fail "check mode ran the script's start: $(actions)"
+
+# check mode, enabled on a host without systemd: the rcN.d links are looked at (by find),
+# nothing is run that check mode refuses
+mod --check service '{"name":"benchd","enabled":true}'
+expect_status changed
+case $msg in
+*'check mode: the module tried'*) fail "enabled tried to change the host in check mode: $msg" ;;
+esac
 
 # an image build: the state is not applied
 mod --in-image service '{"name":"benchd","state":"started"}'

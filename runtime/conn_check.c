@@ -11,6 +11,8 @@
  *   apt-cache policy|show|madison (what a package's candidate is)
  *   systemctl is-enabled|is-active|is-failed|show|status|cat (service)
  *   getent, id                    (users and groups)
+ *   /etc/init.d/NAME status, service NAME status
+ *                                 (service, on a host without systemd)
  *   find, without an action that writes or runs (-delete, -exec, -ok,
  *                                 -fprint, -fls, ...)       (file: a listing)
  * Any other command (a shell, a package manager, useradd, ...) fails with
@@ -53,6 +55,13 @@ static bool is_probe(const char *const *argv)
 		return false;
 	const char *cmd = strrchr(argv[0], '/');
 	cmd = cmd ? cmd + 1 : argv[0];
+	/* an init script's status, run directly or through service */
+	if (!strncmp(argv[0], "/etc/init.d/", 12) && argv[1] && !strcmp(argv[1], "status") &&
+	    !argv[2])
+		return !strchr(argv[0] + 12, '/');
+	if (!strcmp(argv[0], "service") && argv[1] && argv[2] && !strcmp(argv[2], "status") &&
+	    !argv[3])
+		return true;
 	if (!strcmp(cmd, "find")) {
 		static const char *const acts[] = {"-delete", "-exec",   "-execdir", "-ok",
 		                                   "-okdir",  "-fprint", "-fprint0", "-fprintf",

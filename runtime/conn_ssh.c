@@ -866,6 +866,10 @@ static int do_read(struct conn_ssh *c, const char *path, size_t max, char **ret_
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		/* the size fstat gave has come: no round trip more to read the end (a file
+		   that grows meanwhile is read as it was) */
+		if (len == (size_t)st.size)
+			break;
 	}
 	if (len > max) {
 		r = rt_error_set(err, -EFBIG, "'%s' on %s is bigger than %zu bytes", path, c->where,

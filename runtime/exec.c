@@ -244,36 +244,118 @@ static char *os_release_value(const char *text, const char *key)
 	return NULL;
 }
 
-/* The target's facts, from its /etc/os-release and the machine. */
-json_t *exec_gather_facts(struct conn *c)
+/* What facts are made of: os-release's text, and the machine's names. */
+struct fact_src {
+	char *os_release;
+	char *hostname;
+	char *machine;
+	char *kernel;
+};
+
+/* The line at *p (up to a newline) as a new string; *p moves past it. */
+static char *take_line(const char **p)
 {
-	char *text = NULL;
+	size_t n = strcspn(*p, "\n");
+	char *ret = xstrndup(*p, n);
+	*p += n + ((*p)[n] == '\n');
+	return ret;
+}
+
+/* A host over SSH: everything in one command, so one round trip. It prints os-release, a
+   marker line, then uname's node name, machine and kernel release, one per line. */
+static int remote_fact_src(struct conn *c, struct fact_src *f)
+{
+	static const char marker[] = "\n@kiln-facts@\n";
+	const char *argv[] = {"/bin/sh", "-c",
+	                      "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release "
+	                      "2>/dev/null; printf '\\n@kiln-facts@\\n'; uname -n; uname -m; "
+	                      "uname -r",
+	                      NULL};
+	struct exec_req req = {.argv = argv, .timeout_s = 60};
+	struct exec_res res = {0};
+	struct rt_error err = {0};
+	if (c->ops->exec(c, &req, &res, &err) < 0)
+		return -1;
+	const char *m = res.status == 0 && res.out ? strstr(res.out, marker) : NULL;
+	if (!m) {
+		exec_res_release(&res);
+		return -1;
+	}
+	f->os_release = xstrndup(res.out, (size_t)(m - res.out));
+	const char *p = m + strlen(marker);
+	f->hostname = take_line(&p);
+	f->machine = take_line(&p);
+	f->kernel = take_line(&p);
+	exec_res_release(&res);
+	return 0;
+}
+
+/* A root filesystem (or the build machine): os-release read from the target, the machine
+   is this one. */
+static void local_fact_src(struct conn *c, struct fact_src *f)
+{
 	size_t len = 0;
 	struct rt_error err = {0};
-	if (c->ops->read(c, "/etc/os-release", 64 * 1024, &text, &len, &err) < 0 &&
-	    c->ops->read(c, "/usr/lib/os-release", 64 * 1024, &text, &len, &err) < 0)
-		text = xstrdup("");
+	if (c->ops->read(c, "/etc/os-release", 64 * 1024, &f->os_release, &len, &err) < 0 &&
+	    c->ops->read(c, "/usr/lib/os-release", 64 * 1024, &f->os_release, &len, &err) < 0)
+		f->os_release = NULL;
+	struct utsname u;
+	uname(&u);
+	f->hostname = xstrdup("kiln-build");
+	f->machine = xstrdup(u.machine);
+	f->kernel = xstrdup(u.release);
+}
+
+bool exec_uses_facts(json_t *v)
+{
+	size_t i;
+	const char *k;
+	json_t *e;
+	if (json_is_array(v)) {
+		json_array_foreach (v, i, e) {
+			if (exec_uses_facts(e))
+				return true;
+		}
+	} else if (json_is_object(v)) {
+		json_object_foreach (v, k, e) {
+			if (!strcmp(k, PLAN_E_FACT) || exec_uses_facts(e))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The target's facts: its os-release, architecture, host name and kernel. Over SSH they
+   come from one command on the host; in a root filesystem os-release is read from the
+   tree and the rest is the build machine's. */
+json_t *exec_gather_facts(struct conn *c)
+{
+	struct fact_src f = {0};
+	if (strcmp(c->ops->name, "ssh") || remote_fact_src(c, &f) < 0)
+		local_fact_src(c, &f);
+	const char *text = f.os_release ? f.os_release : "";
 	char *id = os_release_value(text, "ID");
 	char *like = os_release_value(text, "ID_LIKE");
 	char *version = os_release_value(text, "VERSION_ID");
 	char *codename = os_release_value(text, "VERSION_CODENAME");
 	char *family = like ? xstrndup(like, strcspn(like, " ")) : xstrdup(id ? id : "unknown");
-	struct utsname u;
-	uname(&u);
-	const char *arch = !strcmp(u.machine, "x86_64")    ? "amd64"
-	                   : !strcmp(u.machine, "aarch64") ? "arm64"
-	                                                   : u.machine;
+	const char *arch = !strcmp(f.machine, "x86_64")    ? "amd64"
+	                   : !strcmp(f.machine, "aarch64") ? "arm64"
+	                                                   : f.machine;
 	json_t *facts =
 	    json_pack("{s:{s:s,s:s,s:s,s:s,s:s},s:s,s:s,s:s}", "os", "family", family,
 	              "distribution", id ? id : "unknown", "version", version ? version : "",
 	              "codename", codename ? codename : "", "id", id ? id : "unknown", "arch", arch,
-	              "hostname", "kiln-build", "kernel", u.release);
+	              "hostname", f.hostname, "kernel", f.kernel);
 	free(id);
 	free(like);
 	free(version);
 	free(codename);
 	free(family);
-	free(text);
+	free(f.os_release);
+	free(f.hostname);
+	free(f.machine);
+	free(f.kernel);
 	return facts;
 }
 
@@ -362,6 +444,9 @@ int exec_open_rootfs(struct executor *x, const char *dir, struct conn **ret, str
 static bool run_task(struct stage_run *sr, json_t *task)
 {
 	struct executor *x = sr->x;
+	/* a host's facts are gathered when a task first needs them */
+	if (!sr->facts && sr->conn && exec_uses_facts(task))
+		sr->facts = exec_gather_facts(sr->conn);
 	struct expr_env env = {sr->facts, x->secrets};
 	struct rt_error err = {0};
 	struct task_result res = {0};
@@ -428,7 +513,9 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			    .check = x->o->check,
 			    /* a diff of a file that holds a secret would show it */
 			    .diff = x->o->diff && !plan_has_secret(t.args),
-			    .in_image = true,
+			    /* services run only on a live host (over SSH); an image or a
+			       root filesystem host runs none */
+			    .in_image = strcmp(sr->conn->ops->name, "ssh") != 0,
 			    .redact = redact_for_module,
 			    .redact_data = x->ev,
 			};
@@ -604,7 +691,7 @@ static bool apply_host(struct executor *x, json_t *ap, const char *host, json_t 
 		recap
 		    ->failed++; /* it answered and refused (a host key, a login): not unreachable */
 	} else {
-		sr.facts = exec_gather_facts(sr.conn);
+		/* facts: when a task first reads one (run_task), as Ansible's gather_facts */
 		sr.notified = json_object();
 		ok = exec_run_tasks(&sr, tasks) && exec_run_handlers(&sr, av.handlers);
 		json_decref(sr.notified);

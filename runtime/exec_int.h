@@ -60,6 +60,8 @@ void exec_rm_tree(const char *path);
 json_t *exec_stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why);
 /* The facts of the target c (os, arch, hostname, kernel). */
 json_t *exec_gather_facts(struct conn *c);
+/* Whether a plan value (a task, its arguments, its condition) reads a fact. */
+bool exec_uses_facts(json_t *v);
 /* Open a rootfs connection with the status thread held still (events_hold). */
 int exec_open_rootfs(struct executor *x, const char *dir, struct conn **ret, struct rt_error *err);
 /* Run tasks in order, then the handlers they notified; false when one failed and

@@ -5,8 +5,11 @@
  * In an image build nothing runs: enabled is made by hand as systemctl
  * would make it (the symlinks of the unit's [Install] WantedBy=,
  * RequiredBy= and Alias=), or with update-rc.d for an init script; a state
- * is recorded and skipped. On a live host, systemctl (or the init script)
- * does both.
+ * is recorded and skipped. On a live host (over SSH) both are real: through
+ * systemctl when the host was booted with systemd, else through the init
+ * script (/etc/init.d/NAME ACTION, or service NAME ACTION when there is no
+ * such file), whose status action says whether the service runs, so a
+ * second started or stopped changes nothing.
  * The label fills name unless the body sets name; then it describes the
  * task: service "ssh" { state = restarted } restarts ssh, while in
  * service "start apache" { name = "apache2" } the label is a description.
@@ -157,22 +160,23 @@ static int systemd_enable(const struct task_ctx *ctx, struct task_result *res, c
 	return r;
 }
 
-/* enabled, with an init script: the /etc/rcN.d links that exist now, found by sh. */
+/* enabled, with an init script: the /etc/rcN.d links that exist now, found by find. */
 static int sysv_enable(const struct task_ctx *ctx, struct task_result *res, const char *name,
                        bool enable, struct mod_changes *ch)
 {
-	const char *list[] = {
-	    "sh",
-	    "-c",
-	    "for f in /etc/rc[2345].d/S[0-9][0-9]\"$1\"; do [ -L \"$f\" ] && echo "
-	    "\"$f\"; done; exit 0",
-	    "sh",
-	    name,
-	    NULL};
+	/* find, not a shell loop: check mode lets find look */
+	char *pattern = xasprintf("S[0-9][0-9]%s", name);
+	const char *list[] = {"find",       "/etc/rc2.d", "/etc/rc3.d", "/etc/rc4.d",
+	                      "/etc/rc5.d", "-maxdepth",  "1",          "-type",
+	                      "l",          "-name",      pattern,      NULL};
 	struct exec_req req = {.argv = list};
-	struct exec_res er;
-	if (mod_exec(ctx, res, &req, "listing /etc/rc?.d", &er) < 0)
-		return -1;
+	struct exec_res er = {0};
+	struct rt_error e = {0};
+	int rr = ctx->conn->ops->exec(ctx->conn, &req, &er, &e);
+	free(pattern);
+	if (rr < 0)
+		return mod_fail(res, &e);
+	/* a missing rcN.d makes find exit 1: what it found still counts */
 	bool on = er.out && *er.out;
 	mod_exec_res_free(&er);
 	if (on == enable)
@@ -206,9 +210,23 @@ static int sysv_enable(const struct task_ctx *ctx, struct task_result *res, cons
 	return 0;
 }
 
-/* On a live host: systemctl is-enabled / is-active, then act. */
-static int live(const struct task_ctx *ctx, struct task_result *res, const char *unit,
-                const char *state, json_t *enabled, struct mod_changes *ch)
+/* The verb that brings a service to state, given whether it runs now (NULL: nothing to do). */
+static const char *state_verb(const char *state, bool active)
+{
+	if (!strcmp(state, "started"))
+		return active ? NULL : "start";
+	if (!strcmp(state, "stopped"))
+		return active ? "stop" : NULL;
+	if (!strcmp(state, "restarted"))
+		return "restart";
+	if (!strcmp(state, "reloaded"))
+		return active ? "reload" : "start";
+	return NULL;
+}
+
+/* A host booted with systemd: systemctl is-enabled / is-active, then act. */
+static int live_systemd(const struct task_ctx *ctx, struct task_result *res, const char *unit,
+                        const char *state, json_t *enabled, struct mod_changes *ch)
 {
 	struct exec_res er = {0};
 	struct rt_error err = {0};
@@ -239,15 +257,7 @@ static int live(const struct task_ctx *ctx, struct task_result *res, const char 
 		return mod_fail(res, &err);
 	bool active = er.status == 0;
 	mod_exec_res_free(&er);
-	const char *verb = NULL;
-	if (!strcmp(state, "started") && !active)
-		verb = "start";
-	else if (!strcmp(state, "stopped") && active)
-		verb = "stop";
-	else if (!strcmp(state, "restarted"))
-		verb = "restart";
-	else if (!strcmp(state, "reloaded"))
-		verb = active ? "reload" : "start";
+	const char *verb = state_verb(state, active);
 	if (!verb)
 		return 0;
 	mod_note(ch, "%s %s", verb, unit);
@@ -259,6 +269,100 @@ static int live(const struct task_ctx *ctx, struct task_result *res, const char 
 		return -1;
 	mod_exec_res_free(&er);
 	return 0;
+}
+
+/* A host without systemd: its init script, /etc/init.d/NAME ACTION when there is one, else
+   service NAME ACTION. Whether it runs is the script's status action (exit 0: running, as
+   the LSB says), so started and stopped change only what differs. */
+static int live_sysv(const struct task_ctx *ctx, struct task_result *res, const char *name,
+                     const char *state, json_t *enabled, struct mod_changes *ch)
+{
+	struct rt_error err = {0};
+	struct exec_res er = {0};
+	char *base = xstrdup(name);
+	size_t bl = strlen(base);
+	if (bl > 8 && !strcmp(base + bl - 8, ".service"))
+		base[bl - 8] = 0;
+	char *init = xasprintf("/etc/init.d/%s", base);
+	struct conn_stat st;
+	int r = 0;
+	if (ctx->conn->ops->stat(ctx->conn, init, true, &st, &err) < 0) {
+		r = mod_fail(res, &err);
+		goto out;
+	}
+	bool script = st.exists && S_ISREG(st.mode);
+	if (enabled && (r = sysv_enable(ctx, res, base, json_is_true(enabled), ch)) < 0)
+		goto out;
+	if (!state)
+		goto out;
+	const char *by_script[] = {init, "status", NULL};
+	const char *by_service[] = {"service", base, "status", NULL};
+	struct exec_req req = {.argv = script ? by_script : by_service, .timeout_s = 120};
+	if (ctx->conn->ops->exec(ctx->conn, &req, &er, &err) < 0) {
+		r = mod_fail(res, &err);
+		goto out;
+	}
+	int status = er.status;
+	mod_exec_res_free(&er);
+	if (!script && (status == 127 || status == 126)) {
+		task_failed(res,
+		            "cannot manage %s: the host does not run systemd, has no %s and no "
+		            "'service' command",
+		            base, init);
+		r = -1;
+		goto out;
+	}
+	const char *verb = state_verb(state, status == 0);
+	if (!verb)
+		goto out;
+	mod_note(ch, "%s %s", verb, base);
+	if (ctx->check)
+		goto out;
+	const char *act_script[] = {init, verb, NULL};
+	const char *act_service[] = {"service", base, verb, NULL};
+	req = (struct exec_req){.argv = script ? act_script : act_service, .timeout_s = 600};
+	char *what = xasprintf("%s %s", script ? init : "service", verb);
+	r = mod_exec(ctx, res, &req, what, &er);
+	free(what);
+	if (r == 0)
+		mod_exec_res_free(&er);
+out:
+	free(init);
+	free(base);
+	return r < 0 ? -1 : 0;
+}
+
+/* On a live host: through systemd when the host was booted with it (/run/systemd/system is
+   there, as sd_booted(3) checks), else through its init scripts. */
+static int live(const struct task_ctx *ctx, struct task_result *res, const char *name,
+                const char *unit, const char *state, json_t *enabled, struct mod_changes *ch)
+{
+	struct conn_stat st;
+	struct rt_error err = {0};
+	if (ctx->conn->ops->stat(ctx->conn, "/run/systemd/system", false, &st, &err) < 0)
+		return mod_fail(res, &err);
+	if (st.exists && S_ISDIR(st.mode))
+		return live_systemd(ctx, res, unit, state, enabled, ch);
+	/* not booted with systemd: its init script; with none, systemctl when the unit is
+	   there (it says why it cannot), else service NAME */
+	size_t nl = strlen(name);
+	int bl = nl > 8 && !strcmp(name + nl - 8, ".service") ? (int)nl - 8 : (int)nl;
+	char *init = xasprintf("/etc/init.d/%.*s", bl, name);
+	int r = ctx->conn->ops->stat(ctx->conn, init, true, &st, &err);
+	free(init);
+	if (r < 0)
+		return mod_fail(res, &err);
+	for (size_t i = 0; !st.exists && unit_dirs[i]; i++) {
+		char *p = xasprintf("%s/%s", unit_dirs[i], unit);
+		struct conn_stat us;
+		r = ctx->conn->ops->stat(ctx->conn, p, false, &us, &err);
+		free(p);
+		if (r < 0)
+			return mod_fail(res, &err);
+		if (us.exists)
+			return live_systemd(ctx, res, unit, state, enabled, ch);
+	}
+	return live_sysv(ctx, res, name, state, enabled, ch);
 }
 
 static int run(struct task_ctx *ctx, struct task_result *res)
@@ -279,7 +383,7 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		return task_failed(res, "service needs enabled or state");
 	unit = unit_name(name);
 	if (!ctx->in_image) {
-		if (live(ctx, res, unit, state, enabled, &ch) == 0)
+		if (live(ctx, res, name, unit, state, enabled, &ch) == 0)
 			mod_finish(ctx, res, &ch, "the service is as asked");
 		goto out;
 	}

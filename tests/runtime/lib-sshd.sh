@@ -117,7 +117,7 @@ Subsystem sftp internal-sftp
 UseDNS no
 MaxStartups 100
 MaxSessions 100
-LogLevel INFO
+LogLevel ${SSHD_LOGLEVEL:-INFO}
 EOF
 }
 

@@ -3,6 +3,8 @@
  */
 #include "adhoc.h"
 
+#include "host_pattern.h"
+
 #include "arena.h"
 #include "builtins.h"
 #include "diag.h"
@@ -376,143 +378,38 @@ char *adhoc_source(const struct adhoc_opts *o, char **ret_err)
 
 /* ---- host patterns ------------------------------------------------------------------ */
 
-/* The hosts of group name and of its children, into set (host -> true). */
-static void group_hosts(json_t *groups, const char *name, json_t *set, int depth)
-{
-	json_t *g = json_object_get(groups, name);
-	if (!g || depth > 64)
-		return;
-	const char *h;
-	json_t *x;
-	json_object_foreach (json_object_get(g, PLAN_K_HOSTS), h, x) {
-		json_object_set_new(set, h, json_true());
-	}
-	size_t i;
-	json_array_foreach (json_object_get(g, PLAN_K_CHILDREN), i, x) {
-		if (json_is_string(x))
-			group_hosts(groups, json_string_value(x), set, depth + 1);
-	}
-}
-
-/* The hosts one name of a pattern selects (a new set), or NULL with *ret_err. */
-static json_t *select_hosts(json_t *groups, json_t *all, const char *name, char **ret_err)
-{
-	json_t *set = json_object();
-	const char *k;
-	json_t *x;
-	if (!strcmp(name, "all") || !strcmp(name, "*")) {
-		json_object_update(set, all);
-	} else if (name[0] == '~') {
-		regex_t re;
-		if (regcomp(&re, name + 1, REG_EXTENDED | REG_NOSUB)) {
-			*ret_err = xasprintf("'%s' is not a regular expression", name + 1);
-			json_decref(set);
-			return NULL;
-		}
-		json_object_foreach (groups, k, x) {
-			if (!regexec(&re, k, 0, NULL, 0))
-				group_hosts(groups, k, set, 0);
-		}
-		json_object_foreach (all, k, x) {
-			if (!regexec(&re, k, 0, NULL, 0))
-				json_object_set_new(set, k, json_true());
-		}
-		regfree(&re);
-	} else if (strpbrk(name, "*?[")) {
-		json_object_foreach (groups, k, x) {
-			if (!fnmatch(name, k, 0))
-				group_hosts(groups, k, set, 0);
-		}
-		json_object_foreach (all, k, x) {
-			if (!fnmatch(name, k, 0))
-				json_object_set_new(set, k, json_true());
-		}
-	} else if (json_object_get(groups, name)) {
-		group_hosts(groups, name, set, 0);
-	} else if (json_object_get(all, name)) {
-		json_object_set_new(set, name, json_true());
-	}
-	return set;
-}
-
+/* Ansible's host patterns are plan/host_pattern.c's, as for kiln apply --limit. */
 int adhoc_limit(json_t *plan, const char *pattern, char **ret_err)
 {
 	json_t *groups = json_object_get(plan, PLAN_K_GROUPS);
-	json_t *all = json_object();
+	struct rt_error err = {0};
+	json_t *chosen = host_pattern_select(groups, pattern, &err);
+	if (!chosen) {
+		*ret_err = xstrdup(err.msg);
+		return -1;
+	}
+	json_t *set = json_object();
+	size_t i;
+	json_t *h;
+	json_array_foreach (chosen, i, h) {
+		json_object_set_new(set, json_string_value(h), json_true());
+	}
 	const char *k;
 	json_t *g;
 	json_object_foreach (groups, k, g) {
-		group_hosts(groups, k, all, 0);
-	}
-	json_t *chosen = NULL, *and = NULL, *not = json_object();
-	int r = 0;
-	char *copy = xstrdup(pattern);
-	for (char *save = NULL, *t = strtok_r(copy, ":,", &save); t && !r;
-	     t = strtok_r(NULL, ":,", &save)) {
-		char op = *t == '&' || *t == '!' ? *t++ : '|';
-		if (!*t) {
-			*ret_err = xasprintf("the host pattern '%s' has an empty name", pattern);
-			r = -1;
-			break;
-		}
-		json_t *set = select_hosts(groups, all, t, ret_err);
-		if (!set) {
-			r = -1;
-			break;
-		}
-		if (op == '|') {
-			if (!chosen)
-				chosen = json_object();
-			json_object_update(chosen, set);
-		} else if (op == '!') {
-			json_object_update(not, set);
-		} else if (!and) {
-			and = json_incref(set);
-		} else {
-			void *tmp;
-			json_object_foreach_safe(and, tmp, k, g)
-			{
-				if (!json_object_get(set, k))
-					json_object_del(and, k);
-			}
-		}
-		json_decref(set);
-	}
-	free(copy);
-	if (!r) {
-		/* only & and ! names: they narrow every host, as in Ansible */
-		if (!chosen)
-			chosen = json_deep_copy(all);
+		json_t *hosts = json_object_get(g, PLAN_K_HOSTS);
 		void *tmp;
-		json_object_foreach_safe(chosen, tmp, k, g)
+		const char *name;
+		json_t *x;
+		json_object_foreach_safe(hosts, tmp, name, x)
 		{
-			if ((and&&!json_object_get(and, k)) || json_object_get(not, k))
-				json_object_del(chosen, k);
-		}
-		if (!json_object_size(chosen)) {
-			*ret_err =
-			    xasprintf("no host of the inventory matches the pattern '%s'", pattern);
-			r = -1;
+			if (!json_object_get(set, name))
+				json_object_del(hosts, name);
 		}
 	}
-	if (!r) {
-		json_object_foreach (groups, k, g) {
-			json_t *hosts = json_object_get(g, PLAN_K_HOSTS);
-			void *tmp;
-			const char *h;
-			json_t *x;
-			json_object_foreach_safe(hosts, tmp, h, x)
-			{
-				if (!json_object_get(chosen, h))
-					json_object_del(hosts, h);
-			}
-		}
-	}
+	json_decref(set);
 	json_decref(chosen);
-	json_decref(and);
-	json_decref(not );
-	json_decref(all);
-	return r;
+	return 0;
 }
 
 static void list_hosts(json_t *groups, const char *name, json_t *seen, json_t *out, int depth)

@@ -34,11 +34,9 @@ struct adhoc_opts {
 char *adhoc_source(const struct adhoc_opts *o, char **ret_err);
 
 /*
- * Keep in the plan's groups only the hosts that pattern selects, with Ansible's host
- * patterns: names joined by ':' or ',' (union), '&NAME' (and), '!NAME' (but not); a name
- * is all or *, a group (its hosts and its children's), a host, a glob (web*) or ~REGEX,
- * matched against host and group names. 0, or -1 with *ret_err when no host matches or
- * the pattern is malformed.
+ * Keep in the plan's groups only the hosts that pattern selects: Ansible's host
+ * patterns as plan/host_pattern.h evaluates them for kiln apply --limit. 0, or -1 with
+ * *ret_err when no host matches or the pattern is malformed.
  */
 int adhoc_limit(json_t *plan, const char *pattern, char **ret_err);
 

@@ -508,8 +508,14 @@ static void relay_task_end(struct events *ev, const struct task_event *te,
 	              te->task, "status", (int)res->status, "exit_status", res->exit_status);
 	const struct {
 		const char *key, *value;
-	} texts[] = {{"what", te->what},  {"source", te->source},  {"msg", res->msg},
-	             {"diff", res->diff}, {"output", res->output}, {"cmd", res->cmd}};
+	} texts[] = {{"what", te->what},
+	             {"source", te->source},
+	             {"msg", res->msg},
+	             {"diff", res->diff},
+	             {"output", res->output},
+	             {"cmd", res->cmd},
+	             {"stdout_tail", res->stdout_tail},
+	             {"stderr_tail", res->stderr_tail}};
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		if (texts[i].value)
 			json_object_set_new(o, texts[i].key, json_string(texts[i].value));
@@ -548,6 +554,8 @@ static void observe_relayed(struct events *ev, char kind, const char *text)
 	    .diff = (char *)json_string_value(json_object_get(o, "diff")),
 	    .output = (char *)json_string_value(json_object_get(o, "output")),
 	    .cmd = (char *)json_string_value(json_object_get(o, "cmd")),
+	    .stdout_tail = (char *)json_string_value(json_object_get(o, "stdout_tail")),
+	    .stderr_tail = (char *)json_string_value(json_object_get(o, "stderr_tail")),
 	};
 	ev->observer->task_end(ev->observer->data, &te, &res);
 out:
@@ -558,13 +566,19 @@ void events_task_end(struct events *ev, const struct task_event *te, const struc
                      double ms)
 {
 	if (ev->observer && ev->observer->task_end) {
-		struct task_result r = *res; /* the command's output, redacted as the rest is */
+		/* what the command printed, redacted as the rest is */
+		struct task_result r = *res;
 		r.output = events_redact(ev, res->output);
+		r.stdout_tail = events_redact(ev, res->stdout_tail);
+		r.stderr_tail = events_redact(ev, res->stderr_tail);
+		r.stdout_full = r.stderr_full = NULL;
 		if (ev->relay_fd >= 0)
 			relay_task_end(ev, te, &r);
 		else
 			ev->observer->task_end(ev->observer->data, te, &r);
 		free(r.output);
+		free(r.stdout_tail);
+		free(r.stderr_tail);
 	}
 	if (want_json(ev)) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end",

@@ -145,10 +145,10 @@ while [ $r -le "$runs" ]; do
 	ms=$(kiln_push_ms "bench/kiln$r")
 	echo "$ms" | awk '{ printf "%.3f\n", $1 / 1000 }' >>k2
 	t=$(now)
-	skopeo copy -q --dest-tls-verify=false oci:layout:1 "docker://$REG/bench/skopeo$r:1"
+	skopeo copy -q --dest-tls-verify=false oci:layout:bench:1 "docker://$REG/bench/skopeo$r:1"
 	since "$t" >>s1
 	t=$(now)
-	skopeo copy -q --dest-tls-verify=false oci:layout:1 "docker://$REG/bench/skopeo$r:1"
+	skopeo copy -q --dest-tls-verify=false oci:layout:bench:1 "docker://$REG/bench/skopeo$r:1"
 	since "$t" >>s2
 	rm -rf pcache
 	"$KILN" apply --work-dir="$work/w" --cache-dir="$work/pcache" --events=json \

@@ -54,10 +54,10 @@ expect_rc 1 # no module ping-me: the task is checked before the hosts are listed
 # a pattern that selects nothing is an error (Ansible only warns)
 run_kiln run nowhere -i hosts.ini -a true
 expect_rc 1
-expect_match err "^kiln run: error: no host of the inventory matches the pattern 'nowhere'$"
+expect_match err "^kiln run: error: host pattern 'nowhere' matches no host of the plan"
 run_kiln run '~(' -i hosts.ini -a true
 expect_rc 1
-expect_match err "is not a regular expression"
+expect_match err "^kiln run: error: host pattern '~\\(': "
 
 # usage errors
 run_kiln run -i hosts.ini -a true

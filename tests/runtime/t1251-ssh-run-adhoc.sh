@@ -102,7 +102,7 @@ expect_rc 1
 expect_match err "no module 'fiel'; did you mean 'file'\?"
 krun nowhere -i hosts.ini -a 'true'
 expect_rc 1
-expect_match err "no host of the inventory matches the pattern 'nowhere'"
+expect_match err "host pattern 'nowhere' matches no host of the plan"
 krun web -a 'true'
 expect_rc 2
 expect_match err 'name the inventory: -i FILE'

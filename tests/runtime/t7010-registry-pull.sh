@@ -37,7 +37,7 @@ image base from busybox() {
 IMG
 kapply base.img
 expect_rc 0
-skopeo copy -q --dest-tls-verify=false oci:dist/base:1 "docker://$REG/base/bb:1" ||
+skopeo copy -q --dest-tls-verify=false oci:dist/base:base:1 "docker://$REG/base/bb:1" ||
 	fail "skopeo copy to the registry failed"
 digest=$(skopeo inspect --tls-verify=false "docker://$REG/base/bb:1" | jq -r .Digest)
 
@@ -60,12 +60,12 @@ app "base/bb:1" one
 kapply -var registry=$REG app.img
 expect_rc 0
 expect_match err "resolves to $digest" "the tag's digest is not shown"
-mkdir u1 && unpack dist/app 1 u1
+mkdir u1 && unpack dist/app app:1 u1
 [ "$(cat u1/rootfs/etc/base-release)" = "base 1" ] || fail "the base's file is missing"
 [ ! -e u1/rootfs/etc/gone ] || fail "the whiteout was not applied"
 [ -f u1/rootfs/app.txt ] || fail "the stage's file is missing"
 # the base image's config, under the app's own
-skopeo inspect --config oci:dist/app:1 >config.json || fail "skopeo inspect --config failed"
+skopeo inspect --config oci:dist/app:app:1 >config.json || fail "skopeo inspect --config failed"
 [ "$(jq -c .config.Cmd config.json)" = '["cat","/etc/base-release"]' ] ||
 	fail "Cmd not inherited: $(jq -c .config config.json)"
 [ "$(jq -c .config.Env config.json)" = '["APP=1","BASE=1","SHARED=app"]' ] ||
@@ -85,16 +85,16 @@ expect_match err "cached" "an unchanged base did not replay the stage"
 sed 's/base 1/base 2/' base.img >base2.img
 kapply base2.img
 expect_rc 0
-skopeo copy -q --dest-tls-verify=false oci:dist/base:1 "docker://$REG/base/bb:1" ||
+skopeo copy -q --dest-tls-verify=false oci:dist/base:base:1 "docker://$REG/base/bb:1" ||
 	fail "skopeo copy of the second base failed"
 kapply -var registry=$REG app.img
 expect_rc 0
 expect_no_match err "cached" "the stage was replayed on the old base"
-rm -rf u1 && mkdir u1 && unpack dist/app 1 u1
+rm -rf u1 && mkdir u1 && unpack dist/app app:1 u1
 [ "$(cat u1/rootfs/etc/base-release)" = "base 2" ] || fail "the moved tag was not followed"
 kapply base.img
 expect_rc 0
-skopeo copy -q --dest-tls-verify=false oci:dist/base:1 "docker://$REG/base/bb:1" ||
+skopeo copy -q --dest-tls-verify=false oci:dist/base:base:1 "docker://$REG/base/bb:1" ||
 	fail "skopeo copy of the first base again failed"
 [ "$(skopeo inspect --tls-verify=false "docker://$REG/base/bb:1" | jq -r .Digest)" = "$digest" ] ||
 	fail "the first base came back with another digest"

@@ -2,8 +2,9 @@
  * output oci: the image as an OCI image layout directory (image-spec 1.0):
  * oci-layout, index.json naming the manifest once per tag
  * (org.opencontainers.image.ref.name), and under blobs/sha256/ the layers
- * (the layer tars of ctx->layers, gzip-compressed: umoci 0.4 reads no zstd
- * layers), the image config and the manifest. A tag "name:tag" puts its tag
+ * (the layer tars of ctx->layers, gzip-compressed by default, zstd if
+ * args.compression says so: umoci 0.4 reads no zstd layers, skopeo 1.9
+ * does), the image config and the manifest. A tag "name:tag" puts its tag
  * part in the ref name; a plain "1.0" is the tag itself; no tag is "latest".
  * The layout is built in a temporary directory beside the destination and
  * swapped into place, replacing a previous layout there (a directory with
@@ -25,6 +26,7 @@
 #define MT_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_CONFIG "application/vnd.oci.image.config.v1+json"
 #define MT_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
 
 enum { COPY_BUF = 1 << 20 };
 
@@ -58,8 +60,24 @@ static int blob_mem(const char *layout, const char *media_type, const void *buf,
 	return 0;
 }
 
-/* A gzip-compressed copy of layer l as a blob; its descriptor in *ret. */
-static int blob_layer(const char *layout, const struct layer *l, json_t **ret, struct rt_error *err)
+/* The layers' compression from args.compression ("gzip" when absent). */
+static int layer_compression(const struct output_ctx *ctx, struct out_comp_settings *ret,
+                             struct rt_error *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	const char *c = json_string_value(out_arg(ctx, "compression"));
+	if (!c || !strcmp(c, "gzip"))
+		ret->comp = OUT_COMP_GZIP;
+	else if (!strcmp(c, "zstd"))
+		ret->comp = OUT_COMP_ZSTD;
+	else
+		return rt_error_set(err, -EINVAL, "compression '%s': expected gzip or zstd", c);
+	return 0;
+}
+
+/* A compressed copy of layer l as a blob; its descriptor in *ret. */
+static int blob_layer(const char *layout, const struct layer *l, const struct out_comp_settings *cs,
+                      json_t **ret, struct rt_error *err)
 {
 	char *tmp = xasprintf("%s/blobs/sha256/.layer.tmp", layout);
 	char *buf = xmalloc(COPY_BUF);
@@ -76,7 +94,7 @@ static int blob_layer(const char *layout, const struct layer *l, json_t **ret, s
 		r = rt_error_errno(err, -errno, "create %s", tmp);
 		goto done;
 	}
-	if ((r = out_sink_init(&sink, out, OUT_COMP_GZIP, 0, false, err)) < 0)
+	if ((r = out_sink_init(&sink, out, (enum out_comp)cs->comp, cs->level, false, err)) < 0)
 		goto done;
 	for (;;) {
 		ssize_t n = out_read(in, buf, COPY_BUF, l->path, err);
@@ -105,8 +123,9 @@ static int blob_layer(const char *layout, const struct layer *l, json_t **ret, s
 		goto done;
 	char digest[80];
 	snprintf(digest, sizeof(digest), "sha256:%s", sink.out_hex);
-	*ret = json_pack("{s:s, s:s, s:I}", "mediaType", MT_LAYER_GZIP, "digest", digest, "size",
-	                 (json_int_t)sink.out_bytes);
+	*ret = json_pack("{s:s, s:s, s:I}", "mediaType",
+	                 cs->comp == OUT_COMP_ZSTD ? MT_LAYER_ZSTD : MT_LAYER_GZIP, "digest",
+	                 digest, "size", (json_int_t)sink.out_bytes);
 done:
 	if (in >= 0)
 		close(in);
@@ -139,12 +158,15 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 	char *text = NULL;
 	size_t len;
 	uint64_t total = 0;
+	struct out_comp_settings cs;
 	int r;
 
 	if (!ctx->nlayers) {
 		r = rt_error_set(err, -EINVAL, "oci %s: the image has no layers", final);
 		goto out;
 	}
+	if ((r = layer_compression(ctx, &cs, err)) < 0)
+		goto out;
 	if (!(tags = out_tags(ctx, err))) {
 		r = err->code;
 		goto out;
@@ -170,7 +192,7 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 		for (size_t j = 0; j < i && !d; j++) /* the same layer twice: one blob */
 			if (!strcmp(ctx->layers[j].diff_id, ctx->layers[i].diff_id))
 				d = json_copy(json_array_get(layers, j));
-		if (!d && (r = blob_layer(tmp.tmp, &ctx->layers[i], &d, err)) < 0)
+		if (!d && (r = blob_layer(tmp.tmp, &ctx->layers[i], &cs, &d, err)) < 0)
 			goto out;
 		json_array_append_new(layers, d);
 		total += (uint64_t)json_integer_value(json_object_get(d, "size"));

@@ -60,7 +60,8 @@ static int blob_mem(const char *layout, const char *media_type, const void *buf,
 	return 0;
 }
 
-/* The layers' compression from args.compression ("gzip" when absent). */
+/* The layers' compression from args.compression ("gzip" when absent) and
+ * args.compression_level (0 when absent: the compressor's default). */
 static int layer_compression(const struct output_ctx *ctx, struct out_comp_settings *ret,
                              struct rt_error *err)
 {
@@ -72,6 +73,14 @@ static int layer_compression(const struct output_ctx *ctx, struct out_comp_setti
 		ret->comp = OUT_COMP_ZSTD;
 	else
 		return rt_error_set(err, -EINVAL, "compression '%s': expected gzip or zstd", c);
+	json_t *level = out_arg(ctx, "compression_level");
+	json_int_t v = json_is_integer(level) ? json_integer_value(level) : 0;
+	json_int_t max = ret->comp == OUT_COMP_ZSTD ? 19 : 9;
+	if (v < 0 || v > max)
+		return rt_error_set(err, -EINVAL,
+		                    "compression_level %lld: %s takes 1 to %lld (0: its default)",
+		                    (long long)v, c ? c : "gzip", (long long)max);
+	ret->level = (int32_t)v;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 # whatever the number of threads. gzip layers are one valid gzip stream (gzip -t) that
 # decompresses to the layer (diff_id) and umoci unpacks; zstd layers have the zstd media
 # type, decompress to the layer, and skopeo inspects and copies them (umoci 0.4.7 cannot).
+# compression_level picks the compressor's level; a level out of range is an error.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-output.sh"
 need skopeo
@@ -118,4 +119,16 @@ run_job bad.json
 [ "$rc" -ne 0 ] || fail "compression = xz was accepted"
 expect_match err "compression 'xz'"
 [ ! -e dist/bad ] || fail "a layout was written for a bad compression"
+job badlevel oci dist/badlevel '{"compression_level": 12}' true
+run_job badlevel.json
+[ "$rc" -ne 0 ] || fail "gzip compression_level = 12 was accepted"
+expect_match err "compression_level 12: gzip takes 1 to 9"
+
+# a level: another valid layer of the same tree
+job gzfast oci dist/gzfast '{"tag": "t:1", "compression_level": 1}' true
+run gzfast 2
+blob=$(layer_blob dist/gzfast)
+[ "$blob" != "$(layer_blob dist/gz1)" ] || fail "compression_level = 1 gave the level-6 layer"
+[ "$(gzip -dc <"$blob" | sha256sum | cut -d' ' -f1)" = "$diff_id" ] ||
+	fail "the level-1 gzip layer does not decompress to the layer"
 say "ok: gzip and zstd layers and archives, the same bytes with 1 thread and several"

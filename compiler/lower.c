@@ -11,6 +11,7 @@
 
 #include "eval.h"
 #include "path.h"
+#include "plan_json.h"
 #include "template.h"
 #include "builtins.h"
 #include "vars.h"
@@ -802,6 +803,7 @@ static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 	json_t *tasks = json_array(), *handlers = json_array();
 	char *prefix = xasprintf("apply.%s", ap->name.s);
 	lw->role_handlers = json_object();
+	lw->local_seen = false; /* a 'local' task of an image makes no file for a host */
 	lower_body(lw, ap->body, NULL, prefix, NULL, tasks);
 	for (struct ast_node *n = ap->body; n; n = n->next)
 		if (n->kind == N_HANDLER)
@@ -846,7 +848,30 @@ static bool selected(const struct lower_opts *o, const char *name)
 	return false;
 }
 
-json_t *lower_program(struct program *p, const struct lower_opts *opts)
+/* Where the plan goes: a tree (plan) or a stream (w), member by member in key order. */
+struct lower_out {
+	json_t *plan;
+	struct plan_json *w;
+};
+
+static void out_member(struct lower_out *o, const char *key, json_t *v)
+{
+	if (o->w) {
+		plan_json_key(o->w, key);
+		plan_json_value(o->w, v);
+		json_decref(v);
+	} else {
+		json_object_set_new(o->plan, key, v);
+	}
+}
+
+/*
+ * Lower the program into o. The members come in the order of their keys, so
+ * that a stream is the sorted text; each image is written and freed before
+ * the next is lowered. Diagnostics are sorted when printed, so the order of
+ * lowering does not show.
+ */
+static void lower_into(struct program *p, const struct lower_opts *opts, struct lower_out *o)
 {
 	struct lowerer lw = {.p = p, .d = &p->cx->diags};
 	size_t nimages;
@@ -890,34 +915,7 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 		}
 	}
 
-	json_t *plan = json_object();
-	json_object_set_new(plan, PLAN_K_FORMAT_VERSION, json_integer(PLAN_FORMAT_VERSION));
-	json_object_set_new(plan, PLAN_K_KILN_VERSION, json_string(KILN_VERSION));
-	json_t *files = json_array();
-	for (uint32_t i = 0; i < p->nfiles; i++) {
-		char *rel = path_relative(p->root, source_get(&p->cx->sm, p->files[i]->file)->name);
-		json_array_append_new(files, json_string(rel));
-		free(rel);
-	}
-	json_object_set_new(plan, PLAN_K_FILES, files);
-	json_t *params = json_object();
-	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
-		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
-		if (s->kind != SYM_PARAM || !s->source)
-			continue; /* no value: only in lint, whose plan is dropped */
-		json_t *entry = vars_param_plan(p, s);
-		json_object_set_new(entry, PLAN_K_TYPE, json_string(type_str(p->a, s->type)));
-		json_object_set_new(params, s->name, entry);
-	}
-	json_object_set_new(plan, PLAN_K_PARAMS, params);
-	json_t *jimages = json_array();
-	for (size_t i = 0; i < nimages; i++)
-		if (hashmap_get(&want, images[i]->name.s) == &yes)
-			json_array_append_new(jimages, lower_image(&lw, images[i]));
-	json_object_set_new(plan, PLAN_K_IMAGES, jimages);
-	json_t *groups = json_object();
-	lower_groups(&lw, groups);
-	json_object_set_new(plan, PLAN_K_GROUPS, groups);
+	/* in key order: applies, files, format_version, groups, images, kiln_version, params */
 	json_t *applies = json_array();
 	/* with -only or -except no apply block runs; the files are checked all the same */
 	bool run_applies = !opts || (!opts->nonly && !opts->nexcept);
@@ -930,10 +928,66 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 				else
 					json_decref(japply);
 			}
-	json_object_set_new(plan, PLAN_K_APPLIES, applies);
+	out_member(o, PLAN_K_APPLIES, applies);
+	json_t *files = json_array();
+	for (uint32_t i = 0; i < p->nfiles; i++) {
+		char *rel = path_relative(p->root, source_get(&p->cx->sm, p->files[i]->file)->name);
+		json_array_append_new(files, json_string(rel));
+		free(rel);
+	}
+	out_member(o, PLAN_K_FILES, files);
+	out_member(o, PLAN_K_FORMAT_VERSION, json_integer(PLAN_FORMAT_VERSION));
+	json_t *groups = json_object();
+	lower_groups(&lw, groups);
+	out_member(o, PLAN_K_GROUPS, groups);
+	json_t *jimages = o->w ? NULL : json_array();
+	if (o->w) {
+		plan_json_key(o->w, PLAN_K_IMAGES);
+		plan_json_begin_array(o->w);
+	}
+	for (size_t i = 0; i < nimages; i++) {
+		if (hashmap_get(&want, images[i]->name.s) != &yes)
+			continue;
+		json_t *img = lower_image(&lw, images[i]);
+		if (o->w) {
+			plan_json_value(o->w, img);
+			json_decref(img);
+		} else {
+			json_array_append_new(jimages, img);
+		}
+	}
+	if (o->w)
+		plan_json_end_array(o->w);
+	else
+		json_object_set_new(o->plan, PLAN_K_IMAGES, jimages);
+	out_member(o, PLAN_K_KILN_VERSION, json_string(KILN_VERSION));
+	json_t *params = json_object();
+	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
+		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
+		if (s->kind != SYM_PARAM || !s->source)
+			continue; /* no value: only in lint, whose plan is dropped */
+		json_t *entry = vars_param_plan(p, s);
+		json_object_set_new(entry, PLAN_K_TYPE, json_string(type_str(p->a, s->type)));
+		json_object_set_new(params, s->name, entry);
+	}
+	out_member(o, PLAN_K_PARAMS, params);
 	hashmap_release(&want);
 	json_decref(lw.outputs);
 	json_decref(lw.role_paths);
 	free(images);
-	return plan;
+}
+
+json_t *lower_program(struct program *p, const struct lower_opts *opts)
+{
+	struct lower_out o = {.plan = json_object()};
+	lower_into(p, opts, &o);
+	return o.plan;
+}
+
+void lower_program_write(struct program *p, const struct lower_opts *opts, struct plan_json *w)
+{
+	struct lower_out o = {.w = w};
+	plan_json_begin_object(w);
+	lower_into(p, opts, &o);
+	plan_json_end_object(w);
 }

@@ -1,9 +1,9 @@
 /*
  * lazylib: a shared library loaded on first use. kiln does not link
- * libarchive and libssh: with what they pull in (libxml2, ICU, libstdc++,
+ * libarchive, libssh and libcrypto: with what they pull in (libxml2, ICU, libstdc++,
  * Kerberos) they cost milliseconds at every start, and most runs (lint,
- * compile, an apply that touches no archive and no SSH host) need neither.
- * base/lazy_archive.c and base/lazy_ssh.c, written by tools/gen-lazy.py,
+ * compile, an apply that touches no archive and no SSH host) need none.
+ * base/lazy_archive.c, lazy_ssh.c and lazy_crypto.c, written by tools/gen-lazy.py,
  * define the functions kiln calls as wrappers that call lazylib_sym.
  *
  * lazylib_sym loads the library (dlopen, once, thread-safe) and returns the

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write base/lazy_LIB.c: libarchive or libssh loaded on first use (see base/lazylib.h).
+"""Write base/lazy_LIB.c: libarchive, libssh or libcrypto loaded on first use (lazylib.h).
 
 kiln does not link libarchive and libssh: they pull in libxml2, ICU, libstdc++ and
 Kerberos, whose loading and relocation cost a few milliseconds at every start. Instead
@@ -10,7 +10,7 @@ headers (the preprocessed text), for the functions that the built kiln libraries
 undefined. Run it after using a new function of either library (the link fails with an
 undefined reference until then):
 
-    tools/gen-lazy.py archive build   # or: ssh build
+    tools/gen-lazy.py archive build   # or: ssh build, crypto build
 """
 import os
 import re
@@ -23,6 +23,12 @@ LIBS = {
         "headers": ["archive.h", "archive_entry.h"],
         "prefixes": ("archive_",),
         "what": "libarchive",
+    },
+    "crypto": {
+        "soname": "libcrypto.so.3",
+        "headers": ["openssl/evp.h", "openssl/hmac.h"],
+        "prefixes": ("EVP_", "HMAC"),
+        "what": "OpenSSL's libcrypto",
     },
     "ssh": {
         "soname": "libssh.so.4",
@@ -51,7 +57,8 @@ VARIADIC = {
 
 def undefined(build, prefixes):
     names = set()
-    for lib in ("runtime/libkiln_runtime.a", "stdlib/libkiln_stdlib.a"):
+    for lib in ("runtime/libkiln_runtime.a", "stdlib/libkiln_stdlib.a", "base/libkiln_base.a",
+                "compiler/libkiln_compiler.a", "plan/libkiln_plan.a"):
         out = subprocess.run(["nm", "-u", os.path.join(build, lib)], capture_output=True,
                              text=True, check=True).stdout
         for line in out.splitlines():
@@ -128,7 +135,7 @@ static struct lazylib lib = LAZYLIB_INIT("{cfg['soname']}");
         if not m:
             sys.exit(f"gen-lazy: no declaration of {name}")
         ret = m.group(1).strip()
-        ret = re.sub(r"\b(extern|__LA_DECL|LIBSSH_API|SSH_DEPRECATED)\b", "", ret).strip()
+        ret = re.sub(r"\b(extern|__LA_DECL|LIBSSH_API|SSH_DEPRECATED|OSSL_DEPRECATEDIN_3_0)\b", "", ret).strip()
         params = split_params(m.group(2))
         if params == ["void"] or not params:
             decl, args = "void", ""

@@ -52,6 +52,7 @@ struct conn_rootfs {
 	struct conn_fs fs;
 	char *root;
 	struct ns_holder *ns;
+	bool wrote; /* an operation that may change the tree ran (a write, a command) */
 	bool made[MADE_N];
 	/* the parent's times before kiln added the path, and its mtime right after */
 	struct timespec before[MADE_N][2], after[MADE_N];
@@ -209,6 +210,7 @@ static int prepare(struct conn_rootfs *c, struct ns_opts *opts, struct rt_error 
 static int rootfs_exec(struct conn *conn, const struct exec_req *req, struct exec_res *ret,
                        struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return ns_holder_exec(rootfs_of(conn)->ns, req, ret, err);
 }
 
@@ -221,6 +223,7 @@ static int rootfs_read(struct conn *conn, const char *path, size_t max, char **r
 static int rootfs_write(struct conn *conn, const char *path, const void *data, size_t len,
                         const struct conn_attrs *attrs, struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_write(&rootfs_of(conn)->fs, path, data, len, attrs, err);
 }
 
@@ -233,23 +236,27 @@ static int rootfs_stat(struct conn *conn, const char *path, bool follow, struct 
 static int rootfs_mkdir(struct conn *conn, const char *path, const struct conn_attrs *attrs,
                         struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_mkdir(&rootfs_of(conn)->fs, path, attrs, err);
 }
 
 static int rootfs_chmod(struct conn *conn, const char *path, mode_t mode, struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_chmod(&rootfs_of(conn)->fs, path, mode, err);
 }
 
 static int rootfs_chown(struct conn *conn, const char *path, uid_t uid, gid_t gid,
                         struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_chown(&rootfs_of(conn)->fs, path, uid, gid, err);
 }
 
 static int rootfs_symlink(struct conn *conn, const char *target, const char *path,
                           struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_symlink(&rootfs_of(conn)->fs, target, path, err);
 }
 
@@ -261,12 +268,14 @@ static int rootfs_readlink(struct conn *conn, const char *path, char **ret_targe
 
 static int rootfs_remove(struct conn *conn, const char *path, bool recursive, struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_remove(&rootfs_of(conn)->fs, path, recursive, err);
 }
 
 static int rootfs_touch(struct conn *conn, const char *path, const struct conn_attrs *attrs,
                         struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_touch(&rootfs_of(conn)->fs, path, attrs, err);
 }
 
@@ -276,8 +285,10 @@ static void rootfs_close(struct conn *conn)
 	/* first the namespace (its processes and mounts), then what open added */
 	c->ns = ns_holder_stop(c->ns);
 	take_back(c);
-	if (c->fs.base >= 0)
-		(void)syncfs(c->fs.base); /* what this connection wrote reaches the disk */
+	/* what this connection wrote reaches the disk; an apply that changed nothing (what
+	   open added, close took away) has nothing to sync */
+	if (c->fs.base >= 0 && c->wrote)
+		(void)syncfs(c->fs.base);
 	conn_fs_release(&c->fs);
 	free(c->root);
 	free(c);

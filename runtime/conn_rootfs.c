@@ -1,10 +1,10 @@
 /*
  * conn_rootfs: a rootfs directory as a target (see conn.h). File operations
  * go through conn_fs (openat2 RESOLVE_IN_ROOT from the root's O_PATH fd);
- * commands go to the namespace holder (ns.c), started once by open and ended
- * by close.
+ * commands go to the namespace holder (ns.c), started by the first command
+ * (a connection that runs none makes no namespace) and ended by close.
  *
- * What open adds to the image so that commands behave — the mount points
+ * What the first command adds to the image so that commands behave — the mount points
  * /proc, /sys and /dev when the image lacks them, an empty /etc/resolv.conf
  * to bind the build machine's over, and a /usr/sbin/policy-rc.d that keeps
  * package scripts from starting services — close takes away again, if it is
@@ -166,10 +166,16 @@ static void take_back(struct conn_rootfs *c)
 	}
 }
 
-static int prepare(struct conn_rootfs *c, struct ns_opts *opts, struct rt_error *err)
+/*
+ * What a command needs in the rootfs: mount points, a resolv.conf to bind the
+ * host's over, a policy-rc.d. add false (open): only adopt what a killed kiln
+ * left, for close to take away; add true (the first command): add what is
+ * missing.
+ */
+static int prepare(struct conn_rootfs *c, struct ns_opts *opts, bool add, struct rt_error *err)
 {
 	int r;
-	for (int m = MADE_PROC; m <= MADE_DEV; m++) {
+	for (int m = MADE_PROC; add && m <= MADE_DEV; m++) {
 		struct conn_stat st;
 		if ((r = conn_fs_stat(&c->fs, made_paths[m].path, false, &st, err)) < 0)
 			return r;
@@ -182,9 +188,9 @@ static int prepare(struct conn_rootfs *c, struct ns_opts *opts, struct rt_error 
 		struct conn_stat st;
 		if ((r = conn_fs_stat(&c->fs, "/etc/resolv.conf", false, &st, err)) < 0)
 			return r;
-		if (!st.exists && (r = add_path(c, MADE_RESOLV, err)) < 0)
+		if (add && !st.exists && (r = add_path(c, MADE_RESOLV, err)) < 0)
 			return r;
-		if (st.exists && is_ours(&c->fs, MADE_RESOLV)) {
+		if (st.exists && !c->made[MADE_RESOLV] && is_ours(&c->fs, MADE_RESOLV)) {
 			c->made[MADE_RESOLV] = true; /* left by a kiln that was killed */
 			c->after[MADE_RESOLV].tv_nsec = -1;
 		}
@@ -195,9 +201,9 @@ static int prepare(struct conn_rootfs *c, struct ns_opts *opts, struct rt_error 
 		if ((r = conn_fs_stat(&c->fs, "/usr/sbin/policy-rc.d", false, &st, err)) < 0)
 			return r;
 		if (!st.exists) {
-			if ((r = add_path(c, MADE_POLICY, err)) < 0)
+			if (add && (r = add_path(c, MADE_POLICY, err)) < 0)
 				return r;
-		} else if (is_ours(&c->fs, MADE_POLICY)) {
+		} else if (!c->made[MADE_POLICY] && is_ours(&c->fs, MADE_POLICY)) {
 			c->made[MADE_POLICY] = true; /* left by a kiln that was killed */
 			c->after[MADE_POLICY].tv_nsec = -1;
 		}
@@ -210,8 +216,17 @@ static int prepare(struct conn_rootfs *c, struct ns_opts *opts, struct rt_error 
 static int rootfs_exec(struct conn *conn, const struct exec_req *req, struct exec_res *ret,
                        struct rt_error *err)
 {
-	rootfs_of(conn)->wrote = true;
-	return ns_holder_exec(rootfs_of(conn)->ns, req, ret, err);
+	struct conn_rootfs *c = rootfs_of(conn);
+	c->wrote = true;
+	if (!c->ns) {
+		/* the namespace is made for the first command: an apply that runs none (all in
+		   place) pays for no process, mount or file of it */
+		struct ns_opts opts = {.root = c->root};
+		int r = prepare(c, &opts, true, err);
+		if (r < 0 || (r = ns_holder_start(&opts, &c->ns, err)) < 0)
+			return r;
+	}
+	return ns_holder_exec(c->ns, req, ret, err);
 }
 
 static int rootfs_read(struct conn *conn, const char *path, size_t max, char **ret_data,
@@ -282,8 +297,9 @@ static int rootfs_touch(struct conn *conn, const char *path, const struct conn_a
 static void rootfs_close(struct conn *conn)
 {
 	struct conn_rootfs *c = rootfs_of(conn);
-	/* first the namespace (its processes and mounts), then what open added */
-	c->ns = ns_holder_stop(c->ns);
+	/* first the namespace (its processes and mounts), then what the first command added */
+	if (c->ns)
+		c->ns = ns_holder_stop(c->ns);
 	take_back(c);
 	/* what this connection wrote reaches the disk; an apply that changed nothing (what
 	   open added, close took away) has nothing to sync */
@@ -335,7 +351,7 @@ int conn_rootfs_open(const char *rootfs_dir, struct conn **ret, struct rt_error 
 		return r;
 	}
 	struct ns_opts opts = {.root = root};
-	if ((r = prepare(c, &opts, err)) < 0 || (r = ns_holder_start(&opts, &c->ns, err)) < 0) {
+	if ((r = prepare(c, &opts, false, err)) < 0) {
 		rootfs_close(&c->conn);
 		return r;
 	}

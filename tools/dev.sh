@@ -31,6 +31,8 @@ zlib1g-dev time libcap2-bin curl
 ca-certificates ansible"
 # The ssh tests (t12xx) start a real sshd of their own and use ssh-keygen and ssh-agent.
 deps="$deps openssh-server openssh-client"
+# t6092 counts a rootfs apply's syncfs and clone calls with strace.
+deps="$deps strace"
 
 say()
 {

@@ -102,17 +102,26 @@ static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_sev
 		message = xasprintf("%s (the text is not shown: a var-file may hold secrets)",
 		                    diag_code_meaning(code));
 	}
-	/* the same finding twice (a file imported by two builds of one run) is shown once */
-	char *key =
-	    xasprintf("%d:%u:%u:%d:%s", (int)code, span.file, span.start, has_span, message);
-	if (hashmap_get(&s->seen, key)) {
+	/* the same finding twice (a file imported by two builds of one run) is shown once:
+	   code and place name the first diagnostic there; a second one with another message
+	   at the same place is kept under a key with its message (rare: no copy of every
+	   message in the map) */
+	char *key = xasprintf("%d:%u:%u:%d", (int)code, span.file, span.start, has_span);
+	struct diag *first = hashmap_get(&s->seen, key);
+	if (first && strcmp(first->message, message) != 0) {
+		free(key);
+		key = xasprintf("%d:%u:%u:%d:%s", (int)code, span.file, span.start, has_span,
+		                message);
+		first = hashmap_get(&s->seen, key);
+	}
+	if (first) {
 		free(key);
 		free(message);
 		scratch_reset();
 		return &scratch;
 	}
-	hashmap_put(&s->seen, key, key);
 	struct diag *d = xcalloc(1, sizeof(*d));
+	hashmap_put(&s->seen, key, d);
 	d->code = code;
 	d->severity = sev;
 	d->span = span;

@@ -871,6 +871,17 @@ static enum drift_status plan_hosts(struct compile_ctx *cx, struct args *a, json
 	return d;
 }
 
+struct compile_job {
+	struct compile_ctx *cx;
+	struct args *a;
+};
+
+static int compile_fill(struct plan_json *w, void *arg)
+{
+	struct compile_job *job = arg;
+	return kiln_compile_write(job->cx, job->a->files, (size_t)job->a->nfiles, &job->a->opts, w);
+}
+
 /* compile, plan and graph: a plan from .img files, or (plan, graph) read from plan.json */
 static int cmd_compile(const struct command *c, int argc, char **argv)
 {
@@ -882,6 +893,20 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	}
 	struct compile_ctx cx;
 	compile_ctx_init(&cx, (unsigned)a.max_errors);
+	if (!strcmp(c->name, "compile") && !a.dump_ir) {
+		/* written as it is lowered: the plan is never whole in memory */
+		struct compile_job job = {&cx, &a};
+		char *err = NULL;
+		int status = EXIT_OK;
+		if (plan_write_with(a.output ? a.output : "plan.json", compile_fill, &job, &err) <
+		    0) {
+			if (err)
+				fprintf(stderr, "kiln: %s\n", err);
+			free(err);
+			status = EXIT_ERRORS;
+		}
+		return finish(&cx, &a, status);
+	}
 	json_t *plan = get_plan(&cx, &a, strcmp(c->name, "compile") != 0, NULL, NULL);
 	if (!plan)
 		return finish(&cx, &a, EXIT_ERRORS);

@@ -11,6 +11,12 @@
 #include <string.h>
 
 /* An EX_IDENT that is a bare enumeration value (state = present) points here. */
+/* The span of a member expression's name (x.NAME). */
+static struct src_span member_name_span(const struct ast_expr *e)
+{
+	return (struct src_span){e->span.file, e->member.name_start, e->member.name_end};
+}
+
 static struct symbol enum_literal = {.name = "<enum value>", .kind = SYM_LOCAL};
 
 /* ---- types ------------------------------------------------------------- */
@@ -424,7 +430,7 @@ const struct type *check_expr(struct checker *ck, struct ast_expr *e, const stru
 			const struct type_field *f = type_field(t, name);
 			if (f)
 				return typed(e, f->type);
-			struct diag *d = diag_error(ck->d, E_UNKNOWN_FIELD, e->member.name_span,
+			struct diag *d = diag_error(ck->d, E_UNKNOWN_FIELD, member_name_span(e),
 			                            "no field '%s' in %s", name, ck_tstr(ck, t));
 			const char *names[128];
 			uint32_t k = 0;
@@ -433,7 +439,7 @@ const struct type *check_expr(struct checker *ck, struct ast_expr *e, const stru
 			diag_suggest(d, names, k, name);
 			return typed(e, &type_error);
 		}
-		diag_error(ck->d, E_UNKNOWN_FIELD, e->member.name_span, "a %s has no field '%s'",
+		diag_error(ck->d, E_UNKNOWN_FIELD, member_name_span(e), "a %s has no field '%s'",
 		           ck_tstr(ck, t), name);
 		return typed(e, &type_error);
 	}

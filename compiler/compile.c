@@ -17,6 +17,7 @@
 #include "eval.h"
 #include "inventory.h"
 #include "lower.h"
+#include "plan_json.h"
 #include "parse.h"
 #include "path.h"
 #include "program.h"
@@ -449,6 +450,19 @@ static void front(struct program *p, const char *const *paths, size_t n,
 	lower_check_images(p);
 }
 
+/* The lower_opts of compile options. */
+static struct lower_opts lower_opts_of(const struct compile_opts *opts)
+{
+	struct lower_opts lo = {0};
+	if (opts) {
+		lo.only = opts->only;
+		lo.nonly = opts->nonly;
+		lo.except = opts->except;
+		lo.nexcept = opts->nexcept;
+	}
+	return lo;
+}
+
 int kiln_lint_source(struct compile_ctx *cx, uint32_t file)
 {
 	unsigned errors = cx->diags.nerrors;
@@ -486,8 +500,13 @@ int kiln_lint(struct compile_ctx *cx, const char *const *paths, size_t n,
 		   a param without a value leaves what depends on it unchecked */
 		p.lint = true;
 		vars_resolve(&p);
-		if (!diag_has_errors(&cx->diags))
-			json_decref(lower_program(&p, NULL));
+		if (!diag_has_errors(&cx->diags)) {
+			/* one image at a time, nothing written */
+			struct plan_json *w = xmalloc(sizeof(*w));
+			plan_json_init(w, -1);
+			lower_program_write(&p, NULL, w);
+			free(w);
+		}
 	}
 	program_release(&p);
 	return cx->diags.nerrors == errors ? 0 : -1;
@@ -504,13 +523,7 @@ int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
 	/* values are resolved even after errors, so a missing param is reported with them */
 	vars_resolve(&p);
 	if (!diag_has_errors(&cx->diags)) {
-		struct lower_opts lo = {0};
-		if (opts) {
-			lo.only = opts->only;
-			lo.nonly = opts->nonly;
-			lo.except = opts->except;
-			lo.nexcept = opts->nexcept;
-		}
+		struct lower_opts lo = lower_opts_of(opts);
 		plan = lower_program(&p, &lo);
 	}
 	json_t *secrets = json_incref(p.secrets);
@@ -526,6 +539,23 @@ int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
 	else
 		json_decref(secrets);
 	return 0;
+}
+
+int kiln_compile_write(struct compile_ctx *cx, const char *const *paths, size_t n,
+                       const struct compile_opts *opts, struct plan_json *w)
+{
+	struct program p;
+	program_init(&p, cx);
+	front(&p, paths, n, opts);
+	add_settings(&p, opts);
+	/* values are resolved even after errors, so a missing param is reported with them */
+	vars_resolve(&p);
+	if (!diag_has_errors(&cx->diags)) {
+		struct lower_opts lo = lower_opts_of(opts);
+		lower_program_write(&p, &lo, w);
+	}
+	program_release(&p);
+	return diag_has_errors(&cx->diags) ? -1 : 0;
 }
 
 int kiln_plan_secrets(struct compile_ctx *cx, json_t *plan, const char *root,

@@ -61,6 +61,12 @@ int kiln_lint_source(struct compile_ctx *cx, uint32_t file);
    never enter the plan: apply gets them in process. */
 int kiln_compile(struct compile_ctx *cx, const char *const *paths, size_t n,
                  const struct compile_opts *opts, json_t **ret_plan, json_t **ret_secrets);
+/* kiln_compile writing the plan to w as it is lowered, one image at a time (plan_json.h),
+   without the whole plan in memory. Returns 0, or -1 with errors in cx's sink (then
+   what w got is not a plan). */
+struct plan_json;
+int kiln_compile_write(struct compile_ctx *cx, const char *const *paths, size_t n,
+                       const struct compile_opts *opts, struct plan_json *w);
 /* The secret params' values for a plan read from plan.json, by the rules of compile:
    opts' -var and -var-file, KILN_VAR_name, the var-file the plan names (relative to
    root) or its env("NAME") default. Returns 0 and *ret_secrets (name -> string), or

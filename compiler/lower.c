@@ -11,6 +11,7 @@
 
 #include "eval.h"
 #include "path.h"
+#include "plan_json.h"
 #include "template.h"
 #include "builtins.h"
 #include "vars.h"
@@ -807,35 +808,70 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 
 /* ---- hosts ----------------------------------------------------------------- */
 
-static void lower_groups(struct lowerer *lw, json_t *groups)
+/* Where the plan goes: a tree (plan) or a stream (w), member by member in key order. */
+struct lower_out {
+	json_t *plan;
+	struct plan_json *w;
+	json_t *array; /* the array being filled (a tree) */
+};
+
+/* A group's plan entry (new reference). */
+static json_t *lower_group(struct lowerer *lw, struct symbol *s)
 {
 	struct program *p = lw->p;
-	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
-		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
-		if (s->kind != SYM_GROUP)
-			continue;
-		if (s->inventory) {
-			json_object_set(groups, s->name, s->inventory);
-			continue;
+	if (s->inventory)
+		return json_incref(s->inventory);
+	json_t *hosts = json_object(), *children = json_array();
+	for (struct ast_node *n = s->decl->body; n; n = n->next) {
+		if (n->kind == N_HOST) {
+			json_t *name = value(lw, NULL, n->label, NULL);
+			if (name && json_is_string(name))
+				json_object_set_new(hosts, json_string_value(name),
+				                    lower_attrs(lw, n->body, NULL));
+			json_decref(name);
+		} else if (n->kind == N_GROUP_REF) {
+			json_array_append_new(children, json_string(n->name.s));
 		}
-		json_t *hosts = json_object(), *children = json_array();
-		for (struct ast_node *n = s->decl->body; n; n = n->next) {
-			if (n->kind == N_HOST) {
-				json_t *name = value(lw, NULL, n->label, NULL);
-				if (name && json_is_string(name))
-					json_object_set_new(hosts, json_string_value(name),
-					                    lower_attrs(lw, n->body, NULL));
-				json_decref(name);
-			} else if (n->kind == N_GROUP_REF) {
-				json_array_append_new(children, json_string(n->name.s));
-			}
-		}
-		json_object_set_new(groups, s->name,
-		                    json_pack("{s:o,s:o,s:o,s:o}", PLAN_K_HOSTS, hosts,
-		                              PLAN_K_CHILDREN, children, PLAN_K_VARS,
-		                              lower_attrs(lw, s->decl->body, NULL), PLAN_K_SOURCE,
-		                              source_of(p, s->decl->span)));
 	}
+	return json_pack("{s:o,s:o,s:o,s:o}", PLAN_K_HOSTS, hosts, PLAN_K_CHILDREN, children,
+	                 PLAN_K_VARS, lower_attrs(lw, s->decl->body, NULL), PLAN_K_SOURCE,
+	                 source_of(p, s->decl->span));
+}
+
+static int cmp_symbol_names(const void *a, const void *b)
+{
+	return strcmp((*(struct symbol *const *)a)->name, (*(struct symbol *const *)b)->name);
+}
+
+/* The groups: an object, written one group at a time in name order to a stream. */
+static void lower_groups(struct lowerer *lw, struct lower_out *o)
+{
+	struct program *p = lw->p;
+	size_t n = 0, len = hashmap_len(&p->globals.names);
+	struct symbol **groups = xmalloc((len ? len : 1) * sizeof(*groups));
+	for (uint32_t i = 0; i < len; i++) {
+		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
+		if (s->kind == SYM_GROUP)
+			groups[n++] = s;
+	}
+	if (o->w) {
+		qsort(groups, n, sizeof(*groups), cmp_symbol_names);
+		plan_json_key(o->w, PLAN_K_GROUPS);
+		plan_json_begin_object(o->w);
+		for (size_t i = 0; i < n; i++) {
+			json_t *g = lower_group(lw, groups[i]);
+			plan_json_key(o->w, groups[i]->name);
+			plan_json_value(o->w, g);
+			json_decref(g);
+		}
+		plan_json_end_object(o->w);
+	} else {
+		json_t *obj = json_object();
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(obj, groups[i]->name, lower_group(lw, groups[i]));
+		json_object_set_new(o->plan, PLAN_K_GROUPS, obj);
+	}
+	free(groups);
 }
 
 static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
@@ -843,6 +879,7 @@ static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 	json_t *tasks = json_array(), *handlers = json_array();
 	char *prefix = xasprintf("apply.%s", ap->name.s);
 	lw->role_handlers = json_object();
+	lw->local_seen = false; /* a 'local' task of an image makes no file for a host */
 	lower_body(lw, ap->body, NULL, prefix, NULL, tasks);
 	for (struct ast_node *n = ap->body; n; n = n->next)
 		if (n->kind == N_HANDLER)
@@ -887,7 +924,53 @@ static bool selected(const struct lower_opts *o, const char *name)
 	return false;
 }
 
-json_t *lower_program(struct program *p, const struct lower_opts *opts)
+static void out_member(struct lower_out *o, const char *key, json_t *v)
+{
+	if (o->w) {
+		plan_json_key(o->w, key);
+		plan_json_value(o->w, v);
+		json_decref(v);
+	} else {
+		json_object_set_new(o->plan, key, v);
+	}
+}
+
+/* An array member whose elements come one by one (out_element), each freed once written. */
+static void out_begin_array(struct lower_out *o, const char *key)
+{
+	if (o->w) {
+		plan_json_key(o->w, key);
+		plan_json_begin_array(o->w);
+	} else {
+		o->array = json_array();
+		json_object_set_new(o->plan, key, o->array);
+	}
+}
+
+static void out_element(struct lower_out *o, json_t *v)
+{
+	if (o->w) {
+		plan_json_value(o->w, v);
+		json_decref(v);
+	} else {
+		json_array_append_new(o->array, v);
+	}
+}
+
+static void out_end_array(struct lower_out *o)
+{
+	if (o->w)
+		plan_json_end_array(o->w);
+	o->array = NULL;
+}
+
+/*
+ * Lower the program into o. The members come in the order of their keys, so
+ * that a stream is the sorted text; each image is written and freed before
+ * the next is lowered (apply blocks too). Diagnostics are sorted when printed, so the order of
+ * lowering does not show.
+ */
+static void lower_into(struct program *p, const struct lower_opts *opts, struct lower_out *o)
 {
 	struct lowerer lw = {.p = p, .d = &p->cx->diags};
 	size_t nimages;
@@ -931,50 +1014,84 @@ json_t *lower_program(struct program *p, const struct lower_opts *opts)
 		}
 	}
 
-	json_t *plan = json_object();
-	json_object_set_new(plan, PLAN_K_FORMAT_VERSION, json_integer(PLAN_FORMAT_VERSION));
-	json_object_set_new(plan, PLAN_K_KILN_VERSION, json_string(KILN_VERSION));
+	/* in key order: applies, files, format_version, groups, images, kiln_version, params */
+	/* with -only or -except no apply block runs; the files are checked all the same */
+	bool run_applies = !opts || (!opts->nonly && !opts->nexcept);
+	out_begin_array(o, PLAN_K_APPLIES);
+	for (uint32_t f = 0; f < p->nfiles; f++)
+		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
+			if (n->kind == N_APPLY && n->sym) {
+				json_t *japply = lower_apply(&lw, n);
+				if (run_applies)
+					out_element(o, japply);
+				else
+					json_decref(japply);
+			}
+	out_end_array(o);
 	json_t *files = json_array();
 	for (uint32_t i = 0; i < p->nfiles; i++) {
 		char *rel = path_relative(p->root, source_get(&p->cx->sm, p->files[i]->file)->name);
 		json_array_append_new(files, json_string(rel));
 		free(rel);
 	}
-	json_object_set_new(plan, PLAN_K_FILES, files);
-	json_t *params = json_object();
-	for (uint32_t i = 0; i < hashmap_len(&p->globals.names); i++) {
-		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
-		if (s->kind != SYM_PARAM || !s->source)
-			continue; /* no value: only in lint, whose plan is dropped */
-		json_t *entry = vars_param_plan(p, s);
-		json_object_set_new(entry, PLAN_K_TYPE, json_string(type_str(p->a, s->type)));
-		json_object_set_new(params, s->name, entry);
-	}
-	json_object_set_new(plan, PLAN_K_PARAMS, params);
-	json_t *jimages = json_array();
+	out_member(o, PLAN_K_FILES, files);
+	out_member(o, PLAN_K_FORMAT_VERSION, json_integer(PLAN_FORMAT_VERSION));
+	lower_groups(&lw, o);
+	out_begin_array(o, PLAN_K_IMAGES);
 	for (size_t i = 0; i < nimages; i++)
 		if (hashmap_get(&want, images[i]->name.s) == &yes)
-			json_array_append_new(jimages, lower_image(&lw, images[i]));
-	json_object_set_new(plan, PLAN_K_IMAGES, jimages);
-	json_t *groups = json_object();
-	lower_groups(&lw, groups);
-	json_object_set_new(plan, PLAN_K_GROUPS, groups);
-	json_t *applies = json_array();
-	/* with -only or -except no apply block runs; the files are checked all the same */
-	bool run_applies = !opts || (!opts->nonly && !opts->nexcept);
-	for (uint32_t f = 0; f < p->nfiles; f++)
-		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
-			if (n->kind == N_APPLY && n->sym) {
-				json_t *japply = lower_apply(&lw, n);
-				if (run_applies)
-					json_array_append_new(applies, japply);
-				else
-					json_decref(japply);
-			}
-	json_object_set_new(plan, PLAN_K_APPLIES, applies);
+			out_element(o, lower_image(&lw, images[i]));
+	out_end_array(o);
+	out_member(o, PLAN_K_KILN_VERSION, json_string(KILN_VERSION));
+	/* the params, one at a time in name order to a stream */
+	size_t nparams = 0, nnames = hashmap_len(&p->globals.names);
+	struct symbol **params = xmalloc((nnames ? nnames : 1) * sizeof(*params));
+	for (uint32_t i = 0; i < nnames; i++) {
+		struct symbol *s = hashmap_at(&p->globals.names, i)->value;
+		if (s->kind == SYM_PARAM &&
+		    s->source) /* no value: only in lint, whose plan is dropped */
+			params[nparams++] = s;
+	}
+	if (o->w) {
+		qsort(params, nparams, sizeof(*params), cmp_symbol_names);
+		plan_json_key(o->w, PLAN_K_PARAMS);
+		plan_json_begin_object(o->w);
+	}
+	json_t *jparams = o->w ? NULL : json_object();
+	for (size_t i = 0; i < nparams; i++) {
+		json_t *entry = vars_param_plan(p, params[i]);
+		json_object_set_new(entry, PLAN_K_TYPE,
+		                    json_string(type_str(p->a, params[i]->type)));
+		if (o->w) {
+			plan_json_key(o->w, params[i]->name);
+			plan_json_value(o->w, entry);
+			json_decref(entry);
+		} else {
+			json_object_set_new(jparams, params[i]->name, entry);
+		}
+	}
+	if (o->w)
+		plan_json_end_object(o->w);
+	else
+		json_object_set_new(o->plan, PLAN_K_PARAMS, jparams);
+	free(params);
 	hashmap_release(&want);
 	json_decref(lw.outputs);
 	json_decref(lw.role_paths);
 	free(images);
-	return plan;
+}
+
+json_t *lower_program(struct program *p, const struct lower_opts *opts)
+{
+	struct lower_out o = {.plan = json_object()};
+	lower_into(p, opts, &o);
+	return o.plan;
+}
+
+void lower_program_write(struct program *p, const struct lower_opts *opts, struct plan_json *w)
+{
+	struct lower_out o = {.w = w};
+	plan_json_begin_object(w);
+	lower_into(p, opts, &o);
+	plan_json_end_object(w);
 }

@@ -16,5 +16,8 @@ struct lower_opts {
 void lower_check_images(struct program *p);
 /* The plan of the whole program (new reference); errors go to the sink. */
 json_t *lower_program(struct program *p, const struct lower_opts *opts);
+/* The same plan written to w as it is lowered, one image at a time (see plan_json.h). */
+struct plan_json;
+void lower_program_write(struct program *p, const struct lower_opts *opts, struct plan_json *w);
 
 #endif

@@ -10,6 +10,7 @@
 #include "atomic.h"
 #include "lower.h"
 #include "plan_format.h"
+#include "plan_json.h"
 #include "plan_view.h"
 #include "strbuf.h"
 
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* sorted keys, two-space indent, ASCII: the same plan gives the same bytes */
@@ -32,61 +34,69 @@ char *plan_dumps(json_t *plan)
 	return out;
 }
 
-/* json_dump_callback gives many small pieces: gathered, then written 64 KiB at a time */
-struct dump_buf {
-	int fd;
-	size_t len;
-	char data[1 << 16];
-};
-
-static int dump_flush(struct dump_buf *b)
+/* Copy what fd holds (from its start) to out. */
+static int copy_back(int fd, int out)
 {
-	int r = fd_write_all(b->fd, b->data, b->len);
-	b->len = 0;
-	if (r < 0)
-		errno = -r;
-	return r < 0 ? -1 : 0;
+	char *buf = xmalloc(PLAN_JSON_BUF);
+	int r = lseek(fd, 0, SEEK_SET) < 0 ? -errno : 0;
+	while (r >= 0) {
+		ssize_t n = read(fd, buf, PLAN_JSON_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		r = fd_write_all(out, buf, (size_t)n);
+	}
+	free(buf);
+	return r;
 }
 
-static int dump_to_fd(const char *buf, size_t size, void *data)
+int plan_write_with(const char *path, int (*fill)(struct plan_json *w, void *arg), void *arg,
+                    char **reterr)
 {
-	struct dump_buf *b = data;
-	if (b->len + size > sizeof(b->data) && dump_flush(b) < 0)
-		return -1;
-	if (size > sizeof(b->data)) {
-		int r = fd_write_all(b->fd, buf, size);
-		if (r < 0)
-			errno = -r;
-		return r < 0 ? -1 : 0;
+	/* streamed (no copy of the text in memory) to a temporary renamed into place, or to
+	   standard output, a character device or a FIFO; see atomic.h. Those take the text
+	   only once fill succeeded: it goes to an anonymous file first. */
+	struct atomic_file af;
+	struct rt_error err = {0};
+	*reterr = NULL;
+	int r = atomic_file_open(&af, path, 0644, ATOMIC_DASH_STDOUT, &err);
+	bool filled = true;
+	int mfd = -1;
+	if (r >= 0 && af.direct && (mfd = memfd_create("kiln-plan", MFD_CLOEXEC)) < 0)
+		r = rt_error_errno(&err, -errno, "cannot write %s", path);
+	if (r >= 0) {
+		struct plan_json *w = xmalloc(sizeof(*w));
+		plan_json_init(w, mfd >= 0 ? mfd : af.fd);
+		filled = fill(w, arg) >= 0;
+		int wr = plan_json_finish(w);
+		if (filled && wr >= 0 && mfd >= 0)
+			wr = copy_back(mfd, af.fd);
+		if (filled && wr < 0)
+			r = rt_error_errno(&err, wr, "cannot write %s", path);
+		free(w);
 	}
-	memcpy(b->data + b->len, buf, size);
-	b->len += size;
+	if (mfd >= 0)
+		close(mfd);
+	if (r >= 0 && filled)
+		r = atomic_file_commit(&af, &err);
+	atomic_file_abort(&af);
+	if (r < 0)
+		*reterr = xstrdup(err.msg);
+	return r < 0 || !filled ? -1 : 0;
+}
+
+static int fill_value(struct plan_json *w, void *plan)
+{
+	plan_json_value(w, plan);
 	return 0;
 }
 
 int plan_write(json_t *plan, const char *path, char **reterr)
 {
-	/* streamed (no copy of the text in memory) to a temporary renamed into place, or to
-	   standard output, a character device or a FIFO; see atomic.h */
-	struct atomic_file af;
-	struct rt_error err = {0};
-	int r = atomic_file_open(&af, path, 0644, ATOMIC_DASH_STDOUT, &err);
-	if (r >= 0) {
-		struct dump_buf *b = xmalloc(sizeof(*b));
-		b->fd = af.fd;
-		b->len = 0;
-		errno = 0;
-		if (json_dump_callback(plan, dump_to_fd, b, PLAN_JSON_FLAGS) < 0 ||
-		    dump_to_fd("\n", 1, b) < 0 || dump_flush(b) < 0)
-			r = rt_error_errno(&err, errno ? -errno : -EIO, "cannot write %s", path);
-		free(b);
-	}
-	if (r >= 0)
-		r = atomic_file_commit(&af, &err);
-	atomic_file_abort(&af);
-	if (r < 0)
-		*reterr = xstrdup(err.msg);
-	return r < 0 ? -1 : 0;
+	return plan_write_with(path, fill_value, plan, reterr);
 }
 
 /* ---- counting --------------------------------------------------------------- */

@@ -489,7 +489,8 @@ struct ast_expr *ast_member(struct parser *ps, struct ast_expr *obj, const struc
 	struct ast_expr *e = expr(ps, EX_MEMBER, span);
 	e->member.obj = obj;
 	e->member.name = name->s;
-	e->member.name_span = name_span;
+	e->member.name_start = name_span.start;
+	e->member.name_end = name_span.end;
 	return deeper(ps, e, obj);
 }
 

@@ -111,7 +111,8 @@ struct ast_expr {
 		struct {
 			struct ast_expr *obj;
 			const char *name;
-			struct src_span name_span;
+			uint32_t name_start,
+			    name_end; /* the name's bytes, in the expression's file */
 		} member;
 		struct {
 			struct ast_expr *obj, *index;

@@ -1,10 +1,10 @@
 /*
  * conn_rootfs: a rootfs directory as a target (see conn.h). File operations
  * go through conn_fs (openat2 RESOLVE_IN_ROOT from the root's O_PATH fd);
- * commands go to the namespace holder (ns.c), started once by open and ended
- * by close.
+ * commands go to the namespace holder (ns.c), started by the first command
+ * (a connection that runs none makes no namespace) and ended by close.
  *
- * What open adds to the image so that commands behave — the mount points
+ * What the first command adds to the image so that commands behave — the mount points
  * /proc, /sys and /dev when the image lacks them, an empty /etc/resolv.conf
  * to bind the build machine's over, and a /usr/sbin/policy-rc.d that keeps
  * package scripts from starting services — close takes away again, if it is
@@ -52,6 +52,7 @@ struct conn_rootfs {
 	struct conn_fs fs;
 	char *root;
 	struct ns_holder *ns;
+	bool wrote; /* an operation that may change the tree ran (a write, a command) */
 	bool made[MADE_N];
 	/* the parent's times before kiln added the path, and its mtime right after */
 	struct timespec before[MADE_N][2], after[MADE_N];
@@ -165,10 +166,16 @@ static void take_back(struct conn_rootfs *c)
 	}
 }
 
-static int prepare(struct conn_rootfs *c, struct ns_opts *opts, struct rt_error *err)
+/*
+ * What a command needs in the rootfs: mount points, a resolv.conf to bind the
+ * host's over, a policy-rc.d. add false (open): only adopt what a killed kiln
+ * left, for close to take away; add true (the first command): add what is
+ * missing.
+ */
+static int prepare(struct conn_rootfs *c, struct ns_opts *opts, bool add, struct rt_error *err)
 {
 	int r;
-	for (int m = MADE_PROC; m <= MADE_DEV; m++) {
+	for (int m = MADE_PROC; add && m <= MADE_DEV; m++) {
 		struct conn_stat st;
 		if ((r = conn_fs_stat(&c->fs, made_paths[m].path, false, &st, err)) < 0)
 			return r;
@@ -181,9 +188,9 @@ static int prepare(struct conn_rootfs *c, struct ns_opts *opts, struct rt_error 
 		struct conn_stat st;
 		if ((r = conn_fs_stat(&c->fs, "/etc/resolv.conf", false, &st, err)) < 0)
 			return r;
-		if (!st.exists && (r = add_path(c, MADE_RESOLV, err)) < 0)
+		if (add && !st.exists && (r = add_path(c, MADE_RESOLV, err)) < 0)
 			return r;
-		if (st.exists && is_ours(&c->fs, MADE_RESOLV)) {
+		if (st.exists && !c->made[MADE_RESOLV] && is_ours(&c->fs, MADE_RESOLV)) {
 			c->made[MADE_RESOLV] = true; /* left by a kiln that was killed */
 			c->after[MADE_RESOLV].tv_nsec = -1;
 		}
@@ -194,9 +201,9 @@ static int prepare(struct conn_rootfs *c, struct ns_opts *opts, struct rt_error 
 		if ((r = conn_fs_stat(&c->fs, "/usr/sbin/policy-rc.d", false, &st, err)) < 0)
 			return r;
 		if (!st.exists) {
-			if ((r = add_path(c, MADE_POLICY, err)) < 0)
+			if (add && (r = add_path(c, MADE_POLICY, err)) < 0)
 				return r;
-		} else if (is_ours(&c->fs, MADE_POLICY)) {
+		} else if (!c->made[MADE_POLICY] && is_ours(&c->fs, MADE_POLICY)) {
 			c->made[MADE_POLICY] = true; /* left by a kiln that was killed */
 			c->after[MADE_POLICY].tv_nsec = -1;
 		}
@@ -209,7 +216,17 @@ static int prepare(struct conn_rootfs *c, struct ns_opts *opts, struct rt_error 
 static int rootfs_exec(struct conn *conn, const struct exec_req *req, struct exec_res *ret,
                        struct rt_error *err)
 {
-	return ns_holder_exec(rootfs_of(conn)->ns, req, ret, err);
+	struct conn_rootfs *c = rootfs_of(conn);
+	c->wrote = true;
+	if (!c->ns) {
+		/* the namespace is made for the first command: an apply that runs none (all in
+		   place) pays for no process, mount or file of it */
+		struct ns_opts opts = {.root = c->root};
+		int r = prepare(c, &opts, true, err);
+		if (r < 0 || (r = ns_holder_start(&opts, &c->ns, err)) < 0)
+			return r;
+	}
+	return ns_holder_exec(c->ns, req, ret, err);
 }
 
 static int rootfs_read(struct conn *conn, const char *path, size_t max, char **ret_data,
@@ -221,6 +238,7 @@ static int rootfs_read(struct conn *conn, const char *path, size_t max, char **r
 static int rootfs_write(struct conn *conn, const char *path, const void *data, size_t len,
                         const struct conn_attrs *attrs, struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_write(&rootfs_of(conn)->fs, path, data, len, attrs, err);
 }
 
@@ -233,23 +251,27 @@ static int rootfs_stat(struct conn *conn, const char *path, bool follow, struct 
 static int rootfs_mkdir(struct conn *conn, const char *path, const struct conn_attrs *attrs,
                         struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_mkdir(&rootfs_of(conn)->fs, path, attrs, err);
 }
 
 static int rootfs_chmod(struct conn *conn, const char *path, mode_t mode, struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_chmod(&rootfs_of(conn)->fs, path, mode, err);
 }
 
 static int rootfs_chown(struct conn *conn, const char *path, uid_t uid, gid_t gid,
                         struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_chown(&rootfs_of(conn)->fs, path, uid, gid, err);
 }
 
 static int rootfs_symlink(struct conn *conn, const char *target, const char *path,
                           struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_symlink(&rootfs_of(conn)->fs, target, path, err);
 }
 
@@ -261,23 +283,28 @@ static int rootfs_readlink(struct conn *conn, const char *path, char **ret_targe
 
 static int rootfs_remove(struct conn *conn, const char *path, bool recursive, struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_remove(&rootfs_of(conn)->fs, path, recursive, err);
 }
 
 static int rootfs_touch(struct conn *conn, const char *path, const struct conn_attrs *attrs,
                         struct rt_error *err)
 {
+	rootfs_of(conn)->wrote = true;
 	return conn_fs_touch(&rootfs_of(conn)->fs, path, attrs, err);
 }
 
 static void rootfs_close(struct conn *conn)
 {
 	struct conn_rootfs *c = rootfs_of(conn);
-	/* first the namespace (its processes and mounts), then what open added */
-	c->ns = ns_holder_stop(c->ns);
+	/* first the namespace (its processes and mounts), then what the first command added */
+	if (c->ns)
+		c->ns = ns_holder_stop(c->ns);
 	take_back(c);
-	if (c->fs.base >= 0)
-		(void)syncfs(c->fs.base); /* what this connection wrote reaches the disk */
+	/* what this connection wrote reaches the disk; an apply that changed nothing (what
+	   open added, close took away) has nothing to sync */
+	if (c->fs.base >= 0 && c->wrote)
+		(void)syncfs(c->fs.base);
 	conn_fs_release(&c->fs);
 	free(c->root);
 	free(c);
@@ -324,7 +351,7 @@ int conn_rootfs_open(const char *rootfs_dir, struct conn **ret, struct rt_error 
 		return r;
 	}
 	struct ns_opts opts = {.root = root};
-	if ((r = prepare(c, &opts, err)) < 0 || (r = ns_holder_start(&opts, &c->ns, err)) < 0) {
+	if ((r = prepare(c, &opts, false, err)) < 0) {
 		rootfs_close(&c->conn);
 		return r;
 	}

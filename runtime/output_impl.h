@@ -29,6 +29,20 @@ enum { OUT_FILE_BUF = 1 << 18 }; /* the buffer for reading files */
 
 enum out_comp { OUT_COMP_NONE, OUT_COMP_GZIP, OUT_COMP_ZSTD };
 
+/*
+ * How a layer is compressed: everything the compressed bytes depend on
+ * besides the input (the number of threads does not change them). Two
+ * int32s, no padding: a cache of compressed blobs can hash or compare it
+ * whole.
+ */
+struct out_comp_settings {
+	int32_t comp;  /* enum out_comp */
+	int32_t level; /* the compressor's level; 0: its default (gzip 6, zstd 3) */
+};
+
+/* Threads a compressor runs: $KILN_JOBS if set (1 to 256), else the CPUs this process may use. */
+unsigned out_threads(void);
+
 struct out_sink_state;
 
 struct out_sink {

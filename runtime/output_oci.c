@@ -1,8 +1,9 @@
 /*
  * output oci: the image as an OCI image layout directory (image-spec 1.0):
  * oci-layout, index.json naming the manifest once per tag, under blobs/sha256/
- * the layers (the layer tars of ctx->layers, gzip-compressed: umoci 0.4 reads
- * no zstd layers), the image config and the manifest (annotated with the
+ * the layers (the layer tars of ctx->layers, gzip-compressed by default, zstd if
+ * args.compression says so: umoci 0.4 reads no zstd layers, skopeo 1.9 does),
+ * the image config and the manifest (annotated with the
  * image's description, org.opencontainers.image.description). Each tag is an
  * index entry whose org.opencontainers.image.ref.name is the reference as
  * written ("dcsg/pixels-app:0.1", as skopeo and buildah write it, so
@@ -36,6 +37,7 @@
 #define MT_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
 #define REF_NAME "org.opencontainers.image.ref.name"
 #define DESCRIPTION "org.opencontainers.image.description"
+#define MT_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
 
 enum { COPY_BUF = 1 << 20 };
 
@@ -69,8 +71,33 @@ static int blob_mem(const char *layout, const char *media_type, const void *buf,
 	return 0;
 }
 
-/* A gzip-compressed copy of layer l as a blob; its descriptor in *ret. */
-static int blob_layer(const char *layout, const struct layer *l, json_t **ret, struct rt_error *err)
+/* The layers' compression from args.compression ("gzip" when absent) and
+ * args.compression_level (0 when absent: the compressor's default). */
+static int layer_compression(const struct output_ctx *ctx, struct out_comp_settings *ret,
+                             struct rt_error *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	const char *c = json_string_value(out_arg(ctx, "compression"));
+	if (!c || !strcmp(c, "gzip"))
+		ret->comp = OUT_COMP_GZIP;
+	else if (!strcmp(c, "zstd"))
+		ret->comp = OUT_COMP_ZSTD;
+	else
+		return rt_error_set(err, -EINVAL, "compression '%s': expected gzip or zstd", c);
+	json_t *level = out_arg(ctx, "compression_level");
+	json_int_t v = json_is_integer(level) ? json_integer_value(level) : 0;
+	json_int_t max = ret->comp == OUT_COMP_ZSTD ? 19 : 9;
+	if (v < 0 || v > max)
+		return rt_error_set(err, -EINVAL,
+		                    "compression_level %lld: %s takes 1 to %lld (0: its default)",
+		                    (long long)v, c ? c : "gzip", (long long)max);
+	ret->level = (int32_t)v;
+	return 0;
+}
+
+/* A compressed copy of layer l as a blob; its descriptor in *ret. */
+static int blob_layer(const char *layout, const struct layer *l, const struct out_comp_settings *cs,
+                      json_t **ret, struct rt_error *err)
 {
 	char *tmp = xasprintf("%s/blobs/sha256/.layer.tmp", layout);
 	char *buf = xmalloc(COPY_BUF);
@@ -87,7 +114,7 @@ static int blob_layer(const char *layout, const struct layer *l, json_t **ret, s
 		r = rt_error_errno(err, -errno, "create %s", tmp);
 		goto done;
 	}
-	if ((r = out_sink_init(&sink, out, OUT_COMP_GZIP, 0, false, err)) < 0)
+	if ((r = out_sink_init(&sink, out, (enum out_comp)cs->comp, cs->level, false, err)) < 0)
 		goto done;
 	for (;;) {
 		ssize_t n = out_read(in, buf, COPY_BUF, l->path, err);
@@ -116,8 +143,9 @@ static int blob_layer(const char *layout, const struct layer *l, json_t **ret, s
 		goto done;
 	char digest[80];
 	snprintf(digest, sizeof(digest), "sha256:%s", sink.out_hex);
-	*ret = json_pack("{s:s, s:s, s:I}", "mediaType", MT_LAYER_GZIP, "digest", digest, "size",
-	                 (json_int_t)sink.out_bytes);
+	*ret = json_pack("{s:s, s:s, s:I}", "mediaType",
+	                 cs->comp == OUT_COMP_ZSTD ? MT_LAYER_ZSTD : MT_LAYER_GZIP, "digest",
+	                 digest, "size", (json_int_t)sink.out_bytes);
 done:
 	if (in >= 0)
 		close(in);
@@ -274,12 +302,15 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 	char *text = NULL;
 	size_t len;
 	uint64_t total = 0;
+	struct out_comp_settings cs;
 	int r, lock_fd = -1;
 
 	if (!ctx->nlayers) {
 		r = rt_error_set(err, -EINVAL, "oci %s: the image has no layers", final);
 		goto out;
 	}
+	if ((r = layer_compression(ctx, &cs, err)) < 0)
+		goto out;
 	if (!(tags = out_tags(ctx, err))) {
 		r = err->code;
 		goto out;
@@ -305,7 +336,7 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 		for (size_t j = 0; j < i && !d; j++) /* the same layer twice: one blob */
 			if (!strcmp(ctx->layers[j].diff_id, ctx->layers[i].diff_id))
 				d = json_copy(json_array_get(layers, j));
-		if (!d && (r = blob_layer(tmp.tmp, &ctx->layers[i], &d, err)) < 0)
+		if (!d && (r = blob_layer(tmp.tmp, &ctx->layers[i], &cs, &d, err)) < 0)
 			goto out;
 		json_array_append_new(layers, d);
 		total += (uint64_t)json_integer_value(json_object_get(d, "size"));

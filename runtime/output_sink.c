@@ -1,7 +1,7 @@
 /*
  * output_sink: byte sinks (output_impl.h). A sink streams to a file
- * descriptor through an optional compressor (zlib in two threads for gzip,
- * libzstd with two worker threads for zstd) in fixed buffers, with sha256
+ * descriptor through an optional compressor (zlib in out_threads() threads
+ * for gzip, libzstd with out_threads() workers for zstd) in fixed buffers, with sha256
  * digests of the bytes given and the bytes written; and the digests of
  * files. The compressed bytes depend only on the bytes given, never on how
  * they were cut into writes or on thread timing.
@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +27,24 @@ enum {
 	SINK_IN_CAP = 1 << 20,  /* staging buffer: small writes are gathered to this (GZ_BLOCK) */
 	SINK_OUT_CAP = 1 << 18, /* compressor output */
 };
+
+/* ---- threads --------------------------------------------------------------------------- */
+
+unsigned out_threads(void)
+{
+	const char *e = getenv("KILN_JOBS");
+	if (e && *e) {
+		char *end;
+		long v = strtol(e, &end, 10);
+		if (!*end && v > 0)
+			return v > 256 ? 256 : (unsigned)v;
+	}
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
 
 /* ---- sinks ----------------------------------------------------------------------------- */
 
@@ -59,7 +78,7 @@ static int emit(struct out_sink *s, const void *buf, size_t n, struct rt_error *
 /* ---- parallel gzip --------------------------------------------------------------------- */
 
 /*
- * gzip in GZ_THREADS threads, as pigz does: the input is cut into blocks of
+ * gzip in out_threads() threads, as pigz does: the input is cut into blocks of
  * GZ_BLOCK bytes, each compressed on its own as raw deflate primed with the
  * 32 KiB before it (so the ratio stays that of one stream) and ended with a
  * sync flush (a byte boundary), then the blocks are written in order between
@@ -67,7 +86,7 @@ static int emit(struct out_sink *s, const void *buf, size_t n, struct rt_error *
  * the blocks', and the length). The bytes depend on the input and the level
  * only, never on timing, so the output is reproducible.
  */
-enum { GZ_THREADS = 2, GZ_JOBS = 4, GZ_BLOCK = 1 << 20, GZ_DICT = 32768 };
+enum { GZ_MAX_THREADS = 64, GZ_BLOCK = 1 << 20, GZ_DICT = 32768 };
 _Static_assert((int)GZ_BLOCK == (int)SINK_IN_CAP, "gzip blocks are the sink's staging buffers");
 
 struct gz_job {
@@ -80,11 +99,12 @@ struct gz_job {
 };
 
 struct gz_pool {
-	pthread_t threads[GZ_THREADS];
+	pthread_t threads[GZ_MAX_THREADS];
 	size_t nthreads;
+	size_t njobs; /* 2 per thread: one compressing, one waiting or being written */
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
-	struct gz_job jobs[GZ_JOBS];
+	struct gz_job *jobs;
 	size_t head;  /* the oldest job not yet written */
 	size_t count; /* jobs between head and the next free one */
 	bool stop;
@@ -104,7 +124,7 @@ static void *gz_worker(void *arg)
 	for (;;) {
 		struct gz_job *j = NULL;
 		for (size_t i = 0; i < p->count && !j; i++) {
-			struct gz_job *c = &p->jobs[(p->head + i) % GZ_JOBS];
+			struct gz_job *c = &p->jobs[(p->head + i) % p->njobs];
 			if (c->state == GZ_QUEUED)
 				j = c;
 		}
@@ -150,30 +170,35 @@ static void gz_free(struct gz_pool *p)
 	pthread_mutex_unlock(&p->mu);
 	for (size_t i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
-	for (size_t i = 0; i < GZ_JOBS; i++) {
+	for (size_t i = 0; i < p->njobs; i++) {
 		free(p->jobs[i].in);
 		free(p->jobs[i].out);
 	}
+	free(p->jobs);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);
 	free(p);
 }
 
-static struct gz_pool *gz_new(int level)
+static struct gz_pool *gz_new(int level, unsigned threads)
 {
 	struct gz_pool *p = xcalloc(1, sizeof(*p));
+	if (threads > GZ_MAX_THREADS)
+		threads = GZ_MAX_THREADS;
 	p->level = level;
+	p->njobs = 2 * (size_t)threads;
+	p->jobs = xcalloc(p->njobs, sizeof(*p->jobs));
 	p->crc = crc32(0, NULL, 0);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
-	for (size_t i = 0; i < GZ_JOBS; i++) {
+	for (size_t i = 0; i < p->njobs; i++) {
 		p->jobs[i].in = xmalloc(GZ_BLOCK);
 		p->jobs[i].out_cap = deflateBound(NULL, GZ_BLOCK) + 64;
 		p->jobs[i].out = xmalloc(p->jobs[i].out_cap);
 	}
-	for (; p->nthreads < GZ_THREADS; p->nthreads++)
+	for (; p->nthreads < threads; p->nthreads++)
 		if (pthread_create(&p->threads[p->nthreads], NULL, gz_worker, p))
 			break;
 	if (!p->nthreads) {
@@ -206,7 +231,7 @@ static int gz_write_head(struct out_sink *s, struct rt_error *err)
 	p->crc = crc32_combine(p->crc, j->crc, (z_off_t)j->in_len);
 	p->isize += j->in_len;
 	j->state = GZ_FREE;
-	p->head = (p->head + 1) % GZ_JOBS;
+	p->head = (p->head + 1) % p->njobs;
 	p->count--;
 	return 0;
 }
@@ -218,10 +243,10 @@ static int gz_queue(struct out_sink *s, const unsigned char *buf, size_t n, bool
 	struct gz_pool *p = s->st->gz;
 	int r = 0;
 	pthread_mutex_lock(&p->mu);
-	if (p->count == GZ_JOBS)
+	if (p->count == p->njobs)
 		r = gz_write_head(s, err);
 	if (r >= 0) {
-		struct gz_job *j = &p->jobs[(p->head + p->count) % GZ_JOBS];
+		struct gz_job *j = &p->jobs[(p->head + p->count) % p->njobs];
 		memcpy(j->in, buf, n);
 		j->in_len = n;
 		j->last = last;
@@ -308,7 +333,7 @@ int out_sink_init(struct out_sink *s, int fd, enum out_comp comp, int level, boo
 	}
 	st->ibuf = xmalloc(SINK_IN_CAP);
 	if (comp == OUT_COMP_GZIP) {
-		st->gz = gz_new(level > 0 && level <= 9 ? level : 6);
+		st->gz = gz_new(level > 0 && level <= 9 ? level : 6, out_threads());
 		if (!st->gz)
 			return rt_error_set(err, -EAGAIN, "gzip: cannot start threads");
 	} else if (comp == OUT_COMP_ZSTD) {
@@ -319,8 +344,9 @@ int out_sink_init(struct out_sink *s, int fd, enum out_comp comp, int level, boo
 		    ZSTD_CCtx_setParameter(st->zc, ZSTD_c_compressionLevel, level > 0 ? level : 3);
 		if (!ZSTD_isError(r))
 			r = ZSTD_CCtx_setParameter(st->zc, ZSTD_c_checksumFlag, 1);
+		/* with one worker or more the bytes do not depend on their number (zstd.h) */
 		if (!ZSTD_isError(r))
-			(void)ZSTD_CCtx_setParameter(st->zc, ZSTD_c_nbWorkers, 2);
+			(void)ZSTD_CCtx_setParameter(st->zc, ZSTD_c_nbWorkers, (int)out_threads());
 		if (ZSTD_isError(r))
 			return rt_error_set(err, -EINVAL, "zstd: %s", ZSTD_getErrorName(r));
 	}

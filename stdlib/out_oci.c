@@ -11,6 +11,11 @@ static const struct kiln_arg args[] = {
      "directory to write the layout to, relative to the .img file; the label sets it"},
     {"tag", "string|list<string>", false, NULL,
      "tag or tags of the image in the layout, e.g. \"app:1.0\""},
+    {"compression", "enum(gzip, zstd)", false, "\"gzip\"",
+     "how layers are compressed: gzip (every client reads it) or zstd (faster and smaller; "
+     "skopeo 1.9 and podman read it, umoci 0.4.7 does not)"},
+    {"compression_level", "int", false, "0",
+     "the compressor's level: gzip 1 (fastest) to 9, zstd 1 to 19; 0: gzip 6, zstd 3"},
     {0},
 };
 

@@ -43,6 +43,8 @@ deps="$deps procps"
 deps="$deps libcurl4-openssl-dev"
 deps="$deps docker-registry"
 deps="$deps apache2-utils"
+# t6092 counts a rootfs apply's syncfs and clone calls with strace.
+deps="$deps strace"
 
 say()
 {

@@ -2,7 +2,9 @@
 # compile -o writes safely whatever is at the name: a character device or a FIFO is
 # written through (never replaced by a file), a directory or a socket is refused with
 # an error, "-" is stdout, a symlink is replaced (never followed), and the temporary has
-# a random name (a planted plan.json.tmp.PID symlink is not followed).
+# a random name (a planted plan.json.tmp.PID symlink is not followed). The plan is written
+# as it is lowered: a source with an error found while lowering (after the first images
+# are written) leaves an earlier plan.json as it was and prints nothing on stdout.
 . "$(dirname "$0")/../lib/test-lib.sh"
 
 cat >ok.img <<'IMG'
@@ -71,4 +73,18 @@ expect_rc 0
 [ "$(cat victim)" = precious ] || fail "a planted temporary symlink was followed"
 grep -q '"format_version"' plan.json || fail "plan.json not written"
 [ -z "$(find . -name '*kiln-tmp*')" ] || fail "a temporary was left"
+# an error found late in lowering (the second image's missing copy source): nothing written
+cat >late.img <<'IMG'
+image a from scratch() { stage s { command "echo hi" {} } }
+image b from scratch() { stage s { copy "/x" { src = "missing-file" } } }
+IMG
+cp plan.json plan.before
+run_kiln compile late.img -o plan.json
+expect_rc 1
+expect_match err 'missing-file'
+cmp -s plan.json plan.before || fail "a failed compile changed plan.json"
+run_kiln compile late.img -o -
+expect_rc 1
+expect_empty out
+[ -z "$(find . -name '*kiln-tmp*')" ] || fail "a failed compile left a temporary"
 exit 0

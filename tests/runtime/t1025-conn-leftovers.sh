@@ -44,7 +44,8 @@ holder=
 # kiln's resolv.conf placeholder, left by a SIGKILL, is recognised and taken away
 if [ -f /etc/resolv.conf ]; then
 	rm -f "$E/resolv.conf"
-	"$CONN_TEST" "$ROOT" sleep 300 >out 2>err &
+	# (the first command makes the namespace, and with it the placeholder)
+	"$CONN_TEST" "$ROOT" exec -- true :: sleep 300 >out 2>err &
 	pid=$!
 	i=0
 	until grep -q '^ready' out 2>/dev/null; do

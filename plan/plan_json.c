@@ -1,0 +1,371 @@
+/*
+ * plan_json: the streaming plan writer (plan_json.h). The layout is
+ * jansson's with JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII:
+ * "{" or "[", then each element on its own line indented two spaces deeper
+ * than its container, elements separated by ",", members as "key": value,
+ * the closing bracket on a line of its own; empty containers as {} and [].
+ * Reals as jansson prints them (%.17g, ".0" added when neither a dot nor an
+ * exponent is there, no "+" or leading zeros in the exponent).
+ */
+#include "plan_json.h"
+
+#include "atomic.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void flush(struct plan_json *w)
+{
+	if (w->len && !w->err && w->fd >= 0) {
+		int r = fd_write_all(w->fd, w->buf, w->len);
+		if (r < 0)
+			w->err = r;
+	}
+	w->written += w->len;
+	w->len = 0;
+}
+
+static void put(struct plan_json *w, const char *s, size_t n)
+{
+	if (w->len + n > sizeof(w->buf)) {
+		flush(w);
+		while (n > sizeof(w->buf)) {
+			memcpy(w->buf, s, sizeof(w->buf));
+			w->len = sizeof(w->buf);
+			flush(w);
+			s += sizeof(w->buf);
+			n -= sizeof(w->buf);
+		}
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+static void putc_(struct plan_json *w, char c)
+{
+	if (w->len == sizeof(w->buf))
+		flush(w);
+	w->buf[w->len++] = c;
+}
+
+/* A newline and depth levels of indent. */
+static void indent(struct plan_json *w, unsigned depth)
+{
+	static const char spaces[] =
+	    "                                                                ";
+	putc_(w, '\n');
+	size_t n = 2 * (size_t)depth;
+	while (n > 0) {
+		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+		put(w, spaces, k);
+		n -= k;
+	}
+}
+
+static void put_string(struct plan_json *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	putc_(w, '"');
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		const unsigned char *run = p;
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			put(w, (const char *)run, (size_t)(p - run));
+		if (p == end)
+			break;
+		unsigned c = *p;
+		char seq[13];
+		switch (c) {
+		case '"':
+			put(w, "\\\"", 2);
+			p++;
+			continue;
+		case '\\':
+			put(w, "\\\\", 2);
+			p++;
+			continue;
+		case '\b':
+			put(w, "\\b", 2);
+			p++;
+			continue;
+		case '\f':
+			put(w, "\\f", 2);
+			p++;
+			continue;
+		case '\n':
+			put(w, "\\n", 2);
+			p++;
+			continue;
+		case '\r':
+			put(w, "\\r", 2);
+			p++;
+			continue;
+		case '\t':
+			put(w, "\\t", 2);
+			p++;
+			continue;
+		default:
+			break;
+		}
+		/* a control character, or a UTF-8 sequence (jansson's strings are valid UTF-8) */
+		uint32_t cp = c;
+		size_t len = 1;
+		if (c >= 0xf0 && end - p >= 4) {
+			cp = ((c & 0x07u) << 18) | ((p[1] & 0x3fu) << 12) | ((p[2] & 0x3fu) << 6) |
+			     (p[3] & 0x3fu);
+			len = 4;
+		} else if (c >= 0xe0 && end - p >= 3) {
+			cp = ((c & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+			len = 3;
+		} else if (c >= 0xc0 && end - p >= 2) {
+			cp = ((c & 0x1fu) << 6) | (p[1] & 0x3fu);
+			len = 2;
+		}
+		p += len;
+		if (cp < 0x10000) {
+			seq[0] = '\\';
+			seq[1] = 'u';
+			for (int i = 0; i < 4; i++)
+				seq[2 + i] = hex[(cp >> (12 - 4 * i)) & 0xf];
+			put(w, seq, 6);
+		} else {
+			cp -= 0x10000;
+			uint32_t hi = 0xd800 | (cp >> 10), lo = 0xdc00 | (cp & 0x3ff);
+			seq[0] = seq[6] = '\\';
+			seq[1] = seq[7] = 'u';
+			for (int i = 0; i < 4; i++) {
+				seq[2 + i] = hex[(hi >> (12 - 4 * i)) & 0xf];
+				seq[8 + i] = hex[(lo >> (12 - 4 * i)) & 0xf];
+			}
+			put(w, seq, 12);
+		}
+	}
+	putc_(w, '"');
+}
+
+static void put_integer(struct plan_json *w, json_int_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--i] = '-';
+	put(w, tmp + i, sizeof(tmp) - i);
+}
+
+static void put_real(struct plan_json *w, double v)
+{
+	char b[40];
+	int n = snprintf(b, sizeof(b) - 3, "%.17g", v);
+	if (n < 0 || (size_t)n >= sizeof(b) - 3) {
+		w->err = w->err ? w->err : -EINVAL;
+		return;
+	}
+	size_t len = (size_t)n;
+	if (!strchr(b, '.') && !strchr(b, 'e')) {
+		memcpy(b + len, ".0", 3);
+		len += 2;
+	}
+	char *e = strchr(b, 'e');
+	if (e) {
+		char *start = e + 1, *stop = start + 1;
+		if (*start == '-')
+			start++;
+		while (*stop == '0')
+			stop++;
+		if (stop != start) {
+			memmove(start, stop, len - (size_t)(stop - b) + 1);
+			len -= (size_t)(stop - start);
+		}
+	}
+	put(w, b, len);
+}
+
+/* Before a value: the separator and indent inside a container. */
+static void before_value(struct plan_json *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (!w->depth)
+		return;
+	if (w->count[w->depth - 1]++)
+		putc_(w, ',');
+	indent(w, w->depth);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void dump(struct plan_json *w, const json_t *v, unsigned depth)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		size_t n = json_object_size(v);
+		if (!n) {
+			put(w, "{}", 2);
+			return;
+		}
+		const char *small[16];
+		const char **keys = n <= 16 ? small : malloc(n * sizeof(*keys));
+		if (!keys) {
+			w->err = w->err ? w->err : -ENOMEM;
+			return;
+		}
+		size_t i = 0;
+		const char *k;
+		const json_t *m;
+		json_object_foreach ((json_t *)v, k, m) {
+			/* insertion sort: objects of a plan are small and often nearly in order */
+			size_t j = i++;
+			if (n > 16) {
+				keys[j] = k;
+				continue;
+			}
+			while (j > 0 && strcmp(keys[j - 1], k) > 0) {
+				keys[j] = keys[j - 1];
+				j--;
+			}
+			keys[j] = k;
+		}
+		if (n > 16)
+			qsort(keys, n, sizeof(*keys), cmp_keys);
+		putc_(w, '{');
+		for (i = 0; i < n; i++) {
+			if (i)
+				putc_(w, ',');
+			indent(w, depth + 1);
+			put_string(w, keys[i], strlen(keys[i]));
+			put(w, ": ", 2);
+			dump(w, json_object_get(v, keys[i]), depth + 1);
+		}
+		indent(w, depth);
+		putc_(w, '}');
+		if (keys != small)
+			free(keys);
+		return;
+	}
+	case JSON_ARRAY: {
+		size_t n = json_array_size(v);
+		if (!n) {
+			put(w, "[]", 2);
+			return;
+		}
+		putc_(w, '[');
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				putc_(w, ',');
+			indent(w, depth + 1);
+			dump(w, json_array_get(v, i), depth + 1);
+		}
+		indent(w, depth);
+		putc_(w, ']');
+		return;
+	}
+	case JSON_STRING:
+		put_string(w, json_string_value(v), json_string_length(v));
+		return;
+	case JSON_INTEGER:
+		put_integer(w, json_integer_value(v));
+		return;
+	case JSON_REAL:
+		put_real(w, json_real_value(v));
+		return;
+	case JSON_TRUE:
+		put(w, "true", 4);
+		return;
+	case JSON_FALSE:
+		put(w, "false", 5);
+		return;
+	case JSON_NULL:
+		put(w, "null", 4);
+		return;
+	}
+}
+
+void plan_json_init(struct plan_json *w, int fd)
+{
+	w->fd = fd;
+	w->err = 0;
+	w->written = 0;
+	w->depth = 0;
+	w->after_key = false;
+	w->len = 0;
+}
+
+static void begin(struct plan_json *w, char c)
+{
+	before_value(w);
+	putc_(w, c);
+	if (w->depth == PLAN_JSON_MAX_DEPTH) {
+		w->err = w->err ? w->err : -E2BIG;
+		return;
+	}
+	w->count[w->depth++] = 0;
+}
+
+static void end(struct plan_json *w, char c)
+{
+	if (!w->depth)
+		return;
+	w->depth--;
+	if (w->count[w->depth])
+		indent(w, w->depth);
+	putc_(w, c);
+}
+
+void plan_json_begin_object(struct plan_json *w)
+{
+	begin(w, '{');
+}
+
+void plan_json_end_object(struct plan_json *w)
+{
+	end(w, '}');
+}
+
+void plan_json_begin_array(struct plan_json *w)
+{
+	begin(w, '[');
+}
+
+void plan_json_end_array(struct plan_json *w)
+{
+	end(w, ']');
+}
+
+void plan_json_key(struct plan_json *w, const char *key)
+{
+	before_value(w);
+	put_string(w, key, strlen(key));
+	put(w, ": ", 2);
+	w->after_key = true;
+}
+
+void plan_json_value(struct plan_json *w, const json_t *v)
+{
+	if (w->fd < 0) {
+		w->after_key = false;
+		return;
+	}
+	before_value(w);
+	dump(w, v, w->depth);
+}
+
+int plan_json_finish(struct plan_json *w)
+{
+	putc_(w, '\n');
+	flush(w);
+	return w->err;
+}

@@ -1,0 +1,50 @@
+/*
+ * plan_json: a streaming writer of plan text. It writes the bytes jansson's
+ * json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII) writes
+ * (two-space indent, keys sorted by strcmp, non-ASCII as \uXXXX), so a plan
+ * can be written piece by piece, each piece freed once written, without the
+ * whole plan in memory. The caller opens containers, names keys in sorted
+ * order and writes jansson values (dumped with the same layout) inside them.
+ *
+ *   struct plan_json w;
+ *   plan_json_init(&w, fd);          fd -1: write nothing (values are not even formatted)
+ *   plan_json_begin_object(&w);
+ *   plan_json_key(&w, "a");  plan_json_value(&w, v);
+ *   plan_json_key(&w, "b");  plan_json_begin_array(&w); ... plan_json_end_array(&w);
+ *   plan_json_end_object(&w);
+ *   r = plan_json_finish(&w);        newline, flush; 0 or the first write error (-errno)
+ */
+#ifndef KILN_PLAN_JSON_H
+#define KILN_PLAN_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { PLAN_JSON_MAX_DEPTH = 32, PLAN_JSON_BUF = 1 << 16 };
+
+struct plan_json {
+	int fd;
+	int err;          /* the first write error (-errno), then nothing more is written */
+	uint64_t written; /* bytes given to fd (or discarded) */
+	unsigned depth;   /* containers opened with begin_* */
+	bool after_key;
+	uint32_t count[PLAN_JSON_MAX_DEPTH]; /* elements written in each open container */
+	size_t len;
+	char buf[PLAN_JSON_BUF];
+};
+
+void plan_json_init(struct plan_json *w, int fd);
+void plan_json_begin_object(struct plan_json *w);
+void plan_json_end_object(struct plan_json *w);
+void plan_json_begin_array(struct plan_json *w);
+void plan_json_end_array(struct plan_json *w);
+/* The next member's key; keys of one object must come in strcmp order. */
+void plan_json_key(struct plan_json *w, const char *key);
+/* A value (a member after plan_json_key, an element, or the whole text). */
+void plan_json_value(struct plan_json *w, const json_t *v);
+/* End the text with a newline and write what is buffered. */
+int plan_json_finish(struct plan_json *w);
+
+#endif

@@ -10,11 +10,13 @@
  */
 #include "atomic.h"
 #include "builtins.h"
+#include "cache.h"
 #include "compile.h"
 #include "exec.h"
 #include "inventory.h"
 #include "path.h"
 #include "plan.h"
+#include "plan_status.h"
 #include "plan_view.h"
 
 #include <signal.h>
@@ -87,11 +89,16 @@ static const char plan_usage[] =
     "usage: kiln plan [OPTIONS] FILE...|PLAN.json\n"
     "\n"
     "Show what 'kiln apply' will do: images, stages, tasks, handlers, outputs,\n"
-    "hosts, with counts.\n"
+    "hosts, with counts; then, from the cache, each stage cached or to build (and\n"
+    "why: the first input that changed since it was built) and each output up to\n"
+    "date or to write, and a summary line. Nothing is extracted or run.\n"
     "\n"
     "options:\n"
     "  -detailed-exitcode    exit 0 when there is nothing to do, 2 when there is,\n"
-    "                        1 on errors\n";
+    "                        1 on errors (usage errors included)\n"
+    "  -C DIR                for a plan: the directory its paths are relative to\n"
+    "  --work-dir=DIR        the work directory apply uses (as apply)\n"
+    "  --cache-dir=DIR       the cache apply uses (as apply)\n";
 
 static const char graph_usage[] =
     "usage: kiln graph [OPTIONS] FILE...|PLAN.json\n"
@@ -120,7 +127,14 @@ static const char apply_usage[] =
     "  -C DIR                for a plan: the directory its paths are relative to\n"
     "                        (default: the current directory)\n"
     "  --work-dir=DIR        where images are built (default /var/tmp/kiln)\n"
-    "  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n";
+    "  --cache-dir=DIR       where bases, stages and layers are cached (default\n"
+    "                        /var/cache/kiln as root, else ~/.cache/kiln)\n"
+    "  --no-cache            run every stage and write every output (results are\n"
+    "                        still stored in the cache)\n"
+    "  --refresh-base        make bases again (e.g. debootstrap, to pick up security\n"
+    "                        updates), then every stage on them (as --no-cache)\n"
+    "  --lock-timeout=SECS   wait this long for another apply that holds the cache\n"
+    "                        or work directory (default 0: fail at once, naming it)\n";
 
 static const char doc_usage[] =
     "usage: kiln doc [NAME]\n"
@@ -294,6 +308,8 @@ struct args {
 	/* apply */
 	bool check, diff, events_json;
 	bool accept_new_host_keys;
+	bool no_cache, refresh_base;
+	double lock_timeout;
 	const char *progress, *work_dir, *cache_dir, *chdir;
 	const char **files;
 	int nfiles;
@@ -356,6 +372,7 @@ static void args_free(struct args *a)
 static int parse_args(const struct command *c, int argc, char **argv, struct args *a)
 {
 	bool applying = c->run == cmd_apply;
+	bool planning = !strcmp(c->name, "plan"); /* reads the cache as apply does */
 	bool compiling = c->run == cmd_compile || applying;
 	bool with_vars = compiling || c->run == cmd_lint; /* -var, -var-file */
 	*a = (struct args){.fmt = DIAG_TEXT, .max_errors = 20, .color = "auto"};
@@ -489,13 +506,29 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 				return EXIT_USAGE;
 			}
 			a->events_json = true;
-		} else if (applying && (r = option("work-dir", true, argc, argv, &i, &v))) {
+		} else if (applying && option("no-cache", false, argc, argv, &i, &v)) {
+			a->no_cache = true;
+		} else if (applying && option("refresh-base", false, argc, argv, &i, &v)) {
+			a->refresh_base = true;
+		} else if (applying && (r = option("lock-timeout", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--lock-timeout");
+			char *end = NULL;
+			a->lock_timeout = strtod(v, &end);
+			if (!*v || *end || !(a->lock_timeout >= 0) || a->lock_timeout > 1e6) {
+				usage_error(
+				    c->name,
+				    "option '--lock-timeout' takes seconds (e.g. 30), not '%s'", v);
+				return EXIT_USAGE;
+			}
+		} else if ((applying || planning) &&
+		           (r = option("work-dir", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--work-dir");
 			a->work_dir = v;
-		} else if (applying && (r = option("cache-dir", true, argc, argv, &i, &v))) {
+		} else if ((applying || planning) &&
+		           (r = option("cache-dir", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--cache-dir");
 			a->cache_dir = v;
-		} else if (applying && !strcmp(arg, "-C")) {
+		} else if ((applying || planning) && !strcmp(arg, "-C")) {
 			if (i + 1 >= argc) {
 				usage_error(c->name, "option '-C' needs a directory");
 				return EXIT_USAGE;
@@ -590,6 +623,41 @@ static json_t *get_plan(struct compile_ctx *cx, struct args *a, bool plan_file, 
 	return plan;
 }
 
+/* Does the command line ask for plan's -detailed-exitcode (before any '--')? */
+static bool wants_detailed_exitcode(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-detailed-exitcode") ||
+		    !strcmp(argv[i], "--detailed-exitcode"))
+			return true;
+	return false;
+}
+
+/* kiln plan's report of the cache (plan_status.h) under what plan_print showed:
+   whether apply has something to do, or -1 after an error (printed). */
+static int plan_cache_status(struct args *a, json_t *plan)
+{
+	/* plan paths are relative to the root, as for apply */
+	char *root = a->nfiles == 1 && is_plan_file(a->files[0])
+	                 ? xstrdup(a->chdir ? a->chdir : ".")
+	                 : path_dirname(a->files[0]);
+	char *cache_dir = cache_dir_default(a->cache_dir);
+	struct status_opts so = {.root = root, .cache_dir = cache_dir};
+	struct plan_status ps;
+	struct rt_error err = {0};
+	int r = plan_status_compute(plan, &so, &ps, &err);
+	if (r < 0) {
+		fprintf(stderr, "kiln: %s\n", err.msg);
+	} else {
+		plan_status_print(stdout, &ps, want_color(a->color, STDOUT_FILENO));
+		r = plan_status_pending(&ps) ? 1 : 0;
+	}
+	plan_status_release(&ps);
+	free(cache_dir);
+	free(root);
+	return r;
+}
+
 /* compile, plan and graph: a plan from .img files, or (plan, graph) read from plan.json */
 static int cmd_compile(const struct command *c, int argc, char **argv)
 {
@@ -597,6 +665,10 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	int r = parse_args(c, argc, argv, &a);
 	if (r != EXIT_OK) {
 		args_free(&a);
+		/* with -detailed-exitcode, 2 means "changes pending": a usage error is 1 */
+		if (r == EXIT_USAGE && !strcmp(c->name, "plan") &&
+		    wants_detailed_exitcode(argc, argv))
+			return EXIT_ERRORS;
 		return r < 0 ? EXIT_OK : r;
 	}
 	struct compile_ctx cx;
@@ -625,8 +697,10 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 		plan_graph(stdout, plan);
 	} else {
 		plan_print(stdout, plan, want_color(a.color, STDOUT_FILENO));
-		struct plan_counts n = plan_count(plan);
-		if (a.detailed_exitcode && n.tasks + n.outputs + n.apply_tasks + n.images > 0)
+		int pending = plan_cache_status(&a, plan);
+		if (pending < 0)
+			status = EXIT_ERRORS;
+		else if (a.detailed_exitcode && pending)
 			status = 2;
 	}
 	json_decref(plan);
@@ -677,6 +751,9 @@ static int cmd_apply(const struct command *c, int argc, char **argv)
 	    .secrets = secrets,
 	    .events = ev,
 	    .accept_new_host_keys = a.accept_new_host_keys,
+	    .no_cache = a.no_cache,
+	    .refresh_base = a.refresh_base,
+	    .lock_timeout = a.lock_timeout,
 	};
 	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
 	events_free(ev);

@@ -15,6 +15,7 @@
 #include "hex.h"
 #include "output.h"
 #include "plan_format.h"
+#include "plan_status.h"
 #include "plan_view.h"
 #include "strbuf.h"
 
@@ -130,23 +131,11 @@ static int replay(struct executor *x, struct image_state *st, const char *tar, b
 	return 0;
 }
 
-static bool has_local_task(json_t *stage)
-{
-	size_t i;
-	json_t *t;
-	json_array_foreach (plan_block_view(stage).tasks, i, t) {
-		const struct kiln_schema *s =
-		    stdlib_lookup(SCHEMA_MODULE, plan_task_view(t).module);
-		if (s && s->on_build_machine)
-			return true;
-	}
-	return false;
-}
-
 /* What the steps of one image's bake share. */
 struct bake_run {
 	struct executor *x;
 	struct image_state *st;
+	struct image_status *is; /* its keys, what is cached, what is up to date */
 	struct plan_image iv;
 	struct stage_run sr;     /* the stage (or test) being run, its facts */
 	bool layers;             /* an output needs the image's layers */
@@ -180,6 +169,7 @@ static bool bake_base(struct bake_run *b, json_t *from)
 		}
 		if (copy_tree(parent->rootfs, st->rootfs, &b->err) < 0)
 			return bake_failed(b);
+		/* a parent's tree changed by check mode is not the cached one */
 		st->key = parent->key ? xstrdup(parent->key) : NULL;
 		for (size_t i = 0; b->layers && i < parent->nlayers; i++) {
 			struct layer l = parent->layers[i];
@@ -197,31 +187,11 @@ static bool bake_base(struct bake_run *b, json_t *from)
 	if (base_create(&bc, from, st->rootfs, &b->err) < 0)
 		return bake_failed(b);
 	events_note(x->ev, st->name, "base ready (%.1f s)", (exec_now_ms() - t0) / 1000);
-	/* NULL (a file it read is gone since): this build is not cached */
-	struct rt_error kerr = {0};
-	st->key = cache_base_key(from, x->o->root, &kerr);
+	st->key = xstrdup("base"); /* stages may be replayed on it */
 	/* the base's layer is the whole tree (snap is NULL) */
 	if (b->layers && add_layer(x, st, st->rootfs, &b->snap, &b->err) < 0)
 		return bake_failed(b);
 	return true;
-}
-
-/* The stage cache's key of a stage after the tree st->key names; NULL when the stage
-   is not cached (a note says why when the reason is worth telling). */
-static char *stage_key(struct bake_run *b, json_t *stage)
-{
-	struct rt_error kerr = {0};
-	char *why = NULL;
-	char *key = NULL;
-	json_t *macs = exec_stage_secrets(b->x, stage, b->iv.handlers, &why);
-	if (macs)
-		key =
-		    cache_stage_key(b->st->key, stage, b->iv.handlers, macs, b->x->o->root, &kerr);
-	else if (why)
-		events_note(b->x->ev, b->st->name, "the stage cache is not used: %s", why);
-	json_decref(macs);
-	free(why);
-	return key;
 }
 
 /* A stage found in the stage cache: its layer unpacked on the tree, its tasks ok. */
@@ -235,14 +205,15 @@ static bool replay_stage(struct bake_run *b, const char *hit, const char *key, s
 	if (layer_snapshot(st->rootfs, &b->snap, &b->err) < 0)
 		return bake_failed(b);
 	b->sr.recap->ok += (unsigned)ntasks;
-	events_note(b->x->ev, st->name, "cached (%.12s): %zu task%s replayed, nothing changed", key,
-	            ntasks, ntasks == 1 ? "" : "s");
+	b->sr.recap->stages_cached++;
+	cache_touch(b->x->cache_dir, key);
+	events_stage_cached(b->x->ev, st->name, b->sr.stage, key, ntasks);
 	return true;
 }
 
 /* A stage that ran: its layer (when outputs need layers or the cache stores it), stored
    under key (when not NULL); a cache that cannot be written is only noted. */
-static bool store_stage(struct bake_run *b, const char *key)
+static bool store_stage(struct bake_run *b, const char *key, json_t *record)
 {
 	struct image_state *st = b->st;
 	if (!b->layers && !key)
@@ -250,7 +221,8 @@ static bool store_stage(struct bake_run *b, const char *key)
 	if (add_layer(b->x, st, st->rootfs, &b->snap, &b->err) < 0)
 		return bake_failed(b);
 	struct rt_error cerr = {0};
-	if (key && cache_store(b->x->cache_dir, key, st->layers[st->nlayers - 1].path, &cerr) < 0)
+	if (key &&
+	    cache_store(b->x->cache_dir, key, st->layers[st->nlayers - 1].path, record, &cerr) < 0)
 		events_note(b->x->ev, st->name, "the stage cache is not written: %s", cerr.msg);
 	else if (key)
 		events_note(b->x->ev, st->name, "stored in the stage cache (%.12s)", key);
@@ -266,34 +238,26 @@ static bool bake_stages(struct bake_run *b)
 	struct executor *x = b->x;
 	struct image_state *st = b->st;
 	struct stage_run *sr = &b->sr;
-	/* the stage cache: replay stages whose key is stored, until the first miss;
-	   a stage with a 'local' task (its effects are on the build machine) ends it */
-	/* check mode replays cached stages too (so it reports what would change
-	   after them), but stores nothing */
-	bool caching = st->key != NULL;
-	bool keyed = true;
+	/* the stage cache: replay stages whose key is stored, until the first miss (the
+	   keys: plan_status.h); check mode replays cached stages too (so it reports what
+	   would change after them), but stores nothing */
+	bool caching = st->key != NULL && !x->o->no_cache && !x->o->refresh_base;
 	size_t i;
 	json_t *stage;
 	json_array_foreach (b->iv.stages, i, stage) {
 		struct plan_block sv = plan_block_view(stage);
+		const struct stage_status *ss = &b->is->stages[i];
 		size_t ntasks = json_array_size(sv.tasks);
 		sr->stage = sv.name;
-		events_stage(x->ev, st->name, sr->stage, ntasks);
-		/* every stage gets its key (to store its result); only an unbroken run of
-		   hits from the first stage is replayed */
-		if (has_local_task(stage))
-			keyed = false;
-		char *key = keyed && st->key ? stage_key(b, stage) : NULL;
-		char *hit = caching && key ? cache_lookup(x->cache_dir, key) : NULL;
-		free(st->key);
-		st->key = key;
+		char *hit = caching && ss->key ? cache_lookup(x->cache_dir, ss->key) : NULL;
 		if (hit) {
-			bool ok = replay_stage(b, hit, key, ntasks);
+			bool ok = replay_stage(b, hit, ss->key, ntasks);
 			free(hit);
 			if (!ok)
 				return false;
 			continue;
 		}
+		events_stage(x->ev, st->name, sr->stage, ntasks);
 		caching = false;
 		if (!b->snap && layer_snapshot(st->rootfs, &b->snap, &b->err) < 0)
 			return bake_failed(b);
@@ -308,10 +272,14 @@ static bool bake_stages(struct bake_run *b)
 		sr->conn = conn_free(sr->conn);
 		if (!ok)
 			return false;
-		if (x->o->check)
-			free(st->key),
-			    st->key = key = NULL; /* a checked stage is not the built one */
-		if (!store_stage(b, key))
+		sr->recap->stages_built++;
+		const char *key = ss->key;
+		if (x->o->check) { /* a checked stage is not the built one */
+			free(st->key);
+			st->key = NULL;
+			key = NULL;
+		}
+		if (!store_stage(b, key, ss->record))
 			return false;
 	}
 	return true;
@@ -380,6 +348,7 @@ static bool bake_outputs(struct bake_run *b, json_t *img, json_t *artifacts)
 		    .layers = st->layers,
 		    .nlayers = st->nlayers,
 		    .artifacts = artifacts,
+		    .cache_dir = b->x->cache_dir,
 		};
 		double t0 = exec_now_ms();
 		size_t before = json_array_size(artifacts);
@@ -396,11 +365,31 @@ static bool bake_outputs(struct bake_run *b, json_t *img, json_t *artifacts)
 		                    ? json_string_value(json_object_get(a, "digest"))
 		                    : NULL,
 		                exec_now_ms() - t0);
+		b->sr.recap->outputs_written++;
 	}
 	return !rt_interrupted;
 }
 
-/* One image: its base (or its parent's tree), its stages, its tests, its outputs. */
+/* An image whose stages are all cached and outputs all up to date: nothing to do. */
+static void say_current(struct executor *x, struct image_status *is, json_t *img,
+                        struct recap *recap, bool stages)
+{
+	struct plan_image iv = plan_image_view(img);
+	for (size_t i = 0; stages && i < is->nstages; i++) {
+		size_t ntasks =
+		    json_array_size(plan_block_view(json_array_get(iv.stages, i)).tasks);
+		events_stage_cached(x->ev, is->name, is->stages[i].name, is->stages[i].key, ntasks);
+		recap->ok += (unsigned)ntasks;
+		recap->stages_cached++;
+	}
+	for (size_t i = 0; i < is->noutputs; i++) {
+		events_output_current(x->ev, is->name, is->outputs[i].type, is->outputs[i].path);
+		recap->outputs_current++;
+	}
+}
+
+/* One image: its base (or its parent's tree), its stages, its tests, its outputs; nothing
+   when it is current and no image still to come needs its tree (plan_status.h). */
 bool bake_image(struct executor *x, json_t *plan, json_t *img, struct image_state *st,
                 struct recap *recap, json_t *artifacts)
 {
@@ -408,6 +397,12 @@ bool bake_image(struct executor *x, json_t *plan, json_t *img, struct image_stat
 	char *what = from_text(from);
 	events_image(x->ev, st->name, what);
 	free(what);
+	struct image_status *is = plan_status_image(&x->status, st->name);
+	if (!is->needed) {
+		say_current(x, is, img, recap, true);
+		st->key = xstrdup(is->key);
+		return true;
+	}
 	st->rootfs = xasprintf("%s/%s.rootfs", x->work, st->name);
 	if (mkdir(st->rootfs, 0755) < 0) {
 		events_error(x->ev, st->name, "cannot create the image's directory");
@@ -416,6 +411,7 @@ bool bake_image(struct executor *x, json_t *plan, json_t *img, struct image_stat
 	struct bake_run b = {
 	    .x = x,
 	    .st = st,
+	    .is = is,
 	    .iv = plan_image_view(img),
 	    .sr = {.x = x, .image = st->name, .stage = "base", .recap = recap},
 	    .layers = needs_layers(plan),
@@ -423,10 +419,17 @@ bool bake_image(struct executor *x, json_t *plan, json_t *img, struct image_stat
 	bool ok = bake_base(&b, from) && bake_stages(&b) && bake_tests(&b);
 	layer_snap_free(b.snap);
 	b.snap = NULL;
-	if (ok && x->o->check)
+	if (ok && x->o->check) {
 		events_note(x->ev, st->name, "check mode: no artifacts written");
-	else if (ok)
+	} else if (ok && is->current) {
+		/* made only for the images built from it */
+		say_current(x, is, img, recap, false);
+	} else if (ok) {
 		ok = bake_outputs(&b, img, artifacts);
+		struct rt_error rerr = {0};
+		if (ok && plan_status_outputs_written(x->cache_dir, is, &rerr) < 0)
+			events_note(x->ev, st->name, "the outputs are not recorded: %s", rerr.msg);
+	}
 	json_decref(b.sr.facts);
 	return ok;
 }

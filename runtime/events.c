@@ -448,8 +448,39 @@ void events_error(struct events *ev, const char *image, const char *msg)
 	line(ev, "%s%s: error%s: %s", paint(ev, "\033[1;31m"), image, paint(ev, "\033[0m"), msg);
 }
 
+void events_stage_cached(struct events *ev, const char *image, const char *stage, const char *key,
+                         size_t ntasks)
+{
+	if (ev->mode == EVENTS_JSON) {
+		emit_json(ev, json_pack("{s:s,s:s,s:s,s:s,s:I}", "event", "stage_cached", "image",
+		                        image, "stage", stage, "key", key, "tasks",
+		                        (json_int_t)ntasks));
+		return;
+	}
+	line(ev, "--> %s/%s %scached%s (%.12s): %zu task%s replayed, nothing run", image, stage,
+	     paint(ev, "\033[32m"), paint(ev, "\033[0m"), key, ntasks, ntasks == 1 ? "" : "s");
+}
+
+void events_output_current(struct events *ev, const char *image, const char *type, const char *path)
+{
+	if (ev->mode == EVENTS_JSON) {
+		emit_json(ev, json_pack("{s:s,s:s,s:s,s:s}", "event", "output_current", "image",
+		                        image, "type", type, "path", path));
+		return;
+	}
+	line(ev, "    %sup-to-date%s %s %s", paint(ev, "\033[32m"), paint(ev, "\033[0m"), type,
+	     path);
+}
+
 void events_recap(struct events *ev, const struct recap *r, size_t n)
 {
+	unsigned built = 0, cached = 0, written = 0, current = 0;
+	for (size_t i = 0; i < n; i++) {
+		built += r[i].stages_built;
+		cached += r[i].stages_cached;
+		written += r[i].outputs_written;
+		current += r[i].outputs_current;
+	}
 	if (ev->mode == EVENTS_TTY) {
 		pthread_mutex_lock(&ev->lock);
 		ev->status[0] = '\0';
@@ -458,12 +489,18 @@ void events_recap(struct events *ev, const struct recap *r, size_t n)
 	}
 	if (ev->mode == EVENTS_JSON) {
 		for (size_t i = 0; i < n; i++)
-			emit_json(ev,
-			          json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:f,s:b}", "event",
-			                    "recap", "name", r[i].name, "ok", r[i].ok, "changed",
-			                    r[i].changed, "failed", r[i].failed, "skipped",
-			                    r[i].skipped, "unreachable", r[i].unreachable,
-			                    "seconds", r[i].seconds, "aborted", r[i].aborted));
+			emit_json(
+			    ev, json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:f,s:b,s:i,s:i,s:i,s:i}",
+			                  "event", "recap", "name", r[i].name, "ok", r[i].ok,
+			                  "changed", r[i].changed, "failed", r[i].failed, "skipped",
+			                  r[i].skipped, "unreachable", r[i].unreachable, "seconds",
+			                  r[i].seconds, "aborted", r[i].aborted, "stages_built",
+			                  r[i].stages_built, "stages_cached", r[i].stages_cached,
+			                  "outputs_written", r[i].outputs_written,
+			                  "outputs_current", r[i].outputs_current));
+		emit_json(ev, json_pack("{s:s,s:i,s:i,s:i,s:i}", "event", "summary", "stages_built",
+		                        built, "stages_cached", cached, "outputs_written", written,
+		                        "outputs_current", current));
 		return;
 	}
 	size_t w = 0;
@@ -477,6 +514,9 @@ void events_recap(struct events *ev, const struct recap *r, size_t n)
 		    "%-*s : ok=%-4u changed=%-4u failed=%-4u skipped=%-4u unreachable=%-4u %.1fs%s",
 		    (int)w, r[i].name, r[i].ok, r[i].changed, r[i].failed, r[i].skipped,
 		    r[i].unreachable, r[i].seconds, r[i].aborted ? "  (stopped)" : "");
+	if (built + cached + written + current)
+		line(ev, "stages: %u built, %u cached; outputs: %u written, %u up to date", built,
+		     cached, written, current);
 }
 
 void events_hold(struct events *ev)

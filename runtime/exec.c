@@ -149,73 +149,6 @@ static int take_secrets(struct executor *x, json_t *plan)
 	return missing ? -1 : 0;
 }
 
-/* The secrets a stage reads (its tasks and the handlers they notify), each as its
-   keyed hash: name -> hex HMAC. NULL when the stage cannot be keyed (*why says why). */
-json_t *exec_stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why)
-{
-	json_t *names = json_object();
-	json_t *notified = json_object();
-	size_t i, j;
-	json_t *t, *h;
-	json_array_foreach (json_object_get(stage, PLAN_K_TASKS), i, t) {
-		json_array_foreach (json_object_get(t, PLAN_K_NOTIFY), j, h) {
-			if (json_is_string(h))
-				json_object_set_new(notified, json_string_value(h), json_true());
-		}
-	}
-	secret_refs(json_object_get(stage, PLAN_K_TASKS), names);
-	/* a notified handler's tasks may notify others in turn */
-	json_t *done = json_object();
-	for (bool more = true; more;) {
-		more = false;
-		json_array_foreach (handlers, i, h) {
-			const char *hn = json_string_value(json_object_get(h, PLAN_K_NAME));
-			if (!hn || !json_object_get(notified, hn) || json_object_get(done, hn))
-				continue;
-			json_object_set_new(done, hn, json_true());
-			more = true;
-			secret_refs(json_object_get(h, PLAN_K_TASKS), names);
-			json_array_foreach (json_object_get(h, PLAN_K_TASKS), j, t) {
-				size_t k;
-				json_t *n;
-				json_array_foreach (json_object_get(t, PLAN_K_NOTIFY), k, n) {
-					if (json_is_string(n))
-						json_object_set_new(notified, json_string_value(n),
-						                    json_true());
-				}
-			}
-		}
-	}
-	json_decref(done);
-	json_decref(notified);
-	json_t *macs = json_object();
-	if (json_object_size(names) && x->mac_key_state <= 0) {
-		struct rt_error err = {0};
-		/* check mode writes nothing, the key neither: without one, nothing is cached;
-		   a key that cannot be used is reported once */
-		int r = x->mac_key_state < 0
-		            ? -EPERM
-		            : secret_key_load(x->cache_dir, !x->o->check, x->mac_key, &err);
-		if (r < 0) {
-			*why = r == -ENOENT || x->mac_key_state < 0 ? NULL : xstrdup(err.msg);
-			x->mac_key_state = -1;
-			json_decref(names);
-			json_decref(macs);
-			return NULL;
-		}
-		x->mac_key_state = 1;
-	}
-	const char *name;
-	json_object_foreach (names, name, t) {
-		json_t *v = json_object_get(x->secrets, name);
-		char *mac = secret_mac(x->mac_key, name, v ? json_string_value(v) : "");
-		json_object_set_new(macs, name, json_string(mac));
-		free(mac);
-	}
-	json_decref(names);
-	return macs;
-}
-
 /* ---- facts ------------------------------------------------------------------------- */
 
 static char *os_release_value(const char *text, const char *key)
@@ -620,6 +553,15 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		goto out;
 	}
 	x.cache_dir = cache_dir_default(o->cache_dir);
+	struct status_opts so = {.root = o->root,
+	                         .cache_dir = x.cache_dir,
+	                         .secrets = x.secrets,
+	                         .create_key = !o->check,
+	                         .no_cache = o->no_cache,
+	                         .refresh_base = o->refresh_base};
+	plan_status_compute(plan, &so, &x.status, &err);
+	if (x.status.key_note)
+		events_note(x.ev, "apply", "the stage cache is not used: %s", x.status.key_note);
 	x.nimages = json_array_size(images);
 	x.images = xcalloc(x.nimages ? x.nimages : 1, sizeof(*x.images));
 	struct recap *recaps = xcalloc(x.nimages ? x.nimages : 1, sizeof(*recaps));
@@ -672,7 +614,7 @@ out:
 		free(x.work);
 	}
 	json_decref(x.secrets);
-	explicit_bzero(x.mac_key, sizeof(x.mac_key));
+	plan_status_release(&x.status);
 	json_decref(x.keep);
 	free(x.cache_dir);
 	sigaction(SIGINT, &old_int, NULL);

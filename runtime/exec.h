@@ -27,6 +27,9 @@ struct apply_opts {
 	                          caller (kiln: the compiler's vars.c); never from a file here */
 	struct events *events;
 	bool accept_new_host_keys; /* over SSH: add a host key that is unknown, not refuse it */
+	bool no_cache;       /* run every stage (results are still stored) and write every output */
+	bool refresh_base;   /* make bases again (not from their caches), and as no_cache */
+	double lock_timeout; /* seconds to wait for another apply's lock (0: fail at once) */
 };
 
 /* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 when

@@ -7,6 +7,7 @@
 
 #include "conn.h"
 #include "exec.h"
+#include "plan_status.h"
 #include "secret.h"
 
 #include <jansson.h>
@@ -30,10 +31,9 @@ struct executor {
 	size_t nimages;
 	struct conn *local; /* the build machine, for 'local' tasks */
 	char *cache_dir;
-	json_t *keep;                          /* values whose strings the recap borrows */
-	unsigned char mac_key[SECRET_KEY_LEN]; /* the stage cache's key for secrets */
-	int mac_key_state;                     /* 0 not read yet, 1 read, -1 refused or absent */
-	int climb; /* plan_path_climb: how far up the root paths may lead */
+	json_t *keep;              /* values whose strings the recap borrows */
+	struct plan_status status; /* the keys, what is cached and up to date */
+	int climb;                 /* plan_path_climb: how far up the root paths may lead */
 };
 
 struct stage_run {
@@ -52,9 +52,6 @@ struct stage_run {
 double exec_now_ms(void);
 /* Remove a tree (what can be removed of it). */
 void exec_rm_tree(const char *path);
-/* The secrets a stage reads (its tasks and the handlers they notify), each as its
-   keyed hash: name -> hex HMAC. NULL when the stage cannot be keyed (*why says why). */
-json_t *exec_stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why);
 /* The facts of the target c (os, arch, hostname, kernel). */
 json_t *exec_gather_facts(struct conn *c);
 /* Open a rootfs connection with the status thread held still (events_hold). */

@@ -53,8 +53,9 @@ struct output_ctx {
 	const char *rootfs_dir;     /* the finished root filesystem */
 	const struct layer *layers; /* the image's layers, base first */
 	size_t nlayers;
-	json_t *artifacts; /* array: what earlier outputs of this build wrote
-	                      ({"type","path","digest","size"}); outputs append to it */
+	json_t *artifacts;     /* array: what earlier outputs of this build wrote
+	                          ({"type","path","digest","size"}); outputs append to it */
+	const char *cache_dir; /* compressed layers are cached there (NULL: not cached) */
 };
 
 int output_write(const struct output_ctx *ctx, struct rt_error *err);

@@ -51,7 +51,7 @@ kapply_json build/three.img
 expect_rc 0
 expect_recap three 7 0 0 0 false
 [ -z "$(ran_tasks)" ] || fail "tasks ran again on a cache hit: $(ran_tasks | tr '\n' ' ')"
-[ "$(jq -r 'select(.event == "note") | .msg' out | grep -c '^cached')" -eq 3 ] ||
+[ "$(jq -r 'select(.event == "stage_cached") | .stage' out | grep -c .)" -eq 3 ] ||
 	fail "not every stage was reported cached"
 d2=$(oci_digest build/out/three)
 [ "$d1" = "$d2" ] || fail "the second apply wrote another image: $d1 then $d2"

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -521,4 +522,65 @@ char *cache_record_diff(json_t *old, json_t *now)
 	if (!same(old, now, "handlers"))
 		return xstrdup("handlers changed");
 	return xstrdup("inputs changed");
+}
+
+/* ---- locks ----------------------------------------------------------------------------- */
+
+int cache_lock(const char *dir, const char *what, double timeout, int *ret_fd, struct rt_error *err)
+{
+	*ret_fd = -1;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return rt_error_errno(err, -errno, "cannot create the %s %s", what, dir);
+	char *path = xasprintf("%s/lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int e = -errno;
+		free(path);
+		return rt_error_errno(err, e, "cannot open the lock of the %s %s", what, dir);
+	}
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int e = -errno;
+			close(fd);
+			free(path);
+			return rt_error_errno(err, e, "cannot lock %s", dir);
+		}
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double waited = (double)(now.tv_sec - start.tv_sec) +
+		                (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		if (waited >= timeout || rt_interrupted) {
+			char buf[32] = {0};
+			ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+			long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+			close(fd);
+			free(path);
+			char holder[48] = "another kiln";
+			if (pid > 0)
+				snprintf(holder, sizeof(holder), "another kiln (pid %ld)", pid);
+			if (timeout > 0)
+				return rt_error_set(
+				    err, -EBUSY,
+				    "%s still uses the %s %s after %.0f s of waiting; "
+				    "wait for it to end, or give a longer --lock-timeout",
+				    holder, what, dir, timeout);
+			return rt_error_set(err, -EBUSY,
+			                    "%s is using the %s %s; wait for it to end, or give "
+			                    "--lock-timeout=SECS to wait for it",
+			                    holder, what, dir);
+		}
+		struct timespec step = {0, 50 * 1000 * 1000};
+		nanosleep(&step, NULL);
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0)
+		(void)pwrite(fd, pid, (size_t)n, 0);
+	free(path);
+	*ret_fd = fd;
+	return 0;
 }

@@ -91,6 +91,7 @@ static int make_work(struct executor *x, struct rt_error *err)
 	if (mkdir(base, 0700) < 0 && errno != EEXIST)
 		return rt_error_errno(err, -errno, "cannot create the work directory %s", base);
 	remove_stale(base);
+	x->work_base = xstrdup(base);
 	x->work = xasprintf("%s/apply-XXXXXX", base);
 	if (!mkdtemp(x->work))
 		return rt_error_errno(err, -errno, "cannot create a directory in %s", base);
@@ -513,7 +514,7 @@ static int apply_hosts(struct executor *x, json_t *plan, struct recap **recaps, 
 
 int apply_plan(json_t *plan, const struct apply_opts *o)
 {
-	struct executor x = {.o = o, .ev = o->events};
+	struct executor x = {.o = o, .ev = o->events, .cache_lock = -1, .work_lock = -1};
 	struct rt_error err = {0};
 	/* a plan is checked whole before anything is touched: a hand-edited one
 	   that escapes the root or names an unknown module does nothing */
@@ -553,6 +554,14 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		goto out;
 	}
 	x.cache_dir = cache_dir_default(o->cache_dir);
+	/* two applies on one cache or work directory: the second waits or stops here */
+	if (!o->check &&
+	    (cache_lock(x.cache_dir, "cache directory", o->lock_timeout, &x.cache_lock, &err) < 0 ||
+	     cache_lock(x.work_base, "work directory", o->lock_timeout, &x.work_lock, &err) < 0)) {
+		events_error(x.ev, "apply", err.msg);
+		status = 1;
+		goto out;
+	}
 	struct status_opts so = {.root = o->root,
 	                         .cache_dir = x.cache_dir,
 	                         .secrets = x.secrets,
@@ -609,6 +618,11 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	free(x.images);
 out:
 	x.local = conn_free(x.local);
+	if (x.cache_lock >= 0)
+		close(x.cache_lock);
+	if (x.work_lock >= 0)
+		close(x.work_lock);
+	free(x.work_base);
 	if (x.work) {
 		exec_rm_tree(x.work);
 		free(x.work);

@@ -31,6 +31,8 @@ struct executor {
 	size_t nimages;
 	struct conn *local; /* the build machine, for 'local' tasks */
 	char *cache_dir;
+	char *work_base;           /* the work directory (this run's is under it) */
+	int cache_lock, work_lock; /* their locks (cache_lock), or -1 */
 	json_t *keep;              /* values whose strings the recap borrows */
 	struct plan_status status; /* the keys, what is cached and up to date */
 	int climb;                 /* plan_path_climb: how far up the root paths may lead */

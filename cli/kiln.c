@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
@@ -136,6 +138,23 @@ static const char apply_usage[] =
     "  --lock-timeout=SECS   wait this long for another apply that holds the cache\n"
     "                        or work directory (default 0: fail at once, naming it)\n";
 
+static const char cache_usage[] =
+    "usage: kiln cache ls [--cache-dir=DIR] [--json]\n"
+    "       kiln cache prune [--cache-dir=DIR] [--older-than=DUR] [--max-size=SIZE]\n"
+    "                        [--all] [--lock-timeout=SECS]\n"
+    "\n"
+    "ls: the cache's entries (stage layers with their image and stage, compressed\n"
+    "layer blobs, debian() bases), their sizes and when each was last used.\n"
+    "prune: remove the entries not used for DUR (e.g. 36h, 7d: s, m, h, d, w), then\n"
+    "the least recently used until the rest fits in SIZE (e.g. 10G: K, M, G, T,\n"
+    "powers of 1024), or every entry (--all). It waits for no apply unless given\n"
+    "--lock-timeout.\n"
+    "\n"
+    "options:\n"
+    "  --cache-dir=DIR       the cache (default as apply's)\n"
+    "\n"
+    "exit status: 0 done, 1 the cache could not be read or locked, 2 usage error\n";
+
 static const char doc_usage[] =
     "usage: kiln doc [NAME]\n"
     "\n"
@@ -164,6 +183,7 @@ static int cmd_apply(const struct command *c, int argc, char **argv);
 static int cmd_help(const struct command *c, int argc, char **argv);
 static int cmd_version(const struct command *c, int argc, char **argv);
 static int cmd_inventory(const struct command *c, int argc, char **argv);
+static int cmd_cache(const struct command *c, int argc, char **argv);
 
 static const struct command commands[] = {
     {"lint", "check files for mistakes without building", lint_usage, cmd_lint},
@@ -174,6 +194,7 @@ static const struct command commands[] = {
     {"apply", "bake the images: run the plan", apply_usage, cmd_apply},
     {"inventory", "print an Ansible INI inventory as ansible-inventory does", inventory_usage,
      cmd_inventory},
+    {"cache", "list the cache's entries, or prune it", cache_usage, cmd_cache},
     {"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
     {"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},
@@ -892,6 +913,216 @@ static int cmd_inventory(const struct command *c, int argc, char **argv)
 	}
 	inventory_free(inv);
 	free(files);
+	return status;
+}
+
+/* ---- kiln cache ---------------------------------------------------------------- */
+
+/* "36h" -> seconds; < 0 when malformed. */
+static double parse_duration(const char *v)
+{
+	char *end = NULL;
+	double n = strtod(v, &end);
+	if (end == v || !(n >= 0) || v[0] == '-')
+		return -1;
+	double unit = 1;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		unit = 1;
+	else if (!strcmp(end, "m"))
+		unit = 60;
+	else if (!strcmp(end, "h"))
+		unit = 3600;
+	else if (!strcmp(end, "d"))
+		unit = 86400;
+	else if (!strcmp(end, "w"))
+		unit = 7 * 86400;
+	else
+		return -1;
+	return n * unit;
+}
+
+/* "10G" -> bytes; false when malformed. */
+static bool parse_size(const char *v, uint64_t *ret)
+{
+	char *end = NULL;
+	double n = strtod(v, &end);
+	if (end == v || !(n >= 0) || v[0] == '-')
+		return false;
+	static const char units[] = "BKMGT";
+	double mult = 1;
+	if (*end) {
+		const char *u = strchr(units, end[0] == 'k' ? 'K' : end[0]);
+		if (!u || !*u)
+			return false;
+		for (const char *p = units; p < u; p++)
+			mult *= 1024;
+		const char *rest = end + 1;
+		if (*u != 'B' && (!strcmp(rest, "iB") || !strcmp(rest, "B")))
+			rest = "";
+		if (*rest)
+			return false;
+	}
+	double b = n * mult;
+	if (b > 1.8e19)
+		return false;
+	*ret = (uint64_t)b;
+	return true;
+}
+
+static void human_size(uint64_t n, char *buf, size_t cap)
+{
+	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	int i = 0;
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, cap, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+static void human_age(double seconds, char *buf, size_t cap)
+{
+	if (seconds < 120)
+		snprintf(buf, cap, "%.0fs ago", seconds < 0 ? 0 : seconds);
+	else if (seconds < 7200)
+		snprintf(buf, cap, "%.0fm ago", seconds / 60);
+	else if (seconds < 2 * 86400)
+		snprintf(buf, cap, "%.0fh ago", seconds / 3600);
+	else
+		snprintf(buf, cap, "%.0fd ago", seconds / 86400);
+}
+
+static int cmd_cache(const struct command *c, int argc, char **argv)
+{
+	if (argc < 2 || (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		if (argc < 2) {
+			usage_error(c->name, "give ls or prune");
+			return EXIT_USAGE;
+		}
+		print_usage(c, stdout);
+		return EXIT_OK;
+	}
+	const char *sub = argv[1];
+	bool ls = !strcmp(sub, "ls"), prune = !strcmp(sub, "prune");
+	if (!ls && !prune) {
+		usage_error(c->name, "no such cache command '%s' (ls, prune)", sub);
+		return EXIT_USAGE;
+	}
+	const char *cache_arg = NULL;
+	bool json = false, all = false;
+	double older = -1, timeout = 0;
+	uint64_t max_size = UINT64_MAX;
+	for (int i = 2; i < argc; i++) {
+		const char *v = NULL;
+		int r;
+		if ((r = option("cache-dir", true, argc, argv, &i, &v))) {
+			if (r < 0 || !v) {
+				usage_error(c->name, "option '--cache-dir' needs a directory");
+				return EXIT_USAGE;
+			}
+			cache_arg = v;
+		} else if (ls && option("json", false, argc, argv, &i, &v)) {
+			json = true;
+		} else if (prune && option("all", false, argc, argv, &i, &v)) {
+			all = true;
+		} else if (prune && (r = option("older-than", true, argc, argv, &i, &v))) {
+			if (r < 0 || !v || (older = parse_duration(v)) < 0) {
+				usage_error(
+				    c->name,
+				    "option '--older-than' takes a duration such as 36h or 7d, "
+				    "not '%s'",
+				    v ? v : "");
+				return EXIT_USAGE;
+			}
+		} else if (prune && (r = option("max-size", true, argc, argv, &i, &v))) {
+			if (r < 0 || !v || !parse_size(v, &max_size)) {
+				usage_error(
+				    c->name,
+				    "option '--max-size' takes a size such as 500M or 10G, not "
+				    "'%s'",
+				    v ? v : "");
+				return EXIT_USAGE;
+			}
+		} else if (prune && (r = option("lock-timeout", true, argc, argv, &i, &v))) {
+			char *end = NULL;
+			timeout = v ? strtod(v, &end) : -1;
+			if (r < 0 || !v || !*v || *end || !(timeout >= 0)) {
+				usage_error(c->name,
+				            "option '--lock-timeout' takes seconds, not '%s'",
+				            v ? v : "");
+				return EXIT_USAGE;
+			}
+		} else {
+			usage_error(c->name, "unknown option '%s'", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (prune && !all && older < 0 && max_size == UINT64_MAX) {
+		usage_error(c->name, "prune: give --older-than, --max-size or --all");
+		return EXIT_USAGE;
+	}
+	char *dir = cache_dir_default(cache_arg);
+	int status = EXIT_OK;
+	if (ls) {
+		json_t *list = cache_list(dir);
+		double now = (double)time(NULL);
+		uint64_t total = 0;
+		size_t i;
+		json_t *e;
+		if (!json)
+			printf("%-6s %-12s %10s  %-9s %s\n", "KIND", "KEY", "SIZE", "USED", "WHAT");
+		json_array_foreach (list, i, e) {
+			uint64_t size = (uint64_t)json_integer_value(json_object_get(e, "size"));
+			total += size;
+			if (json) {
+				json_object_del(e, "files");
+				char *t = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
+				puts(t);
+				free(t);
+				continue;
+			}
+			char sz[32], age[32];
+			human_size(size, sz, sizeof(sz));
+			human_age(now - json_real_value(json_object_get(e, "used")), age,
+			          sizeof(age));
+			printf("%-6s %-12.12s %10s  %-9s %s\n",
+			       json_string_value(json_object_get(e, "kind")),
+			       json_string_value(json_object_get(e, "key")), sz, age,
+			       json_string_value(json_object_get(e, "what")));
+		}
+		if (!json) {
+			char sz[32];
+			human_size(total, sz, sizeof(sz));
+			printf("%zu entr%s, %s in %s\n", json_array_size(list),
+			       json_array_size(list) == 1 ? "y" : "ies", sz, dir);
+		}
+		json_decref(list);
+	} else {
+		struct rt_error err = {0};
+		int fd = -1;
+		struct stat sb;
+		if (stat(dir, &sb) < 0) {
+			printf("nothing to prune: %s does not exist\n", dir);
+		} else if (cache_lock(dir, "cache directory", timeout, &fd, &err) < 0) {
+			fprintf(stderr, "kiln: %s\n", err.msg);
+			status = EXIT_ERRORS;
+		} else {
+			unsigned removed = 0;
+			uint64_t freed = 0;
+			cache_prune(dir, older, max_size, all, &removed, &freed);
+			char sz[32];
+			human_size(freed, sz, sizeof(sz));
+			printf("removed %u entr%s, %s freed\n", removed, removed == 1 ? "y" : "ies",
+			       sz);
+			close(fd);
+		}
+	}
+	free(dir);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kiln: cannot write the output\n");
+		return EXIT_ERRORS;
+	}
 	return status;
 }
 

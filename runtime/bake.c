@@ -182,7 +182,8 @@ static bool bake_base(struct bake_run *b, json_t *from)
 	struct base_ctx bc = {.cache_dir = x->o->cache_dir,
 	                      .local_root = x->o->root,
 	                      .progress = base_progress,
-	                      .progress_data = &b->sr};
+	                      .progress_data = &b->sr,
+	                      .refresh = x->o->refresh_base};
 	double t0 = exec_now_ms();
 	if (base_create(&bc, from, st->rootfs, &b->err) < 0)
 		return bake_failed(b);

@@ -33,6 +33,7 @@
 #include "rt.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct base_ctx {
 	const char *cache_dir;  /* e.g. /var/cache/kiln, created if missing; NULL: see above */
@@ -40,6 +41,7 @@ struct base_ctx {
 	/* progress: called now and then with a line for a person; may be NULL */
 	void (*progress)(void *data, const char *line);
 	void *progress_data;
+	bool refresh; /* make the base again, not from its own cache (--refresh-base) */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "plan_format.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -582,5 +583,173 @@ int cache_lock(const char *dir, const char *what, double timeout, int *ret_fd, s
 		(void)pwrite(fd, pid, (size_t)n, 0);
 	free(path);
 	*ret_fd = fd;
+	return 0;
+}
+
+/* ---- ls and prune ---------------------------------------------------------------------- */
+
+static double mtime_of(const char *path, uint64_t *size)
+{
+	struct stat sb;
+	if (stat(path, &sb) < 0)
+		return -1;
+	if (size)
+		*size = (uint64_t)sb.st_size;
+	return (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9;
+}
+
+static void add_entry(json_t *list, const char *kind, const char *key, const char *what,
+                      uint64_t size, double used, json_t *files)
+{
+	json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:f, s:o}", "kind", kind, "key",
+	                                      key, "what", what, "size", (json_int_t)size, "used",
+	                                      used, "files", files));
+}
+
+json_t *cache_list(const char *cache_dir)
+{
+	json_t *list = json_array();
+	/* stages: the layer and its record */
+	json_t *recs = cache_records(cache_dir, "stages");
+	size_t i;
+	json_t *r;
+	json_t *seen = json_object();
+	json_array_foreach (recs, i, r) {
+		const char *key = json_string_value(json_object_get(r, "key"));
+		const char *file = json_string_value(json_object_get(r, "_file"));
+		if (!key || !file || strlen(file) != strlen(key) + 5 ||
+		    strncmp(file, key, strlen(key)))
+			continue;
+		char *tar = xasprintf("%s/stages/%s.tar", cache_dir, key);
+		char *rec = xasprintf("%s/stages/%s", cache_dir, file);
+		uint64_t size = 0;
+		if (mtime_of(tar, &size) >= 0) {
+			char *what =
+			    xasprintf("%s/%s", json_string_value(json_object_get(r, "image")),
+			              json_string_value(json_object_get(r, "stage")));
+			add_entry(list, "stage", key, what, size,
+			          json_real_value(json_object_get(r, "_used")),
+			          json_pack("[s,s]", tar, rec));
+			free(what);
+			json_object_set_new(seen, key, json_true());
+		}
+		free(tar);
+		free(rec);
+	}
+	json_decref(recs);
+	/* layers stored without a record (by an older kiln) */
+	char *dir = xasprintf("%s/stages", cache_dir);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n != 68 || strcmp(e->d_name + 64, ".tar"))
+			continue;
+		char *key = xstrndup(e->d_name, 64);
+		if (!json_object_get(seen, key)) {
+			char *tar = xasprintf("%s/%s", dir, e->d_name);
+			uint64_t size = 0;
+			double used = mtime_of(tar, &size);
+			add_entry(list, "stage", key, "(no record)", size, used,
+			          json_pack("[s]", tar));
+			free(tar);
+		}
+		free(key);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	json_decref(seen);
+	/* compressed layer blobs */
+	json_t *blobs = cache_records(cache_dir, "blobs");
+	json_array_foreach (blobs, i, r) {
+		const char *digest = json_string_value(json_object_get(r, "digest"));
+		const char *file = json_string_value(json_object_get(r, "_file"));
+		if (!digest || strncmp(digest, "sha256:", 7) || strchr(digest + 7, '/') || !file)
+			continue;
+		char *blob = xasprintf("%s/blobs/sha256/%s", cache_dir, digest + 7);
+		char *rec = xasprintf("%s/blobs/%s", cache_dir, file);
+		uint64_t size = 0;
+		if (mtime_of(blob, &size) >= 0) {
+			char *key = xstrndup(file, strlen(file) - 5);
+			char *what = xasprintf("layer %.19s", digest);
+			add_entry(list, "blob", key, what, size,
+			          json_real_value(json_object_get(r, "_used")),
+			          json_pack("[s,s]", blob, rec));
+			free(what);
+			free(key);
+		}
+		free(blob);
+		free(rec);
+	}
+	json_decref(blobs);
+	/* bases with a cache of their own (debian) */
+	dir = xasprintf("%s/debian", cache_dir);
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n < 9 || strcmp(e->d_name + n - 8, ".tar.zst"))
+			continue;
+		char *tar = xasprintf("%s/%s", dir, e->d_name);
+		char *key = xstrndup(e->d_name, n - 8);
+		char *rec = xasprintf("%s/%s.json", dir, key);
+		json_t *j = json_load_file(rec, 0, NULL);
+		const char *suite = json_string_value(json_object_get(j, "suite"));
+		char *what = xasprintf("debian %s", suite ? suite : "");
+		uint64_t size = 0;
+		double used = mtime_of(tar, &size);
+		add_entry(list, "base", key, what, size, used, json_pack("[s,s]", tar, rec));
+		json_decref(j);
+		free(what);
+		free(rec);
+		free(key);
+		free(tar);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return list;
+}
+
+static int by_used(const void *a, const void *b)
+{
+	double x = json_real_value(json_object_get(*(json_t *const *)a, "used"));
+	double y = json_real_value(json_object_get(*(json_t *const *)b, "used"));
+	return x < y ? -1 : x > y;
+}
+
+int cache_prune(const char *cache_dir, double older_than, uint64_t max_size, bool all,
+                unsigned *ret_removed, uint64_t *ret_freed)
+{
+	json_t *list = cache_list(cache_dir);
+	size_t n = json_array_size(list);
+	json_t **v = xcalloc(n ? n : 1, sizeof(*v));
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = json_array_get(list, i);
+		total += (uint64_t)json_integer_value(json_object_get(v[i], "size"));
+	}
+	qsort(v, n, sizeof(*v), by_used); /* least recently used first */
+	double now = (double)time(NULL);
+	*ret_removed = 0;
+	*ret_freed = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size = (uint64_t)json_integer_value(json_object_get(v[i], "size"));
+		double used = json_real_value(json_object_get(v[i], "used"));
+		bool old = older_than >= 0 && now - used > older_than;
+		bool over = max_size != UINT64_MAX && total > max_size;
+		if (!all && !old && !over)
+			continue;
+		size_t j;
+		json_t *f;
+		json_array_foreach (json_object_get(v[i], "files"), j, f) {
+			(void)unlink(json_string_value(f));
+		}
+		total -= size;
+		*ret_freed += size;
+		(*ret_removed)++;
+	}
+	free(v);
+	json_decref(list);
 	return 0;
 }

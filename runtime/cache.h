@@ -20,6 +20,8 @@
 #include "rt.h"
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* The cache directory: dir, else $KILN_CACHE_DIR, else /var/cache/kiln (as base.h). Caller frees.
@@ -74,5 +76,14 @@ char *cache_record_diff(json_t *old, json_t *now);
    directory", "work directory". */
 int cache_lock(const char *dir, const char *what, double timeout, int *ret_fd,
                struct rt_error *err);
+
+/* The cache's entries, an array of {kind: "stage" | "blob" | "base", key, what (image/stage,
+   layer digest, base), size (bytes), used (seconds since the epoch: last use), files}. */
+json_t *cache_list(const char *cache_dir);
+/* Remove the entries unused for more than older_than seconds (< 0: any age), then the least
+   recently used until the rest fits in max_size bytes (UINT64_MAX: any size); all: every
+   entry. The caller holds the cache's lock (cache_lock). */
+int cache_prune(const char *cache_dir, double older_than, uint64_t max_size, bool all,
+                unsigned *ret_removed, uint64_t *ret_freed);
 
 #endif

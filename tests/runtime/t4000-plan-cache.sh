@@ -160,3 +160,13 @@ for img in $(grep -l -E '^image .* from (busybox|scratch|tarball|oci)\(' ex/*.im
 	expect_match out '^Plan: 0 stages? to build'
 done
 [ "$n" -ge 1 ] || fail "no example was tried"
+
+# 10. --no-cache and --refresh-base run every stage and write every output; what they
+#     store is what the next plan finds
+for opt in --no-cache --refresh-base; do
+	kapply_json "$opt" -var version=2.0 build/b.img
+	expect_rc 0
+	[ "$(apply_counts)" = "4 0 3 0" ] || fail "$opt: apply did $(apply_counts)"
+	kplan -var version=2.0
+	expect_rc 0
+done

@@ -1104,7 +1104,7 @@ static int cmd_cache(const struct command *c, int argc, char **argv)
 		struct stat sb;
 		if (stat(dir, &sb) < 0) {
 			printf("nothing to prune: %s does not exist\n", dir);
-		} else if (cache_lock(dir, "cache directory", timeout, &fd, &err) < 0) {
+		} else if (cache_lock(dir, "cache directory", true, timeout, &fd, &err) < 0) {
 			fprintf(stderr, "kiln: %s\n", err.msg);
 			status = EXIT_ERRORS;
 		} else {

@@ -157,6 +157,39 @@ static bool bake_failed(struct bake_run *b)
 
 /* The image's tree to start from: a copy of its parent image's (with its key and
    layers), or its base, made by the base's implementation. */
+/* Unpack the cached layer of key on the tree (it is also the image's layer). */
+static bool unpack_key(struct bake_run *b, const char *key)
+{
+	char *hit = key ? cache_lookup(b->x->cache_dir, key) : NULL;
+	if (!hit) {
+		rt_error_set(&b->err, -ENOENT, "the cache lost the layer %.12s meanwhile",
+		             key ? key : "?");
+		return bake_failed(b);
+	}
+	int r = replay(b->x, b->st, hit, b->layers, &b->err);
+	free(hit);
+	if (r < 0)
+		return bake_failed(b);
+	cache_touch(b->x->cache_dir, key);
+	return true;
+}
+
+/* The tree of image p from the cache: its base's layer, then every stage's of it and of
+   the images it is built from (plan_status.h: chain_cached). */
+static bool unpack_chain(struct bake_run *b, struct image_status *p)
+{
+	if (p->from_image) {
+		if (!unpack_chain(b, plan_status_image(&b->x->status, p->from_image)))
+			return false;
+	} else if (!unpack_key(b, p->base_key)) {
+		return false;
+	}
+	for (size_t i = 0; i < p->nstages; i++)
+		if (!unpack_key(b, p->stages[i].key))
+			return false;
+	return true;
+}
+
 static bool bake_base(struct bake_run *b, json_t *from)
 {
 	struct executor *x = b->x;
@@ -166,6 +199,16 @@ static bool bake_base(struct bake_run *b, json_t *from)
 		if (!parent || !parent->ok) {
 			events_error(x->ev, st->name, "its parent image was not built");
 			return false;
+		}
+		if (!parent->rootfs) {
+			/* the parent had nothing to do: its tree is made of its cached layers */
+			double t0 = exec_now_ms();
+			if (!unpack_chain(b, plan_status_image(&x->status, b->iv.from_image)))
+				return false;
+			events_note(x->ev, st->name, "image %s unpacked from the cache (%.1f s)",
+			            b->iv.from_image, (exec_now_ms() - t0) / 1000);
+			st->key = xstrdup("base");
+			return true;
 		}
 		if (copy_tree(parent->rootfs, st->rootfs, &b->err) < 0)
 			return bake_failed(b);
@@ -179,6 +222,16 @@ static bool bake_base(struct bake_run *b, json_t *from)
 		}
 		return true;
 	}
+	if (b->is->base_cached && b->layers) {
+		/* the base's layer from the cache: nothing made, nothing written again */
+		double t0 = exec_now_ms();
+		if (!unpack_key(b, b->is->base_key))
+			return false;
+		events_note(x->ev, st->name, "base unpacked from the cache (%.1f s)",
+		            (exec_now_ms() - t0) / 1000);
+		st->key = xstrdup("base");
+		return true;
+	}
 	struct base_ctx bc = {.cache_dir = x->o->cache_dir,
 	                      .local_root = x->o->root,
 	                      .progress = base_progress,
@@ -189,9 +242,15 @@ static bool bake_base(struct bake_run *b, json_t *from)
 		return bake_failed(b);
 	events_note(x->ev, st->name, "base ready (%.1f s)", (exec_now_ms() - t0) / 1000);
 	st->key = xstrdup("base"); /* stages may be replayed on it */
-	/* the base's layer is the whole tree (snap is NULL) */
+	/* the base's layer is the whole tree (snap is NULL); kept in the stage cache under
+	   the base's key (not in check mode: nothing is stored then) */
 	if (b->layers && add_layer(x, st, st->rootfs, &b->snap, &b->err) < 0)
 		return bake_failed(b);
+	struct rt_error cerr = {0};
+	if (b->layers && b->is->base_key && !x->o->check &&
+	    cache_store(x->cache_dir, b->is->base_key, st->layers[st->nlayers - 1].path,
+	                b->is->base_record, &cerr) < 0)
+		events_note(x->ev, st->name, "the base's layer is not cached: %s", cerr.msg);
 	return true;
 }
 

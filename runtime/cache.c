@@ -14,8 +14,10 @@
 
 #include <dirent.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,7 +368,16 @@ int cache_store(const char *cache_dir, const char *key, const char *layer_tar, j
 	if (r < 0)
 		return r;
 	char *final = xasprintf("%s/stages/%s.tar", cache_dir, key);
-	r = cache_copy_file(layer_tar, final, 0600, err);
+	/* a hard link when the work directory is on the cache's file system (the work
+	   file is not written again): no copy of a base's hundreds of megabytes */
+	char *tmp = xasprintf("%s/stages/.%s.kiln-link.%ld", cache_dir, key, (long)getpid());
+	(void)unlink(tmp);
+	if (link(layer_tar, tmp) == 0 && chmod(tmp, 0600) == 0 && rename(tmp, final) == 0)
+		r = 0;
+	else
+		r = cache_copy_file(layer_tar, final, 0600, err);
+	(void)unlink(tmp);
+	free(tmp);
 	free(final);
 	if (r < 0 || !record)
 		return r;
@@ -527,13 +538,45 @@ char *cache_record_diff(json_t *old, json_t *now)
 
 /* ---- locks ----------------------------------------------------------------------------- */
 
-int cache_lock(const char *dir, const char *what, double timeout, int *ret_fd, struct rt_error *err)
+/* The pid of another live kiln with an apply-X/pid under the work directory dir, or 0. */
+static long work_holder(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	long found = 0;
+	while (d && !found && (e = readdir(d))) {
+		if (strncmp(e->d_name, "apply-", 6))
+			continue;
+		char *pidfile = xasprintf("%s/%s/pid", dir, e->d_name);
+		FILE *f = fopen(pidfile, "r");
+		long pid = 0;
+		if (f) {
+			if (fscanf(f, "%ld", &pid) != 1)
+				pid = 0;
+			fclose(f);
+		}
+		free(pidfile);
+		if (pid > 0 && pid != (long)getpid() &&
+		    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			found = pid;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int cache_lock(const char *dir, const char *what, bool use_file, double timeout, int *ret_fd,
+               struct rt_error *err)
 {
 	*ret_fd = -1;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return rt_error_errno(err, -errno, "cannot create the %s %s", what, dir);
-	char *path = xasprintf("%s/lock", dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* the cache holds a lock file with the holder's pid; a work directory is locked
+	   itself (it must stay empty between applies): its holder is the live kiln of an
+	   apply-X/pid under it */
+	char *path = use_file ? xasprintf("%s/lock", dir) : xstrdup(dir);
+	int fd = use_file ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)
+	                  : open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		int e = -errno;
 		free(path);
@@ -556,8 +599,8 @@ int cache_lock(const char *dir, const char *what, double timeout, int *ret_fd, s
 		                (double)(now.tv_nsec - start.tv_nsec) / 1e9;
 		if (waited >= timeout || rt_interrupted) {
 			char buf[32] = {0};
-			ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-			long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+			ssize_t n = use_file ? pread(fd, buf, sizeof(buf) - 1, 0) : 0;
+			long pid = n > 0 ? strtol(buf, NULL, 10) : use_file ? 0 : work_holder(dir);
 			close(fd);
 			free(path);
 			char holder[48] = "another kiln";
@@ -579,7 +622,7 @@ int cache_lock(const char *dir, const char *what, double timeout, int *ret_fd, s
 	}
 	char pid[32];
 	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0)
+	if (use_file && ftruncate(fd, 0) == 0)
 		(void)pwrite(fd, pid, (size_t)n, 0);
 	free(path);
 	*ret_fd = fd;

@@ -70,11 +70,12 @@ json_t *cache_latest_record(json_t *records, const char *image, const char *stag
    "param NAME changed", "kiln version changed", "not built before"). Malloc'd. */
 char *cache_record_diff(json_t *old, json_t *now);
 
-/* Lock dir (DIR/lock, holding the holder's pid) for this process: at once, or waiting up
-   to timeout seconds for another kiln that holds it; -EBUSY then, with *err naming the
-   holder's pid and the way out. *ret_fd holds the lock until closed. what: "cache
-   directory", "work directory". */
-int cache_lock(const char *dir, const char *what, double timeout, int *ret_fd,
+/* Lock dir for this process (use_file: DIR/lock, holding the holder's pid; else the
+   directory itself, whose holder is the live kiln of an apply-X/pid under it): at once,
+   or waiting up to timeout seconds for another kiln that holds it; -EBUSY then, with
+   *err naming the holder's pid and the way out. *ret_fd holds the lock until closed.
+   what: "cache directory", "work directory". */
+int cache_lock(const char *dir, const char *what, bool use_file, double timeout, int *ret_fd,
                struct rt_error *err);
 
 /* The cache's entries, an array of {kind: "stage" | "blob" | "base", key, what (image/stage,

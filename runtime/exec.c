@@ -555,9 +555,10 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	}
 	x.cache_dir = cache_dir_default(o->cache_dir);
 	/* two applies on one cache or work directory: the second waits or stops here */
-	if (!o->check &&
-	    (cache_lock(x.cache_dir, "cache directory", o->lock_timeout, &x.cache_lock, &err) < 0 ||
-	     cache_lock(x.work_base, "work directory", o->lock_timeout, &x.work_lock, &err) < 0)) {
+	if (!o->check && (cache_lock(x.cache_dir, "cache directory", true, o->lock_timeout,
+	                             &x.cache_lock, &err) < 0 ||
+	                  cache_lock(x.work_base, "work directory", false, o->lock_timeout,
+	                             &x.work_lock, &err) < 0)) {
 		events_error(x.ev, "apply", err.msg);
 		status = 1;
 		goto out;

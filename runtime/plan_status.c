@@ -267,6 +267,19 @@ static void image_stages(struct keyer *k, json_t *img, struct image_status *is,
 		prev = cache_base_key(json_object_get(img, PLAN_K_FROM), o->root, base_rec, &kerr);
 		if (!prev)
 			prev_why = xstrdup(kerr.msg[0] ? kerr.msg : "its base cannot be keyed");
+		if (prev) {
+			is->base_key = xstrdup(prev);
+			is->base_record = json_copy(base_rec);
+			json_object_set_new(is->base_record, "kiln_version",
+			                    json_string(KILN_VERSION));
+			json_object_set_new(is->base_record, "image", json_string(is->name));
+			json_object_set_new(is->base_record, "stage", json_string("(base)"));
+			char *hit = !o->no_cache && !o->refresh_base
+			                ? cache_lookup(o->cache_dir, prev)
+			                : NULL;
+			is->base_cached = hit != NULL;
+			free(hit);
+		}
 		after = xstrdup("base");
 	}
 	bool miss = false;
@@ -426,14 +439,24 @@ int plan_status_compute(json_t *plan, const struct status_opts *o, struct plan_s
 		             iv.from_image ? plan_status_image(ret, iv.from_image) : NULL);
 		image_outputs(o, img, is);
 	}
-	/* needed: not current, or an image built from it needs its tree (children come
-	   after their parents in the plan) */
+	/* every layer of an image's tree in the cache (parents come first) */
+	for (i = 0; i < ret->nimages; i++) {
+		struct image_status *is = &ret->images[i];
+		struct image_status *p =
+		    is->from_image ? plan_status_image(ret, is->from_image) : NULL;
+		bool all = p ? p->chain_cached : is->base_cached;
+		for (size_t j = 0; j < is->nstages; j++)
+			all &= is->stages[j].cached;
+		is->chain_cached = all;
+	}
+	/* needed: not current, or an image built from it needs its tree, which cannot be
+	   unpacked from the cache (children come after their parents in the plan) */
 	for (size_t n = ret->nimages; n-- > 0;) {
 		struct image_status *is = &ret->images[n];
 		is->needed = is->needed || !is->current;
 		struct image_status *p =
 		    is->from_image ? plan_status_image(ret, is->from_image) : NULL;
-		if (p && is->needed)
+		if (p && is->needed && !p->chain_cached)
 			p->needed = true;
 	}
 	for (i = 0; i < ret->nimages; i++) {
@@ -480,6 +503,8 @@ void plan_status_release(struct plan_status *s)
 		free(is->stages);
 		free(is->outputs);
 		free(is->key);
+		free(is->base_key);
+		json_decref(is->base_record);
 	}
 	free(s->images);
 	free(s->key_note);

@@ -42,6 +42,12 @@ struct image_status {
 	const char *name;
 	const char *from_image; /* the image it is built from, or NULL */
 	char *key;              /* the key of its last stage (of its base without stages) */
+	char *base_key;         /* from a base: the base's key (its layer is cached under it) */
+	json_t *base_record;    /* the base key's inputs */
+	bool base_cached;       /* from a base: the base's layer is in the cache */
+	bool chain_cached;      /* every layer of its tree (its base's, its parents' stages,
+	                           its stages) is in the cache: an image built from it can
+	                           unpack them instead of making this image's tree */
 	size_t nstages, noutputs;
 	struct stage_status *stages;
 	struct output_status *outputs;

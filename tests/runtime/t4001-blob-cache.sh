@@ -41,12 +41,16 @@ done
 [ "$(ls "$CACHE"/blobs/sha256 | wc -l)" -eq 3 ] || fail "blobs: $(ls "$CACHE"/blobs/sha256)"
 d1=$(oci_digest build/out/child)
 
-# the child's layout removed: written again from cached blobs (same files, same image)
+# the child's layout removed: written again from cached blobs (same files, same image),
+# on a tree unpacked from the cached layers (the parent's tree is not made)
 rm -rf build/out/child
 kapply_json build/b.img
 expect_rc 0
 [ "$(oci_digest build/out/child)" = "$d1" ] || fail "the image changed"
 expect_match out '"event":"output_current","image":"parent"'
+# the parent had nothing to do: the child's tree is its cached layers, unpacked
+expect_match out '"msg":"image parent unpacked from the cache'
+expect_no_match out 'base ready'
 expect_no_match out '"event":"artifact","image":"parent"'
 for f in build/out/child/blobs/sha256/*; do
 	h=$(basename "$f")

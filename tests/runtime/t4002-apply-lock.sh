@@ -32,6 +32,10 @@ kapply build/l.img
 expect_rc 1
 expect_match err "another kiln \\(pid $KPID\\) is using the cache directory $CACHE; .*--lock-timeout"
 expect_no_match err '^--> l/slow' "the second apply ran a stage"
+# another cache, the same work directory (locked itself: it stays empty)
+run_kiln apply --work-dir="$WORK" --cache-dir="$TMP/other-cache" --progress=plain build/l.img
+expect_rc 1
+expect_match err "another kiln \\(pid $KPID\\) is using the work directory $WORK; "
 
 run_kiln plan --cache-dir="$CACHE" --work-dir="$WORK" build/l.img
 expect_rc 0

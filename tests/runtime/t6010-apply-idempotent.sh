@@ -43,8 +43,9 @@ expect_rc 0
 expect_recap three 0 7 0 0 false
 [ "$(ran_tasks | wc -l)" -eq 7 ] || fail "the first apply ran $(ran_tasks | wc -l) tasks, not 7"
 d1=$(oci_digest build/out/three)
-[ "$(ls "$CACHE/stages" | grep -c '\.tar$')" -eq 3 ] ||
-	fail "expected 3 stages in the cache, found: $(ls "$CACHE/stages")"
+# 3 stages and the base's layer
+[ "$(ls "$CACHE/stages" | grep -c '\.tar$')" -eq 4 ] ||
+	fail "expected 3 stages and the base in the cache, found: $(ls "$CACHE/stages")"
 
 # 2. the second changes nothing: every stage is a cache hit, the image is the same
 kapply_json build/three.img

@@ -656,14 +656,14 @@ static bool wants_detailed_exitcode(int argc, char **argv)
 
 /* kiln plan's report of the cache (plan_status.h) under what plan_print showed:
    whether apply has something to do, or -1 after an error (printed). */
-static int plan_cache_status(struct args *a, json_t *plan)
+static int plan_cache_status(struct args *a, json_t *plan, json_t *secrets)
 {
 	/* plan paths are relative to the root, as for apply */
 	char *root = a->nfiles == 1 && is_plan_file(a->files[0])
 	                 ? xstrdup(a->chdir ? a->chdir : ".")
 	                 : path_dirname(a->files[0]);
 	char *cache_dir = cache_dir_default(a->cache_dir);
-	struct status_opts so = {.root = root, .cache_dir = cache_dir};
+	struct status_opts so = {.root = root, .cache_dir = cache_dir, .secrets = secrets};
 	struct plan_status ps;
 	struct rt_error err = {0};
 	int r = plan_status_compute(plan, &so, &ps, &err);
@@ -694,7 +694,12 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	}
 	struct compile_ctx cx;
 	compile_ctx_init(&cx, (unsigned)a.max_errors);
-	json_t *plan = get_plan(&cx, &a, strcmp(c->name, "compile") != 0, NULL, NULL);
+	/* plan keys the stages that read secrets as apply does: with their values (read
+	   by the compiler's one reader; not for a plan.json, whose secrets apply reads) */
+	json_t *secrets = NULL;
+	bool from_plan_file = a.nfiles == 1 && is_plan_file(a.files[0]);
+	json_t *plan = get_plan(&cx, &a, strcmp(c->name, "compile") != 0, NULL,
+	                        !strcmp(c->name, "plan") && !from_plan_file ? &secrets : NULL);
 	if (!plan)
 		return finish(&cx, &a, EXIT_ERRORS);
 	struct rt_error verr = {0};
@@ -718,12 +723,13 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 		plan_graph(stdout, plan);
 	} else {
 		plan_print(stdout, plan, want_color(a.color, STDOUT_FILENO));
-		int pending = plan_cache_status(&a, plan);
+		int pending = plan_cache_status(&a, plan, secrets);
 		if (pending < 0)
 			status = EXIT_ERRORS;
 		else if (a.detailed_exitcode && pending)
 			status = 2;
 	}
+	json_decref(secrets);
 	json_decref(plan);
 	return finish(&cx, &a, status);
 }

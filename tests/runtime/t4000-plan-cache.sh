@@ -173,3 +173,27 @@ for opt in --no-cache --refresh-base; do
 	kplan -var version=2.0
 	expect_rc 0
 done
+
+# 11. a stage that reads a secret: plan keys it with the secret's keyed hash, as apply
+#     does (nothing to do after apply), and names the secret when it changes
+cat >build/s.img <<'EOF'
+param token: secret
+image s from busybox() {
+  stage plain {
+    file "/plain" { content = "p\n" }
+  }
+  stage uses_token {
+    file "/token" { content = "${token}\n", mode = 0600 }
+  }
+  output tar "out/s.tar" {}
+}
+EOF
+kapply_json -var token=first-value build/s.img
+expect_rc 0
+run_kiln plan --color=never --work-dir="$WORK" --cache-dir="$CACHE" -detailed-exitcode -var token=first-value build/s.img
+expect_rc 0
+run_kiln plan --color=never --work-dir="$WORK" --cache-dir="$CACHE" -detailed-exitcode -var token=second-value build/s.img
+expect_rc 2
+expect_match out '^  = stage  s/plain  cached'
+expect_match out '^  \+ stage  s/uses_token  to build: param token changed$'
+expect_no_match out 'first-value|second-value'

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -345,6 +346,36 @@ static bool bake_stages(struct bake_run *b)
 	return true;
 }
 
+/* The tree the tests run on, at test_root: an overlay mount over the image's tree (nothing
+   copied; what the tests write goes to an upper directory), else a copy of it. */
+static int make_test_tree(struct bake_run *b, const char *test_root, bool *overlay)
+{
+	char *upper = xasprintf("%s.upper", test_root), *work = xasprintf("%s.ovl", test_root);
+	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", b->st->rootfs, upper, work);
+	*overlay = !strchr(b->st->rootfs, ',') && !strchr(b->st->rootfs, ':') &&
+	           mkdir(upper, 0755) == 0 && mkdir(work, 0700) == 0 &&
+	           mount("overlay", test_root, "overlay", MS_NOSUID | MS_NODEV, opts) == 0;
+	free(opts);
+	free(upper);
+	free(work);
+	if (*overlay)
+		return 0;
+	return copy_tree(b->st->rootfs, test_root, &b->err);
+}
+
+static void drop_test_tree(struct bake_run *b, const char *test_root, bool overlay)
+{
+	(void)b;
+	if (overlay && umount2(test_root, MNT_DETACH) < 0)
+		return; /* still mounted: nothing under it is removed (rm stays on its fs) */
+	exec_rm_tree(test_root);
+	char *upper = xasprintf("%s.upper", test_root), *work = xasprintf("%s.ovl", test_root);
+	exec_rm_tree(upper);
+	exec_rm_tree(work);
+	free(upper);
+	free(work);
+}
+
 /* The image's tests, on a throwaway copy of the tree: what they leave behind
    (logs, pid files) is not part of the image. False when one failed. */
 static bool bake_tests(struct bake_run *b)
@@ -354,7 +385,8 @@ static bool bake_tests(struct bake_run *b)
 	if (!json_array_size(b->iv.tests))
 		return true;
 	char *test_root = xasprintf("%s/%s.test", x->work, b->st->name);
-	if (mkdir(test_root, 0755) < 0 || copy_tree(b->st->rootfs, test_root, &b->err) < 0) {
+	bool overlay = false;
+	if (mkdir(test_root, 0755) < 0 || make_test_tree(b, test_root, &overlay) < 0) {
 		free(test_root);
 		return bake_failed(b);
 	}
@@ -368,7 +400,7 @@ static bool bake_tests(struct bake_run *b)
 		sr->stage = stage_name;
 		if (exec_open_rootfs(x, test_root, &sr->conn, &b->err) < 0) {
 			free(stage_name);
-			exec_rm_tree(test_root);
+			drop_test_tree(b, test_root, overlay);
 			free(test_root);
 			return bake_failed(b);
 		}
@@ -384,7 +416,7 @@ static bool bake_tests(struct bake_run *b)
 			break;
 	}
 	sr->testing = false;
-	exec_rm_tree(test_root);
+	drop_test_tree(b, test_root, overlay);
 	free(test_root);
 	return ok;
 }

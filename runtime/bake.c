@@ -191,6 +191,78 @@ static bool unpack_chain(struct bake_run *b, struct image_status *p)
 	return true;
 }
 
+/* The layers of image p's tree from the records of the cache (base's, then every
+   stage's of it and of its parents), appended to the image's; false when a record
+   lacks the layer's digest or a layer is gone. */
+static bool chain_layers(struct bake_run *b, struct image_status *p)
+{
+	if (p->from_image) {
+		if (!chain_layers(b, plan_status_image(&b->x->status, p->from_image)))
+			return false;
+	}
+	for (size_t i = p->from_image ? 1 : 0; i <= p->nstages; i++) {
+		const char *key = i == 0 ? p->base_key : p->stages[i - 1].key;
+		char *rp = key ? xasprintf("%s/stages/%s.json", b->x->cache_dir, key) : NULL;
+		json_t *rec = rp ? json_load_file(rp, 0, NULL) : NULL;
+		free(rp);
+		const char *diff_id = json_string_value(json_object_get(rec, "diff_id"));
+		char *tar =
+		    diff_id && strlen(diff_id) < 72 ? cache_lookup(b->x->cache_dir, key) : NULL;
+		struct stat sb;
+		if (!tar || stat(tar, &sb) < 0) {
+			free(tar);
+			json_decref(rec);
+			return false;
+		}
+		struct layer l = {.path = tar, .size = (uint64_t)sb.st_size};
+		strcpy(l.diff_id, diff_id);
+		json_decref(rec);
+		struct image_state *st = b->st;
+		st->layers = xrealloc(st->layers, (st->nlayers + 1) * sizeof(*st->layers));
+		st->layers[st->nlayers++] = l;
+		cache_touch(b->x->cache_dir, key);
+	}
+	return true;
+}
+
+/* The tree of parent image name, kept in the cache by an earlier apply (CACHE/trees/KEY,
+   KEY its last stage's), as the lower layer of an overlay mount at the image's tree: nothing
+   is unpacked or copied. False (nothing done) when there is none or it cannot be mounted. */
+static bool mount_kept_tree(struct bake_run *b, const char *name)
+{
+	struct executor *x = b->x;
+	struct image_status *p = plan_status_image(&x->status, name);
+	if (!p || !p->key || x->o->no_cache || x->o->refresh_base)
+		return false;
+	char *lower = xasprintf("%s/trees/%s", x->cache_dir, p->key);
+	char *upper = xasprintf("%s.upper", b->st->rootfs),
+	     *work = xasprintf("%s.ovl", b->st->rootfs);
+	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+	struct stat sb;
+	size_t n0 = b->st->nlayers;
+	bool ok = stat(lower, &sb) == 0 && S_ISDIR(sb.st_mode) && !strpbrk(lower, ",:") &&
+	          (!b->layers || chain_layers(b, p)) && mkdir(upper, 0755) == 0 &&
+	          mkdir(work, 0700) == 0 &&
+	          mount("overlay", b->st->rootfs, "overlay", MS_NOSUID | MS_NODEV, opts) == 0;
+	if (!ok) {
+		while (b->st->nlayers > n0)
+			layer_release(&b->st->layers[--b->st->nlayers]);
+		rmdir(upper);
+		rmdir(work);
+	} else {
+		b->st->overlay = true;
+		(void)utimensat(AT_FDCWD, lower, NULL, 0); /* used now (cache prune) */
+		events_note(x->ev, b->st->name, "image %s mounted from the cache (%.12s)", name,
+		            p->key);
+		b->st->key = xstrdup("base");
+	}
+	free(opts);
+	free(upper);
+	free(work);
+	free(lower);
+	return ok;
+}
+
 static bool bake_base(struct bake_run *b, json_t *from)
 {
 	struct executor *x = b->x;
@@ -201,6 +273,8 @@ static bool bake_base(struct bake_run *b, json_t *from)
 			events_error(x->ev, st->name, "its parent image was not built");
 			return false;
 		}
+		if (!parent->rootfs && mount_kept_tree(b, b->iv.from_image))
+			return true;
 		if (!parent->rootfs) {
 			/* the parent had nothing to do: its tree is made of its cached layers */
 			double t0 = exec_now_ms();
@@ -248,6 +322,9 @@ static bool bake_base(struct bake_run *b, json_t *from)
 	if (b->layers && add_layer(x, st, st->rootfs, &b->snap, &b->err) < 0)
 		return bake_failed(b);
 	struct rt_error cerr = {0};
+	if (b->layers && b->is->base_record)
+		json_object_set_new(b->is->base_record, "diff_id",
+		                    json_string(st->layers[st->nlayers - 1].diff_id));
 	if (b->layers && b->is->base_key && !x->o->check &&
 	    cache_store(x->cache_dir, b->is->base_key, st->layers[st->nlayers - 1].path,
 	                b->is->base_record, &cerr) < 0)
@@ -282,6 +359,9 @@ static bool store_stage(struct bake_run *b, const char *key, json_t *record)
 	if (add_layer(b->x, st, st->rootfs, &b->snap, &b->err) < 0)
 		return bake_failed(b);
 	struct rt_error cerr = {0};
+	if (record) /* the layer's digest: an image built on this one lists it unread */
+		json_object_set_new(record, "diff_id",
+		                    json_string(st->layers[st->nlayers - 1].diff_id));
 	if (key &&
 	    cache_store(b->x->cache_dir, key, st->layers[st->nlayers - 1].path, record, &cerr) < 0)
 		events_note(b->x->ev, st->name, "the stage cache is not written: %s", cerr.msg);
@@ -478,6 +558,58 @@ static void say_current(struct executor *x, struct image_status *is, json_t *img
 		events_output_current(x->ev, is->name, is->outputs[i].type, is->outputs[i].path);
 		recap->outputs_current++;
 	}
+}
+
+void bake_drop_tree(struct executor *x, struct image_state *st, const char *key)
+{
+	char *upper = xasprintf("%s.upper", st->rootfs), *work = xasprintf("%s.ovl", st->rootfs);
+	if (st->overlay) {
+		st->overlay = false;
+		if (umount2(st->rootfs, MNT_DETACH) == 0) {
+			exec_rm_tree(st->rootfs);
+			exec_rm_tree(upper);
+			exec_rm_tree(work);
+		}
+		free(upper);
+		free(work);
+		return;
+	}
+	free(upper);
+	free(work);
+	struct rt_error err = {0};
+	char *dest = key ? xasprintf("%s/trees/%s", x->cache_dir, key) : NULL;
+	struct stat sb;
+	if (dest && stat(dest, &sb) < 0 && cache_mkdir(x->cache_dir, "trees", &err) == 0 &&
+	    rename(st->rootfs, dest) == 0) {
+		/* kept: an image built on this one mounts it instead of unpacking layers; the
+		   image's older trees go */
+		json_t *all = cache_records(x->cache_dir, "trees");
+		size_t i;
+		json_t *r;
+		json_array_foreach (all, i, r) {
+			const char *im = json_string_value(json_object_get(r, "image"));
+			const char *k = json_string_value(json_object_get(r, "key"));
+			if (im && k && !strcmp(im, st->name) && strcmp(k, key) && strlen(k) == 64 &&
+			    !strchr(k, '/')) {
+				char *old = xasprintf("%s/trees/%s", x->cache_dir, k);
+				char *rec = xasprintf("%s.json", old);
+				exec_rm_tree(old);
+				unlink(rec);
+				free(old);
+				free(rec);
+			}
+		}
+		json_decref(all);
+		char *rec = xasprintf("%s.json", dest);
+		json_t *v = json_pack("{s:s, s:s, s:s}", "image", st->name, "key", key,
+		                      "kiln_version", KILN_VERSION);
+		(void)cache_write_json(rec, v, &err);
+		json_decref(v);
+		free(rec);
+	} else {
+		exec_rm_tree(st->rootfs);
+	}
+	free(dest);
 }
 
 /* One image: its base (or its parent's tree), its stages, its tests, its outputs; nothing

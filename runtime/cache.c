@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -649,6 +650,28 @@ static void add_entry(json_t *list, const char *kind, const char *key, const cha
 	                                      used, "files", files));
 }
 
+static uint64_t tree_bytes;
+
+static int add_size(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (flag == FTW_F)
+		tree_bytes += (uint64_t)sb->st_blocks * 512;
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
 json_t *cache_list(const char *cache_dir)
 {
 	json_t *list = json_array();
@@ -726,6 +749,24 @@ json_t *cache_list(const char *cache_dir)
 		free(rec);
 	}
 	json_decref(blobs);
+	/* images' finished trees, kept for the images built on them */
+	json_t *trees = cache_records(cache_dir, "trees");
+	json_array_foreach (trees, i, r) {
+		const char *key = json_string_value(json_object_get(r, "key"));
+		const char *im = json_string_value(json_object_get(r, "image"));
+		if (!key || !im || strlen(key) != 64 || strchr(key, '/'))
+			continue;
+		char *tree = xasprintf("%s/trees/%s", cache_dir, key);
+		char *rec = xasprintf("%s.json", tree);
+		tree_bytes = 0;
+		if (nftw(tree, add_size, 32, FTW_PHYS | FTW_MOUNT) == 0)
+			add_entry(list, "tree", key, im, tree_bytes,
+			          json_real_value(json_object_get(r, "_used")),
+			          json_pack("[s,s]", tree, rec));
+		free(tree);
+		free(rec);
+	}
+	json_decref(trees);
 	/* bases with a cache of their own (debian) */
 	dir = xasprintf("%s/debian", cache_dir);
 	d = opendir(dir);
@@ -786,7 +827,12 @@ int cache_prune(const char *cache_dir, double older_than, uint64_t max_size, boo
 		size_t j;
 		json_t *f;
 		json_array_foreach (json_object_get(v[i], "files"), j, f) {
-			(void)unlink(json_string_value(f));
+			const char *path = json_string_value(f);
+			struct stat sb;
+			if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+				nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+			else
+				(void)unlink(path);
 		}
 		total -= size;
 		*ret_freed += size;

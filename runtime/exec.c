@@ -587,16 +587,22 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		recaps[i].aborted = !st->ok;
 		if (!st->ok)
 			status = 1;
-		/* the tree is kept only while an image still to come is built from it */
-		bool needed = false;
-		for (size_t k = i + 1; k < x.nimages && st->ok; k++) {
-			const char *p = plan_image_view(json_array_get(images, k)).from_image;
-			needed |= p && !strcmp(p, st->name);
-		}
-		if (!needed && st->rootfs) {
-			exec_rm_tree(st->rootfs);
-			free(st->rootfs);
-			st->rootfs = NULL;
+		/* a tree is kept only while an image still to come is built from it (then it is
+		   kept in the cache, or removed) */
+		for (size_t d = 0; d <= i; d++) {
+			struct image_state *ds = &x.images[d];
+			bool needed = false;
+			for (size_t k = i + 1; k < x.nimages && ds->ok; k++) {
+				const char *p =
+				    plan_image_view(json_array_get(images, k)).from_image;
+				needed |= p && !strcmp(p, ds->name);
+			}
+			if (!needed && ds->rootfs) {
+				struct image_status *is = plan_status_image(&x.status, ds->name);
+				bake_drop_tree(&x, ds, ds->ok && !o->check && is ? is->key : NULL);
+				free(ds->rootfs);
+				ds->rootfs = NULL;
+			}
 		}
 	}
 	size_t nrecaps = x.nimages;
@@ -610,6 +616,8 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	json_decref(artifacts);
 	free(recaps);
 	for (size_t k = 0; k < x.nimages; k++) {
+		if (x.images[k].rootfs && x.images[k].overlay) /* not left mounted */
+			bake_drop_tree(&x, &x.images[k], NULL);
 		free(x.images[k].rootfs);
 		free(x.images[k].key);
 		for (size_t l = 0; l < x.images[k].nlayers; l++)

@@ -20,6 +20,7 @@ struct image_state {
 	struct layer *layers; /* base first */
 	size_t nlayers;
 	bool ok;
+	bool overlay; /* rootfs is an overlay mount over a tree kept in the cache */
 };
 
 struct executor {
@@ -62,6 +63,11 @@ int exec_open_rootfs(struct executor *x, const char *dir, struct conn **ret, str
    the image (or host) must stop. */
 bool exec_run_tasks(struct stage_run *sr, json_t *tasks);
 bool exec_run_handlers(struct stage_run *sr, json_t *handlers);
+
+/* bake.c: an image's tree is no longer needed: kept in the cache as the tree of key (its
+   last stage's; NULL: not kept) when it is a plain directory on the cache's file system,
+   else removed (an overlay mount unmounted first). */
+void bake_drop_tree(struct executor *x, struct image_state *st, const char *key);
 
 /* bake.c: one image (its base or its parent's tree, its stages, its tests, its
    outputs); false when it failed (its events say why). */

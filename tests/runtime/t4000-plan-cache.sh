@@ -108,12 +108,12 @@ expect_no_match out 'base ready'
 [ "$(stat -c %Y.%i build/out/parent.tar)" = "$t0" ] || fail "a no-op apply rewrote an output"
 
 # 3. a file of the last image changes: plan names it; only the child is built, on the
-#    parent's cached layers (base and stages) unpacked, and the parent's output is not
+#    parent's tree kept in the cache (overlay-mounted), and the parent's output is not
 #    rewritten
 echo page-two >build/files/index.html
 WHY='^  \+ stage  child/web  to build: file files/index.html changed$' plan_then_apply
 expect_match applied '"event":"stage_cached","image":"parent","stage":"first"'
-expect_match applied '"msg":"image parent unpacked from the cache'
+expect_match applied '"msg":"image parent mounted from the cache'
 expect_no_match applied 'base ready'
 [ "$(stat -c %Y.%i build/out/parent.tar)" = "$t0" ] || fail "the parent's output was rewritten"
 [ "$(jq -r 'select(.event == "artifact") | .path' applied | tr '\n' ' ')" = "out/child out/child.sha256 " ] ||

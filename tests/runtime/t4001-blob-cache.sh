@@ -48,7 +48,18 @@ kapply_json build/b.img
 expect_rc 0
 [ "$(oci_digest build/out/child)" = "$d1" ] || fail "the image changed"
 expect_match out '"event":"output_current","image":"parent"'
-# the parent had nothing to do: the child's tree is its cached layers, unpacked
+# the parent had nothing to do: the child's tree is the parent's tree kept in the cache,
+# overlay-mounted (nothing unpacked, nothing copied)
+expect_match out '"msg":"image parent mounted from the cache'
+expect_no_match out 'base ready'
+[ -d "$CACHE/trees" ] && [ "$(ls "$CACHE/trees" | grep -c json)" -eq 2 ] ||
+	fail "expected the trees of both images kept: $(ls "$CACHE/trees")"
+
+# without the kept trees: the parent's cached layers are unpacked, the same image again
+rm -rf build/out/child "$CACHE/trees"
+kapply_json build/b.img
+expect_rc 0
+[ "$(oci_digest build/out/child)" = "$d1" ] || fail "the image changed"
 expect_match out '"msg":"image parent unpacked from the cache'
 expect_no_match out 'base ready'
 expect_no_match out '"event":"artifact","image":"parent"'

@@ -29,7 +29,8 @@ expect_rc 0
 expect_match out '^stage +[0-9a-f]{12} +[0-9.]+ (B|KiB|MiB) +[0-9]+s ago +p/one$'
 expect_match out '^stage +[0-9a-f]{12} .* p/two$'
 expect_match out '^blob +[0-9a-f]{12} .* layer sha256:'
-expect_match out '^6 entries, '
+expect_match out '^7 entries, '
+expect_match out '^tree +[0-9a-f]{12} .* p$'
 run_kiln cache ls --cache-dir="$CACHE" --json
 expect_rc 0
 [ "$(jq -r 'select(.kind == "stage") | .what' out | sort | tr '\n' ' ')" = "p/(base) p/one p/two " ] ||

@@ -12,6 +12,7 @@
 #include "atomic.h"
 #include "builtins.h"
 #include "cli_fmt.h"
+#include "cache.h"
 #include "compile.h"
 #include "drift.h"
 #include "exec.h"
@@ -19,6 +20,7 @@
 #include "path.h"
 #include "plan.h"
 #include "plan_format.h"
+#include "plan_status.h"
 #include "plan_view.h"
 
 #include <signal.h>
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
@@ -96,16 +99,21 @@ static const char plan_usage[] =
     "usage: kiln plan [OPTIONS] FILE...|PLAN.json\n"
     "\n"
     "Show what 'kiln apply' will do: images, stages, tasks, handlers, outputs,\n"
-    "hosts, with counts. When the build has apply blocks, plan connects to their\n"
-    "hosts and runs every task in check mode (nothing on a host changes; a command\n"
-    "with creates/removes is decided by looking at the path) and prints each host's\n"
-    "drift: + create, ~ change, - remove, > a command would run, with diffs.\n"
+    "hosts, with counts; then, from the cache, each stage cached or to build (and\n"
+    "why: the first input that changed since it was built) and each output up to\n"
+    "date or to write, and a summary line. Nothing is extracted or run. When the\n"
+    "build has apply blocks, plan connects to their hosts and runs every task in\n"
+    "check mode (nothing on a host changes; a command with creates/removes is\n"
+    "decided by looking at the path) and prints each host's drift: + create,\n"
+    "~ change, - remove, > a command would run, with diffs.\n"
     "\n"
     "options:\n"
     "  -detailed-exitcode    exit 0 when there is nothing to do, 2 when there is,\n"
-    "                        1 on errors (a host not reached is an error)\n"
+    "                        1 on errors (usage errors and hosts not reached too)\n"
     "  -refresh=false        do not connect to the hosts: show the apply blocks only\n"
     "  -C DIR                for a plan.json: the directory its paths are relative to\n"
+    "  --work-dir=DIR        the work directory apply uses (as apply)\n"
+    "  --cache-dir=DIR       the cache apply uses (as apply)\n"
     "  --accept-new-host-keys  over SSH, add a host key that is not in known_hosts\n";
 
 static const char graph_usage[] =
@@ -144,7 +152,14 @@ static const char apply_usage[] =
     "  -C DIR                for a plan: the directory its paths are relative to\n"
     "                        (default: the current directory)\n"
     "  --work-dir=DIR        where images are built (default /var/tmp/kiln)\n"
-    "  --cache-dir=DIR       where bases are cached (default /var/cache/kiln)\n"
+    "  --cache-dir=DIR       where bases, stages and layers are cached (default\n"
+    "                        /var/cache/kiln as root, else ~/.cache/kiln)\n"
+    "  --no-cache            run every stage and write every output (results are\n"
+    "                        still stored in the cache)\n"
+    "  --refresh-base        make bases again (e.g. debootstrap, to pick up security\n"
+    "                        updates), then every stage on them (as --no-cache)\n"
+    "  --lock-timeout=SECS   wait this long for another apply that holds the cache\n"
+    "                        or work directory (default 0: fail at once, naming it)\n"
     "  --cache-to=REF        push each stage's cache entry to this registry repository\n"
     "  --cache-from=REF      fetch stages the local cache lacks from this repository\n"
     "  --cache-insecure      plain HTTP for --cache-to and --cache-from\n";
@@ -174,6 +189,23 @@ static const char run_usage[] =
     "  --diff                show the changes files undergo\n"
     "  --accept-new-host-keys  over SSH, add a host key that is not in known_hosts\n"
     "  --events=json         JSON lines on stdout, as kiln apply prints them\n";
+
+static const char cache_usage[] =
+    "usage: kiln cache ls [--cache-dir=DIR] [--json]\n"
+    "       kiln cache prune [--cache-dir=DIR] [--older-than=DUR] [--max-size=SIZE]\n"
+    "                        [--all] [--lock-timeout=SECS]\n"
+    "\n"
+    "ls: the cache's entries (stage layers with their image and stage, compressed\n"
+    "layer blobs, debian() bases), their sizes and when each was last used.\n"
+    "prune: remove the entries not used for DUR (e.g. 36h, 7d: s, m, h, d, w), then\n"
+    "the least recently used until the rest fits in SIZE (e.g. 10G: K, M, G, T,\n"
+    "powers of 1024), or every entry (--all). It waits for no apply unless given\n"
+    "--lock-timeout.\n"
+    "\n"
+    "options:\n"
+    "  --cache-dir=DIR       the cache (default as apply's)\n"
+    "\n"
+    "exit status: 0 done, 1 the cache could not be read or locked, 2 usage error\n";
 
 static const char doc_usage[] =
     "usage: kiln doc [--json] [NAME]\n"
@@ -211,6 +243,7 @@ static int cmd_fmt(const struct command *c, int argc, char **argv);
 static int cmd_version(const struct command *c, int argc, char **argv);
 static int cmd_inventory(const struct command *c, int argc, char **argv);
 static int cmd_run(const struct command *c, int argc, char **argv);
+static int cmd_cache(const struct command *c, int argc, char **argv);
 
 static const struct command commands[] = {
     {"lint", "check files for mistakes without building", lint_usage, cmd_lint},
@@ -223,6 +256,7 @@ static const struct command commands[] = {
     {"inventory", "print an Ansible INI inventory as ansible-inventory does", inventory_usage,
      cmd_inventory},
     {"fmt", "rewrite files in the canonical layout", cli_fmt_usage, cmd_fmt},
+    {"cache", "list the cache's entries, or prune it", cache_usage, cmd_cache},
     {"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
     {"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},
@@ -469,6 +503,8 @@ struct args {
 	/* apply */
 	bool check, diff, events_json;
 	bool accept_new_host_keys;
+	bool no_cache, refresh_base;
+	double lock_timeout;
 	const char *progress, *work_dir, *cache_dir, *chdir;
 	unsigned forks;       /* 0: the default */
 	bool verbose;         /* -v */
@@ -539,6 +575,7 @@ static void args_free(struct args *a)
 static int parse_args(const struct command *c, int argc, char **argv, struct args *a)
 {
 	bool applying = c->run == cmd_apply || c->run == cmd_run;
+	bool planning = !strcmp(c->name, "plan"); /* reads the cache as apply does */
 	bool compiling = c->run == cmd_compile || applying;
 	bool with_vars = compiling || c->run == cmd_lint; /* -var, -var-file */
 	*a = (struct args){.fmt = DIAG_TEXT, .max_errors = 20, .color = "auto"};
@@ -708,10 +745,26 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 				return EXIT_USAGE;
 			}
 			a->events_json = true;
-		} else if (applying && (r = option("work-dir", true, argc, argv, &i, &v))) {
+		} else if (applying && option("no-cache", false, argc, argv, &i, &v)) {
+			a->no_cache = true;
+		} else if (applying && option("refresh-base", false, argc, argv, &i, &v)) {
+			a->refresh_base = true;
+		} else if (applying && (r = option("lock-timeout", true, argc, argv, &i, &v))) {
+			VALUE_OR_FAIL("--lock-timeout");
+			char *end = NULL;
+			a->lock_timeout = strtod(v, &end);
+			if (!*v || *end || !(a->lock_timeout >= 0) || a->lock_timeout > 1e6) {
+				usage_error(
+				    c->name,
+				    "option '--lock-timeout' takes seconds (e.g. 30), not '%s'", v);
+				return EXIT_USAGE;
+			}
+		} else if ((applying || planning) &&
+		           (r = option("work-dir", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--work-dir");
 			a->work_dir = v;
-		} else if (applying && (r = option("cache-dir", true, argc, argv, &i, &v))) {
+		} else if ((applying || planning) &&
+		           (r = option("cache-dir", true, argc, argv, &i, &v))) {
 			VALUE_OR_FAIL("--cache-dir");
 			a->cache_dir = v;
 		} else if (applying && (r = option("cache-to", true, argc, argv, &i, &v))) {
@@ -722,7 +775,7 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 			a->cache_from = v;
 		} else if (applying && option("cache-insecure", false, argc, argv, &i, &v)) {
 			a->cache_insecure = true;
-		} else if ((applying || !strcmp(c->name, "plan")) && !strcmp(arg, "-C")) {
+		} else if ((applying || planning) && !strcmp(arg, "-C")) {
 			if (i + 1 >= argc) {
 				usage_error(c->name, "option '-C' needs a directory");
 				return EXIT_USAGE;
@@ -882,6 +935,41 @@ static int compile_fill(struct plan_json *w, void *arg)
 	return kiln_compile_write(job->cx, job->a->files, (size_t)job->a->nfiles, &job->a->opts, w);
 }
 
+/* Does the command line ask for plan's -detailed-exitcode (before any '--')? */
+static bool wants_detailed_exitcode(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-detailed-exitcode") ||
+		    !strcmp(argv[i], "--detailed-exitcode"))
+			return true;
+	return false;
+}
+
+/* kiln plan's report of the cache (plan_status.h) under what plan_print showed:
+   whether apply has something to do, or -1 after an error (printed). */
+static int plan_cache_status(struct args *a, json_t *plan, json_t *secrets)
+{
+	/* plan paths are relative to the root, as for apply */
+	char *root = a->nfiles == 1 && is_plan_file(a->files[0])
+	                 ? xstrdup(a->chdir ? a->chdir : ".")
+	                 : path_dirname(a->files[0]);
+	char *cache_dir = cache_dir_default(a->cache_dir);
+	struct status_opts so = {.root = root, .cache_dir = cache_dir, .secrets = secrets};
+	struct plan_status ps;
+	struct rt_error err = {0};
+	int r = plan_status_compute(plan, &so, &ps, &err);
+	if (r < 0) {
+		fprintf(stderr, "kiln: %s\n", err.msg);
+	} else {
+		plan_status_print(stdout, &ps, want_color(a->color, STDOUT_FILENO));
+		r = plan_status_pending(&ps) ? 1 : 0;
+	}
+	plan_status_release(&ps);
+	free(cache_dir);
+	free(root);
+	return r;
+}
+
 /* compile, plan and graph: a plan from .img files, or (plan, graph) read from plan.json */
 static int cmd_compile(const struct command *c, int argc, char **argv)
 {
@@ -889,6 +977,10 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	int r = parse_args(c, argc, argv, &a);
 	if (r != EXIT_OK) {
 		args_free(&a);
+		/* with -detailed-exitcode, 2 means "changes pending": a usage error is 1 */
+		if (r == EXIT_USAGE && !strcmp(c->name, "plan") &&
+		    wants_detailed_exitcode(argc, argv))
+			return EXIT_ERRORS;
 		return r < 0 ? EXIT_OK : r;
 	}
 	struct compile_ctx cx;
@@ -907,7 +999,12 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 		}
 		return finish(&cx, &a, status);
 	}
-	json_t *plan = get_plan(&cx, &a, strcmp(c->name, "compile") != 0, NULL, NULL);
+	/* plan keys the stages that read secrets as apply does: with their values (read
+	   by the compiler's one reader; not for a plan.json, whose secrets apply reads) */
+	json_t *secrets = NULL;
+	bool from_plan_file = a.nfiles == 1 && is_plan_file(a.files[0]);
+	json_t *plan = get_plan(&cx, &a, strcmp(c->name, "compile") != 0, NULL,
+	                        !strcmp(c->name, "plan") && !from_plan_file ? &secrets : NULL);
 	if (!plan)
 		return finish(&cx, &a, EXIT_ERRORS);
 	struct rt_error verr = {0};
@@ -932,9 +1029,11 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 	} else {
 		plan_print(stdout, plan, want_color(a.color, STDOUT_FILENO));
 		struct plan_counts n = plan_count(plan);
+		int pending = plan_cache_status(&a, plan, secrets);
+		if (pending < 0)
+			status = EXIT_ERRORS;
 		/* apply blocks count as work to do unless their hosts are checked */
-		if (a.detailed_exitcode &&
-		    n.tasks + n.outputs + n.images + (a.no_refresh ? n.apply_tasks : 0) > 0)
+		else if (a.detailed_exitcode && (pending || (a.no_refresh && n.apply_tasks > 0)))
 			status = 2;
 		if (n.applies && !a.no_refresh) {
 			int d = plan_hosts(&cx, &a, plan);
@@ -946,6 +1045,7 @@ static int cmd_compile(const struct command *c, int argc, char **argv)
 				status = 2;
 		}
 	}
+	json_decref(secrets);
 	json_decref(plan);
 	return finish(&cx, &a, status);
 }
@@ -1068,6 +1168,9 @@ static int run_apply(struct args *a, json_t *plan, const char *root, json_t *sec
 	    .cache_to = a->cache_to,
 	    .cache_from = a->cache_from,
 	    .cache_insecure = a->cache_insecure,
+	    .no_cache = a->no_cache,
+	    .refresh_base = a->refresh_base,
+	    .lock_timeout = a->lock_timeout,
 	};
 	int status = apply_plan(plan, &ao); /* stops at SIGINT/SIGTERM, cleaning up */
 	events_free(ev);
@@ -1462,6 +1565,216 @@ static int cmd_inventory(const struct command *c, int argc, char **argv)
 	}
 	inventory_free(inv);
 	free(files);
+	return status;
+}
+
+/* ---- kiln cache ---------------------------------------------------------------- */
+
+/* "36h" -> seconds; < 0 when malformed. */
+static double parse_duration(const char *v)
+{
+	char *end = NULL;
+	double n = strtod(v, &end);
+	if (end == v || !(n >= 0) || v[0] == '-')
+		return -1;
+	double unit = 1;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		unit = 1;
+	else if (!strcmp(end, "m"))
+		unit = 60;
+	else if (!strcmp(end, "h"))
+		unit = 3600;
+	else if (!strcmp(end, "d"))
+		unit = 86400;
+	else if (!strcmp(end, "w"))
+		unit = 7 * 86400;
+	else
+		return -1;
+	return n * unit;
+}
+
+/* "10G" -> bytes; false when malformed. */
+static bool parse_size(const char *v, uint64_t *ret)
+{
+	char *end = NULL;
+	double n = strtod(v, &end);
+	if (end == v || !(n >= 0) || v[0] == '-')
+		return false;
+	static const char units[] = "BKMGT";
+	double mult = 1;
+	if (*end) {
+		const char *u = strchr(units, end[0] == 'k' ? 'K' : end[0]);
+		if (!u || !*u)
+			return false;
+		for (const char *p = units; p < u; p++)
+			mult *= 1024;
+		const char *rest = end + 1;
+		if (*u != 'B' && (!strcmp(rest, "iB") || !strcmp(rest, "B")))
+			rest = "";
+		if (*rest)
+			return false;
+	}
+	double b = n * mult;
+	if (b > 1.8e19)
+		return false;
+	*ret = (uint64_t)b;
+	return true;
+}
+
+static void human_size(uint64_t n, char *buf, size_t cap)
+{
+	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	int i = 0;
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, cap, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+static void human_age(double seconds, char *buf, size_t cap)
+{
+	if (seconds < 120)
+		snprintf(buf, cap, "%.0fs ago", seconds < 0 ? 0 : seconds);
+	else if (seconds < 7200)
+		snprintf(buf, cap, "%.0fm ago", seconds / 60);
+	else if (seconds < 2 * 86400)
+		snprintf(buf, cap, "%.0fh ago", seconds / 3600);
+	else
+		snprintf(buf, cap, "%.0fd ago", seconds / 86400);
+}
+
+static int cmd_cache(const struct command *c, int argc, char **argv)
+{
+	if (argc < 2 || (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		if (argc < 2) {
+			usage_error(c->name, "give ls or prune");
+			return EXIT_USAGE;
+		}
+		print_usage(c, stdout);
+		return EXIT_OK;
+	}
+	const char *sub = argv[1];
+	bool ls = !strcmp(sub, "ls"), prune = !strcmp(sub, "prune");
+	if (!ls && !prune) {
+		usage_error(c->name, "no such cache command '%s' (ls, prune)", sub);
+		return EXIT_USAGE;
+	}
+	const char *cache_arg = NULL;
+	bool json = false, all = false;
+	double older = -1, timeout = 0;
+	uint64_t max_size = UINT64_MAX;
+	for (int i = 2; i < argc; i++) {
+		const char *v = NULL;
+		int r;
+		if ((r = option("cache-dir", true, argc, argv, &i, &v))) {
+			if (r < 0 || !v) {
+				usage_error(c->name, "option '--cache-dir' needs a directory");
+				return EXIT_USAGE;
+			}
+			cache_arg = v;
+		} else if (ls && option("json", false, argc, argv, &i, &v)) {
+			json = true;
+		} else if (prune && option("all", false, argc, argv, &i, &v)) {
+			all = true;
+		} else if (prune && (r = option("older-than", true, argc, argv, &i, &v))) {
+			if (r < 0 || !v || (older = parse_duration(v)) < 0) {
+				usage_error(
+				    c->name,
+				    "option '--older-than' takes a duration such as 36h or 7d, "
+				    "not '%s'",
+				    v ? v : "");
+				return EXIT_USAGE;
+			}
+		} else if (prune && (r = option("max-size", true, argc, argv, &i, &v))) {
+			if (r < 0 || !v || !parse_size(v, &max_size)) {
+				usage_error(
+				    c->name,
+				    "option '--max-size' takes a size such as 500M or 10G, not "
+				    "'%s'",
+				    v ? v : "");
+				return EXIT_USAGE;
+			}
+		} else if (prune && (r = option("lock-timeout", true, argc, argv, &i, &v))) {
+			char *end = NULL;
+			timeout = v ? strtod(v, &end) : -1;
+			if (r < 0 || !v || !*v || *end || !(timeout >= 0)) {
+				usage_error(c->name,
+				            "option '--lock-timeout' takes seconds, not '%s'",
+				            v ? v : "");
+				return EXIT_USAGE;
+			}
+		} else {
+			usage_error(c->name, "unknown option '%s'", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (prune && !all && older < 0 && max_size == UINT64_MAX) {
+		usage_error(c->name, "prune: give --older-than, --max-size or --all");
+		return EXIT_USAGE;
+	}
+	char *dir = cache_dir_default(cache_arg);
+	int status = EXIT_OK;
+	if (ls) {
+		json_t *list = cache_list(dir);
+		double now = (double)time(NULL);
+		uint64_t total = 0;
+		size_t i;
+		json_t *e;
+		if (!json)
+			printf("%-6s %-12s %10s  %-9s %s\n", "KIND", "KEY", "SIZE", "USED", "WHAT");
+		json_array_foreach (list, i, e) {
+			uint64_t size = (uint64_t)json_integer_value(json_object_get(e, "size"));
+			total += size;
+			if (json) {
+				json_object_del(e, "files");
+				char *t = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
+				puts(t);
+				free(t);
+				continue;
+			}
+			char sz[32], age[32];
+			human_size(size, sz, sizeof(sz));
+			human_age(now - json_real_value(json_object_get(e, "used")), age,
+			          sizeof(age));
+			printf("%-6s %-12.12s %10s  %-9s %s\n",
+			       json_string_value(json_object_get(e, "kind")),
+			       json_string_value(json_object_get(e, "key")), sz, age,
+			       json_string_value(json_object_get(e, "what")));
+		}
+		if (!json) {
+			char sz[32];
+			human_size(total, sz, sizeof(sz));
+			printf("%zu entr%s, %s in %s\n", json_array_size(list),
+			       json_array_size(list) == 1 ? "y" : "ies", sz, dir);
+		}
+		json_decref(list);
+	} else {
+		struct rt_error err = {0};
+		int fd = -1;
+		struct stat sb;
+		if (stat(dir, &sb) < 0) {
+			printf("nothing to prune: %s does not exist\n", dir);
+		} else if (cache_lock(dir, "cache directory", true, timeout, &fd, &err) < 0) {
+			fprintf(stderr, "kiln: %s\n", err.msg);
+			status = EXIT_ERRORS;
+		} else {
+			unsigned removed = 0;
+			uint64_t freed = 0;
+			cache_prune(dir, older, max_size, all, &removed, &freed);
+			char sz[32];
+			human_size(freed, sz, sizeof(sz));
+			printf("removed %u entr%s, %s freed\n", removed, removed == 1 ? "y" : "ies",
+			       sz);
+			close(fd);
+		}
+	}
+	free(dir);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kiln: cannot write the output\n");
+		return EXIT_ERRORS;
+	}
 	return status;
 }
 

@@ -326,8 +326,8 @@ void plan_print(FILE *out, json_t *plan, bool color)
 		print_tasks(out, json_object_get(ap, PLAN_K_TASKS), "      ", st);
 	}
 	fprintf(out,
-	        "\nPlan: %zu image%s to bake (%zu stage%s, %zu task%s, %zu handler%s), "
-	        "%zu output%s to write",
+	        "\nBuild: %zu image%s (%zu stage%s, %zu task%s, %zu handler%s), "
+	        "%zu output%s",
 	        c.images, plural(c.images), c.stages, plural(c.stages), c.tasks, plural(c.tasks),
 	        c.handlers, plural(c.handlers), c.outputs, plural(c.outputs));
 	if (c.applies)

@@ -33,6 +33,7 @@
 #include "rt.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct base_ctx {
 	const char *cache_dir;  /* e.g. /var/cache/kiln, created if missing; NULL: see above */
@@ -44,6 +45,7 @@ struct base_ctx {
 	   it started from, an OCI config's "config" object: oci(), registry()) and "digest"
 	   (the manifest a registry reference resolved to) */
 	json_t *out;
+	bool refresh; /* make the base again, not from its own cache (--refresh-base) */
 };
 
 /*
@@ -55,5 +57,14 @@ int base_check_impls(struct rt_error *err);
 
 /* Fill the empty directory dest with the base described by from. */
 int base_create(const struct base_ctx *ctx, json_t *from, const char *dest, struct rt_error *err);
+
+/*
+ * For a registry() base (from: the plan's "from"): the manifest digest its reference
+ * names now: a pin itself, a tag as the registry answers (recorded in the cache), or,
+ * when the registry cannot be reached, what the tag last resolved to. The stage keys
+ * of the image follow it, so a tag that moved rebuilds (plan_status.c).
+ */
+int base_registry_resolve(const struct base_ctx *ctx, json_t *from, char ret[72],
+                          struct rt_error *err);
 
 #endif

@@ -952,7 +952,7 @@ int base_debian(struct base_run *b)
 	if (r < 0)
 		goto out;
 
-	r = cache_load(b, tar_path, json_path);
+	r = b->ctx->refresh ? 0 : cache_load(b, tar_path, json_path); /* --refresh-base */
 	if (r > 0)
 		normalise_tree(b);
 	if (r != 0)
@@ -964,7 +964,7 @@ int base_debian(struct base_run *b)
 		r = rt_error_errno(b->err, -errno, "debian(): cannot lock '%s'", lock_path);
 		goto out;
 	}
-	r = cache_load(b, tar_path, json_path);
+	r = b->ctx->refresh ? 0 : cache_load(b, tar_path, json_path); /* --refresh-base */
 	if (r > 0)
 		normalise_tree(b);
 	if (r != 0)

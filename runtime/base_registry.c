@@ -16,6 +16,8 @@
  * the image's runtime "config".
  */
 #include "base_int.h"
+#include "plan_format.h"
+#include "cache.h"
 
 #include "arena.h"
 #include "hex.h"
@@ -505,6 +507,41 @@ out:
 	free(p.dir);
 	free(p.blobs);
 	free(ca_path);
+	return r;
+}
+
+int base_registry_resolve(const struct base_ctx *ctx, json_t *from, char ret[72],
+                          struct rt_error *err)
+{
+	json_t *args = json_object_get(from, PLAN_K_ARGS);
+	const char *arg = json_string_value(json_object_get(args, "ref"));
+	const char *ca = json_string_value(json_object_get(args, "ca_file"));
+	if (!arg || !*arg)
+		return rt_error_set(err, -EINVAL, "registry(): argument 'ref' is required");
+	char *cache_dir = cache_dir_default(ctx->cache_dir);
+	struct base_run b = {
+	    .ctx = ctx, .name = "registry", .args = args, .cache_dir = cache_dir, .err = err};
+	struct pull p = {.b = &b, .refs = arg};
+	char *ca_path = ca && *ca ? base_local_path(&b, ca) : NULL;
+	p.opts = (struct reg_opts){
+	    .insecure = json_is_true(json_object_get(args, "insecure")),
+	    .ca_file = ca_path,
+	    .progress = on_progress,
+	    .progress_data = &p,
+	};
+	p.dir = xasprintf("%s/registry", cache_dir);
+	p.blobs = xasprintf("%s/blobs/sha256", p.dir);
+	int r = reg_ref_parse(arg, &p.ref, err);
+	if (r == 0)
+		r = mkdirs(&p);
+	if (r == 0)
+		r = resolve(&p, ret);
+	reg_close(p.c);
+	reg_ref_release(&p.ref);
+	free(p.dir);
+	free(p.blobs);
+	free(ca_path);
+	free(cache_dir);
 	return r;
 }
 

@@ -117,8 +117,13 @@ int cache_remote_get(struct cache_remote *cr, const char *cache_dir, const char 
 	tmp = xasprintf("%s/.remote-%d.tar", dir, (int)getpid());
 	free(dir);
 	r = reg_blob_fetch(cr->c, ld, json_integer_value(ls), tmp, err);
-	if (r == 0)
-		r = cache_store(cache_dir, key, tmp, err);
+	if (r == 0) {
+		/* the record says where the entry came from: its inputs stayed on the machine
+		   that built it */
+		json_t *rec = json_pack("{s:s}", "source", "--cache-from");
+		r = cache_store(cache_dir, key, tmp, rec, err);
+		json_decref(rec);
+	}
 	(void)unlink(tmp);
 	if (r == 0)
 		r = 1;

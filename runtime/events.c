@@ -695,8 +695,39 @@ void events_error(struct events *ev, const char *image, const char *msg)
 	line(ev, "%s%s: error%s: %s", paint(ev, "\033[1;31m"), image, paint(ev, "\033[0m"), msg);
 }
 
+void events_stage_cached(struct events *ev, const char *image, const char *stage, const char *key,
+                         size_t ntasks)
+{
+	if (ev->mode == EVENTS_JSON) {
+		emit_json(ev, json_pack("{s:s,s:s,s:s,s:s,s:I}", "event", "stage_cached", "image",
+		                        image, "stage", stage, "key", key, "tasks",
+		                        (json_int_t)ntasks));
+		return;
+	}
+	line(ev, "--> %s/%s %scached%s (%.12s): %zu task%s replayed, nothing run", image, stage,
+	     paint(ev, "\033[32m"), paint(ev, "\033[0m"), key, ntasks, ntasks == 1 ? "" : "s");
+}
+
+void events_output_current(struct events *ev, const char *image, const char *type, const char *path)
+{
+	if (ev->mode == EVENTS_JSON) {
+		emit_json(ev, json_pack("{s:s,s:s,s:s,s:s}", "event", "output_current", "image",
+		                        image, "type", type, "path", path));
+		return;
+	}
+	line(ev, "    %sup-to-date%s %s %s", paint(ev, "\033[32m"), paint(ev, "\033[0m"), type,
+	     path);
+}
+
 void events_recap(struct events *ev, const struct recap *r, size_t n)
 {
+	unsigned built = 0, cached = 0, written = 0, current = 0;
+	for (size_t i = 0; i < n; i++) {
+		built += r[i].stages_built;
+		cached += r[i].stages_cached;
+		written += r[i].outputs_written;
+		current += r[i].outputs_current;
+	}
 	if (ev->observer && ev->observer->recap && ev->relay_fd < 0)
 		ev->observer->recap(ev->observer->data, r, n);
 	if (ev->mode == EVENTS_TTY && ev->relay_fd < 0) {
@@ -708,12 +739,19 @@ void events_recap(struct events *ev, const struct recap *r, size_t n)
 			pthread_mutex_unlock(&ev->lock);
 	}
 	for (size_t i = 0; i < n && want_json(ev); i++)
-		emit_json(ev, json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:b}", "event",
-		                        "recap", "name", r[i].name, "ok", r[i].ok, "changed",
-		                        r[i].changed, "unreachable", r[i].unreachable, "failed",
-		                        r[i].failed, "skipped", r[i].skipped, "rescued",
-		                        r[i].rescued, "ignored", r[i].ignored, "seconds",
-		                        r[i].seconds, "aborted", r[i].aborted));
+		emit_json(ev,
+		          json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:b,s:i,s:i,s:i,s:i}",
+		                    "event", "recap", "name", r[i].name, "ok", r[i].ok, "changed",
+		                    r[i].changed, "unreachable", r[i].unreachable, "failed",
+		                    r[i].failed, "skipped", r[i].skipped, "rescued", r[i].rescued,
+		                    "ignored", r[i].ignored, "seconds", r[i].seconds, "aborted",
+		                    r[i].aborted, "stages_built", r[i].stages_built,
+		                    "stages_cached", r[i].stages_cached, "outputs_written",
+		                    r[i].outputs_written, "outputs_current", r[i].outputs_current));
+	if (want_json(ev))
+		emit_json(ev, json_pack("{s:s,s:i,s:i,s:i,s:i}", "event", "summary", "stages_built",
+		                        built, "stages_cached", cached, "outputs_written", written,
+		                        "outputs_current", current));
 	if (ev->mode == EVENTS_JSON)
 		return;
 	size_t w = 0;
@@ -728,6 +766,9 @@ void events_recap(struct events *ev, const struct recap *r, size_t n)
 		     (int)w, r[i].name, r[i].ok, r[i].changed, r[i].failed, r[i].skipped,
 		     r[i].unreachable, r[i].rescued, r[i].ignored, r[i].seconds,
 		     r[i].aborted ? "  (stopped)" : "");
+	if (built + cached + written + current)
+		line(ev, "stages: %u built, %u cached; outputs: %u written, %u up to date", built,
+		     cached, written, current);
 }
 
 /* ---- logs and workers ------------------------------------------------------------ */

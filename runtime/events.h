@@ -51,6 +51,12 @@ void events_note(struct events *ev, const char *image, const char *fmt, ...)
 void events_artifact(struct events *ev, const char *image, const char *type, const char *path,
                      const char *digest, double ms);
 void events_error(struct events *ev, const char *image, const char *msg);
+/* A stage replayed from the stage cache (key: its cache key), and an output left
+   as it is because it is up to date: nothing was run or written for them. */
+void events_stage_cached(struct events *ev, const char *image, const char *stage, const char *key,
+                         size_t ntasks);
+void events_output_current(struct events *ev, const char *image, const char *type,
+                           const char *path);
 
 struct recap {
 	const char *name;
@@ -60,6 +66,8 @@ struct recap {
 	unsigned ignored;     /* tasks that failed with ignore_errors (not counted as failed) */
 	double seconds;
 	bool aborted; /* stopped early: a task failed, or interrupted */
+	/* images: stages run and replayed from the cache, outputs written and up to date */
+	unsigned stages_built, stages_cached, outputs_written, outputs_current;
 };
 
 void events_recap(struct events *ev, const struct recap *r, size_t n);

@@ -97,6 +97,7 @@ static int make_work(struct executor *x, struct rt_error *err)
 	if (mkdir(base, 0700) < 0 && errno != EEXIST)
 		return rt_error_errno(err, -errno, "cannot create the work directory %s", base);
 	remove_stale(base);
+	x->work_base = xstrdup(base);
 	x->work = xasprintf("%s/apply-XXXXXX", base);
 	if (!mkdtemp(x->work))
 		return rt_error_errno(err, -errno, "cannot create a directory in %s", base);
@@ -153,73 +154,6 @@ static int take_secrets(struct executor *x, json_t *plan)
 		events_add_secret(x->ev, json_string_value(v));
 	}
 	return missing ? -1 : 0;
-}
-
-/* The secrets a stage reads (its tasks and the handlers they notify), each as its
-   keyed hash: name -> hex HMAC. NULL when the stage cannot be keyed (*why says why). */
-json_t *exec_stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why)
-{
-	json_t *names = json_object();
-	json_t *notified = json_object();
-	size_t i, j;
-	json_t *t, *h;
-	json_array_foreach (json_object_get(stage, PLAN_K_TASKS), i, t) {
-		json_array_foreach (json_object_get(t, PLAN_K_NOTIFY), j, h) {
-			if (json_is_string(h))
-				json_object_set_new(notified, json_string_value(h), json_true());
-		}
-	}
-	secret_refs(json_object_get(stage, PLAN_K_TASKS), names);
-	/* a notified handler's tasks may notify others in turn */
-	json_t *done = json_object();
-	for (bool more = true; more;) {
-		more = false;
-		json_array_foreach (handlers, i, h) {
-			const char *hn = json_string_value(json_object_get(h, PLAN_K_NAME));
-			if (!hn || !json_object_get(notified, hn) || json_object_get(done, hn))
-				continue;
-			json_object_set_new(done, hn, json_true());
-			more = true;
-			secret_refs(json_object_get(h, PLAN_K_TASKS), names);
-			json_array_foreach (json_object_get(h, PLAN_K_TASKS), j, t) {
-				size_t k;
-				json_t *n;
-				json_array_foreach (json_object_get(t, PLAN_K_NOTIFY), k, n) {
-					if (json_is_string(n))
-						json_object_set_new(notified, json_string_value(n),
-						                    json_true());
-				}
-			}
-		}
-	}
-	json_decref(done);
-	json_decref(notified);
-	json_t *macs = json_object();
-	if (json_object_size(names) && x->mac_key_state <= 0) {
-		struct rt_error err = {0};
-		/* check mode writes nothing, the key neither: without one, nothing is cached;
-		   a key that cannot be used is reported once */
-		int r = x->mac_key_state < 0
-		            ? -EPERM
-		            : secret_key_load(x->cache_dir, !x->o->check, x->mac_key, &err);
-		if (r < 0) {
-			*why = r == -ENOENT || x->mac_key_state < 0 ? NULL : xstrdup(err.msg);
-			x->mac_key_state = -1;
-			json_decref(names);
-			json_decref(macs);
-			return NULL;
-		}
-		x->mac_key_state = 1;
-	}
-	const char *name;
-	json_object_foreach (names, name, t) {
-		json_t *v = json_object_get(x->secrets, name);
-		char *mac = secret_mac(x->mac_key, name, v ? json_string_value(v) : "");
-		json_object_set_new(macs, name, json_string(mac));
-		free(mac);
-	}
-	json_decref(names);
-	return macs;
 }
 
 /* ---- facts ------------------------------------------------------------------------- */
@@ -990,7 +924,7 @@ int apply_list_hosts(json_t *plan, const char *limit, FILE *out)
 
 int apply_plan(json_t *plan, const struct apply_opts *o)
 {
-	struct executor x = {.o = o, .ev = o->events};
+	struct executor x = {.o = o, .ev = o->events, .cache_lock = -1, .work_lock = -1};
 	struct rt_error err = {0};
 	/* a plan is checked whole before anything is touched: a hand-edited one
 	   that escapes the root or names an unknown module does nothing */
@@ -1049,6 +983,26 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		status = -1;
 		goto out;
 	}
+	/* two applies on one cache or work directory: the second waits or stops here */
+	if (!o->hosts_only && !o->check &&
+	    (cache_lock(x.cache_dir, "cache directory", true, o->lock_timeout, &x.cache_lock,
+	                &err) < 0 ||
+	     cache_lock(x.work_base, "work directory", false, o->lock_timeout, &x.work_lock, &err) <
+	         0)) {
+		events_error(x.ev, "apply", err.msg);
+		status = 1;
+		goto out;
+	}
+	struct status_opts so = {.root = o->root,
+	                         .cache_dir = x.cache_dir,
+	                         .secrets = x.secrets,
+	                         .create_key = !o->check,
+	                         .no_cache = o->no_cache,
+	                         .refresh_base = o->refresh_base};
+	if (!o->hosts_only)
+		plan_status_compute(plan, &so, &x.status, &err);
+	if (x.status.key_note)
+		events_note(x.ev, "apply", "the stage cache is not used: %s", x.status.key_note);
 	x.nimages = o->hosts_only ? 0 : json_array_size(images);
 	x.images = xcalloc(x.nimages ? x.nimages : 1, sizeof(*x.images));
 	struct recap *recaps = xcalloc(x.nimages ? x.nimages : 1, sizeof(*recaps));
@@ -1066,16 +1020,22 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		recaps[i].aborted = !st->ok;
 		if (!st->ok)
 			status = 1;
-		/* the tree is kept only while an image still to come is built from it */
-		bool needed = false;
-		for (size_t k = i + 1; k < x.nimages && st->ok; k++) {
-			const char *p = plan_image_view(json_array_get(images, k)).from_image;
-			needed |= p && !strcmp(p, st->name);
-		}
-		if (!needed && st->rootfs) {
-			exec_rm_tree(st->rootfs);
-			free(st->rootfs);
-			st->rootfs = NULL;
+		/* a tree is kept only while an image still to come is built from it (then it is
+		   kept in the cache, or removed) */
+		for (size_t d = 0; d <= i; d++) {
+			struct image_state *ds = &x.images[d];
+			bool needed = false;
+			for (size_t k = i + 1; k < x.nimages && ds->ok; k++) {
+				const char *p =
+				    plan_image_view(json_array_get(images, k)).from_image;
+				needed |= p && !strcmp(p, ds->name);
+			}
+			if (!needed && ds->rootfs) {
+				struct image_status *is = plan_status_image(&x.status, ds->name);
+				bake_drop_tree(&x, ds, ds->ok && !o->check && is ? is->key : NULL);
+				free(ds->rootfs);
+				ds->rootfs = NULL;
+			}
 		}
 	}
 	size_t nrecaps = x.nimages;
@@ -1089,6 +1049,8 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	json_decref(artifacts);
 	free(recaps);
 	for (size_t k = 0; k < x.nimages; k++) {
+		if (x.images[k].rootfs && x.images[k].overlay) /* not left mounted */
+			bake_drop_tree(&x, &x.images[k], NULL);
 		free(x.images[k].rootfs);
 		free(x.images[k].key);
 		json_decref(x.images[k].base_config);
@@ -1101,12 +1063,17 @@ out:
 	cache_remote_free(x.cache_to);
 	cache_remote_free(x.cache_from);
 	x.local = conn_free(x.local);
+	if (x.cache_lock >= 0)
+		close(x.cache_lock);
+	if (x.work_lock >= 0)
+		close(x.work_lock);
+	free(x.work_base);
 	if (x.work) {
 		exec_rm_tree(x.work);
 		free(x.work);
 	}
 	json_decref(x.secrets);
-	explicit_bzero(x.mac_key, sizeof(x.mac_key));
+	plan_status_release(&x.status);
 	json_decref(x.keep);
 	json_decref(limit);
 	free(x.cache_dir);

@@ -28,13 +28,16 @@ struct apply_opts {
 	                          caller (kiln: the compiler's vars.c); never from a file here */
 	struct events *events;
 	bool accept_new_host_keys; /* over SSH: add a host key that is unknown, not refuse it */
-	bool hosts_only; /* only the apply blocks (kiln plan against hosts, kiln run): no image
-	                    is baked and no work directory made */
-	unsigned forks;            /* hosts applied at once (each in a worker process); 0: 10 */
-	const char *limit; /* only the hosts this Ansible host pattern selects (NULL: all) */
-	const char *cache_to;      /* a registry repository the stage cache is pushed to */
-	const char *cache_from;    /* one stages missing here are fetched from */
-	bool cache_insecure;       /* plain HTTP for both */
+	bool hosts_only;      /* only the apply blocks (kiln plan against hosts, kiln run): no image
+	                         is baked and no work directory made */
+	unsigned forks;       /* hosts applied at once (each in a worker process); 0: 10 */
+	const char *limit;    /* only the hosts this Ansible host pattern selects (NULL: all) */
+	const char *cache_to; /* a registry repository the stage cache is pushed to */
+	const char *cache_from; /* one stages missing here are fetched from */
+	bool cache_insecure;    /* plain HTTP for both */
+	bool no_cache;       /* run every stage (results are still stored) and write every output */
+	bool refresh_base;   /* make bases again (not from their caches), and as no_cache */
+	double lock_timeout; /* seconds to wait for another apply's lock (0: fail at once) */
 };
 
 /* Returns 0 when every image was baked, 1 when a task or a step failed, < 0 when

@@ -7,6 +7,7 @@
 
 #include "conn.h"
 #include "exec.h"
+#include "plan_status.h"
 #include "secret.h"
 
 #include <jansson.h>
@@ -21,6 +22,7 @@ struct image_state {
 	json_t
 	    *base_config; /* the runtime config its base image had (oci(), registry()), or NULL */
 	bool ok;
+	bool overlay; /* rootfs is an overlay mount over a tree kept in the cache */
 };
 
 struct executor {
@@ -32,10 +34,11 @@ struct executor {
 	size_t nimages;
 	struct conn *local; /* the build machine, for 'local' tasks */
 	char *cache_dir;
-	json_t *keep;                          /* values whose strings the recap borrows */
-	unsigned char mac_key[SECRET_KEY_LEN]; /* the stage cache's key for secrets */
-	int mac_key_state;                     /* 0 not read yet, 1 read, -1 refused or absent */
-	int climb; /* plan_path_climb: how far up the root paths may lead */
+	char *work_base;           /* the work directory (this run's is under it) */
+	int cache_lock, work_lock; /* their locks (cache_lock), or -1 */
+	json_t *keep;              /* values whose strings the recap borrows */
+	struct plan_status status; /* the keys, what is cached and up to date */
+	int climb;                 /* plan_path_climb: how far up the root paths may lead */
 	struct cache_remote *cache_to, *cache_from; /* the shared stage cache, or NULL */
 };
 
@@ -55,9 +58,6 @@ struct stage_run {
 double exec_now_ms(void);
 /* Remove a tree (what can be removed of it). */
 void exec_rm_tree(const char *path);
-/* The secrets a stage reads (its tasks and the handlers they notify), each as its
-   keyed hash: name -> hex HMAC. NULL when the stage cannot be keyed (*why says why). */
-json_t *exec_stage_secrets(struct executor *x, json_t *stage, json_t *handlers, char **why);
 /* The facts of the target c (os, arch, hostname, kernel). */
 json_t *exec_gather_facts(struct conn *c);
 /* Whether a plan value (a task, its arguments, its condition) reads a fact. */
@@ -68,6 +68,11 @@ int exec_open_rootfs(struct executor *x, const char *dir, struct conn **ret, str
    the image (or host) must stop. */
 bool exec_run_tasks(struct stage_run *sr, json_t *tasks);
 bool exec_run_handlers(struct stage_run *sr, json_t *handlers);
+
+/* bake.c: an image's tree is no longer needed: kept in the cache as the tree of key (its
+   last stage's; NULL: not kept) when it is a plain directory on the cache's file system,
+   else removed (an overlay mount unmounted first). */
+void bake_drop_tree(struct executor *x, struct image_state *st, const char *key);
 
 /* bake.c: one image (its base or its parent's tree, its stages, its tests, its
    outputs); false when it failed (its events say why). */

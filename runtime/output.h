@@ -55,11 +55,13 @@ struct output_ctx {
 	const char *rootfs_dir;     /* the finished root filesystem */
 	const struct layer *layers; /* the image's layers, base first */
 	size_t nlayers;
-	json_t *artifacts;     /* array: what earlier outputs of this build wrote
-	                          ({"type","path","digest","size"}); outputs append to it */
-	json_t *secrets;       /* name -> value, for the {"$expr"} in args (may be NULL) */
-	json_t *base_config;   /* the base image's runtime config, which the plan's extends */
-	const char *cache_dir; /* the cache directory (registry: blobs known to be there) */
+	json_t *artifacts;   /* array: what earlier outputs of this build wrote
+	                        ({"type","path","digest","size"}); outputs append to it */
+	json_t *secrets;     /* name -> value, for the {"$expr"} in args (may be NULL) */
+	json_t *base_config; /* the base image's runtime config, which the plan's extends */
+	/* the cache directory: compressed layers are cached there; registry: blobs known
+	   to be there (NULL: not cached) */
+	const char *cache_dir;
 };
 
 int output_write(const struct output_ctx *ctx, struct rt_error *err);

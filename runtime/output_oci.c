@@ -21,6 +21,7 @@
 #include "arena.h"
 #include "path.h"
 #include "plan_format.h"
+#include "cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -93,6 +94,80 @@ static int layer_compression(const struct output_ctx *ctx, struct out_comp_setti
 		                    (long long)v, c ? c : "gzip", (long long)max);
 	ret->level = (int32_t)v;
 	return 0;
+}
+
+/*
+ * The blob cache: a compressed layer is kept in CACHE/blobs/sha256/HEX, found by a
+ * key of the uncompressed layer's digest and the compression settings
+ * (CACHE/blobs/KEY.json holds its descriptor), so every output and image with the
+ * layer compresses it once. The blob is hard-linked into the layout (copied across
+ * file systems).
+ */
+static char *blob_key(const struct layer *l, const char *settings)
+{
+	char *text = xasprintf("%s\n%s", l->diff_id, settings);
+	char h[65];
+	cache_sha256_hex(text, strlen(text), h);
+	free(text);
+	return xstrdup(h);
+}
+
+/* Link (or copy) from into to. */
+static int link_or_copy(const char *from, const char *to, struct rt_error *err)
+{
+	(void)unlink(to);
+	if (link(from, to) == 0)
+		return 0;
+	return cache_copy_file(from, to, 0644, err);
+}
+
+/* 1 and *ret when the cache has the blob of key (put in the layout), else 0. */
+static int blob_from_cache(const char *cache_dir, const char *key, const char *layout, json_t **ret)
+{
+	char *rp = xasprintf("%s/blobs/%s.json", cache_dir, key);
+	json_t *d = json_load_file(rp, 0, NULL);
+	free(rp);
+	const char *digest = json_string_value(json_object_get(d, "digest"));
+	json_int_t size = json_integer_value(json_object_get(d, "size"));
+	struct stat sb;
+	int r = 0;
+	if (digest && !strncmp(digest, "sha256:", 7) && strlen(digest) == 71 &&
+	    !strchr(digest + 7, '/')) {
+		char *blob = xasprintf("%s/blobs/sha256/%s", cache_dir, digest + 7);
+		char *to = xasprintf("%s/blobs/sha256/%s", layout, digest + 7);
+		struct rt_error lerr = {0};
+		if (stat(blob, &sb) == 0 && (json_int_t)sb.st_size == size &&
+		    link_or_copy(blob, to, &lerr) == 0) {
+			/* used now (cache prune); not the blob: the layouts share its inode */
+			char *rp2 = xasprintf("%s/blobs/%s.json", cache_dir, key);
+			(void)utimensat(AT_FDCWD, rp2, NULL, 0);
+			free(rp2);
+			*ret = json_incref(d);
+			r = 1;
+		}
+		free(blob);
+		free(to);
+	}
+	json_decref(d);
+	return r;
+}
+
+/* Keep the layout's blob (descriptor d) in the cache under key; failures only lose it. */
+static void blob_to_cache(const char *cache_dir, const char *key, const char *layout, json_t *d)
+{
+	struct rt_error cerr = {0};
+	const char *digest = json_string_value(json_object_get(d, "digest"));
+	if (!digest || cache_mkdir(cache_dir, "blobs", &cerr) < 0 ||
+	    cache_mkdir(cache_dir, "blobs/sha256", &cerr) < 0)
+		return;
+	char *from = xasprintf("%s/blobs/sha256/%s", layout, digest + 7);
+	char *blob = xasprintf("%s/blobs/sha256/%s", cache_dir, digest + 7);
+	char *rp = xasprintf("%s/blobs/%s.json", cache_dir, key);
+	if (access(blob, F_OK) == 0 || link_or_copy(from, blob, &cerr) == 0)
+		(void)cache_write_json(rp, d, &cerr);
+	free(from);
+	free(blob);
+	free(rp);
 }
 
 /* A compressed copy of layer l as a blob; its descriptor in *ret. */
@@ -336,8 +411,19 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 		for (size_t j = 0; j < i && !d; j++) /* the same layer twice: one blob */
 			if (!strcmp(ctx->layers[j].diff_id, ctx->layers[i].diff_id))
 				d = json_copy(json_array_get(layers, j));
-		if (!d && (r = blob_layer(tmp.tmp, &ctx->layers[i], &cs, &d, err)) < 0)
+		/* the compression settings are part of the blob cache's key */
+		char settings[64];
+		snprintf(settings, sizeof(settings), "%s level=%d",
+		         cs.comp == OUT_COMP_ZSTD ? "zstd" : "gzip", (int)cs.level);
+		char *key = ctx->cache_dir ? blob_key(&ctx->layers[i], settings) : NULL;
+		bool hit = !d && key && blob_from_cache(ctx->cache_dir, key, tmp.tmp, &d) == 1;
+		if (!d && (r = blob_layer(tmp.tmp, &ctx->layers[i], &cs, &d, err)) < 0) {
+			free(key);
 			goto out;
+		}
+		if (key && !hit)
+			blob_to_cache(ctx->cache_dir, key, tmp.tmp, d);
+		free(key);
 		json_array_append_new(layers, d);
 		total += (uint64_t)json_integer_value(json_object_get(d, "size"));
 	}

@@ -49,7 +49,12 @@ pieces()
 		done
 	done
 }
-pieces >pieces.txt
+pieces >all-pieces.txt
+# the cache keeps images' trees, busybox included: a piece of the alphabet that busybox
+# itself holds says nothing about a leak
+grep -a -F -o -f all-pieces.txt /bin/busybox | sort -u >in-busybox.txt || true
+grep -v -x -F -f in-busybox.txt all-pieces.txt >pieces.txt || cp all-pieces.txt pieces.txt
+[ "$(wc -l <pieces.txt)" -ge 10 ] || fail "too few pieces of the secrets are left to look for"
 # no_piece WHAT FILE_OR_DIR...: no line of a secret, nor a piece of one, in them
 no_piece()
 {

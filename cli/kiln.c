@@ -961,7 +961,11 @@ static int plan_cache_status(struct args *a, json_t *plan, json_t *secrets)
 	if (r < 0) {
 		fprintf(stderr, "kiln: %s\n", err.msg);
 	} else {
-		plan_status_print(stdout, &ps, want_color(a->color, STDOUT_FILENO));
+		/* the hosts are checked next: their drift says what apply blocks would do */
+		if (!a->no_refresh)
+			ps.apply_tasks = 0;
+		if (json_array_size(plan_images(plan)) > 0 || ps.apply_tasks)
+			plan_status_print(stdout, &ps, want_color(a->color, STDOUT_FILENO));
 		r = plan_status_pending(&ps) ? 1 : 0;
 	}
 	plan_status_release(&ps);

@@ -698,23 +698,23 @@ void events_error(struct events *ev, const char *image, const char *msg)
 void events_stage_cached(struct events *ev, const char *image, const char *stage, const char *key,
                          size_t ntasks)
 {
-	if (ev->mode == EVENTS_JSON) {
+	if (want_json(ev))
 		emit_json(ev, json_pack("{s:s,s:s,s:s,s:s,s:I}", "event", "stage_cached", "image",
 		                        image, "stage", stage, "key", key, "tasks",
 		                        (json_int_t)ntasks));
+	if (ev->mode == EVENTS_JSON)
 		return;
-	}
 	line(ev, "--> %s/%s %scached%s (%.12s): %zu task%s replayed, nothing run", image, stage,
 	     paint(ev, "\033[32m"), paint(ev, "\033[0m"), key, ntasks, ntasks == 1 ? "" : "s");
 }
 
 void events_output_current(struct events *ev, const char *image, const char *type, const char *path)
 {
-	if (ev->mode == EVENTS_JSON) {
+	if (want_json(ev))
 		emit_json(ev, json_pack("{s:s,s:s,s:s,s:s}", "event", "output_current", "image",
 		                        image, "type", type, "path", path));
+	if (ev->mode == EVENTS_JSON)
 		return;
-	}
 	line(ev, "    %sup-to-date%s %s %s", paint(ev, "\033[32m"), paint(ev, "\033[0m"), type,
 	     path);
 }

@@ -12,6 +12,7 @@
 #include "atomic.h"
 #include "builtins.h"
 #include "cli_fmt.h"
+#include "cli_lsp.h"
 #include "compile.h"
 #include "drift.h"
 #include "exec.h"
@@ -210,6 +211,7 @@ static const struct command commands[] = {
     {"inventory", "print an Ansible INI inventory as ansible-inventory does", inventory_usage,
      cmd_inventory},
     {"fmt", "rewrite files in the canonical layout", cli_fmt_usage, cmd_fmt},
+    {"lsp", "serve the Language Server Protocol to an editor", cli_lsp_usage, cli_lsp_cmd},
     {"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
     {"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},

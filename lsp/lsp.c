@@ -10,6 +10,7 @@
 #include "builtins.h"
 #include "compile.h"
 #include "format.h"
+#include "lang.h"
 #include "lsp_proto.h"
 #include "parse.h"
 
@@ -592,10 +593,17 @@ static json_t *do_hover(struct doc *d, size_t off)
 	} else if (sc) {
 		/* an argument's name: NAME = value inside the task */
 		struct ast_node *attr = enclosing(task->body, off, N_ATTR);
-		const struct kiln_arg *a =
-		    attr && in_span(attr->name_span, off) ? stdlib_arg(sc, word) : NULL;
+		bool on_name = attr && in_span(attr->name_span, off);
+		const struct kiln_arg *a = on_name ? stdlib_arg(sc, word) : NULL;
 		if (a)
 			r = hover_json(p.f, arg_markdown(sc, a), ws, we);
+		for (const struct kiln_attr *t = stdlib_task_attrs; !r && on_name && t->name; t++) {
+			char *md;
+			if (!strcmp(t->name, word) &&
+			    asprintf(&md, "**%s**: `%s` (every task)\n\n%s", t->name, t->type,
+			             t->doc) >= 0)
+				r = hover_json(p.f, md, ws, we);
+		}
 	}
 	if (!r) {
 		/* a module or function named outside a task's head (e.g. `file` in a list) */
@@ -714,6 +722,58 @@ static void add_enum_values(json_t *items, const char *type)
 	}
 }
 
+static void add_attrs(json_t *items, const struct kiln_attr *attrs)
+{
+	for (const struct kiln_attr *a = attrs; a->name; a++)
+		add_item(items, a->name, 5, a->type, a->doc);
+}
+
+/* Handlers declared in list and the blocks around off (for notify). */
+static void add_handlers(json_t *items, struct ast_node *list, size_t off)
+{
+	for (struct ast_node *n = list; n; n = n->next) {
+		if (n->kind == N_HANDLER && n->name.len) {
+			char *name = str_of(n->name);
+			add_item(items, name, 23, "handler", NULL);
+			free(name);
+		}
+		if (n->kind != N_PARAM && n->kind != N_LET && n->body && in_span(n->span, off))
+			add_handlers(items, n->body, off);
+	}
+}
+
+/* After `facts.` or `facts.os.`: the next level of the facts' names. */
+static bool add_facts(json_t *items, struct doc *d, size_t off)
+{
+	size_t a = off;
+	while (a > 0 && (is_word(d->text[a - 1]) || d->text[a - 1] == '.'))
+		a--;
+	if (off - a < 6 || memcmp(d->text + a, "facts.", 6))
+		return false;
+	/* the prefix below facts, up to the last dot before the cursor */
+	size_t p = a + 6, last = p;
+	for (size_t i = p; i < off; i++)
+		if (d->text[i] == '.')
+			last = i + 1;
+	size_t plen = last - p;
+	json_t *seen = json_object();
+	for (const struct kiln_attr *f = stdlib_facts; f->name; f++) {
+		if (strncmp(f->name, d->text + p, plen) || (plen && f->name[plen - 1] != '.'))
+			continue;
+		const char *rest = f->name + plen;
+		size_t n = strcspn(rest, ".");
+		char *part = strndup(rest, n);
+		if (part && *part && !json_object_get(seen, part)) {
+			json_object_set_new(seen, part, json_true());
+			add_item(items, part, rest[n] ? 9 : 10, rest[n] ? "object" : f->type,
+			         rest[n] ? NULL : f->doc);
+		}
+		free(part);
+	}
+	json_decref(seen);
+	return true;
+}
+
 static json_t *do_completion(struct doc *d, size_t off)
 {
 	struct parsed p;
@@ -731,36 +791,48 @@ static json_t *do_completion(struct doc *d, size_t off)
 	while (ls > 0 && d->text[ls - 1] != '\n')
 		ls--;
 	const char *eq = memchr(d->text + ls, '=', off - ls);
-	if (sc && eq) {
-		/* after NAME = : the argument's enum values, and names in scope */
+	char *arg = NULL;
+	if (eq) {
 		size_t a = ls;
 		while (a < off && (d->text[a] == ' ' || d->text[a] == '\t'))
 			a++;
 		size_t b = a;
 		while (b < off && is_word(d->text[b]))
 			b++;
-		char *arg = strndup(d->text + a, b - a);
-		const struct kiln_arg *ka = stdlib_arg(sc, arg);
+		arg = strndup(d->text + a, b - a);
+	}
+	if (add_facts(items, d, off)) {
+		/* facts' fields only */
+	} else if (sc && eq && arg && !strcmp(arg, "notify")) {
+		add_handlers(items, p.ast->items, off);
+	} else if (sc && eq) {
+		/* after NAME = : the argument's enum values, and names in scope */
+		const struct kiln_arg *ka = arg ? stdlib_arg(sc, arg) : NULL;
 		if (ka)
 			add_enum_values(items, ka->type);
-		free(arg);
 		add_names(items, p.ast->items, off);
 	} else if (sc) {
 		for (const struct kiln_arg *a = sc->args; a && a->name; a++)
 			add_item(items, a->name, 5, a->type, a->doc);
+		add_attrs(items, stdlib_task_attrs);
 	} else if (eq) {
 		add_names(items, p.ast->items, off);
 		const struct kiln_schema *const *fns;
 		size_t n = stdlib_all(SCHEMA_FUNCTION, &fns);
 		for (size_t i = 0; i < n; i++)
 			add_item(items, fns[i]->name, 3, "function", fns[i]->doc);
+	} else if (enclosing(p.ast->items, off, N_CONFIG)) {
+		add_attrs(items, stdlib_config_attrs);
 	} else {
 		const struct kiln_schema *const *mods;
 		size_t n = stdlib_all(SCHEMA_MODULE, &mods);
 		for (size_t i = 0; i < n; i++)
 			add_item(items, mods[i]->name, 9, "module", mods[i]->doc);
 		add_names(items, p.ast->items, off);
+		for (const struct kiln_attr *k = stdlib_keywords; k->name; k++)
+			add_item(items, k->name, 14, "keyword", k->doc);
 	}
+	free(arg);
 	compile_ctx_release(&p.cx);
 	return json_pack("{s:b, s:o}", "isIncomplete", 0, "items", items);
 }

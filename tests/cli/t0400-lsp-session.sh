@@ -130,6 +130,39 @@ r = request("textDocument/completion", {"textDocument": doc, "position": pos_of(
 labels = {i["label"] for i in r["result"]["items"]}
 check({"apt", "file", "copy", "port", "common"} <= labels, f"modules and names: {sorted(labels)}")
 
+# notify: the handlers only; facts.: the facts' next level; a task's own attributes
+extra = fixed.replace('    file "/etc/motd" {\n', '    file "/etc/motd" {\n      notify = [\n'
+                      '      when facts.os.\n')
+extra = extra.replace("  stage base {", "  handler restart_web {\n    apt \"x\" {}\n  }\n  stage base {")
+notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 7},
+                                  "contentChanges": [{"text": extra}]})
+wait_diagnostics(uri)
+def pos_in(t, needle, delta):
+    off = t.index(needle) + delta
+    start = t.rfind("\n", 0, off) + 1
+    return {"line": t.count("\n", 0, off), "character": len(t[start:off].encode("utf-16-le")) // 2}
+r = request("textDocument/completion", {"textDocument": doc, "position": pos_in(extra, "notify = [", 10)})
+labels = [i["label"] for i in r["result"]["items"]]
+check(labels == ["restart_web"], f"notify: {labels}")
+r = request("textDocument/completion", {"textDocument": doc, "position": pos_in(extra, "facts.os.", 9)})
+labels = {i["label"] for i in r["result"]["items"]}
+check({"family", "distribution"} <= labels and "os" not in labels, f"facts.os.: {sorted(labels)}")
+r = request("textDocument/completion", {"textDocument": doc, "position": pos_in(extra, "facts.os.", 6)})
+labels = {i["label"] for i in r["result"]["items"]}
+check("os" in labels and "family" not in labels, f"facts.: {sorted(labels)}")
+r = request("textDocument/completion", {"textDocument": doc, "position": pos_in(extra, "content", 0)})
+labels = {i["label"] for i in r["result"]["items"]}
+check({"notify", "content", "mode"} <= labels, f"file's arguments and a task's: {sorted(labels)}")
+whole = extra.replace("notify = [\n", "notify = [restart_web]\n").replace("facts.os.\n", "facts.os.family == \"debian\"\n")
+notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 8},
+                                  "contentChanges": [{"text": whole}]})
+check(wait_diagnostics(uri) == [], "the handler and notify are fine")
+r = request("textDocument/hover", {"textDocument": doc, "position": pos_in(whole, "notify", 1)})
+check("every task" in r["result"]["contents"]["value"], f"hover notify: {r}")
+notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 9},
+                                  "contentChanges": [{"text": fixed}]})
+wait_diagnostics(uri)
+
 # document symbols
 r = request("textDocument/documentSymbol", {"textDocument": doc})
 names = [s["name"] for s in r["result"]]

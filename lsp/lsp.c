@@ -384,6 +384,9 @@ static json_t *do_initialize(void)
 	              "openClose", 1, "change", 2, "hoverProvider", 1, "completionProvider",
 	              "triggerCharacters", ".", "=", " ", "definitionProvider", 1,
 	              "documentFormattingProvider", 1, "documentSymbolProvider", 1);
+	json_object_set_new(caps, "referencesProvider", json_true());
+	json_object_set_new(caps, "renameProvider", json_true());
+	json_object_set_new(caps, "codeActionProvider", json_true());
 	return json_pack("{s:o, s:{s:s, s:s}}", "capabilities", caps, "serverInfo", "name", "kiln",
 	                 "version", KILN_VERSION);
 }
@@ -837,6 +840,213 @@ static json_t *do_completion(struct doc *d, size_t off)
 	return json_pack("{s:b, s:o}", "isIncomplete", 0, "items", items);
 }
 
+/* ---- references, rename, code actions ---- */
+
+struct refs {
+	const char *name;
+	struct ast_node *items; /* the file's, to resolve each use */
+	struct ast_node *target;
+	struct src_span *spans;
+	size_t n, cap;
+};
+
+static void refs_add(struct refs *r, struct src_span sp)
+{
+	struct ast_node *best = NULL;
+	int depth = -1;
+	find_decl(r->items, sp.start, r->name, 0, &best, &depth);
+	if (best != r->target)
+		return;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct src_span *v = realloc(r->spans, cap * sizeof *v);
+		if (!v)
+			return;
+		r->spans = v;
+		r->cap = cap;
+	}
+	r->spans[r->n++] = sp;
+}
+
+static void refs_expr(struct refs *r, struct ast_expr *e)
+{
+	if (!e)
+		return;
+	switch (e->kind) {
+	case EX_IDENT:
+		if (e->str.len == strlen(r->name) && !memcmp(e->str.s, r->name, e->str.len))
+			refs_add(r, e->span);
+		break;
+	case EX_TEMPLATE:
+		for (struct ast_expr *x = e->tmpl.parts; x; x = x->next)
+			refs_expr(r, x);
+		break;
+	case EX_LIST:
+		for (struct ast_expr *x = e->list.items; x; x = x->next)
+			refs_expr(r, x);
+		break;
+	case EX_MAP:
+		for (struct ast_entry *x = e->map.entries; x; x = x->next)
+			refs_expr(r, x->value);
+		break;
+	case EX_MEMBER:
+		refs_expr(r, e->member.obj);
+		break;
+	case EX_INDEX:
+		refs_expr(r, e->index.obj);
+		refs_expr(r, e->index.index);
+		break;
+	case EX_CALL:
+		refs_expr(r, e->call.fn);
+		for (struct ast_arg *a = e->call.args; a; a = a->next)
+			refs_expr(r, a->value);
+		break;
+	case EX_UNARY:
+		refs_expr(r, e->unary.operand);
+		break;
+	case EX_BINARY:
+		refs_expr(r, e->binary.lhs);
+		refs_expr(r, e->binary.rhs);
+		break;
+	case EX_COND:
+		refs_expr(r, e->cond.cond);
+		refs_expr(r, e->cond.then);
+		refs_expr(r, e->cond.els);
+		break;
+	default:
+		break;
+	}
+}
+
+static void refs_nodes(struct refs *r, struct ast_node *list)
+{
+	for (struct ast_node *n = list; n; n = n->next) {
+		if (n == r->target ||
+		    ((n->kind == N_USE || n->kind == N_GROUP_REF) && name_is(n, r->name)))
+			refs_add(r, n->name_span.end > n->name_span.start ? n->name_span : n->span);
+		if (n->kind != N_FOR) /* a for's label is its second loop variable */
+			refs_expr(r, n->label);
+		refs_expr(r, n->value);
+		if (n->kind == N_USE)
+			for (struct ast_arg *a = n->args; a; a = a->next)
+				refs_expr(r, a->value);
+		if (n->kind == N_ROLE)
+			refs_nodes(r, n->params);
+		refs_nodes(r, n->body);
+	}
+}
+
+/* Every place in d's file that names the declaration of the name at off. */
+static bool find_refs(struct parsed *p, struct doc *d, size_t off, struct refs *r)
+{
+	size_t ws, we;
+	char *word = word_at(d, off, &ws, &we);
+	*r = (struct refs){.name = word, .items = p->ast->items};
+	if (!word)
+		return false;
+	int depth = -1;
+	find_decl(p->ast->items, off, word, 0, &r->target, &depth);
+	if (!r->target)
+		return false;
+	refs_nodes(r, p->ast->items);
+	return true;
+}
+
+static json_t *do_references(struct doc *d, size_t off, json_t *params)
+{
+	struct parsed p;
+	parse_doc(d, &p);
+	struct refs r;
+	json_t *list = json_array();
+	bool with_decl = json_is_true(member(params, "context.includeDeclaration"));
+	if (find_refs(&p, d, off, &r)) {
+		for (size_t i = 0; i < r.n; i++) {
+			struct src_span sp = r.spans[i];
+			bool is_decl_span = r.target->name_span.end > r.target->name_span.start &&
+			                    sp.start == r.target->name_span.start;
+			if (is_decl_span && !with_decl)
+				continue;
+			json_array_append_new(list, json_pack("{s:s, s:o}", "uri", d->uri, "range",
+			                                      range_json(p.f, sp.start, sp.end)));
+		}
+	}
+	free(r.spans);
+	free((char *)r.name);
+	compile_ctx_release(&p.cx);
+	return list;
+}
+
+static json_t *do_rename(struct doc *d, size_t off, json_t *params, struct rpc_err *e)
+{
+	const char *new_name;
+	if (!get_string(params, "newName", &new_name, e))
+		return NULL;
+	bool ok = *new_name && !(new_name[0] >= '0' && new_name[0] <= '9');
+	for (const char *c = new_name; *c; c++)
+		ok = ok && is_word(*c);
+	if (!ok) {
+		fail(e, RPC_INVALID_PARAMS,
+		     "params.newName: '%s' is not a name (letters, digits and '_', not starting "
+		     "with a digit)",
+		     new_name);
+		return NULL;
+	}
+	struct parsed p;
+	parse_doc(d, &p);
+	struct refs r;
+	json_t *res = NULL;
+	if (find_refs(&p, d, off, &r)) {
+		json_t *edits = json_array();
+		for (size_t i = 0; i < r.n; i++)
+			json_array_append_new(
+			    edits, json_pack("{s:o, s:s}", "range",
+			                     range_json(p.f, r.spans[i].start, r.spans[i].end),
+			                     "newText", new_name));
+		res = json_pack("{s:{s:o}}", "changes", d->uri, edits);
+	} else {
+		fail(e, RPC_REQUEST_FAILED, "%s",
+		     "no param, let, role, handler, image, stage or hosts group here to rename");
+	}
+	free(r.spans);
+	free((char *)r.name);
+	compile_ctx_release(&p.cx);
+	return res;
+}
+
+/* Quick fixes: a diagnostic whose help says "did you mean 'x'?" offers to write x. */
+static json_t *do_code_action(struct doc *d, json_t *params)
+{
+	json_t *actions = json_array();
+	json_t *diags = member(params, "context.diagnostics");
+	size_t i;
+	json_t *dg;
+	json_array_foreach (diags, i, dg) {
+		json_t *msg = json_object_get(dg, "message");
+		json_t *range = json_object_get(dg, "range");
+		const char *m =
+		    json_is_string(msg) ? strstr(json_string_value(msg), "did you mean '") : NULL;
+		if (!m || !json_is_object(range))
+			continue;
+		m += strlen("did you mean '");
+		const char *end = strchr(m, '\'');
+		if (!end || end == m)
+			continue;
+		char *fix = strndup(m, (size_t)(end - m));
+		char *title = NULL;
+		if (fix && asprintf(&title, "Change to '%s'", fix) >= 0) {
+			json_t *edit = json_pack("{s:{s:[{s:O, s:s}]}}", "changes", d->uri, "range",
+			                         range, "newText", fix);
+			json_array_append_new(actions,
+			                      json_pack("{s:s, s:s, s:[O], s:o, s:b}", "title",
+			                                title, "kind", "quickfix", "diagnostics",
+			                                dg, "edit", edit, "isPreferred", 1));
+		}
+		free(title);
+		free(fix);
+	}
+	return actions;
+}
+
 /* ---- notifications that change documents ---- */
 
 static bool did_open(struct server *s, json_t *params, struct rpc_err *e)
@@ -965,12 +1175,13 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 	}
 	static const char *const doc_requests[] = {
 	    "textDocument/hover",      "textDocument/completion",     "textDocument/definition",
-	    "textDocument/formatting", "textDocument/documentSymbol",
+	    "textDocument/formatting", "textDocument/documentSymbol", "textDocument/references",
+	    "textDocument/rename",     "textDocument/codeAction",
 	};
 	size_t which = 0;
-	while (which < 5 && strcmp(method, doc_requests[which]))
+	while (which < 8 && strcmp(method, doc_requests[which]))
 		which++;
-	if (which == 5) {
+	if (which == 8) {
 		fail(e, RPC_METHOD_NOT_FOUND, "unknown method '%s'", method);
 		return NULL;
 	}
@@ -982,7 +1193,7 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 	if (!d)
 		return NULL;
 	size_t off = 0;
-	if (which <= 2 && !request_offset(d, params, &off, e))
+	if ((which <= 2 || which == 5 || which == 6) && !request_offset(d, params, &off, e))
 		return NULL;
 	switch (which) {
 	case 0:
@@ -993,8 +1204,14 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 		return do_definition(d, off);
 	case 3:
 		return do_formatting(d, e);
-	default:
+	case 4:
 		return do_symbols(d);
+	case 5:
+		return do_references(d, off, params);
+	case 6:
+		return do_rename(d, off, params, e);
+	default:
+		return do_code_action(d, params);
 	}
 }
 

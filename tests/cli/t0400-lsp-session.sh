@@ -70,6 +70,15 @@ check(rel["location"]["uri"] == uri and rel["location"]["range"]["start"] ==
       {"line": 0, "character": 6} and "first" in rel["message"], f"related: {twice}")
 check("help: rename" in twice["message"], f"help in message: {twice}")
 
+# quick fixes from "did you mean": presnt -> present, fil -> file
+presnt = [d for d in diags if "'presnt'" in d["message"]][0]
+r = request("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": presnt["range"],
+                                        "context": {"diagnostics": diags}})
+fixes = {a["title"]: a for a in r["result"]}
+check(set(fixes) == {"Change to 'present'", "Change to 'file'"}, f"code actions: {list(fixes)}")
+e = fixes["Change to 'present'"]["edit"]["changes"][uri]
+check(e == [{"range": presnt["range"], "newText": "present"}], f"quick fix edit: {e}")
+
 # full change: fixed file, no diagnostics
 fixed = text.replace("param port: int = 1\n", "").replace(" + nosuch", "") \
             .replace("presnt", "present").replace("fil \"", "file \"")
@@ -118,6 +127,26 @@ r = request("textDocument/definition", {"textDocument": doc, "position": pos_of(
 check(r["result"]["range"]["start"] == pos_of("common"), f"definition common: {r}")
 r = request("textDocument/definition", {"textDocument": doc, "position": pos_of("name  = pkgs", 0, 9)})
 check(r["result"]["range"]["start"] == pos_of("pkgs"), f"definition pkgs: {r}")
+
+# references: the declaration and each use; rename edits them all
+r = request("textDocument/references", {"textDocument": doc, "position": pos_of("${greeting}", 0, 4),
+                                        "context": {"includeDeclaration": True}})
+starts = sorted((l["range"]["start"]["line"], l["range"]["start"]["character"]) for l in r["result"])
+check(starts == [(1, 4), (pos_of("${greeting}")["line"], pos_of("${greeting}")["character"] + 2)],
+      f"references of greeting: {starts}")
+r = request("textDocument/references", {"textDocument": doc, "position": pos_of("pkgs", 1, 1),
+                                        "context": {"includeDeclaration": False}})
+check([l["range"]["start"] for l in r["result"]] == [pos_of("pkgs", 1)],
+      f"references of the role's pkgs: {r}")
+r = request("textDocument/rename", {"textDocument": doc, "position": pos_of("common", 0, 2),
+                                    "newName": "base_tools"})
+edits = r["result"]["changes"][uri]
+check(sorted(e["range"]["start"]["line"] for e in edits) ==
+      [pos_of("common")["line"], pos_of("use common")["line"]] and
+      all(e["newText"] == "base_tools" for e in edits), f"rename common: {edits}")
+r = request("textDocument/rename", {"textDocument": doc, "position": pos_of("common", 0, 2),
+                                    "newName": "9 x"})
+check(r["error"]["code"] == -32602 and "newName" in r["error"]["message"], f"bad rename: {r}")
 
 # completion: arguments inside a task, enum values after state =, modules at task position
 r = request("textDocument/completion", {"textDocument": doc, "position": pos_of("state", 0, 0)})

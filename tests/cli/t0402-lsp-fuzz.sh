@@ -37,6 +37,7 @@ texts = ["", "param p: int = \"x\"\n", "image a from scratch() {\n stage s {\n  
 methods = ["textDocument/hover", "textDocument/completion", "textDocument/definition",
            "textDocument/formatting", "textDocument/documentSymbol", "textDocument/didOpen",
            "textDocument/didChange", "textDocument/didClose", "initialize", "shutdown",
+           "textDocument/references", "textDocument/rename", "textDocument/codeAction",
            "nosuch", "$/cancelRequest", "initialized"]
 uri = "file:///nonexistent-dir/t.img"
 out = [frame(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize",
@@ -58,6 +59,10 @@ for i in range(600):
         m["params"] = rng.choice([
             {"textDocument": {"uri": uri, "text": t}},
             {"textDocument": {"uri": uri}, "position": pos},
+            {"textDocument": {"uri": uri}, "position": pos, "newName": rand_json(),
+             "context": {"includeDeclaration": rand_json(), "diagnostics": [
+                 {"message": rng.choice(["did you mean '", "did you mean 'x'?", "x"]),
+                  "range": rand_json()}]}},
             {"textDocument": {"uri": uri}, "contentChanges": [
                 {"range": {"start": pos, "end": {"line": rng.randrange(6),
                                                  "character": rng.randrange(30)}},

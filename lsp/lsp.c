@@ -13,6 +13,7 @@
 #include "lang.h"
 #include "lsp_proto.h"
 #include "parse.h"
+#include "path.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -508,7 +509,55 @@ static json_t *do_symbols(struct doc *d)
 	return r;
 }
 
-static json_t *do_definition(struct doc *d, size_t off)
+/*
+ * The top-level declaration of name in the files path imports (an open
+ * document's text, else the file on disk), depth-first, at most `budget`
+ * files: its location, or NULL.
+ */
+static json_t *imported_decl(struct server *s, const char *path, struct ast_node *items,
+                             const char *name, int *budget)
+{
+	char *dir = path_dirname(path);
+	json_t *r = NULL;
+	for (struct ast_node *n = items; n && !r && *budget > 0; n = n->next) {
+		if (n->kind != N_IMPORT || !n->label || n->label->kind != EX_STRING)
+			continue;
+		(*budget)--;
+		char *ipath = path_join(dir, n->label->str.s);
+		char *uri = uri_of(ipath);
+		struct doc *open = uri ? find_doc(s, uri) : NULL;
+		struct compile_ctx cx;
+		compile_ctx_init(&cx, 0);
+		uint32_t id, err;
+		int ok = 1;
+		if (open)
+			id = source_add(&cx.sm, ipath, open->text, open->len);
+		else if ((ok = source_load(&cx.sm, ipath, &err)) >= 0)
+			id = (uint32_t)ok;
+		if (ok >= 0) {
+			struct parse_opts opts = {0};
+			struct ast_file *ast = parse_source(&cx.arena, &cx.diags, id, &opts);
+			struct source_file *f = source_get(&cx.sm, id);
+			for (struct ast_node *m = ast->items; m && !r; m = m->next) {
+				if (!is_decl(m->kind) || !name_is(m, name))
+					continue;
+				struct src_span sp =
+				    m->name_span.end > m->name_span.start ? m->name_span : m->span;
+				r = json_pack("{s:s, s:o}", "uri", uri ? uri : "", "range",
+				              range_json(f, sp.start, sp.end));
+			}
+			if (!r)
+				r = imported_decl(s, ipath, ast->items, name, budget);
+		}
+		compile_ctx_release(&cx);
+		free(uri);
+		free(ipath);
+	}
+	free(dir);
+	return r;
+}
+
+static json_t *do_definition(struct server *s, struct doc *d, size_t off)
 {
 	size_t ws, we;
 	char *word = word_at(d, off, &ws, &we);
@@ -519,16 +568,19 @@ static json_t *do_definition(struct doc *d, size_t off)
 	struct ast_node *best = NULL;
 	int depth = -1;
 	find_decl(p.ast->items, off, word, 0, &best, &depth);
-	json_t *r = json_null();
+	json_t *r = NULL;
 	if (best) {
 		struct src_span sp =
 		    best->name_span.end > best->name_span.start ? best->name_span : best->span;
 		r = json_pack("{s:s, s:o}", "uri", d->uri, "range",
 		              range_json(p.f, sp.start, sp.end));
+	} else {
+		int budget = 64;
+		r = imported_decl(s, d->path, p.ast->items, word, &budget);
 	}
 	free(word);
 	compile_ctx_release(&p.cx);
-	return r;
+	return r ? r : json_null();
 }
 
 /* Markdown for a schema: its name, doc and arguments. */
@@ -1201,7 +1253,7 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 	case 1:
 		return do_completion(d, off);
 	case 2:
-		return do_definition(d, off);
+		return do_definition(s, d, off);
 	case 3:
 		return do_formatting(d, e);
 	case 4:

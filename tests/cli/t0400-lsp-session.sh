@@ -241,6 +241,31 @@ check("contentChanges" in log["params"]["message"], f"log: {log}")
 send_raw(b"Content-Length: x\r\n\r\n")
 wait(lambda m: m.get("error", {}).get("code") == -32700)
 
+# definition in an imported file: on disk, or the editor's text when it is open
+os.makedirs("lib", exist_ok=True)
+open("lib/roles.img", "w").write('import "more.img"\n\nrole tools() {\n  apt "vim" {}\n}\n')
+open("lib/more.img", "w").write('param deep: string = "x"\n')
+main_uri = "file://" + os.path.abspath("main.img")
+main = 'import "lib/roles.img"\n\nimage m from scratch() {\n  stage s {\n    use tools()\n' \
+       '    file "/x" { content = deep }\n  }\n}\n'
+notify("textDocument/didOpen", {"textDocument": {"uri": main_uri, "text": main}})
+check(wait_diagnostics(main_uri) == [], "main.img lints clean")
+roles_uri = "file://" + os.path.abspath("lib/roles.img")
+r = request("textDocument/definition", {"textDocument": {"uri": main_uri},
+                                        "position": {"line": 4, "character": 9}})
+check(r["result"]["uri"] == roles_uri and r["result"]["range"]["start"] ==
+      {"line": 2, "character": 5}, f"definition in an import: {r}")
+r = request("textDocument/definition", {"textDocument": {"uri": main_uri},
+                                        "position": {"line": 5, "character": 27}})
+check(r["result"]["uri"] == "file://" + os.path.abspath("lib/more.img") and
+      r["result"]["range"]["start"] == {"line": 0, "character": 6}, f"import of an import: {r}")
+notify("textDocument/didOpen", {"textDocument": {"uri": roles_uri,
+       "text": '\n\nimport "more.img"\nrole tools() {}\n'}})
+wait_diagnostics(roles_uri)
+r = request("textDocument/definition", {"textDocument": {"uri": main_uri},
+                                        "position": {"line": 4, "character": 9}})
+check(r["result"]["range"]["start"] == {"line": 3, "character": 5}, f"the open text: {r}")
+
 notify("textDocument/didClose", {"textDocument": doc})
 check(wait_diagnostics(uri) == [], "diagnostics cleared on close")
 r = request("shutdown")

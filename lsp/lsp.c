@@ -627,7 +627,7 @@ static json_t *hover_json(struct source_file *f, char *md, size_t start, size_t 
 	return r;
 }
 
-static json_t *do_hover(struct doc *d, size_t off)
+static json_t *do_hover(struct server *s, struct doc *d, size_t off)
 {
 	size_t ws, we;
 	char *word = word_at(d, off, &ws, &we);
@@ -717,6 +717,24 @@ static json_t *do_hover(struct doc *d, size_t off)
 			free(type);
 			free(value);
 			r = hover_json(p.f, md, ws, we);
+		} else {
+			/* declared in an imported file: say where */
+			int budget = 64;
+			json_t *loc = imported_decl(s, d->path, p.ast->items, word, &budget);
+			char *md = NULL;
+			if (loc) {
+				char *path =
+				    lsp_uri_to_path(json_string_value(json_object_get(loc, "uri")));
+				json_int_t line = json_integer_value(json_object_get(
+				    json_object_get(json_object_get(loc, "range"), "start"),
+				    "line"));
+				if (asprintf(&md, "**%s**\n\nDeclared in `%s`, line %lld.", word,
+				             path ? path : "?", (long long)line + 1) < 0)
+					md = NULL;
+				free(path);
+				json_decref(loc);
+				r = hover_json(p.f, md, ws, we);
+			}
 		}
 	}
 	free(word);
@@ -1249,7 +1267,7 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 		return NULL;
 	switch (which) {
 	case 0:
-		return do_hover(d, off);
+		return do_hover(s, d, off);
 	case 1:
 		return do_completion(d, off);
 	case 2:

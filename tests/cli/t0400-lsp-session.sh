@@ -265,6 +265,10 @@ wait_diagnostics(roles_uri)
 r = request("textDocument/definition", {"textDocument": {"uri": main_uri},
                                         "position": {"line": 4, "character": 9}})
 check(r["result"]["range"]["start"] == {"line": 3, "character": 5}, f"the open text: {r}")
+r = request("textDocument/hover", {"textDocument": {"uri": main_uri},
+                                   "position": {"line": 4, "character": 9}})
+check("Declared in `" + os.path.abspath("lib/roles.img") + "`, line 4" in
+      r["result"]["contents"]["value"], f"hover on an imported role: {r}")
 
 notify("textDocument/didClose", {"textDocument": doc})
 check(wait_diagnostics(uri) == [], "diagnostics cleared on close")

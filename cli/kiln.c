@@ -13,6 +13,7 @@
 #include "builtins.h"
 #include "cli_fmt.h"
 #include "cache.h"
+#include "cli_lsp.h"
 #include "compile.h"
 #include "drift.h"
 #include "exec.h"
@@ -257,6 +258,7 @@ static const struct command commands[] = {
      cmd_inventory},
     {"fmt", "rewrite files in the canonical layout", cli_fmt_usage, cmd_fmt},
     {"cache", "list the cache's entries, or prune it", cache_usage, cmd_cache},
+    {"lsp", "serve the Language Server Protocol to an editor", cli_lsp_usage, cli_lsp_cmd},
     {"doc", "list modules, bases, outputs, functions; show one", doc_usage, cmd_doc},
     {"help", "show help for kiln or a command", "usage: kiln help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},

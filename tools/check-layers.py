@@ -26,7 +26,8 @@ ALLOWED = {
     "plan": ["stdlib", "base"],
     "compiler": ["grammar", "plan", "stdlib", "base"],
     "runtime": ["plan", "stdlib", "base"],
-    "cli": ["compiler", "grammar", "runtime", "plan", "stdlib", "base"],
+    "lsp": ["compiler", "grammar", "plan", "stdlib", "base"],
+    "cli": ["lsp", "compiler", "grammar", "runtime", "plan", "stdlib", "base"],
 }
 
 # folder -> the CMake library it builds.
@@ -37,6 +38,7 @@ LIBRARY = {
     "plan": "kiln_plan",
     "compiler": "kiln_compiler",
     "runtime": "kiln_runtime",
+    "lsp": "kiln_lsp",
     "cli": "kiln",
 }
 

@@ -36,6 +36,8 @@ deps="$deps openssh-server openssh-client"
 deps="$deps libext2fs-dev e2fsprogs dosfstools mtools qemu-utils fdisk gdisk"
 # output vagrant: the test adds the box with vagrant itself
 deps="$deps vagrant"
+# the editor tests run the vim files in neovim
+deps="$deps neovim"
 
 say()
 {

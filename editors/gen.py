@@ -168,13 +168,15 @@ def tmlanguage(lists):
             "words": {"patterns": [
                 {"name": "keyword.control.kiln", "match": words_re(lists["keywords"])},
                 {"name": "constant.language.kiln", "match": words_re(lists["constants"])},
+                # An attribute name before `=`, even when spelled like a module
+                # or a type (not the type of `param p: mode = 0644`).
+                {"name": "variable.other.property.kiln", "match": "(?<![A-Za-z0-9_.-])(?<!:)(?<!: )%s(?=\\s*=(?!=))" % IDENT},
                 {"name": "storage.type.kiln", "match": words_re(lists["types"])},
                 {"name": "support.function.module.kiln", "match": words_re(lists["modules"])},
                 {"name": "support.class.output.kiln", "match": words_re(lists["outputs"])},
                 {"name": "support.class.base.kiln", "match": words_re(lists["bases"])},
                 {"name": "support.function.builtin.kiln", "match": words_re(lists["functions"]) + "(?=\\s*\\()"},
                 {"name": "variable.language.facts.kiln", "match": "(?<![A-Za-z0-9_.-])facts(?![A-Za-z0-9_-])"},
-                {"name": "variable.other.property.kiln", "match": "%s(?=\\s*=(?!=))" % IDENT},
             ]},
             "operators": {"patterns": [
                 {"name": "keyword.operator.kiln", "match": "==|!=|<=|>=|&&|\\|\\||[=<>!+*/%?:-]"},

@@ -86,15 +86,18 @@
     table)
   "Syntax table of `kiln-mode'.")
 
-(defconst kiln--ident-re "[A-Za-z_][A-Za-z0-9_-]*"
-  "An identifier: a dash may follow the first character.")
+;; `syntax-propertize-rules' reads the heredoc regexp when the macro expands.
+(eval-and-compile
+  (defconst kiln--ident-re "[A-Za-z_][A-Za-z0-9_-]*"
+    "An identifier: a dash may follow the first character.")
 
-(defconst kiln--heredoc-re
-  (concat "<<-?\\(" kiln--ident-re "\\)[ \t]*$")
-  "The opener of a heredoc; group 1 is its terminator.")
+  (defconst kiln--heredoc-re
+    (concat "<<-?\\(" kiln--ident-re "\\)[ \t]*$")
+    "The opener of a heredoc; group 1 is its terminator."))
 
-(defun kiln--propertize-heredoc (end)
-  "Mark the heredoc whose opener was just matched as a string, up to END or its terminator."
+(defun kiln--propertize-heredoc ()
+  "Mark the heredoc whose opener was just matched as a string, up to its terminator.
+Point ends after the terminator, or after the opener when there is none."
   (let ((opener (match-beginning 0))
         (term (match-string 1))
         (eol (match-end 0)))
@@ -108,16 +111,14 @@
             ;; newline before the terminator: the body is one string.
             (put-text-property eol (1+ eol) 'syntax-table (string-to-syntax "|"))
             (put-text-property close (1+ close) 'syntax-table (string-to-syntax "|"))
-            (put-text-property opener (point) 'syntax-multiline t)))
-        (when (> (point) end)
-          (goto-char end))))))
+            (put-text-property opener (point) 'syntax-multiline t)))))))
 
 (defun kiln--syntax-propertize (start end)
   "Mark heredocs between START and END."
   (goto-char start)
   (funcall
    (syntax-propertize-rules
-    (kiln--heredoc-re (0 (ignore (kiln--propertize-heredoc end)))))
+    (kiln--heredoc-re (0 (ignore (kiln--propertize-heredoc)))))
    start end))
 
 ;;; Font-lock
@@ -259,6 +260,9 @@ closes the heredoc's string."
   (setq-local indent-line-function #'kiln-indent-line)
   (setq-local electric-indent-chars (append "{}[]()" electric-indent-chars))
   (setq-local syntax-propertize-function #'kiln--syntax-propertize)
+  ;; Re-propertize a heredoc whole: its two fences are one unit.
+  (add-hook 'syntax-propertize-extend-region-functions
+            #'syntax-propertize-multiline 'append 'local)
   (setq-local font-lock-defaults '(kiln-font-lock-keywords))
   (setq-local compile-command
               (concat kiln-program " lint --diagnostics=short "

@@ -11,6 +11,9 @@ need unshare
 [ "$(id -u)" -eq 0 ] || skip "debootstrap and chroot need root"
 B=${KILN_BUILD_DIR:-$TOP/build}
 [ -f "$B/CPackConfig.cmake" ] || skip "no CPack configuration in $B"
+if ldd $KILN 2>/dev/null | grep -q 'libasan\|libubsan'; then
+	skip "the package is made from the plain build"
+fi
 MIRROR=http://deb.debian.org/debian
 command -v curl >/dev/null 2>&1 || skip "needs curl to probe the Debian mirror"
 timeout 10 curl -fsI "$MIRROR/dists/bookworm/Release" >/dev/null 2>&1 ||

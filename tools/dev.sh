@@ -36,6 +36,9 @@ deps="$deps openssh-server openssh-client"
 deps="$deps libext2fs-dev e2fsprogs dosfstools mtools qemu-utils fdisk gdisk"
 # output vagrant: the test adds the box with vagrant itself
 deps="$deps vagrant"
+# the boot test (t6290) boots a disk under qemu with OVMF and systemd-boot; the package tests
+# (t0042, t6292) make a .deb with cpack, whose dependencies dpkg-shlibdeps computes
+deps="$deps qemu-system-x86 ovmf systemd-boot-efi dpkg-dev"
 # The tests of apply on many hosts (t6110, t122x) read the process table with ps.
 deps="$deps procps"
 # Registries: libcurl for the client; the registry tests (t7xxx) start Debian's docker-registry

@@ -48,6 +48,8 @@ deps="$deps docker-registry"
 deps="$deps apache2-utils"
 # t6092 counts a rootfs apply's syncfs and clone calls with strace.
 deps="$deps strace"
+# t6180 reads kiln's layouts and archives back with podman (a storage of its own, vfs).
+deps="$deps podman"
 # kiln lsp's test drives the server with neovim's own LSP client; the editor tests run
 # the vim files in neovim
 deps="$deps neovim"

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* every implementation; base_create finds one by the schema of the plan's base */
@@ -175,6 +176,21 @@ int base_capture(const char *const *argv, char **ret_out, struct rt_error *err)
 }
 
 /* KILN_CACHE_DIR, else /var/cache/kiln as root, else $XDG_CACHE_HOME/kiln or ~/.cache/kiln. */
+const char *base_host_arch(void)
+{
+	static const char *const map[][2] = {
+	    {"x86_64", "amd64"}, {"aarch64", "arm64"},   {"i686", "386"},    {"i386", "386"},
+	    {"armv7l", "arm"},   {"ppc64le", "ppc64le"}, {"s390x", "s390x"}, {"riscv64", "riscv64"},
+	};
+	static struct utsname u;
+	if (uname(&u) < 0)
+		return "amd64";
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(u.machine, map[i][0]))
+			return map[i][1];
+	return u.machine;
+}
+
 static char *default_cache_dir(void)
 {
 	const char *env = getenv("KILN_CACHE_DIR");

@@ -48,6 +48,10 @@ int base_mkdir_p(const char *path, mode_t mode, struct rt_error *err);
  */
 int base_capture(const char *const *argv, char **ret_out, struct rt_error *err);
 
+/* The build machine's architecture as OCI platforms name it ("amd64", "arm64", ...):
+   what oci() and registry() pick in an index of several platforms. */
+const char *base_host_arch(void);
+
 /* The bases. Each fills b->dest_fd's directory, or returns < 0 with *b->err. */
 int base_debian(struct base_run *b);
 int base_busybox(struct base_run *b);

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #define JSON_MAX (4 * 1024 * 1024) /* index, manifest and config blobs */
@@ -304,21 +303,6 @@ static int pick_by_tag(struct oci *o, json_t *manifests, const char *tag, json_t
 	                    tag, o->layout, tags);
 }
 
-static const char *host_arch(void)
-{
-	static const char *const map[][2] = {
-	    {"x86_64", "amd64"}, {"aarch64", "arm64"},   {"i686", "386"},    {"i386", "386"},
-	    {"armv7l", "arm"},   {"ppc64le", "ppc64le"}, {"s390x", "s390x"}, {"riscv64", "riscv64"},
-	};
-	static struct utsname u;
-	if (uname(&u) < 0)
-		return "amd64";
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(u.machine, map[i][0]))
-			return map[i][1];
-	return u.machine;
-}
-
 /* In a nested index: the manifest for linux on this machine's architecture. */
 static json_t *pick_platform(json_t *manifests)
 {
@@ -330,7 +314,7 @@ static json_t *pick_platform(json_t *manifests)
 		json_t *p = json_object_get(m, "platform");
 		const char *os = json_string_value(json_object_get(p, "os"));
 		const char *arch = json_string_value(json_object_get(p, "architecture"));
-		if (os && arch && !strcmp(os, "linux") && !strcmp(arch, host_arch()))
+		if (os && arch && !strcmp(os, "linux") && !strcmp(arch, base_host_arch()))
 			return m;
 	}
 	return NULL;
@@ -374,7 +358,7 @@ static int load_manifest(struct oci *o, json_t *chosen, json_t **ret)
 		if (!chosen) {
 			r = rt_error_set(o->b->err, -ENOENT,
 			                 "oci(): '%s': no image for linux/%s in the index",
-			                 o->layout, host_arch());
+			                 o->layout, base_host_arch());
 			break;
 		}
 	}

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #define NEST_MAX 4
@@ -230,21 +229,6 @@ out:
 	return r;
 }
 
-static const char *host_arch(void)
-{
-	static const char *const map[][2] = {
-	    {"x86_64", "amd64"}, {"aarch64", "arm64"},   {"i686", "386"},    {"i386", "386"},
-	    {"armv7l", "arm"},   {"ppc64le", "ppc64le"}, {"s390x", "s390x"}, {"riscv64", "riscv64"},
-	};
-	static struct utsname u;
-	if (uname(&u) < 0)
-		return "amd64";
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(u.machine, map[i][0]))
-			return map[i][1];
-	return u.machine;
-}
-
 /* A layer or config blob: from the cache when there, else fetched and verified. */
 static int get_blob(struct pull *p, json_t *desc, const char *what)
 {
@@ -421,7 +405,7 @@ int base_registry(struct base_run *b)
 			json_t *pf = json_object_get(m, "platform");
 			const char *os = json_string_value(json_object_get(pf, "os"));
 			const char *ar = json_string_value(json_object_get(pf, "architecture"));
-			if (os && ar && !strcmp(os, "linux") && !strcmp(ar, host_arch())) {
+			if (os && ar && !strcmp(os, "linux") && !strcmp(ar, base_host_arch())) {
 				pick = m;
 				break;
 			}
@@ -433,7 +417,7 @@ int base_registry(struct base_run *b)
 			json_decref(cur);
 			r = rt_error_set(b->err, -ENOENT,
 			                 "registry(): %s: no image for linux/%s in its index", arg,
-			                 host_arch());
+			                 base_host_arch());
 			goto out;
 		}
 		snprintf(mdigest, sizeof(mdigest), "%s", d);

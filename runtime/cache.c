@@ -672,6 +672,32 @@ static int add_size(const char *path, const struct stat *sb, int flag, struct FT
 	return 0;
 }
 
+/*
+ * An entry kept with a record (stages, blobs, trees): listed when its data is there (a file,
+ * or a tree's directory, sized by its blocks), last used when the record says. Takes data
+ * and rec (freed). True when listed.
+ */
+static bool add_recorded(json_t *list, const char *kind, const char *key, const char *what,
+                         json_t *record, char *data, char *rec)
+{
+	uint64_t size = 0;
+	bool there;
+	if (!strcmp(kind, "tree")) {
+		tree_bytes = 0;
+		there = nftw(data, add_size, 32, FTW_PHYS | FTW_MOUNT) == 0;
+		size = tree_bytes;
+	} else {
+		there = mtime_of(data, &size) >= 0;
+	}
+	if (there)
+		add_entry(list, kind, key, what, size,
+		          json_real_value(json_object_get(record, "_used")),
+		          json_pack("[s,s]", data, rec));
+	free(data);
+	free(rec);
+	return there;
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
@@ -697,21 +723,13 @@ json_t *cache_list(const char *cache_dir)
 		if (!key || !file || strlen(file) != strlen(key) + 5 ||
 		    strncmp(file, key, strlen(key)))
 			continue;
-		char *tar = xasprintf("%s/stages/%s.tar", cache_dir, key);
-		char *rec = xasprintf("%s/stages/%s", cache_dir, file);
-		uint64_t size = 0;
-		if (mtime_of(tar, &size) >= 0) {
-			char *what =
-			    xasprintf("%s/%s", json_string_value(json_object_get(r, "image")),
-			              json_string_value(json_object_get(r, "stage")));
-			add_entry(list, "stage", key, what, size,
-			          json_real_value(json_object_get(r, "_used")),
-			          json_pack("[s,s]", tar, rec));
-			free(what);
+		char *what = xasprintf("%s/%s", json_string_value(json_object_get(r, "image")),
+		                       json_string_value(json_object_get(r, "stage")));
+		if (add_recorded(list, "stage", key, what, r,
+		                 xasprintf("%s/stages/%s.tar", cache_dir, key),
+		                 xasprintf("%s/stages/%s", cache_dir, file)))
 			json_object_set_new(seen, key, json_true());
-		}
-		free(tar);
-		free(rec);
+		free(what);
 	}
 	json_decref(recs);
 	/* layers stored without a record (by an older kiln) */
@@ -744,20 +762,13 @@ json_t *cache_list(const char *cache_dir)
 		const char *file = json_string_value(json_object_get(r, "_file"));
 		if (!digest || strncmp(digest, "sha256:", 7) || strchr(digest + 7, '/') || !file)
 			continue;
-		char *blob = xasprintf("%s/blobs/sha256/%s", cache_dir, digest + 7);
-		char *rec = xasprintf("%s/blobs/%s", cache_dir, file);
-		uint64_t size = 0;
-		if (mtime_of(blob, &size) >= 0) {
-			char *key = xstrndup(file, strlen(file) - 5);
-			char *what = xasprintf("layer %.19s", digest);
-			add_entry(list, "blob", key, what, size,
-			          json_real_value(json_object_get(r, "_used")),
-			          json_pack("[s,s]", blob, rec));
-			free(what);
-			free(key);
-		}
-		free(blob);
-		free(rec);
+		char *key = xstrndup(file, strlen(file) - 5);
+		char *what = xasprintf("layer %.19s", digest);
+		add_recorded(list, "blob", key, what, r,
+		             xasprintf("%s/blobs/sha256/%s", cache_dir, digest + 7),
+		             xasprintf("%s/blobs/%s", cache_dir, file));
+		free(what);
+		free(key);
 	}
 	json_decref(blobs);
 	/* images' finished trees, kept for the images built on them */
@@ -767,15 +778,8 @@ json_t *cache_list(const char *cache_dir)
 		const char *im = json_string_value(json_object_get(r, "image"));
 		if (!key || !im || strlen(key) != 64 || strchr(key, '/'))
 			continue;
-		char *tree = xasprintf("%s/trees/%s", cache_dir, key);
-		char *rec = xasprintf("%s.json", tree);
-		tree_bytes = 0;
-		if (nftw(tree, add_size, 32, FTW_PHYS | FTW_MOUNT) == 0)
-			add_entry(list, "tree", key, im, tree_bytes,
-			          json_real_value(json_object_get(r, "_used")),
-			          json_pack("[s,s]", tree, rec));
-		free(tree);
-		free(rec);
+		add_recorded(list, "tree", key, im, r, xasprintf("%s/trees/%s", cache_dir, key),
+		             xasprintf("%s/trees/%s.json", cache_dir, key));
 	}
 	json_decref(trees);
 	/* bases with a cache of their own (debian) */

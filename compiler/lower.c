@@ -9,6 +9,7 @@
  */
 #include "lower.h"
 
+#include "check_output.h"
 #include "eval.h"
 #include "path.h"
 #include "plan_json.h"
@@ -40,6 +41,8 @@ struct lowerer {
 	json_t *role_paths;
 	struct src_span arg_spans[64];
 	size_t narg_spans;
+	/* images lowered so far -> whether their tree can have a kernel (check_output.c) */
+	json_t *may_boot;
 };
 
 static const struct ast_file *file_of(struct program *p, uint32_t id)
@@ -723,6 +726,7 @@ static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 	}
 	json_t *args = lower_attrs(lw, out->body, NULL);
 	check_strings(lw, s, out->body, args);
+	check_output_args(lw->d, s, out, args);
 	/* the label's argument is the output's "path", beside its args */
 	add_defaults(args, s, s ? s->label : NULL);
 	json_object_set_new(o, PLAN_K_ARGS, args);
@@ -799,6 +803,26 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 	}
 	json_decref(lw->role_handlers);
 	lw->role_handlers = NULL;
+	/* a disk that must boot an image that can have no kernel: apply would refuse it */
+	json_t *lists[2 + 64] = {handlers, tests};
+	size_t nlists = 2;
+	json_t *st;
+	size_t si;
+	json_array_foreach (stages, si, st) {
+		if (nlists < 2 + 64)
+			lists[nlists++] = json_object_get(st, PLAN_K_TASKS);
+	}
+	struct symbol *parent = from_image(image);
+	bool may = nlists == 2 + 64 ||
+	           check_output_may_boot(json_object_get(img, PLAN_K_FROM),
+	                                 !parent || json_object_get(lw->may_boot, parent->name) !=
+	                                                json_false(),
+	                                 lists, nlists);
+	if (!lw->may_boot)
+		lw->may_boot = json_object();
+	json_object_set_new(lw->may_boot, name, json_boolean(may));
+	if (!may)
+		check_output_boot(lw->d, image, outputs);
 	json_object_set_new(img, PLAN_K_STAGES, stages);
 	json_object_set_new(img, PLAN_K_HANDLERS, handlers);
 	json_object_set_new(img, PLAN_K_OUTPUTS, outputs);
@@ -976,6 +1000,7 @@ static void lower_into(struct program *p, const struct lower_opts *opts, struct 
 	size_t nimages;
 	struct ast_node **images = order_images(&lw, &nimages);
 	collect_outputs(&lw);
+	check_output_paths(p);
 
 	/* -only / -except: an image needs the images it is built from */
 	struct hashmap want = HASHMAP_INIT;
@@ -1078,6 +1103,7 @@ static void lower_into(struct program *p, const struct lower_opts *opts, struct 
 	hashmap_release(&want);
 	json_decref(lw.outputs);
 	json_decref(lw.role_paths);
+	json_decref(lw.may_boot);
 	free(images);
 }
 

@@ -17,6 +17,8 @@
  */
 #include "disk.h"
 
+#include "builtins.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -275,48 +277,19 @@ int disk_run(const char *const *argv, const char *const *env_extra, struct rt_er
 	return r;
 }
 
-/* "4G", "512M", "1024K", "2GiB", plain bytes: 0 or < 0 (err) */
+/* "4G", "512M", "1024K", "2GiB", plain bytes (stdlib_size_parse, which lint reads them
+   with too): 0 or < 0 (err) */
 static int parse_size(const char *s, uint64_t *ret, struct rt_error *err)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || errno || s[0] == '-')
-		goto bad;
-	uint64_t mul = 1;
-	switch (toupper((unsigned char)*end)) {
-	case 0:
-		break;
-	case 'K':
-		mul = 1ull << 10;
-		end++;
-		break;
-	case 'M':
-		mul = 1ull << 20;
-		end++;
-		break;
-	case 'G':
-		mul = 1ull << 30;
-		end++;
-		break;
-	case 'T':
-		mul = 1ull << 40;
-		end++;
-		break;
-	default:
-		goto bad;
-	}
-	if (mul > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
-		end += strlen(end);
-	if (*end || (v && mul > UINT64_MAX / v))
-		goto bad;
-	*ret = v * mul;
+	unsigned long long v;
+	if (stdlib_size_parse(s, &v) < 0)
+		return rt_error_set(
+		    err, -EINVAL,
+		    "size '%s': expected a number of bytes with an optional K, M, G "
+		    "or T (e.g. \"4G\")",
+		    s);
+	*ret = v;
 	return 0;
-bad:
-	return rt_error_set(err, -EINVAL,
-	                    "size '%s': expected a number of bytes with an optional K, M, G or T "
-	                    "(e.g. \"4G\")",
-	                    s);
 }
 
 /* Bytes the tree takes on ext4, roughly: data in 4 KiB blocks, and an inode each. */
@@ -580,7 +553,7 @@ int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t 
 	if (r < 0)
 		goto out;
 	need += inodes * 256 + 32 * MIB; /* inodes, journal and metadata, roughly */
-	uint64_t total;
+	uint64_t total = 0;
 	if (!size_arg || !strcmp(size_arg, "auto")) {
 		root_size = round_up(need + need / 4, MIB);
 		total = MIB + esp_size + root_size + MIB;

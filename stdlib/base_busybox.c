@@ -14,4 +14,5 @@ const struct kiln_schema base_busybox_schema = {
     .doc = "a minimal root filesystem of a static busybox and its applets",
     .args = args,
     .example = "image hello from busybox() {}",
+    .no_kernel = true,
 };

@@ -14,4 +14,5 @@ const struct kiln_schema base_scratch_schema = {
     .doc = "an empty root filesystem",
     .args = args,
     .example = "image static_app from scratch() {}",
+    .no_kernel = true,
 };

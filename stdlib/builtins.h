@@ -109,6 +109,24 @@ struct kiln_schema {
 	const struct kiln_arg_check *checks;
 	/* functions: advice shown with a failure of the call (e.g. how to set a variable) */
 	const char *fail_help;
+	/* bases: the tree holds no kernel (/boot/vmlinuz-*): an image on it has one only when
+	   a task of its stages puts it there */
+	bool no_kernel;
+	/*
+	 * modules: what a task may write in the tree: the argument (type path) naming the one
+	 * path it writes (file's "path"), "-" for the system's own records only (accounts,
+	 * apt sources, services), NULL for anything (a package, a command, a copied tree)
+	 */
+	const char *writes;
+	/*
+	 * outputs: a check of the arguments together, run by lint and compile on the values
+	 * known then (others are left out of args): NULL when apply would take them, else
+	 * why not (malloc'd) and *ret_arg the argument to show it at
+	 */
+	char *(*check_args)(const json_t *args, const char **ret_arg);
+	/* outputs: the path is a directory that several outputs of this kind may write
+	   together, each adding its tags (an OCI layout); else a path is one output's alone */
+	bool merges;
 };
 
 /* The argument of s named name, or NULL. */
@@ -132,6 +150,13 @@ int stdlib_mode_parse(const char *s, unsigned *ret, const char **why);
  * lowercase"). stdlib/reference.c.
  */
 const char *stdlib_reference_check(const char *ref);
+/*
+ * A size as output disk takes it: bytes, or a number with K, M, G or T (powers of 1024,
+ * optionally followed by "B" or "iB": "4G", "512MiB"). 0 and *ret, or -1. stdlib/out_disk.c.
+ */
+int stdlib_size_parse(const char *s, unsigned long long *ret);
+/* output disk's and vagrant's check_args: size, esp_size and their sum, as apply checks them */
+char *stdlib_disk_check(const json_t *args, const char **ret_arg);
 
 /* The entry of that kind and name, or NULL. */
 const struct kiln_schema *stdlib_lookup(enum kiln_schema_kind kind, const char *name);

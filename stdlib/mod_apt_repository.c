@@ -221,4 +221,5 @@ const struct kiln_schema mod_apt_repository_schema = {
     .example = "apt_repository \"deb https://example.com/apt stable main\" { key = "
                "file(\"k.asc\") }",
     .run = run,
+    .writes = "-",
 };

@@ -317,4 +317,5 @@ const struct kiln_schema mod_file_schema = {
     .args = args,
     .example = "file \"/srv/app\" { state = directory, owner = \"www-data\", mode = 0755 }",
     .run = run,
+    .writes = "path",
 };

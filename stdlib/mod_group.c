@@ -158,4 +158,5 @@ const struct kiln_schema mod_group_schema = {
     .args = args,
     .example = "group \"wheel\" { system = true }",
     .run = run,
+    .writes = "-",
 };

@@ -221,4 +221,5 @@ const struct kiln_schema mod_lineinfile_schema = {
     .example = "lineinfile \"private umask\" { path = \"/etc/login.defs\", regexp = \"^UMASK\", "
                "line = \"UMASK 027\" }",
     .run = run,
+    .writes = "path",
 };

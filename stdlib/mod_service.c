@@ -463,4 +463,5 @@ const struct kiln_schema mod_service_schema = {
     .example = "service \"ssh\" { state = restarted }; service \"apache at boot\" { name = "
                "\"apache2\", enabled = true }",
     .run = run,
+    .writes = "-",
 };

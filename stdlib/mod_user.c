@@ -481,4 +481,5 @@ const struct kiln_schema mod_user_schema = {
     .args = args,
     .example = "user \"deploy\" { groups = [\"sudo\"], shell = \"/bin/bash\" }",
     .run = run,
+    .writes = "-",
 };

@@ -28,4 +28,5 @@ const struct kiln_schema out_oci_schema = {
     .checks = checks,
     .example = "output oci \"out/app\" { tag = [\"app:1.0\", \"app:latest\"] }",
     .needs_layers = true,
+    .merges = true,
 };

@@ -5,6 +5,29 @@
  */
 #include "entries.h"
 
+#include "arena.h"
+
+/* the disk's arguments, then the machine's memory and CPUs, as apply checks them */
+static char *check_args(const json_t *args, const char **ret_arg)
+{
+	char *why = stdlib_disk_check(args, ret_arg);
+	if (why)
+		return why;
+	const json_t *m = json_object_get(args, "memory"), *c = json_object_get(args, "cpus");
+	if (json_is_integer(m) && (json_integer_value(m) < 64 || json_integer_value(m) > 1 << 22)) {
+		*ret_arg = "memory";
+		return xasprintf("memory %" JSON_INTEGER_FORMAT
+		                 " MiB: a machine takes 64 MiB or more (at most 4194304)",
+		                 json_integer_value(m));
+	}
+	if (json_is_integer(c) && (json_integer_value(c) < 1 || json_integer_value(c) > 1024)) {
+		*ret_arg = "cpus";
+		return xasprintf("cpus %" JSON_INTEGER_FORMAT ": a machine takes 1 to 1024 CPUs",
+		                 json_integer_value(c));
+	}
+	return NULL;
+}
+
 static const struct kiln_arg args[] = {
     {"path", "path", true, NULL,
      "the box to write (.box), relative to the .img file; the label sets it"},
@@ -26,4 +49,5 @@ const struct kiln_schema out_vagrant_schema = {
     .label = "path",
     .args = args,
     .example = "output vagrant \"out/web.box\" { memory = 2048 }",
+    .check_args = check_args,
 };

@@ -83,15 +83,17 @@ char *stdlib_disk_check(const json_t *args, const char **ret_arg)
 		return xasprintf("esp_size %s: the EFI system partition needs at least 33M (FAT32)",
 		                 json_string_value(json_object_get(args, "esp_size")));
 	}
-	/* the smallest disk: 1M of partition table before, the ESP, 16M of root, 1M after; the
-	   ESP is 64M when auto (more when the image boots) */
-	if (given[0] && v[0] / MIB * MIB < 2 * MIB + esp + 16 * MIB) {
+	/* the smallest disk: 1M of partition table before, the ESP (64M when auto, more when
+	   the image boots), the root and 1M after; the root holds 32M of ext4 journal and
+	   metadata besides the tree, so 33M at the least */
+	if (given[0] && v[0] / MIB * MIB < 2 * MIB + esp + 33 * MIB) {
 		*ret_arg = "size";
-		return xasprintf("size %s: too small for the partitions: the disk needs at least "
-		                 "%lluM (an EFI system partition of %lluM%s and 16M of root)",
+		return xasprintf("size %s: too small: the disk needs at least %lluM (an EFI "
+		                 "system partition of %lluM%s, and a root of 32M of ext4 journal "
+		                 "and metadata plus the image's tree)",
 		                 json_string_value(json_object_get(args, "size")),
-		                 (esp + 18 * MIB) / MIB, esp / MIB,
-		                 given[1] ? "" : ", esp_size auto");
+		                 (esp + 35 * MIB) / MIB, esp / MIB,
+		                 given[1] ? "" : " (esp_size auto)");
 	}
 	return NULL;
 }

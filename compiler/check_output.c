@@ -37,6 +37,29 @@ void check_output_args(struct diag_sink *d, const struct kiln_schema *s, const s
 	free(why);
 }
 
+void check_output_config(struct diag_sink *d, const struct ast_node *config, json_t *values)
+{
+	const struct ast_node *a = attr_of(config->body, "expose");
+	json_t *ports = json_object_get(values, "expose");
+	if (!a || !json_is_array(ports))
+		return;
+	const struct ast_expr *item = a->value->kind == EX_LIST ? a->value->list.items : NULL;
+	size_t i;
+	json_t *v;
+	json_array_foreach (ports, i, v) {
+		const struct ast_expr *at = item ? item : a->value;
+		if ((json_is_integer(v) &&
+		     (json_integer_value(v) < 1 || json_integer_value(v) > 65535)) ||
+		    (json_is_string(v) && !*json_string_value(v)))
+			diag_help(diag_error(d, E_BAD_VALUE, at->span,
+			                     "config expose: a port is 1 to 65535, or a "
+			                     "\"PORT/PROTO\" string"),
+			          "e.g. expose = [80, \"53/udp\"]: apply would refuse it");
+		if (item)
+			item = item->next;
+	}
+}
+
 /* ---- a kernel ---------------------------------------------------------------------- */
 
 /* Can this lowered task put a kernel in /boot? */

@@ -17,6 +17,9 @@
 void check_output_args(struct diag_sink *d, const struct kiln_schema *s, const struct ast_node *out,
                        json_t *args);
 
+/* An image's config block as lowered (values): its exposed ports (E3014). */
+void check_output_config(struct diag_sink *d, const struct ast_node *config, json_t *values);
+
 /*
  * Can the tree of an image have a kernel (/boot/vmlinuz-*)? from is its lowered "from",
  * parent_may its parent image's answer (when built from an image), task_lists arrays

@@ -766,6 +766,7 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 			break;
 		case N_CONFIG:
 			json_object_set_new(img, PLAN_K_CONFIG, lower_attrs(lw, n->body, NULL));
+			check_output_config(lw->d, n, json_object_get(img, PLAN_K_CONFIG));
 			break;
 		case N_OUTPUT:
 			json_array_append_new(outputs, lower_output(lw, n));

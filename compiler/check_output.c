@@ -109,6 +109,19 @@ void check_output_boot(struct diag_sink *d, const struct ast_node *image, json_t
 		const char *boot =
 		    json_string_value(json_object_get(json_object_get(o, PLAN_K_ARGS), "bootable"));
 		const struct ast_node *a = attr_of(n->body, "bootable");
+		if (s && s->machine && boot && !strcmp(boot, "auto")) {
+			/* apply writes it (bootable = "auto"), and it does not start */
+			struct diag *dg =
+			    diag_warning(d, W_CANNOT_BOOT, a ? a->value->span : n->name_span,
+			                 "output %s: image '%s' can have no kernel "
+			                 "(/boot/vmlinuz-*): the machine "
+			                 "will not boot",
+			                 s->name, image->name.s);
+			diag_help(dg,
+			          "build it on debian(...) and install a kernel in a stage (an apt "
+			          "task: linux-image-cloud-amd64 and initramfs-tools), or set "
+			          "bootable = \"false\" for a box that is not to boot");
+		}
 		if (!s || !stdlib_arg(s, "bootable") || !boot || strcmp(boot, "true") || !a)
 			continue;
 		struct diag *dg = diag_error(

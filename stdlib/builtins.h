@@ -124,6 +124,9 @@ struct kiln_schema {
 	 * why not (malloc'd) and *ret_arg the argument to show it at
 	 */
 	char *(*check_args)(const json_t *args, const char **ret_arg);
+	/* outputs: a machine that starts from the image's kernel (a Vagrant box): of an image
+	   without one it cannot boot */
+	bool machine;
 	/* outputs: the path is a directory that several outputs of this kind may write
 	   together, each adding its tags (an OCI layout); else a path is one output's alone */
 	bool merges;

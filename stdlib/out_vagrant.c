@@ -50,4 +50,5 @@ const struct kiln_schema out_vagrant_schema = {
     .args = args,
     .example = "output vagrant \"out/web.box\" { memory = 2048 }",
     .check_args = check_args,
+    .machine = true,
 };

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The README's five-minute tour, as a user would type it: its ```sh blocks, in order, run
 # from a copy of the tree's top (build/kiln, examples/hello.img) with /tmp/kiln-tour moved
-# into this test's directory and HOME, the cache and podman's storage there too. Each
+# into this test's directory and HOME, the cache and podman's storage there too (podman's
+# blob cache in /var/lib/containers is a tmpfs in a mount namespace of its own). Each
 # command must succeed (set -e; the tour's own "|| echo exit status" lines show the two that
 # fail on purpose), and what the tour's prose says they print is checked. podman run is
 # real; on a machine whose container runtime cannot start a container (crun refuses a
@@ -29,8 +30,10 @@ cat >top/build/kiln <<W
 exec $KILN "\$@"
 W
 chmod +x top/build/kiln
-export HOME="$TMP/home" XDG_CACHE_HOME="$TMP/home/.cache"
-unset KILN_CACHE_DIR KILN_WORK_DIR SOURCE_DATE_EPOCH || true
+# kiln's cache and work directories (as root: /var/cache/kiln, /var/tmp/kiln) here
+export HOME="$TMP/home" XDG_CACHE_HOME="$TMP/home/.cache" KILN_CACHE_DIR="$TMP/cache" \
+	KILN_WORK_DIR="$TMP/work"
+unset SOURCE_DATE_EPOCH || true
 
 # podman with a storage of this test's own; a runtime that cannot start a container here
 # is said, not failed
@@ -49,8 +52,10 @@ EOF2
 	echo "podman() {
 	command -v podman >/dev/null 2>&1 || { echo 'podman: not installed, passed over'; return 0; }
 	_rc=0
-	TMPDIR=$TMP/pm/tmp CONTAINERS_CONF=$TMP/pm/containers.conf command podman \\
-		--root $TMP/pm/root --runroot $TMP/pm/run --storage-driver vfs \"\$@\" \\
+	TMPDIR=$TMP/pm/tmp CONTAINERS_CONF=$TMP/pm/containers.conf unshare -m --propagation private \\
+		sh -c 'd=/var/lib/containers; [ -d \$d ] || d=/var/lib
+			mount -t tmpfs -o mode=0700 kiln-test-podman \$d && exec \"\$@\"' sh \\
+		podman --root $TMP/pm/root --runroot $TMP/pm/run --storage-driver vfs \"\$@\" \\
 		>$TMP/pm/out 2>$TMP/pm/err || _rc=\$?
 	cat $TMP/pm/out
 	if [ \$_rc -ne 0 ] && grep -q 'OCI runtime error\\|crun: \\|runc: ' $TMP/pm/err; then
@@ -90,3 +95,9 @@ else
 	grep -q '^hello from kiln$' tour.out || fail "podman run did not print hello.txt"
 fi
 [ "$(cat tour/bundle/rootfs/etc/motd)" = "managed by kiln" ] || fail "kiln run wrote no /etc/motd"
+# conmon starts `podman container cleanup` when a container ends, in the background: let
+# it finish with this test's storage before that goes
+for _i in $(seq 100); do
+	pgrep -f -- "$TMP/pm/root" >/dev/null 2>&1 || break
+	sleep 0.1
+done

@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/runtime/t6180-apply-podman.sh: kiln's artifacts read back by podman, with a storage of
-# this test's own (vfs under $TMP, file locks, its own containers.conf; never the machine's).
+# this test's own (vfs under $TMP, file locks, its own containers.conf, a tmpfs over
+# /var/lib/containers in podman's own mount namespace; never the machine's).
 #   - `podman pull oci:LAYOUT:dcsg/pixels-app:0.1` finds the image by the reference as written,
 #     and two images with three tags in one layout each pull as themselves;
 #   - `podman load` of the docker-archive gives the tag as written;
@@ -15,6 +16,7 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 need podman
+need unshare
 
 # podman's whole state under $TMP
 mkdir -p proot prun ptmp pvol pnet
@@ -39,9 +41,14 @@ CONTAINERS_STORAGE_CONF=$TMP/storage.conf
 export CONTAINERS_CONF CONTAINERS_STORAGE_CONF
 P="podman --root $TMP/proot --runroot $TMP/prun --storage-driver vfs --tmpdir $TMP/ptmp"
 P="$P --cgroup-manager cgroupfs --events-backend file --network-config-dir $TMP/pnet"
+# podman 4.3 keeps a blob cache in /var/lib/containers/cache whatever --root says: a tmpfs
+# over it in a mount namespace of podman's own keeps the machine's untouched
 pm()
 {
-	TMPDIR=$TMP/ptmp timeout -k 10 120 $P "$@"
+	TMPDIR=$TMP/ptmp timeout -k 10 120 unshare -m --propagation private sh -c '
+		d=/var/lib/containers
+		[ -d $d ] || d=/var/lib
+		mount -t tmpfs -o mode=0700 kiln-test-podman $d && exec "$@"' sh $P "$@"
 }
 
 mkdir build
@@ -158,4 +165,11 @@ elif grep -q 'OCI runtime error\|crun: \|runc: ' run.err; then
 else
 	fail "podman run: $(cat run.err)"
 fi
+# conmon starts `podman container cleanup` when a container ends, in the background: let
+# it finish with this test's storage before that goes
+for _i in $(seq 100); do
+	pgrep -f -- "$TMP/proot" >/dev/null 2>&1 || break
+	sleep 0.1
+done
+! pgrep -a -f -- "$TMP/proot" >pgrep.out 2>&1 || fail "podman still runs on this test's storage: $(cat pgrep.out)"
 say "ok: podman pulls the layout by reference, loads the archives, sees the inherited config"

@@ -76,7 +76,19 @@ static bool task_may_boot(json_t *task)
 	return !path || path[0] != '/' || !strcmp(path, "/boot") || !strncmp(path, "/boot/", 6);
 }
 
-bool check_output_may_boot(json_t *from, bool parent_may, json_t *const *task_lists, size_t nlists)
+/* Can one of these lowered tasks put a kernel in /boot? */
+static bool tasks_may_boot(json_t *tasks)
+{
+	size_t k;
+	json_t *t;
+	json_array_foreach (tasks, k, t) {
+		if (task_may_boot(t))
+			return true;
+	}
+	return false;
+}
+
+static bool may_boot(json_t *from, bool parent_may, json_t *stages, json_t *handlers, json_t *tests)
 {
 	if (json_object_get(from, PLAN_K_IMAGE)) {
 		if (parent_may)
@@ -87,19 +99,29 @@ bool check_output_may_boot(json_t *from, bool parent_may, json_t *const *task_li
 		if (!s || !s->no_kernel)
 			return true;
 	}
-	for (size_t i = 0; i < nlists; i++) {
-		size_t k;
-		json_t *t;
-		json_array_foreach (task_lists[i], k, t) {
-			if (task_may_boot(t))
-				return true;
-		}
+	size_t i;
+	json_t *st;
+	json_array_foreach (stages, i, st) {
+		if (tasks_may_boot(json_object_get(st, PLAN_K_TASKS)))
+			return true;
+	}
+	json_array_foreach (tests, i, st) {
+		if (tasks_may_boot(json_object_get(st, PLAN_K_TASKS)))
+			return true;
+	}
+	json_array_foreach (handlers, i, st) {
+		if (tasks_may_boot(json_object_get(st, PLAN_K_TASKS)))
+			return true;
 	}
 	return false;
 }
 
-void check_output_boot(struct diag_sink *d, const struct ast_node *image, json_t *outputs)
+bool check_output_boot(struct diag_sink *d, const struct ast_node *image, json_t *from,
+                       bool parent_may, json_t *stages, json_t *handlers, json_t *tests,
+                       json_t *outputs)
 {
+	if (may_boot(from, parent_may, stages, handlers, tests))
+		return true;
 	size_t i = 0;
 	for (const struct ast_node *n = image->body; n; n = n->next) {
 		if (n->kind != N_OUTPUT)
@@ -114,8 +136,7 @@ void check_output_boot(struct diag_sink *d, const struct ast_node *image, json_t
 			struct diag *dg =
 			    diag_warning(d, W_CANNOT_BOOT, a ? a->value->span : n->name_span,
 			                 "output %s: image '%s' can have no kernel "
-			                 "(/boot/vmlinuz-*): the machine "
-			                 "will not boot",
+			                 "(/boot/vmlinuz-*): the machine will not boot",
 			                 s->name, image->name.s);
 			diag_help(dg,
 			          "build it on debian(...) and install a kernel in a stage (an apt "
@@ -130,10 +151,10 @@ void check_output_boot(struct diag_sink *d, const struct ast_node *image, json_t
 		    "(/boot/vmlinuz-*): its base has none and no task of its stages (or of the "
 		    "images it is built from) can install one",
 		    s->name, image->name.s);
-		struct symbol *from = image->value ? image->value->sym : NULL;
-		if (from && from->kind == SYM_IMAGE)
+		struct symbol *parent = image->value ? image->value->sym : NULL;
+		if (parent && parent->kind == SYM_IMAGE)
 			diag_label(dg, image->value->span, "built from image '%s', which has none",
-			           from->name);
+			           parent->name);
 		else if (image->value)
 			diag_label(dg, image->value->span, "a base without a kernel");
 		diag_help(dg,
@@ -141,6 +162,7 @@ void check_output_boot(struct diag_sink *d, const struct ast_node *image, json_t
 		          "linux-image-cloud-amd64 and initramfs-tools), or set bootable = "
 		          "\"false\": apply would refuse it");
 	}
+	return false;
 }
 
 /* ---- paths ------------------------------------------------------------------------- */

@@ -21,15 +21,15 @@ void check_output_args(struct diag_sink *d, const struct kiln_schema *s, const s
 void check_output_config(struct diag_sink *d, const struct ast_node *config, json_t *values);
 
 /*
- * Can the tree of an image have a kernel (/boot/vmlinuz-*)? from is its lowered "from",
- * parent_may its parent image's answer (when built from an image), task_lists arrays
- * of lowered tasks (its stages' and handlers'). False only when sure: a base that has
- * none (schema no_kernel) and tasks that each write only known paths outside /boot.
+ * An image as lowered: can its tree have a kernel (/boot/vmlinuz-*)? from is its "from",
+ * parent_may its parent image's answer (when built from an image), stages, handlers and
+ * tests its lowered blocks. False only when sure: a base that has none (schema
+ * no_kernel) and tasks that each write only known paths outside /boot; then each output
+ * of it that must boot is E4007, a machine that would not boot W4002. Returns the answer.
  */
-bool check_output_may_boot(json_t *from, bool parent_may, json_t *const *task_lists, size_t nlists);
-
-/* An image that can have no kernel: each output of it that must boot (E4007). */
-void check_output_boot(struct diag_sink *d, const struct ast_node *image, json_t *outputs);
+bool check_output_boot(struct diag_sink *d, const struct ast_node *image, json_t *from,
+                       bool parent_may, json_t *stages, json_t *handlers, json_t *tests,
+                       json_t *outputs);
 
 /* Outputs of the whole build (paths written as strings) that write one path (E4008). */
 void check_output_paths(struct program *p);

@@ -805,25 +805,15 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 	json_decref(lw->role_handlers);
 	lw->role_handlers = NULL;
 	/* a disk that must boot an image that can have no kernel: apply would refuse it */
-	json_t *lists[2 + 64] = {handlers, tests};
-	size_t nlists = 2;
-	json_t *st;
-	size_t si;
-	json_array_foreach (stages, si, st) {
-		if (nlists < 2 + 64)
-			lists[nlists++] = json_object_get(st, PLAN_K_TASKS);
-	}
 	struct symbol *parent = from_image(image);
-	bool may = nlists == 2 + 64 ||
-	           check_output_may_boot(json_object_get(img, PLAN_K_FROM),
-	                                 !parent || json_object_get(lw->may_boot, parent->name) !=
-	                                                json_false(),
-	                                 lists, nlists);
 	if (!lw->may_boot)
 		lw->may_boot = json_object();
-	json_object_set_new(lw->may_boot, name, json_boolean(may));
-	if (!may)
-		check_output_boot(lw->d, image, outputs);
+	json_object_set_new(
+	    lw->may_boot, name,
+	    json_boolean(check_output_boot(lw->d, image, json_object_get(img, PLAN_K_FROM),
+	                                   !parent || json_object_get(lw->may_boot, parent->name) !=
+	                                                  json_false(),
+	                                   stages, handlers, tests, outputs)));
 	json_object_set_new(img, PLAN_K_STAGES, stages);
 	json_object_set_new(img, PLAN_K_HANDLERS, handlers);
 	json_object_set_new(img, PLAN_K_OUTPUTS, outputs);

@@ -1352,9 +1352,16 @@ static bool name_taken(struct unit *u, struct refs *r, const char *new_name, str
 {
 	struct decl other = {0};
 	bool taken = false;
-	for (size_t i = 0; i < r->n && !taken; i++)
-		taken = resolve(u, r->v[i].file, r->v[i].sp.start, new_name, &other);
 	bool top = top_decl(u->files[r->target.file].ast, r->name) == r->target.node;
+	struct src_span ds = decl_span(r->target.node);
+	for (size_t i = 0; i < r->n && !taken; i++) {
+		size_t off = r->v[i].sp.start;
+		/* the declaration itself: what the block around it declares, not what it does */
+		if (r->v[i].file == r->target.file && off == ds.start)
+			off = top || !r->target.node->span.start ? SIZE_MAX
+			                                         : r->target.node->span.start - 1;
+		taken = resolve(u, r->v[i].file, off, new_name, &other);
+	}
 	for (size_t j = 0; j < u->n && !taken && top; j++) {
 		if (u->files[j].searched && (other.node = top_decl(u->files[j].ast, new_name)))
 			other.file = j, taken = true;

@@ -620,7 +620,12 @@ static json_t *do_initialize(struct server *s, json_t *params)
 	              "triggerCharacters", ".", "=", " ", "definitionProvider", 1,
 	              "documentFormattingProvider", 1, "documentSymbolProvider", 1);
 	json_object_set_new(caps, "referencesProvider", json_true());
-	json_object_set_new(caps, "renameProvider", json_true());
+	/* prepareRename only for a client that says it sends it */
+	json_object_set_new(
+	    caps, "renameProvider",
+	    json_is_true(member(params, "capabilities.textDocument.rename.prepareSupport"))
+	        ? json_pack("{s:b}", "prepareProvider", 1)
+	        : json_true());
 	json_object_set_new(caps, "codeActionProvider", json_true());
 	return json_pack("{s:o, s:{s:s, s:s}}", "capabilities", caps, "serverInfo", "name", "kiln",
 	                 "version", KILN_VERSION);
@@ -1413,6 +1418,27 @@ static json_t *rename_edit(struct server *s, struct unit *u, struct refs *r, con
 	return json_pack("{s:o}", "changes", changes);
 }
 
+/* The name at off and its range when it can be renamed, else null. */
+static json_t *do_prepare_rename(struct server *s, struct doc *d, size_t off)
+{
+	size_t ws, we;
+	char *word = word_at(d, off, &ws, &we);
+	if (!word)
+		return json_null();
+	struct unit u;
+	unit_init(&u, s);
+	size_t i = unit_doc(&u, d);
+	struct decl dc;
+	json_t *r = json_null();
+	if (resolve(&u, i, off, word, &dc))
+		r = json_pack("{s:o, s:s}", "range",
+		              range_json(u.files[i].f, (uint32_t)ws, (uint32_t)we), "placeholder",
+		              word);
+	free(word);
+	unit_release(&u);
+	return r;
+}
+
 static json_t *do_rename(struct server *s, struct doc *d, size_t off, json_t *params,
                          struct rpc_err *e)
 {
@@ -1640,12 +1666,12 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 	static const char *const doc_requests[] = {
 	    "textDocument/hover",      "textDocument/completion",     "textDocument/definition",
 	    "textDocument/formatting", "textDocument/documentSymbol", "textDocument/references",
-	    "textDocument/rename",     "textDocument/codeAction",
+	    "textDocument/rename",     "textDocument/prepareRename",  "textDocument/codeAction",
 	};
-	size_t which = 0;
-	while (which < 8 && strcmp(method, doc_requests[which]))
+	size_t which = 0, nreq = sizeof doc_requests / sizeof *doc_requests;
+	while (which < nreq && strcmp(method, doc_requests[which]))
 		which++;
-	if (which == 8) {
+	if (which == nreq) {
 		fail(e, RPC_METHOD_NOT_FOUND, "unknown method '%s'", method);
 		return NULL;
 	}
@@ -1657,7 +1683,7 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 	if (!d)
 		return NULL;
 	size_t off = 0;
-	if ((which <= 2 || which == 5 || which == 6) && !request_offset(d, params, &off, e))
+	if (which != 3 && which != 4 && which != 8 && !request_offset(d, params, &off, e))
 		return NULL;
 	switch (which) {
 	case 0:
@@ -1674,6 +1700,8 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 		return do_references(s, d, off, params);
 	case 6:
 		return do_rename(s, d, off, params, e);
+	case 7:
+		return do_prepare_rename(s, d, off);
 	default:
 		return do_code_action(d, params);
 	}

@@ -130,12 +130,20 @@ def pos(text, needle, delta=0):
     return {"line": text.count("\n", 0, off), "character": off - text.rfind("\n", 0, off) - 1}
 
 # a client that takes documentChanges: the open documents' versions, null for the others
-request("initialize", {"processId": None, "workspaceFolders": [{"uri": uri_of("ws"), "name": "ws"}],
-        "capabilities": {"workspace": {"workspaceEdit": {"documentChanges": True}}}})
+r = request("initialize", {"processId": None, "workspaceFolders": [{"uri": uri_of("ws"), "name": "ws"}],
+            "capabilities": {"workspace": {"workspaceEdit": {"documentChanges": True}},
+                             "textDocument": {"rename": {"prepareSupport": True}}}})
+check(r["result"]["capabilities"]["renameProvider"] == {"prepareProvider": True}, f"capabilities: {r}")
 notify("initialized", {})
 base_text = open("ws/lib/base.img").read()
 notify("textDocument/didOpen", {"textDocument": {"uri": base, "version": 7, "text": base_text}})
 wait_diagnostics(base)
+# prepareRename: the name and its range, or null where nothing can be renamed
+r = request("textDocument/prepareRename", {"textDocument": {"uri": base}, "position": pos(base_text, "${http-port}", 7)})
+check(r["result"] == {"range": {"start": pos(base_text, "http-port}"), "end": pos(base_text, "}\"")},
+                      "placeholder": "http-port"}, f"prepareRename: {r}")
+r = request("textDocument/prepareRename", {"textDocument": {"uri": base}, "position": pos(base_text, "apt", 1)})
+check(r["result"] is None, f"prepareRename of a module: {r}")
 def rename(name, needle="http-port", delta=1):
     return request("textDocument/rename", {"textDocument": {"uri": base},
                    "position": pos(base_text, needle, delta), "newName": name})

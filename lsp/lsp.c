@@ -500,33 +500,54 @@ static struct ast_node *top_decl(struct ast_file *ast, const char *name)
 	return NULL;
 }
 
-static bool imported_walk(struct unit *u, size_t i, const char *name, struct decl *ret)
+/*
+ * Walk the files file i imports and theirs, depth-first in import order,
+ * each once: visit(u, j, ctx) for each, before what it imports. Stops and
+ * returns true when visit does, or when an import names the path `stop`
+ * (which is then not read).
+ */
+static bool walk_imports(struct unit *u, size_t i, const char *stop,
+                         bool (*visit)(struct unit *u, size_t j, void *ctx), void *ctx)
 {
 	u->files[i].mark = u->gen;
 	for (struct ast_node *n = u->files[i].ast->items; n; n = n->next) {
 		char *p = import_path(u, i, n);
 		if (!p)
 			continue;
-		int j = unit_file(u, p);
+		bool hit = stop && !strcmp(p, stop);
+		int j = hit ? -1 : unit_file(u, p);
 		free(p);
+		if (hit)
+			return true;
 		if (j < 0 || u->files[j].mark == u->gen)
 			continue;
-		struct ast_node *m = top_decl(u->files[j].ast, name);
-		if (m) {
-			*ret = (struct decl){(size_t)j, m};
-			return true;
-		}
-		if (imported_walk(u, (size_t)j, name, ret))
+		if ((visit && visit(u, (size_t)j, ctx)) ||
+		    walk_imports(u, (size_t)j, stop, visit, ctx))
 			return true;
 	}
 	return false;
 }
 
+struct find_top {
+	const char *name;
+	struct decl *ret;
+};
+
+static bool visit_top_decl(struct unit *u, size_t j, void *ctx)
+{
+	struct find_top *ft = ctx;
+	struct ast_node *m = top_decl(u->files[j].ast, ft->name);
+	if (m)
+		*ft->ret = (struct decl){j, m};
+	return m != NULL;
+}
+
 /* The top-level declaration of name in the files file i imports and theirs, depth-first. */
 static bool imported(struct unit *u, size_t i, const char *name, struct decl *ret)
 {
+	struct find_top ft = {name, ret};
 	u->gen++;
-	return imported_walk(u, i, name, ret);
+	return walk_imports(u, i, NULL, visit_top_decl, &ft);
 }
 
 /* The declaration of name that off in file i sees: the file's own, else an import's. */
@@ -542,28 +563,11 @@ static bool resolve(struct unit *u, size_t i, size_t off, const char *name, stru
 	return imported(u, i, name, ret);
 }
 
-static bool depends_walk(struct unit *u, size_t i, const char *path)
-{
-	u->files[i].mark = u->gen;
-	for (struct ast_node *n = u->files[i].ast->items; n; n = n->next) {
-		char *p = import_path(u, i, n);
-		if (!p)
-			continue;
-		bool hit = !strcmp(p, path);
-		int j = hit ? -1 : unit_file(u, p);
-		free(p);
-		if (hit ||
-		    (j >= 0 && u->files[j].mark != u->gen && depends_walk(u, (size_t)j, path)))
-			return true;
-	}
-	return false;
-}
-
 /* Whether file i imports path, directly or through its imports. */
 static bool depends(struct unit *u, size_t i, const char *path)
 {
 	u->gen++;
-	return depends_walk(u, i, path);
+	return walk_imports(u, i, path, NULL, NULL);
 }
 
 /* The URI of file i: an open document's own, else the file's. */
@@ -1017,21 +1021,10 @@ static bool add_facts(json_t *items, struct doc *d, size_t off)
 	return true;
 }
 
-/* The top-level names of the files file i imports and theirs (completion). */
-static void add_imported_walk(struct unit *u, size_t i, json_t *items)
+static bool visit_add_names(struct unit *u, size_t j, void *items)
 {
-	u->files[i].mark = u->gen;
-	for (struct ast_node *n = u->files[i].ast->items; n; n = n->next) {
-		char *p = import_path(u, i, n);
-		if (!p)
-			continue;
-		int j = unit_file(u, p);
-		free(p);
-		if (j < 0 || u->files[j].mark == u->gen)
-			continue;
-		add_names(items, u->files[j].ast->items, SIZE_MAX);
-		add_imported_walk(u, (size_t)j, items);
-	}
+	add_names(items, u->files[j].ast->items, SIZE_MAX);
+	return false;
 }
 
 /* The names in scope at off in file i: its own, then its imports'. */
@@ -1039,7 +1032,7 @@ static void add_scope(struct unit *u, size_t i, json_t *items, size_t off)
 {
 	add_names(items, u->files[i].ast->items, off);
 	u->gen++;
-	add_imported_walk(u, i, items);
+	walk_imports(u, i, NULL, visit_add_names, items);
 }
 
 static json_t *do_completion(struct server *s, struct doc *d, size_t off)

@@ -38,6 +38,9 @@ struct doc {
 	size_t len;
 	json_int_t version; /* the editor's, -1 when it sent none */
 	bool stale;         /* an import changed: publish its diagnostics again when idle */
+	char **imports;     /* the paths it imports, once known (imports_known) */
+	size_t nimports;
+	bool imports_known;
 };
 
 struct server {
@@ -1504,6 +1507,64 @@ static json_int_t doc_version(json_t *params)
 	return json_is_integer(v) ? json_integer_value(v) : -1;
 }
 
+/* The paths open document d imports, parsed once per text. */
+static void doc_imports(struct doc *d)
+{
+	if (d->imports_known)
+		return;
+	d->imports_known = true;
+	struct compile_ctx cx;
+	compile_ctx_init(&cx, 0);
+	uint32_t id = source_add(&cx.sm, d->path, d->text, d->len);
+	struct parse_opts opts = {0};
+	struct ast_file *ast = parse_source(&cx.arena, &cx.diags, id, &opts);
+	char *dir = path_dirname(d->path);
+	for (struct ast_node *n = ast->items; n; n = n->next)
+		if (n->kind == N_IMPORT && n->label && n->label->kind == EX_STRING &&
+		    n->label->str.s)
+			add_path(&d->imports, &d->nimports, path_join(dir, n->label->str.s));
+	free(dir);
+	compile_ctx_release(&cx);
+}
+
+/*
+ * Whether the file `from` imports target, directly or through other files:
+ * an open document's imports as doc_imports() knows them, another file's
+ * read and parsed in u. seen: the files walked so far.
+ */
+static bool imports_path(struct unit *u, const char *from, const char *target, char ***seen,
+                         size_t *nseen)
+{
+	for (size_t i = 0; i < *nseen; i++)
+		if (!strcmp((*seen)[i], from))
+			return false;
+	add_path(seen, nseen, strdup(from));
+	struct doc *d = doc_at_path(u->s, from);
+	char **v = NULL, **owned = NULL;
+	size_t n = 0, nowned = 0;
+	if (d) {
+		doc_imports(d);
+		v = d->imports;
+		n = d->nimports;
+	} else {
+		int j = unit_file(u, from);
+		for (struct ast_node *x = j >= 0 ? u->files[j].ast->items : NULL; x; x = x->next) {
+			char *p = import_path(u, (size_t)j, x);
+			if (p)
+				add_path(&owned, &nowned, p);
+		}
+		v = owned;
+		n = nowned;
+	}
+	bool hit = false;
+	for (size_t i = 0; i < n && !hit; i++)
+		hit = !strcmp(v[i], target) || imports_path(u, v[i], target, seen, nseen);
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
+	return hit;
+}
+
 /*
  * Mark stale the open documents (but `except`) that import path, directly or
  * through other files: its text changed, or it was closed and is read from
@@ -1516,13 +1577,25 @@ static void mark_importers(struct server *s, const char *path, struct doc *excep
 	struct unit u;
 	unit_init(&u, s);
 	for (size_t i = 0; i < s->ndocs; i++) {
-		if (&s->docs[i] == except)
-			continue;
-		int j = unit_file(&u, s->docs[i].path);
-		if (j >= 0 && depends(&u, (size_t)j, path))
+		char **seen = NULL;
+		size_t nseen = 0;
+		if (&s->docs[i] != except && imports_path(&u, s->docs[i].path, path, &seen, &nseen))
 			s->docs[i].stale = true;
+		for (size_t k = 0; k < nseen; k++)
+			free(seen[k]);
+		free(seen);
 	}
 	unit_release(&u);
+}
+
+static void forget_imports(struct doc *d)
+{
+	for (size_t i = 0; i < d->nimports; i++)
+		free(d->imports[i]);
+	free(d->imports);
+	d->imports = NULL;
+	d->nimports = 0;
+	d->imports_known = false;
 }
 
 static bool did_open(struct server *s, json_t *params, struct rpc_err *e)
@@ -1552,6 +1625,7 @@ static bool did_open(struct server *s, json_t *params, struct rpc_err *e)
 	} else {
 		free(d->path);
 		free(d->text);
+		forget_imports(d);
 	}
 	d->path = path;
 	d->len = json_string_length(member(params, "textDocument.text"));
@@ -1611,6 +1685,7 @@ static bool did_change(struct server *s, json_t *params, struct rpc_err *e)
 		d->len = n;
 	}
 	d->version = doc_version(params);
+	forget_imports(d);
 	publish_diagnostics(s, d);
 	mark_importers(s, d->path, d);
 	return true;
@@ -1623,6 +1698,7 @@ static bool did_close(struct server *s, json_t *params, struct rpc_err *e)
 		return false;
 	char *uri = d->uri, *path = d->path;
 	free(d->text);
+	forget_imports(d);
 	*d = s->docs[--s->ndocs];
 	/* clear what the editor shows for it */
 	send_notification(s, "textDocument/publishDiagnostics",
@@ -1826,6 +1902,7 @@ int lsp_serve(FILE *in, FILE *out)
 		free(s.docs[i].uri);
 		free(s.docs[i].path);
 		free(s.docs[i].text);
+		forget_imports(&s.docs[i]);
 	}
 	free(s.docs);
 	for (size_t i = 0; i < s.nroots; i++)

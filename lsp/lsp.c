@@ -1710,6 +1710,54 @@ static bool did_close(struct server *s, json_t *params, struct rpc_err *e)
 	return true;
 }
 
+/* Workspace folders added and removed (params.event.added, .removed). */
+static bool did_change_folders(struct server *s, json_t *params, struct rpc_err *e)
+{
+	json_t *added = member(params, "event.added"), *removed = member(params, "event.removed");
+	if (!json_is_array(added) || !json_is_array(removed))
+		return fail(e, RPC_INVALID_PARAMS, "%s",
+		            "params.event.added, params.event.removed: expected arrays");
+	size_t i;
+	json_t *f;
+	json_array_foreach (removed, i, f) {
+		const char *uri = json_string_value(json_object_get(f, "uri"));
+		char *p = uri ? lsp_uri_to_path(uri) : NULL;
+		char *n = p ? path_normalize(p) : NULL;
+		for (size_t k = 0; n && k < s->nroots; k++) {
+			if (!strcmp(s->roots[k], n)) {
+				free(s->roots[k]);
+				s->roots[k--] = s->roots[--s->nroots];
+			}
+		}
+		free(n);
+		free(p);
+	}
+	json_array_foreach (added, i, f)
+		add_root(s, json_string_value(json_object_get(f, "uri")));
+	return true;
+}
+
+/* Files changed on disk (params.changes[].uri): their open importers are checked again. */
+static bool did_change_files(struct server *s, json_t *params, struct rpc_err *e)
+{
+	json_t *changes = json_object_get(params, "changes");
+	if (!json_is_array(changes))
+		return fail(e, RPC_INVALID_PARAMS, "%s", "params.changes: expected an array");
+	size_t i;
+	json_t *c;
+	json_array_foreach (changes, i, c) {
+		const char *uri = json_string_value(json_object_get(c, "uri"));
+		char *p = uri ? lsp_uri_to_path(uri) : NULL;
+		char *n = p ? path_normalize(p) : NULL;
+		/* an open document is the editor's text, whatever the disk says */
+		if (n && !doc_at_path(s, n))
+			mark_importers(s, n, NULL);
+		free(n);
+		free(p);
+	}
+	return true;
+}
+
 /* ---- dispatch ---- */
 
 /* A request's answer: its result (new reference), or NULL with *e set. */
@@ -1794,6 +1842,10 @@ static void notification(struct server *s, const char *method, json_t *params)
 		ok = did_change(s, params, &e);
 	else if (!strcmp(method, "textDocument/didClose"))
 		ok = did_close(s, params, &e);
+	else if (!strcmp(method, "workspace/didChangeWorkspaceFolders"))
+		ok = did_change_folders(s, params, &e);
+	else if (!strcmp(method, "workspace/didChangeWatchedFiles"))
+		ok = did_change_files(s, params, &e);
 	if (!ok) {
 		/* a notification has no answer: tell the user through the log */
 		char msg[700];

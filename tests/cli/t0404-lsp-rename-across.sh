@@ -97,6 +97,16 @@ check(got == [(base, 1, 11, 15), (base, 3, 11, 15)], f"references of pkgs: {got}
 got = refs(main, main_text, "use tools", 5)
 check([g[0] for g in got] == [base, main], f"references of tools: {got}")
 
+# a workspace folder added: its importers count too; removed: no more
+far = (uri_of("elsewhere/far.img"), 1, 10, 14)
+notify("workspace/didChangeWorkspaceFolders", {"event": {"added": [{"uri": uri_of("elsewhere"), "name": "e"}],
+                                                         "removed": []}})
+got = refs(base, base_text, "port", 1)
+check(got == sorted(want + [far]), f"references with elsewhere/ added: {got}")
+notify("workspace/didChangeWorkspaceFolders", {"event": {"added": [],
+                                                         "removed": [{"uri": uri_of("elsewhere"), "name": "e"}]}})
+check(refs(base, base_text, "port", 1) == want, "references with elsewhere/ removed")
+
 # rename: every file that sees port, as changes
 r = request("textDocument/rename", {"textDocument": {"uri": main}, "position": pos(main_text, "${port}", 3),
                                     "newName": "http-port"})

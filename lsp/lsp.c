@@ -1235,23 +1235,30 @@ static void add_path(char ***v, size_t *n, char *p)
 	(*v)[(*n)++] = p;
 }
 
-/* The .img files below dir, outside hidden folders, at most *budget of them. */
+/* How much of the workspace folders references and rename look at. */
+enum { WS_MAX_FILES = 10000, WS_MAX_ENTRIES = 200000, WS_MAX_DEPTH = 32 };
+
+/*
+ * The .img files below dir, outside hidden folders and without following
+ * symbolic links to folders, while *budget (directory entries) lasts and
+ * the list holds fewer than WS_MAX_FILES.
+ */
 static void list_imgs(const char *dir, int depth, char ***v, size_t *n, size_t *budget)
 {
-	DIR *dp = depth < 32 ? opendir(dir) : NULL;
+	DIR *dp = depth < WS_MAX_DEPTH ? opendir(dir) : NULL;
 	if (!dp)
 		return;
-	for (struct dirent *e; *budget && (e = readdir(dp));) {
+	for (struct dirent *e; *budget && *n < WS_MAX_FILES && (e = readdir(dp));) {
+		(*budget)--;
 		size_t l = strlen(e->d_name);
 		if (e->d_name[0] == '.')
 			continue;
 		char *p = path_join(dir, e->d_name);
 		if (e->d_type == DT_DIR) {
 			list_imgs(p, depth + 1, v, n, budget);
-		} else if (e->d_type != DT_DIR && l > 4 && !strcmp(e->d_name + l - 4, ".img")) {
+		} else if (l > 4 && !strcmp(e->d_name + l - 4, ".img")) {
 			add_path(v, n, p);
 			p = NULL;
-			(*budget)--;
 		}
 		free(p);
 	}
@@ -1281,7 +1288,7 @@ static bool find_refs(struct unit *u, struct doc *d, size_t off, struct refs *r)
 		return true; /* inside a role or an image: only its file sees it */
 	struct server *s = u->s;
 	char **paths = NULL;
-	size_t np = 0, budget = 10000;
+	size_t np = 0, budget = WS_MAX_ENTRIES;
 	for (size_t i = 0; i < s->ndocs; i++)
 		add_path(&paths, &np, strdup(s->docs[i].path));
 	size_t nopen = np;

@@ -39,7 +39,8 @@ methods = ["textDocument/hover", "textDocument/completion", "textDocument/defini
            "textDocument/formatting", "textDocument/documentSymbol", "textDocument/didOpen",
            "textDocument/didChange", "textDocument/didClose", "initialize", "shutdown",
            "textDocument/references", "textDocument/rename", "textDocument/codeAction",
-           "nosuch", "$/cancelRequest", "initialized", "textDocument/prepareRename"]
+           "nosuch", "$/cancelRequest", "initialized", "textDocument/prepareRename",
+           "workspace/didChangeWorkspaceFolders", "workspace/didChangeWatchedFiles"]
 # two documents that import each other, in a workspace folder with .img files
 uris = ["file://" + os.path.abspath("ws/t.img"), "file://" + os.path.abspath("ws/u.img")]
 os.makedirs("ws/sub", exist_ok=True)
@@ -75,6 +76,9 @@ for i in range(600):
                                                  "character": rng.randrange(30)}},
                  "text": t}]},
             {"textDocument": {"uri": uri}, "contentChanges": [{"text": t}]},
+            {"event": {"added": [{"uri": rng.choice(uris + ["file:///nonexistent-dir", "x:y", 5])}],
+                       "removed": [{"uri": rng.choice(uris + ["file://" + os.path.abspath("ws")])}]},
+             "changes": [{"uri": rng.choice(uris + [None, "file:///nonexistent-dir/z.img"]), "type": 2}]},
             rand_json(),
         ])
         if m["method"] == "shutdown" and rng.randrange(3):

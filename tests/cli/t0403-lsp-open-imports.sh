@@ -23,6 +23,8 @@ image m from scratch() {
 }
 IMG
 printf 'let alone = 1\nimage o from scratch() {\n  stage s {\n    file "/a" { content = "${alone}" }\n  }\n}\n' >other.img
+# two files: direct.img imports base.img itself
+printf 'import "lib/base.img"\n\nlet direct = "${extra}-${port}"\n' >direct.img
 # kiln lint reads the disk: 'extra' is unknown
 run_kiln lint --diagnostics=json main.img
 expect_rc 1
@@ -33,6 +35,7 @@ import os
 def uri_of(p):
     return "file://" + os.path.abspath(p)
 main, base, other = uri_of("main.img"), uri_of("lib/base.img"), uri_of("other.img")
+direct = uri_of("direct.img")
 main_text = open("main.img").read()
 
 def check(cond, what):
@@ -60,6 +63,10 @@ notify("textDocument/didOpen", {"textDocument": {"uri": main, "version": 1, "tex
 d = wait_diagnostics(main)
 check([x["code"] for x in d] == ["E2001"] and "'extra'" in d[0]["message"],
       f"main.img before base.img is open: {d}")
+notify("textDocument/didOpen", {"textDocument": {"uri": direct, "version": 1,
+                                                 "text": open("direct.img").read()}})
+d = errors(wait_diagnostics(direct))
+check([x["code"] for x in d] == ["E2001"], f"direct.img before base.img is open: {d}")
 notify("textDocument/didOpen", {"textDocument": {"uri": other, "version": 1,
                                                  "text": open("other.img").read()}})
 check(wait_diagnostics(other) == [], "other.img")
@@ -70,6 +77,7 @@ base_text = 'param port: int = 8080\n\n# only in the editor\nlet extra = "e-${po
 notify("textDocument/didOpen", {"textDocument": {"uri": base, "version": 1, "text": base_text}})
 check(errors(wait_diagnostics(base)) == [], "base.img's own diagnostics")
 check(wait_diagnostics(main) == [], "main.img sees 'extra' of base.img's open text")
+check(errors(wait_diagnostics(direct)) == [], "direct.img sees 'extra' of base.img's open text")
 sync()
 check(published(other) == [], f"other.img imports nothing, yet was published: {published(other)}")
 
@@ -101,6 +109,8 @@ check([x["code"] for x in d] == ["E2001"] and d[0]["range"]["start"] == {"line":
 d = wait_diagnostics(main)
 check(len(d) == 1 and d[0]["message"].startswith("in " + os.path.abspath("lib/base.img") + ":")
       and "'nosuch'" in d[0]["message"], f"main.img shows base.img's error: {d}")
+d = errors(wait_diagnostics(direct))
+check(len(d) == 1 and "'nosuch'" in d[0]["message"], f"direct.img shows base.img's error: {d}")
 sync()
 check(published(other) == [], "other.img published again")
 

@@ -167,6 +167,15 @@ static char *uri_of(const char *path)
 	return uri;
 }
 
+/* The normalized path of a file:// URI (malloc'd), or NULL (NULL, another scheme). */
+static char *uri_path(const char *uri)
+{
+	char *p = uri ? lsp_uri_to_path(uri) : NULL;
+	char *n = p ? path_normalize(p) : NULL;
+	free(p);
+	return n;
+}
+
 /* The document a request names (params.textDocument.uri). */
 static struct doc *request_doc(struct server *s, json_t *params, struct rpc_err *e)
 {
@@ -594,15 +603,14 @@ static json_t *location_json(struct unit *u, size_t i, struct src_span sp)
 /* A workspace folder's path, from a file:// URI. */
 static void add_root(struct server *s, const char *uri)
 {
-	char *p = uri ? lsp_uri_to_path(uri) : NULL;
+	char *p = uri_path(uri);
 	char **v = p ? realloc(s->roots, (s->nroots + 1) * sizeof *v) : NULL;
 	if (!v) {
 		free(p);
 		return;
 	}
 	s->roots = v;
-	s->roots[s->nroots++] = path_normalize(p);
-	free(p);
+	s->roots[s->nroots++] = p;
 }
 
 static json_t *do_initialize(struct server *s, json_t *params)
@@ -756,21 +764,51 @@ static json_t *do_symbols(struct server *s, struct doc *d)
 	return r;
 }
 
+/* A request at a name: the name, its span, and the document's unit (file `file`). */
+struct at {
+	char *word;
+	size_t ws, we;
+	struct unit u;
+	size_t file;
+};
+
+/* The name at off in d and d's unit; false when no name is there. */
+static bool at_open(struct server *s, struct doc *d, size_t off, struct at *a)
+{
+	a->word = word_at(d, off, &a->ws, &a->we);
+	if (!a->word)
+		return false;
+	unit_init(&a->u, s);
+	a->file = unit_doc(&a->u, d);
+	return true;
+}
+
+static void at_close(struct at *a)
+{
+	free(a->word);
+	unit_release(&a->u);
+}
+
+/* at_open, and the declaration of the name there in *dc; false (closed) when there is none. */
+static bool at_decl(struct server *s, struct doc *d, size_t off, struct at *a, struct decl *dc)
+{
+	if (!at_open(s, d, off, a))
+		return false;
+	if (resolve(&a->u, a->file, off, a->word, dc))
+		return true;
+	at_close(a);
+	return false;
+}
+
 static json_t *do_definition(struct server *s, struct doc *d, size_t off)
 {
-	size_t ws, we;
-	char *word = word_at(d, off, &ws, &we);
-	if (!word)
-		return json_null();
-	struct unit u;
-	unit_init(&u, s);
+	struct at a;
 	struct decl dc;
-	json_t *r = NULL;
-	if (resolve(&u, unit_doc(&u, d), off, word, &dc))
-		r = location_json(&u, dc.file, decl_span(dc.node));
-	free(word);
-	unit_release(&u);
-	return r ? r : json_null();
+	if (!at_decl(s, d, off, &a, &dc))
+		return json_null();
+	json_t *r = location_json(&a.u, dc.file, decl_span(dc.node));
+	at_close(&a);
+	return r;
 }
 
 /* Markdown for a schema: its name, doc and arguments. */
@@ -864,15 +902,13 @@ static char *decl_markdown(struct unit *u, size_t from, struct decl dc, const ch
 
 static json_t *do_hover(struct server *s, struct doc *d, size_t off)
 {
-	size_t ws, we;
-	char *word = word_at(d, off, &ws, &we);
-	if (!word)
+	struct at at;
+	if (!at_open(s, d, off, &at))
 		return json_null();
-	struct unit u;
-	unit_init(&u, s);
-	size_t i = unit_doc(&u, d);
-	struct source_file *f = u.files[i].f;
-	struct ast_node *items = u.files[i].ast->items;
+	const char *word = at.word;
+	size_t ws = at.ws, we = at.we, i = at.file;
+	struct source_file *f = at.u.files[i].f;
+	struct ast_node *items = at.u.files[i].ast->items;
 	json_t *r = NULL;
 	struct ast_node *task = enclosing(items, off, N_TASK);
 	const struct kiln_schema *sc = NULL;
@@ -912,10 +948,9 @@ static json_t *do_hover(struct server *s, struct doc *d, size_t off)
 			r = hover_json(f, schema_markdown(fn), ws, we);
 	}
 	struct decl dc;
-	if (!r && resolve(&u, i, off, word, &dc))
-		r = hover_json(f, decl_markdown(&u, i, dc, word), ws, we);
-	free(word);
-	unit_release(&u);
+	if (!r && resolve(&at.u, i, off, word, &dc))
+		r = hover_json(f, decl_markdown(&at.u, i, dc, word), ws, we);
+	at_close(&at);
 	return r ? r : json_null();
 }
 
@@ -1424,21 +1459,14 @@ static json_t *rename_edit(struct server *s, struct unit *u, struct refs *r, con
 /* The name at off and its range when it can be renamed, else null. */
 static json_t *do_prepare_rename(struct server *s, struct doc *d, size_t off)
 {
-	size_t ws, we;
-	char *word = word_at(d, off, &ws, &we);
-	if (!word)
-		return json_null();
-	struct unit u;
-	unit_init(&u, s);
-	size_t i = unit_doc(&u, d);
+	struct at a;
 	struct decl dc;
-	json_t *r = json_null();
-	if (resolve(&u, i, off, word, &dc))
-		r = json_pack("{s:o, s:s}", "range",
-		              range_json(u.files[i].f, (uint32_t)ws, (uint32_t)we), "placeholder",
-		              word);
-	free(word);
-	unit_release(&u);
+	if (!at_decl(s, d, off, &a, &dc))
+		return json_null();
+	json_t *r = json_pack("{s:o, s:s}", "range",
+	                      range_json(a.u.files[a.file].f, (uint32_t)a.ws, (uint32_t)a.we),
+	                      "placeholder", a.word);
+	at_close(&a);
 	return r;
 }
 
@@ -1611,10 +1639,10 @@ static bool did_open(struct server *s, json_t *params, struct rpc_err *e)
 	if (!get_string(params, "textDocument.uri", &uri, e) ||
 	    !get_string(params, "textDocument.text", &text, e))
 		return false;
-	char *fpath = lsp_uri_to_path(uri);
 	/* untitled:...: linted under that name, imports from the cwd */
-	char *path = fpath ? path_normalize(fpath) : strdup(uri);
-	free(fpath);
+	char *path = uri_path(uri);
+	if (!path)
+		path = strdup(uri);
 	struct doc *d = find_doc(s, uri);
 	if (!d) {
 		if (s->ndocs == s->cap) {
@@ -1727,9 +1755,7 @@ static bool did_change_folders(struct server *s, json_t *params, struct rpc_err 
 	size_t i;
 	json_t *f;
 	json_array_foreach (removed, i, f) {
-		const char *uri = json_string_value(json_object_get(f, "uri"));
-		char *p = uri ? lsp_uri_to_path(uri) : NULL;
-		char *n = p ? path_normalize(p) : NULL;
+		char *n = uri_path(json_string_value(json_object_get(f, "uri")));
 		for (size_t k = 0; n && k < s->nroots; k++) {
 			if (!strcmp(s->roots[k], n)) {
 				free(s->roots[k]);
@@ -1737,7 +1763,6 @@ static bool did_change_folders(struct server *s, json_t *params, struct rpc_err 
 			}
 		}
 		free(n);
-		free(p);
 	}
 	json_array_foreach (added, i, f)
 		add_root(s, json_string_value(json_object_get(f, "uri")));
@@ -1753,14 +1778,11 @@ static bool did_change_files(struct server *s, json_t *params, struct rpc_err *e
 	size_t i;
 	json_t *c;
 	json_array_foreach (changes, i, c) {
-		const char *uri = json_string_value(json_object_get(c, "uri"));
-		char *p = uri ? lsp_uri_to_path(uri) : NULL;
-		char *n = p ? path_normalize(p) : NULL;
+		char *n = uri_path(json_string_value(json_object_get(c, "uri")));
 		/* an open document is the editor's text, whatever the disk says */
 		if (n && !doc_at_path(s, n))
 			mark_importers(s, n, NULL);
 		free(n);
-		free(p);
 	}
 	return true;
 }

@@ -74,9 +74,14 @@ out:close()
 vim.lsp.stop_client(id)
 vim.cmd("qall!")
 LUA
-KILN_LSP_CMD="$KILN" timeout -k 5 60 nvim --headless -u NONE -i NONE -n -c 'luafile test.lua' \
-	>nvim.out 2>&1 </dev/null || { cat nvim.out >&2; fail "neovim failed"; }
-[ -s nvim.txt ] || { cat nvim.out >&2; fail "neovim wrote no results"; }
+# run_nvim SCRIPT.lua RESULTS: headless neovim runs the script, which writes RESULTS
+run_nvim()
+{
+	KILN_LSP_CMD="$KILN" timeout -k 5 60 nvim --headless -u NONE -i NONE -n -c "luafile $1" \
+		>nvim.out 2>&1 </dev/null || { cat nvim.out >&2; fail "neovim failed ($1)"; }
+	[ -s "$2" ] || { cat nvim.out >&2; fail "neovim wrote no results ($1)"; }
+}
+run_nvim test.lua nvim.txt
 sed -n 's/^diag //p' nvim.txt | sort >nvim.sorted
 cmp -s lint.sorted nvim.sorted || { diff lint.sorted nvim.sorted >&2; fail "neovim's diagnostics differ from kiln lint's"; }
 expect_match nvim.txt '^hover .*param port.*int.*8080' "no hover for port"
@@ -126,9 +131,7 @@ vim.cmd("wall")
 vim.lsp.stop_client(id)
 vim.cmd("qall!")
 LUA
-KILN_LSP_CMD="$KILN" timeout -k 5 60 nvim --headless -u NONE -i NONE -n -c 'luafile rename.lua' \
-	>nvim.out 2>&1 </dev/null || { cat nvim.out >&2; fail "neovim failed (rename)"; }
-[ -s rename.txt ] || { cat nvim.out >&2; fail "neovim wrote no rename results"; }
+run_nvim rename.lua rename.txt
 if grep -q web_port rename.txt || [ "$(grep -c http_port rename.txt)" != 3 ]; then
 	cat rename.txt >&2
 	fail "rename across the two buffers"

@@ -32,19 +32,11 @@ expect_match out '"E2001"' "kiln lint does not report 'extra' as unknown"
 
 cat >session.py <<'PY'
 import os
-def uri_of(p):
-    return "file://" + os.path.abspath(p)
 main, base, other = uri_of("main.img"), uri_of("lib/base.img"), uri_of("other.img")
 direct = uri_of("direct.img")
 main_text = open("main.img").read()
 
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
-def pos(text, needle, delta=0):
-    off = text.index(needle) + delta
-    return {"line": text.count("\n", 0, off), "character": off - text.rfind("\n", 0, off) - 1}
 
 def sync():
     """A request answered after every notification sent before it."""

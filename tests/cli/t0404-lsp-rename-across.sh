@@ -43,17 +43,9 @@ printf 'import "../ws/lib/base.img"\nlet far = port\n' >elsewhere/far.img
 
 cat >session.py <<'PY'
 import os, re
-def uri_of(p):
-    return "file://" + os.path.abspath(p)
 base, mid, main, deep = (uri_of("ws/" + p) for p in ("lib/base.img", "mid.img", "main.img", "sub/deep.img"))
 
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
-def pos(text, needle, delta=0):
-    off = text.index(needle) + delta
-    return {"line": text.count("\n", 0, off), "character": off - text.rfind("\n", 0, off) - 1}
 
 def apply(text, edits):
     lines = text.split("\n")
@@ -129,15 +121,7 @@ expect_match elsewhere/far.img 'let far = port' "far.img was renamed"
 
 cat >errors.py <<'PY'
 import os
-def uri_of(p):
-    return "file://" + os.path.abspath(p)
 base, mid, main = uri_of("ws/lib/base.img"), uri_of("ws/mid.img"), uri_of("ws/main.img")
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-def pos(text, needle, delta=0):
-    off = text.index(needle) + delta
-    return {"line": text.count("\n", 0, off), "character": off - text.rfind("\n", 0, off) - 1}
 
 # a client that takes documentChanges: the open documents' versions, null for the others
 r = request("initialize", {"processId": None, "workspaceFolders": [{"uri": uri_of("ws"), "name": "ws"}],

@@ -21,7 +21,18 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* How long an importer's diagnostics wait for a pause in the input, at most. */
+#define LSP_STALE_MAX_MS 1000.0
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
 
 /* JSON-RPC and LSP error codes */
 enum {
@@ -51,6 +62,7 @@ struct server {
 	size_t nroots;
 	bool initialized, shutdown, exited;
 	bool document_changes; /* the client takes a WorkspaceEdit's documentChanges */
+	double stale_since;    /* when a document became stale while none was, 0: none is */
 };
 
 /* A request's failure: its code and message (static or from a buffer). */
@@ -1614,8 +1626,12 @@ static void mark_importers(struct server *s, const char *path, struct doc *excep
 	for (size_t i = 0; i < s->ndocs; i++) {
 		char **seen = NULL;
 		size_t nseen = 0;
-		if (&s->docs[i] != except && imports_path(&u, s->docs[i].path, path, &seen, &nseen))
+		if (&s->docs[i] != except &&
+		    imports_path(&u, s->docs[i].path, path, &seen, &nseen)) {
+			if (!s->stale_since)
+				s->stale_since = now_ms();
 			s->docs[i].stale = true;
+		}
 		for (size_t k = 0; k < nseen; k++)
 			free(seen[k]);
 		free(seen);
@@ -1951,7 +1967,14 @@ static bool publish_stale(struct server *s)
 			return true;
 		}
 	}
+	s->stale_since = 0;
 	return false;
+}
+
+/* Whether stale documents have waited too long for a pause in the input. */
+static bool stale_overdue(struct server *s)
+{
+	return s->stale_since && now_ms() - s->stale_since > LSP_STALE_MAX_MS;
 }
 
 int lsp_serve(FILE *in, FILE *out)
@@ -1960,7 +1983,7 @@ int lsp_serve(FILE *in, FILE *out)
 	/* unbuffered, so that poll() on its descriptor tells whether a message waits */
 	setvbuf(in, NULL, _IONBF, 0);
 	while (!s.exited) {
-		while (!input_waits(in) && publish_stale(&s))
+		while ((!input_waits(in) || stale_overdue(&s)) && publish_stale(&s))
 			;
 		char *body;
 		size_t len;

@@ -2,7 +2,8 @@
 # kiln lsp across files: an import that is open in the editor is read from the
 # editor's text, not the disk, for diagnostics, hover, completion and
 # definition; a change to it publishes again the diagnostics of the open
-# documents that import it, directly or through another file, and of no other.
+# documents that import it, directly or through another file, and of no other,
+# once no message waits or at most a second after the change.
 . "$(dirname "$0")/../lib/test-lib.sh"
 need python3
 
@@ -135,4 +136,48 @@ check(srv.p.wait(timeout=10) == 0, "exit status")
 PY
 timeout 60 python3 "$TOP/tests/lib/lsp-client.py" "$KILN" session.py 2>err ||
 	{ cat err >&2; fail "the LSP session failed"; }
+
+# A burst of changes with no pause: the importer's diagnostics do not wait
+# for the end of the burst (at most a second after the first change).
+python3 -c 'print("let v0 = 0"); [print("let v%d = v%d + 1" % (i, i - 1)) for i in range(1, 3000)]' >chain.img
+printf 'import "chain.img"\nlet top = v2999\n' >uses.img
+cat >burst.py <<'PY'
+import threading, time
+chain, uses = uri_of("chain.img"), uri_of("uses.img")
+text = open("chain.img").read()
+request("initialize", {"processId": None, "capabilities": {}})
+notify("textDocument/didOpen", {"textDocument": {"uri": uses, "version": 1, "text": open("uses.img").read()}})
+wait_diagnostics(uses)
+notify("textDocument/didOpen", {"textDocument": {"uri": chain, "version": 1, "text": text}})
+wait_diagnostics(chain)
+wait_diagnostics(uses)  # published again: chain.img is open now
+changes = 1500
+end = pos(text, "v2998 + 1", 9)
+burst = b""
+for i in range(changes):
+    body = json.dumps({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": chain, "version": i + 2},
+        "contentChanges": [{"range": {"start": end, "end": end}, "text": " "}]}}).encode()
+    burst += b"Content-Length: %d\r\n\r\n" % len(body) + body
+t0 = time.monotonic()
+# written by a thread: the server answers while it reads, and its answers must be read
+threading.Thread(target=send_raw, args=(burst,), daemon=True).start()
+before = 0
+while True:
+    m = wait(lambda m: m.get("method") == "textDocument/publishDiagnostics")
+    if m["params"]["uri"] == uses:
+        break
+    before += 1
+elapsed = time.monotonic() - t0
+for _ in range(changes - before):
+    wait_diagnostics(chain)
+total = time.monotonic() - t0
+# only meaningful when the burst took well over the second the importer may wait
+check(total < 2.5 or before < changes, f"uses.img waited for the whole burst: after {before} "
+      f"of {changes} changes, {elapsed:.2f} s of {total:.2f} s")
+print(f"burst: uses.img published after {before} of {changes} changes, {elapsed:.2f} s of {total:.2f} s")
+PY
+timeout 120 python3 "$TOP/tests/lib/lsp-client.py" "$KILN" burst.py >burst.out 2>err ||
+	{ cat err >&2; fail "the burst session failed"; }
+cat burst.out
 exit 0

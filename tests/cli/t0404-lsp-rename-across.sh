@@ -169,6 +169,17 @@ check("result" in r, f"rename tools to pkgs: {r}")
 r = rename("x", "param", 0)
 check(r.get("error", {}).get("code") == -32803 and "no param, let" in r["error"]["message"],
       f"rename of a keyword: {r}")
+# a name with '-' is one word: a handler renamed from its use in notify
+h = 'image c from scratch() {\n  handler restart-web {\n    service "nginx" { state = restarted }\n  }\n' \
+    '  stage t {\n    file "/b" { notify = [restart-web] }\n  }\n}\n'
+notify("textDocument/didOpen", {"textDocument": {"uri": uri_of("h.img"), "version": 1, "text": h}})
+wait_diagnostics(uri_of("h.img"))
+r = request("textDocument/rename", {"textDocument": {"uri": uri_of("h.img")},
+                                    "position": pos(h, "[restart-web", 9), "newName": "reload-web"})
+e = r["result"]["documentChanges"][0]["edits"]
+check([x["range"]["start"] for x in e] == [pos(h, "restart-web"), pos(h, "[restart-web", 1)] and
+      all(x["range"]["end"]["character"] - x["range"]["start"]["character"] == 11 for x in e),
+      f"rename of restart-web: {r}")
 request("shutdown")
 notify("exit")
 PY

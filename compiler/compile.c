@@ -49,8 +49,9 @@ void compile_set_stdin(struct compile_ctx *cx, const char *name, const char *tex
 static int load(struct compile_ctx *cx, const char *path, const struct src_span *from,
                 uint32_t *ret_id)
 {
-	/* a text the caller put in the source map itself (kiln run's task: "<kiln run>") */
-	for (uint32_t i = 0; path[0] == '<' && i < cx->sm.n; i++) {
+	/* a text the caller put in the source map itself (kiln run's task: "<kiln run>", the
+	   language server's open documents) */
+	for (uint32_t i = 0; i < cx->sm.n; i++) {
 		if (cx->sm.files[i]->loaded && !strcmp(cx->sm.files[i]->name, path)) {
 			*ret_id = i;
 			return 0;

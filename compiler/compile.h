@@ -45,7 +45,8 @@ void compile_ctx_init(struct compile_ctx *cx, unsigned max_errors);
 void compile_ctx_release(struct compile_ctx *cx);
 /* Text read from standard input, named `name` in diagnostics: a file given or
    imported by that path is this text, and its relative imports resolve from
-   name's directory (kiln lint - --stdin-filename NAME). */
+   name's directory (kiln lint - --stdin-filename NAME). Likewise a path given or imported
+   that names a text already in cx's source map (source_add) is that text, not the file. */
 void compile_set_stdin(struct compile_ctx *cx, const char *name, const char *text, size_t len);
 
 /* Check files as compile does, without -var values: a param without a value leaves

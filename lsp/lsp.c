@@ -15,11 +15,24 @@
 #include "parse.h"
 #include "path.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* How long an importer's diagnostics wait for a pause in the input, at most. */
+#define LSP_STALE_MAX_MS 1000.0
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
 
 /* JSON-RPC and LSP error codes */
 enum {
@@ -32,15 +45,24 @@ enum {
 };
 
 struct doc {
-	char *uri, *path, *text;
+	char *uri, *path, *text; /* path: normalized, or the URI when it is not file:// */
 	size_t len;
+	json_int_t version; /* the editor's, -1 when it sent none */
+	bool stale;         /* an import changed: publish its diagnostics again when idle */
+	char **imports;     /* the paths it imports, once known (imports_known) */
+	size_t nimports;
+	bool imports_known;
 };
 
 struct server {
 	FILE *in, *out;
 	struct doc *docs;
 	size_t ndocs, cap;
+	char **roots; /* the workspace folders (initialize's workspaceFolders or rootUri) */
+	size_t nroots;
 	bool initialized, shutdown, exited;
+	bool document_changes; /* the client takes a WorkspaceEdit's documentChanges */
+	double stale_since;    /* when a document became stale while none was, 0: none is */
 };
 
 /* A request's failure: its code and message (static or from a buffer). */
@@ -157,6 +179,15 @@ static char *uri_of(const char *path)
 	return uri;
 }
 
+/* The normalized path of a file:// URI (malloc'd), or NULL (NULL, another scheme). */
+static char *uri_path(const char *uri)
+{
+	char *p = uri ? lsp_uri_to_path(uri) : NULL;
+	char *n = p ? path_normalize(p) : NULL;
+	free(p);
+	return n;
+}
+
 /* The document a request names (params.textDocument.uri). */
 static struct doc *request_doc(struct server *s, json_t *params, struct rpc_err *e)
 {
@@ -235,12 +266,19 @@ static json_t *diagnostic_json(struct compile_ctx *cx, const struct diag *dg)
 	return o;
 }
 
-/* Lint d as kiln lint would (the text in memory, under its path) and publish. */
+/*
+ * Lint d as kiln lint would (the text in memory, under its path) and publish.
+ * The other open documents are in the source map under their paths, so an
+ * import of one of them reads the editor's text, not the file on disk.
+ */
 static void publish_diagnostics(struct server *s, struct doc *d)
 {
 	struct compile_ctx cx;
 	compile_ctx_init(&cx, 0);
 	compile_set_stdin(&cx, d->path, d->text, d->len);
+	for (size_t i = 0; i < s->ndocs; i++)
+		if (&s->docs[i] != d && s->docs[i].path[0] == '/')
+			source_add(&cx.sm, s->docs[i].path, s->docs[i].text, s->docs[i].len);
 	const char *paths[] = {d->path};
 	struct compile_opts opts = {0};
 	kiln_lint(&cx, paths, 1, &opts);
@@ -270,21 +308,110 @@ static void publish_diagnostics(struct server *s, struct doc *d)
 	                  json_pack("{s:s, s:o}", "uri", d->uri, "diagnostics", list));
 }
 
-/* ---- the AST of a document ---- */
+/* ---- units: a document and the files it imports, parsed in one context ---- */
 
-struct parsed {
-	struct compile_ctx cx;
+/* One file of a unit. */
+struct ufile {
+	char *path;
 	struct source_file *f;
-	struct ast_file *ast;
+	struct ast_file *ast; /* NULL: it could not be read */
+	unsigned mark;        /* == the unit's gen: visited by the current walk */
+	bool searched;        /* references: already searched */
 };
 
-static void parse_doc(struct doc *d, struct parsed *p)
+/*
+ * Files parsed together, each once: the document a request names, what it
+ * imports and, for references, the files that import it. An open document's
+ * text is the editor's, any other file is read from disk. Nodes of one unit
+ * can be compared by address.
+ */
+struct unit {
+	struct server *s;
+	struct compile_ctx cx;
+	struct ufile *files;
+	size_t n, cap;
+	unsigned gen;
+};
+
+/* A declaration: a node of file `file` of a unit. */
+struct decl {
+	size_t file;
+	struct ast_node *node;
+};
+
+static struct doc *doc_at_path(struct server *s, const char *path)
 {
-	compile_ctx_init(&p->cx, 0);
-	uint32_t id = source_add(&p->cx.sm, d->path, d->text, d->len);
-	p->f = source_get(&p->cx.sm, id);
+	for (size_t i = 0; i < s->ndocs; i++)
+		if (!strcmp(s->docs[i].path, path))
+			return &s->docs[i];
+	return NULL;
+}
+
+static void unit_init(struct unit *u, struct server *s)
+{
+	*u = (struct unit){.s = s};
+	compile_ctx_init(&u->cx, 0);
+}
+
+static void unit_release(struct unit *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		free(u->files[i].path);
+	free(u->files);
+	compile_ctx_release(&u->cx);
+}
+
+/* The index of path's file in u, read and parsed on first use; -1 when it cannot be read. */
+static int unit_file(struct unit *u, const char *path)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (!strcmp(u->files[i].path, path))
+			return u->files[i].ast ? (int)i : -1;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 8;
+		struct ufile *v = realloc(u->files, cap * sizeof *v);
+		if (!v)
+			return -1;
+		u->files = v;
+		u->cap = cap;
+	}
+	char *p = strdup(path);
+	if (!p)
+		return -1;
+	struct ufile *uf = &u->files[u->n++];
+	*uf = (struct ufile){.path = p};
+	struct doc *d = doc_at_path(u->s, path);
+	uint32_t id, err;
+	if (d) {
+		id = source_add(&u->cx.sm, path, d->text, d->len);
+	} else {
+		int r = source_load(&u->cx.sm, path, &err);
+		if (r < 0)
+			return -1;
+		id = (uint32_t)r;
+	}
+	uf->f = source_get(&u->cx.sm, id);
 	struct parse_opts opts = {0};
-	p->ast = parse_source(&p->cx.arena, &p->cx.diags, id, &opts);
+	uf->ast = parse_source(&u->cx.arena, &u->cx.diags, id, &opts);
+	return (int)(u->n - 1);
+}
+
+/* The file d's text in u (an open document always reads). */
+static size_t unit_doc(struct unit *u, struct doc *d)
+{
+	int i = unit_file(u, d->path);
+	return i < 0 ? 0 : (size_t)i;
+}
+
+/* The path an import node of file i names (malloc'd), or NULL when n is not one. */
+static char *import_path(struct unit *u, size_t i, struct ast_node *n)
+{
+	if (n->kind != N_IMPORT || !n->label || n->label->kind != EX_STRING || !n->label->str.s)
+		return NULL;
+	char *dir = path_dirname(u->files[i].path);
+	char *p = path_join(dir, n->label->str.s);
+	free(dir);
+	return p;
 }
 
 static bool in_span(struct src_span sp, size_t off)
@@ -313,11 +440,18 @@ static bool is_word(char c)
 /* The word (a name) around off, or NULL; its span in *ret_start, *ret_end. */
 static char *word_at(struct doc *d, size_t off, size_t *ret_start, size_t *ret_end)
 {
+	/* a name is a letter or '_', then letters, digits, '_' and '-' (restart-nginx) */
 	size_t a = off, b = off;
-	while (a > 0 && is_word(d->text[a - 1]))
+	while (a > 0 && (is_word(d->text[a - 1]) || d->text[a - 1] == '-'))
 		a--;
-	while (b < d->len && is_word(d->text[b]))
+	while (b < d->len && (is_word(d->text[b]) || d->text[b] == '-'))
 		b++;
+	while (a < b && (d->text[a] == '-' || (d->text[a] >= '0' && d->text[a] <= '9')))
+		a++;
+	while (b > a && d->text[b - 1] == '-')
+		b--;
+	if (off < a || off > b)
+		a = b = off;
 	*ret_start = a;
 	*ret_end = b;
 	if (a == b)
@@ -376,17 +510,149 @@ static struct ast_node *enclosing(struct ast_node *list, size_t off, enum ast_ki
 	return NULL;
 }
 
+/* The span of a declaration's name (its whole span when it has none). */
+static struct src_span decl_span(struct ast_node *n)
+{
+	return n->name_span.end > n->name_span.start ? n->name_span : n->span;
+}
+
+static struct ast_node *top_decl(struct ast_file *ast, const char *name)
+{
+	for (struct ast_node *n = ast->items; n; n = n->next)
+		if (is_decl(n->kind) && name_is(n, name))
+			return n;
+	return NULL;
+}
+
+/*
+ * Walk the files file i imports and theirs, depth-first in import order,
+ * each once: visit(u, j, ctx) for each, before what it imports. Stops and
+ * returns true when visit does, or when an import names the path `stop`
+ * (which is then not read).
+ */
+static bool walk_imports(struct unit *u, size_t i, const char *stop,
+                         bool (*visit)(struct unit *u, size_t j, void *ctx), void *ctx)
+{
+	u->files[i].mark = u->gen;
+	for (struct ast_node *n = u->files[i].ast->items; n; n = n->next) {
+		char *p = import_path(u, i, n);
+		if (!p)
+			continue;
+		bool hit = stop && !strcmp(p, stop);
+		int j = hit ? -1 : unit_file(u, p);
+		free(p);
+		if (hit)
+			return true;
+		if (j < 0 || u->files[j].mark == u->gen)
+			continue;
+		if ((visit && visit(u, (size_t)j, ctx)) ||
+		    walk_imports(u, (size_t)j, stop, visit, ctx))
+			return true;
+	}
+	return false;
+}
+
+struct find_top {
+	const char *name;
+	struct decl *ret;
+};
+
+static bool visit_top_decl(struct unit *u, size_t j, void *ctx)
+{
+	struct find_top *ft = ctx;
+	struct ast_node *m = top_decl(u->files[j].ast, ft->name);
+	if (m)
+		*ft->ret = (struct decl){j, m};
+	return m != NULL;
+}
+
+/* The top-level declaration of name in the files file i imports and theirs, depth-first. */
+static bool imported(struct unit *u, size_t i, const char *name, struct decl *ret)
+{
+	struct find_top ft = {name, ret};
+	u->gen++;
+	return walk_imports(u, i, NULL, visit_top_decl, &ft);
+}
+
+/* The declaration of name that off in file i sees: the file's own, else an import's. */
+static bool resolve(struct unit *u, size_t i, size_t off, const char *name, struct decl *ret)
+{
+	struct ast_node *best = NULL;
+	int depth = -1;
+	find_decl(u->files[i].ast->items, off, name, 0, &best, &depth);
+	if (best) {
+		*ret = (struct decl){i, best};
+		return true;
+	}
+	return imported(u, i, name, ret);
+}
+
+/* Whether file i imports path, directly or through its imports. */
+static bool depends(struct unit *u, size_t i, const char *path)
+{
+	u->gen++;
+	return walk_imports(u, i, path, NULL, NULL);
+}
+
+/* The URI of file i: an open document's own, else the file's. */
+static char *unit_uri(struct unit *u, size_t i)
+{
+	struct doc *d = doc_at_path(u->s, u->files[i].path);
+	return d ? strdup(d->uri) : uri_of(u->files[i].path);
+}
+
+static json_t *location_json(struct unit *u, size_t i, struct src_span sp)
+{
+	char *uri = unit_uri(u, i);
+	json_t *r = json_pack("{s:s, s:o}", "uri", uri ? uri : "", "range",
+	                      range_json(u->files[i].f, sp.start, sp.end));
+	free(uri);
+	return r;
+}
+
 /* ---- requests ---- */
 
-static json_t *do_initialize(void)
+/* A workspace folder's path, from a file:// URI. */
+static void add_root(struct server *s, const char *uri)
 {
+	char *p = uri_path(uri);
+	char **v = p ? realloc(s->roots, (s->nroots + 1) * sizeof *v) : NULL;
+	if (!v) {
+		free(p);
+		return;
+	}
+	s->roots = v;
+	s->roots[s->nroots++] = p;
+}
+
+static json_t *do_initialize(struct server *s, json_t *params)
+{
+	size_t i;
+	json_t *f, *folders = member(params, "workspaceFolders");
+	json_array_foreach (folders, i, f)
+		add_root(s, json_string_value(json_object_get(f, "uri")));
+	if (!s->nroots)
+		add_root(s, json_string_value(member(params, "rootUri")));
+	if (!s->nroots && json_is_string(member(params, "rootPath"))) {
+		char *uri = uri_of(json_string_value(member(params, "rootPath")));
+		add_root(s, uri);
+		free(uri);
+	}
+	s->document_changes =
+	    json_is_true(member(params, "capabilities.workspace.workspaceEdit.documentChanges"));
+
 	json_t *caps =
 	    json_pack("{s:{s:b, s:i}, s:b, s:{s:[s,s,s]}, s:b, s:b, s:b}", "textDocumentSync",
 	              "openClose", 1, "change", 2, "hoverProvider", 1, "completionProvider",
 	              "triggerCharacters", ".", "=", " ", "definitionProvider", 1,
 	              "documentFormattingProvider", 1, "documentSymbolProvider", 1);
 	json_object_set_new(caps, "referencesProvider", json_true());
-	json_object_set_new(caps, "renameProvider", json_true());
+	/* prepareRename only for a client that says it sends it */
+	json_object_set_new(
+	    caps, "renameProvider",
+	    json_is_true(member(params, "capabilities.textDocument.rename.prepareSupport"))
+	        ? json_pack("{s:b}", "prepareProvider", 1)
+	        : json_true());
 	json_object_set_new(caps, "codeActionProvider", json_true());
 	return json_pack("{s:o, s:{s:s, s:s}}", "capabilities", caps, "serverInfo", "name", "kiln",
 	                 "version", KILN_VERSION);
@@ -500,87 +766,61 @@ static json_t *symbols(struct source_file *f, struct ast_node *list)
 	return arr;
 }
 
-static json_t *do_symbols(struct doc *d)
+static json_t *do_symbols(struct server *s, struct doc *d)
 {
-	struct parsed p;
-	parse_doc(d, &p);
-	json_t *r = symbols(p.f, p.ast->items);
-	compile_ctx_release(&p.cx);
+	struct unit u;
+	unit_init(&u, s);
+	size_t i = unit_doc(&u, d);
+	json_t *r = symbols(u.files[i].f, u.files[i].ast->items);
+	unit_release(&u);
 	return r;
 }
 
-/*
- * The top-level declaration of name in the files path imports (an open
- * document's text, else the file on disk), depth-first, at most `budget`
- * files: its location, or NULL.
- */
-static json_t *imported_decl(struct server *s, const char *path, struct ast_node *items,
-                             const char *name, int *budget)
+/* A request at a name: the name, its span, and the document's unit (file `file`). */
+struct at {
+	char *word;
+	size_t ws, we;
+	struct unit u;
+	size_t file;
+};
+
+/* The name at off in d and d's unit; false when no name is there. */
+static bool at_open(struct server *s, struct doc *d, size_t off, struct at *a)
 {
-	char *dir = path_dirname(path);
-	json_t *r = NULL;
-	for (struct ast_node *n = items; n && !r && *budget > 0; n = n->next) {
-		if (n->kind != N_IMPORT || !n->label || n->label->kind != EX_STRING)
-			continue;
-		(*budget)--;
-		char *ipath = path_join(dir, n->label->str.s);
-		char *uri = uri_of(ipath);
-		struct doc *open = uri ? find_doc(s, uri) : NULL;
-		struct compile_ctx cx;
-		compile_ctx_init(&cx, 0);
-		uint32_t id, err;
-		int ok = 1;
-		if (open)
-			id = source_add(&cx.sm, ipath, open->text, open->len);
-		else if ((ok = source_load(&cx.sm, ipath, &err)) >= 0)
-			id = (uint32_t)ok;
-		if (ok >= 0) {
-			struct parse_opts opts = {0};
-			struct ast_file *ast = parse_source(&cx.arena, &cx.diags, id, &opts);
-			struct source_file *f = source_get(&cx.sm, id);
-			for (struct ast_node *m = ast->items; m && !r; m = m->next) {
-				if (!is_decl(m->kind) || !name_is(m, name))
-					continue;
-				struct src_span sp =
-				    m->name_span.end > m->name_span.start ? m->name_span : m->span;
-				r = json_pack("{s:s, s:o}", "uri", uri ? uri : "", "range",
-				              range_json(f, sp.start, sp.end));
-			}
-			if (!r)
-				r = imported_decl(s, ipath, ast->items, name, budget);
-		}
-		compile_ctx_release(&cx);
-		free(uri);
-		free(ipath);
-	}
-	free(dir);
-	return r;
+	a->word = word_at(d, off, &a->ws, &a->we);
+	if (!a->word)
+		return false;
+	unit_init(&a->u, s);
+	a->file = unit_doc(&a->u, d);
+	return true;
+}
+
+static void at_close(struct at *a)
+{
+	free(a->word);
+	unit_release(&a->u);
+}
+
+/* at_open, and the declaration of the name there in *dc; false (closed) when there is none. */
+static bool at_decl(struct server *s, struct doc *d, size_t off, struct at *a, struct decl *dc)
+{
+	if (!at_open(s, d, off, a))
+		return false;
+	if (resolve(&a->u, a->file, off, a->word, dc))
+		return true;
+	at_close(a);
+	return false;
 }
 
 static json_t *do_definition(struct server *s, struct doc *d, size_t off)
 {
-	size_t ws, we;
-	char *word = word_at(d, off, &ws, &we);
-	if (!word)
+	struct at a;
+	struct decl dc;
+	if (!at_decl(s, d, off, &a, &dc))
 		return json_null();
-	struct parsed p;
-	parse_doc(d, &p);
-	struct ast_node *best = NULL;
-	int depth = -1;
-	find_decl(p.ast->items, off, word, 0, &best, &depth);
-	json_t *r = NULL;
-	if (best) {
-		struct src_span sp =
-		    best->name_span.end > best->name_span.start ? best->name_span : best->span;
-		r = json_pack("{s:s, s:o}", "uri", d->uri, "range",
-		              range_json(p.f, sp.start, sp.end));
-	} else {
-		int budget = 64;
-		r = imported_decl(s, d->path, p.ast->items, word, &budget);
-	}
-	free(word);
-	compile_ctx_release(&p.cx);
-	return r ? r : json_null();
+	json_t *r = location_json(&a.u, dc.file, decl_span(dc.node));
+	at_close(&a);
+	return r;
 }
 
 /* Markdown for a schema: its name, doc and arguments. */
@@ -627,16 +867,62 @@ static json_t *hover_json(struct source_file *f, char *md, size_t start, size_t 
 	return r;
 }
 
+/*
+ * Markdown for declaration dc of name, seen from file `from`: its kind, type
+ * and where it is declared; a param's default and where its value comes
+ * from, a let's value.
+ */
+static char *decl_markdown(struct unit *u, size_t from, struct decl dc, const char *name)
+{
+	struct ast_node *n = dc.node;
+	struct source_file *f = u->files[dc.file].f;
+	char *type = n->type && (n->kind == N_PARAM || n->kind == N_LET)
+	                 ? span_text(f, n->type->span)
+	                 : NULL;
+	char *value = n->value && (n->kind == N_PARAM || n->kind == N_LET)
+	                  ? span_text(f, n->value->span)
+	                  : NULL;
+	uint32_t line, col;
+	source_position(f, decl_span(n).start, &line, &col);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m) {
+		free(type);
+		free(value);
+		return NULL;
+	}
+	fprintf(m, "**%s %s**", ast_kind_name(n->kind), name);
+	if (type)
+		fprintf(m, ": `%s`", type);
+	if (n->kind == N_PARAM && !value)
+		fprintf(m, " (required)");
+	if (dc.file == from)
+		fprintf(m, "\n\nDeclared at line %u.", line);
+	else
+		fprintf(m, "\n\nDeclared in `%s`, line %u.", u->files[dc.file].path, line);
+	if (n->kind == N_PARAM)
+		fprintf(m, " Its value comes from `-var %s=VALUE`, a `-var-file`, `KILN_VAR_%s`%s.",
+		        name, name, value ? ", else the default" : "");
+	if (value)
+		fprintf(m, "\n\n%s: `%s`", n->kind == N_PARAM ? "Default" : "Value", value);
+	fclose(m);
+	free(type);
+	free(value);
+	return buf;
+}
+
 static json_t *do_hover(struct server *s, struct doc *d, size_t off)
 {
-	size_t ws, we;
-	char *word = word_at(d, off, &ws, &we);
-	if (!word)
+	struct at at;
+	if (!at_open(s, d, off, &at))
 		return json_null();
-	struct parsed p;
-	parse_doc(d, &p);
+	const char *word = at.word;
+	size_t ws = at.ws, we = at.we, i = at.file;
+	struct source_file *f = at.u.files[i].f;
+	struct ast_node *items = at.u.files[i].ast->items;
 	json_t *r = NULL;
-	struct ast_node *task = enclosing(p.ast->items, off, N_TASK);
+	struct ast_node *task = enclosing(items, off, N_TASK);
 	const struct kiln_schema *sc = NULL;
 	if (task && task->name.len) {
 		char *mod = str_of(task->name);
@@ -644,20 +930,20 @@ static json_t *do_hover(struct server *s, struct doc *d, size_t off)
 		free(mod);
 	}
 	if (sc && in_span(task->name_span, off)) {
-		r = hover_json(p.f, schema_markdown(sc), ws, we);
+		r = hover_json(f, schema_markdown(sc), ws, we);
 	} else if (sc) {
 		/* an argument's name: NAME = value inside the task */
 		struct ast_node *attr = enclosing(task->body, off, N_ATTR);
 		bool on_name = attr && in_span(attr->name_span, off);
 		const struct kiln_arg *a = on_name ? stdlib_arg(sc, word) : NULL;
 		if (a)
-			r = hover_json(p.f, arg_markdown(sc, a), ws, we);
+			r = hover_json(f, arg_markdown(sc, a), ws, we);
 		for (const struct kiln_attr *t = stdlib_task_attrs; !r && on_name && t->name; t++) {
 			char *md;
 			if (!strcmp(t->name, word) &&
 			    asprintf(&md, "**%s**: `%s` (every task)\n\n%s", t->name, t->type,
 			             t->doc) >= 0)
-				r = hover_json(p.f, md, ws, we);
+				r = hover_json(f, md, ws, we);
 		}
 	}
 	if (!r) {
@@ -671,74 +957,12 @@ static json_t *do_hover(struct server *s, struct doc *d, size_t off)
 		if (!fn && after < d->len && d->text[after] == '(')
 			fn = stdlib_lookup(SCHEMA_BASE, word);
 		if (fn)
-			r = hover_json(p.f, schema_markdown(fn), ws, we);
+			r = hover_json(f, schema_markdown(fn), ws, we);
 	}
-	if (!r) {
-		struct ast_node *best = NULL;
-		int depth = -1;
-		find_decl(p.ast->items, off, word, 0, &best, &depth);
-		if (best) {
-			char *md = NULL;
-			char *type = best->type && (best->kind == N_PARAM || best->kind == N_LET)
-			                 ? span_text(p.f, best->type->span)
-			                 : NULL;
-			char *value = best->value ? span_text(p.f, best->value->span) : NULL;
-			uint32_t line, col;
-			source_position(p.f, best->span.start, &line, &col);
-			const char *what = ast_kind_name(best->kind);
-			int w;
-			if (best->kind == N_PARAM)
-				w = asprintf(&md,
-				             "**param %s**%s%s%s%s\n\nDeclared at line %u. Its "
-				             "value comes from "
-				             "`-var %s=VALUE`, a `-var-file`, `KILN_VAR_%s`%s.",
-				             word, type ? ": `" : "", type ? type : "",
-				             type ? "`" : "", value ? "" : " (required)", line,
-				             word, word, value ? ", else the default" : "");
-			else
-				w = asprintf(&md, "**%s %s**%s%s%s\n\nDeclared at line %u.", what,
-				             word, type ? ": `" : "", type ? type : "",
-				             type ? "`" : "", line);
-			if (w < 0)
-				md = NULL;
-			if (md && value && best->kind == N_PARAM) {
-				char *m2;
-				if (asprintf(&m2, "%s\n\nDefault: `%s`", md, value) >= 0) {
-					free(md);
-					md = m2;
-				}
-			} else if (md && value && best->kind == N_LET) {
-				char *m2;
-				if (asprintf(&m2, "%s\n\nValue: `%s`", md, value) >= 0) {
-					free(md);
-					md = m2;
-				}
-			}
-			free(type);
-			free(value);
-			r = hover_json(p.f, md, ws, we);
-		} else {
-			/* declared in an imported file: say where */
-			int budget = 64;
-			json_t *loc = imported_decl(s, d->path, p.ast->items, word, &budget);
-			char *md = NULL;
-			if (loc) {
-				char *path =
-				    lsp_uri_to_path(json_string_value(json_object_get(loc, "uri")));
-				json_int_t line = json_integer_value(json_object_get(
-				    json_object_get(json_object_get(loc, "range"), "start"),
-				    "line"));
-				if (asprintf(&md, "**%s**\n\nDeclared in `%s`, line %lld.", word,
-				             path ? path : "?", (long long)line + 1) < 0)
-					md = NULL;
-				free(path);
-				json_decref(loc);
-				r = hover_json(p.f, md, ws, we);
-			}
-		}
-	}
-	free(word);
-	compile_ctx_release(&p.cx);
+	struct decl dc;
+	if (!r && resolve(&at.u, i, off, word, &dc))
+		r = hover_json(f, decl_markdown(&at.u, i, dc, word), ws, we);
+	at_close(&at);
 	return r ? r : json_null();
 }
 
@@ -847,12 +1071,28 @@ static bool add_facts(json_t *items, struct doc *d, size_t off)
 	return true;
 }
 
-static json_t *do_completion(struct doc *d, size_t off)
+static bool visit_add_names(struct unit *u, size_t j, void *items)
 {
-	struct parsed p;
-	parse_doc(d, &p);
+	add_names(items, u->files[j].ast->items, SIZE_MAX);
+	return false;
+}
+
+/* The names in scope at off in file i: its own, then its imports'. */
+static void add_scope(struct unit *u, size_t i, json_t *items, size_t off)
+{
+	add_names(items, u->files[i].ast->items, off);
+	u->gen++;
+	walk_imports(u, i, NULL, visit_add_names, items);
+}
+
+static json_t *do_completion(struct server *s, struct doc *d, size_t off)
+{
+	struct unit u;
+	unit_init(&u, s);
+	size_t ui = unit_doc(&u, d);
+	struct ast_node *top = u.files[ui].ast->items;
 	json_t *items = json_array();
-	struct ast_node *task = enclosing(p.ast->items, off, N_TASK);
+	struct ast_node *task = enclosing(top, off, N_TASK);
 	const struct kiln_schema *sc = NULL;
 	if (task && task->name.len && !in_span(task->name_span, off)) {
 		char *mod = str_of(task->name);
@@ -877,46 +1117,54 @@ static json_t *do_completion(struct doc *d, size_t off)
 	if (add_facts(items, d, off)) {
 		/* facts' fields only */
 	} else if (sc && eq && arg && !strcmp(arg, "notify")) {
-		add_handlers(items, p.ast->items, off);
+		add_handlers(items, top, off);
 	} else if (sc && eq) {
 		/* after NAME = : the argument's enum values, and names in scope */
 		const struct kiln_arg *ka = arg ? stdlib_arg(sc, arg) : NULL;
 		if (ka)
 			add_enum_values(items, ka->type);
-		add_names(items, p.ast->items, off);
+		add_scope(&u, ui, items, off);
 	} else if (sc) {
 		for (const struct kiln_arg *a = sc->args; a && a->name; a++)
 			add_item(items, a->name, 5, a->type, a->doc);
 		add_attrs(items, stdlib_task_attrs);
 	} else if (eq) {
-		add_names(items, p.ast->items, off);
+		add_scope(&u, ui, items, off);
 		const struct kiln_schema *const *fns;
 		size_t n = stdlib_all(SCHEMA_FUNCTION, &fns);
 		for (size_t i = 0; i < n; i++)
 			add_item(items, fns[i]->name, 3, "function", fns[i]->doc);
-	} else if (enclosing(p.ast->items, off, N_CONFIG)) {
+	} else if (enclosing(top, off, N_CONFIG)) {
 		add_attrs(items, stdlib_config_attrs);
 	} else {
 		const struct kiln_schema *const *mods;
 		size_t n = stdlib_all(SCHEMA_MODULE, &mods);
 		for (size_t i = 0; i < n; i++)
 			add_item(items, mods[i]->name, 9, "module", mods[i]->doc);
-		add_names(items, p.ast->items, off);
+		add_scope(&u, ui, items, off);
 		for (const struct kiln_attr *k = stdlib_keywords; k->name; k++)
 			add_item(items, k->name, 14, "keyword", k->doc);
 	}
 	free(arg);
-	compile_ctx_release(&p.cx);
+	unit_release(&u);
 	return json_pack("{s:b, s:o}", "isIncomplete", 0, "items", items);
 }
 
 /* ---- references, rename, code actions ---- */
 
+/* A place that names a declaration: a span of file `file` of a unit. */
+struct ref {
+	size_t file;
+	struct src_span sp;
+};
+
 struct refs {
+	struct unit *u;
 	const char *name;
-	struct ast_node *items; /* the file's, to resolve each use */
-	struct ast_node *target;
-	struct src_span *spans;
+	struct decl target;
+	size_t file;    /* the file searched */
+	int via_import; /* whether the names it does not declare are the target's: -1 not known */
+	struct ref *v;
 	size_t n, cap;
 };
 
@@ -924,18 +1172,27 @@ static void refs_add(struct refs *r, struct src_span sp)
 {
 	struct ast_node *best = NULL;
 	int depth = -1;
-	find_decl(r->items, sp.start, r->name, 0, &best, &depth);
-	if (best != r->target)
+	find_decl(r->u->files[r->file].ast->items, sp.start, r->name, 0, &best, &depth);
+	if (best && best != r->target.node)
 		return;
+	if (!best) {
+		if (r->via_import < 0) {
+			struct decl dc;
+			r->via_import =
+			    imported(r->u, r->file, r->name, &dc) && dc.node == r->target.node;
+		}
+		if (!r->via_import)
+			return;
+	}
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? 2 * r->cap : 16;
-		struct src_span *v = realloc(r->spans, cap * sizeof *v);
+		struct ref *v = realloc(r->v, cap * sizeof *v);
 		if (!v)
 			return;
-		r->spans = v;
+		r->v = v;
 		r->cap = cap;
 	}
-	r->spans[r->n++] = sp;
+	r->v[r->n++] = (struct ref){r->file, sp};
 }
 
 static void refs_expr(struct refs *r, struct ast_expr *e)
@@ -991,9 +1248,9 @@ static void refs_expr(struct refs *r, struct ast_expr *e)
 static void refs_nodes(struct refs *r, struct ast_node *list)
 {
 	for (struct ast_node *n = list; n; n = n->next) {
-		if (n == r->target ||
+		if (n == r->target.node ||
 		    ((n->kind == N_USE || n->kind == N_GROUP_REF) && name_is(n, r->name)))
-			refs_add(r, n->name_span.end > n->name_span.start ? n->name_span : n->span);
+			refs_add(r, decl_span(n));
 		if (n->kind != N_FOR) /* a for's label is its second loop variable */
 			refs_expr(r, n->label);
 		refs_expr(r, n->value);
@@ -1006,80 +1263,252 @@ static void refs_nodes(struct refs *r, struct ast_node *list)
 	}
 }
 
-/* Every place in d's file that names the declaration of the name at off. */
-static bool find_refs(struct parsed *p, struct doc *d, size_t off, struct refs *r)
+static void refs_search(struct refs *r, size_t file)
+{
+	r->u->files[file].searched = true;
+	r->file = file;
+	r->via_import = -1;
+	refs_nodes(r, r->u->files[file].ast->items);
+}
+
+static void add_path(char ***v, size_t *n, char *p)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+	if (!nv) {
+		free(p);
+		return;
+	}
+	*v = nv;
+	(*v)[(*n)++] = p;
+}
+
+/* How much of the workspace folders references and rename look at. */
+enum { WS_MAX_FILES = 10000, WS_MAX_ENTRIES = 200000, WS_MAX_DEPTH = 32 };
+
+/*
+ * The .img files below dir, outside hidden folders and without following
+ * symbolic links to folders, while *budget (directory entries) lasts and
+ * the list holds fewer than WS_MAX_FILES.
+ */
+static void list_imgs(const char *dir, int depth, char ***v, size_t *n, size_t *budget)
+{
+	DIR *dp = depth < WS_MAX_DEPTH ? opendir(dir) : NULL;
+	if (!dp)
+		return;
+	for (struct dirent *e; *budget && *n < WS_MAX_FILES && (e = readdir(dp));) {
+		(*budget)--;
+		size_t l = strlen(e->d_name);
+		if (e->d_name[0] == '.')
+			continue;
+		char *p = path_join(dir, e->d_name);
+		if (e->d_type == DT_DIR) {
+			list_imgs(p, depth + 1, v, n, budget);
+		} else if (l > 4 && !strcmp(e->d_name + l - 4, ".img")) {
+			add_path(v, n, p);
+			p = NULL;
+		}
+		free(p);
+	}
+	closedir(dp);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Every place that names the declaration of the name at off in d: in the
+ * file that declares it and, when it is a top-level declaration, in every
+ * open document and every .img file of the workspace folders that imports
+ * that file, directly or through others.
+ */
+static bool find_refs(struct unit *u, struct doc *d, size_t off, struct refs *r)
 {
 	size_t ws, we;
 	char *word = word_at(d, off, &ws, &we);
-	*r = (struct refs){.name = word, .items = p->ast->items};
-	if (!word)
+	*r = (struct refs){.u = u, .name = word};
+	if (!word || !resolve(u, unit_doc(u, d), off, word, &r->target))
 		return false;
-	int depth = -1;
-	find_decl(p->ast->items, off, word, 0, &r->target, &depth);
-	if (!r->target)
-		return false;
-	refs_nodes(r, p->ast->items);
+	refs_search(r, r->target.file);
+	if (top_decl(u->files[r->target.file].ast, word) != r->target.node)
+		return true; /* inside a role or an image: only its file sees it */
+	struct server *s = u->s;
+	char **paths = NULL;
+	size_t np = 0, budget = WS_MAX_ENTRIES;
+	for (size_t i = 0; i < s->ndocs; i++)
+		add_path(&paths, &np, strdup(s->docs[i].path));
+	size_t nopen = np;
+	for (size_t i = 0; i < s->nroots; i++)
+		list_imgs(s->roots[i], 0, &paths, &np, &budget);
+	qsort(paths + nopen, np - nopen, sizeof *paths, cmp_str);
+	char *tpath = strdup(u->files[r->target.file].path);
+	for (size_t i = 0; i < np; i++) {
+		int j = paths[i] && tpath ? unit_file(u, paths[i]) : -1;
+		if (j >= 0 && !u->files[j].searched && depends(u, (size_t)j, tpath))
+			refs_search(r, (size_t)j);
+		free(paths[i]);
+	}
+	free(paths);
+	free(tpath);
 	return true;
 }
 
-static json_t *do_references(struct doc *d, size_t off, json_t *params)
+static json_t *do_references(struct server *s, struct doc *d, size_t off, json_t *params)
 {
-	struct parsed p;
-	parse_doc(d, &p);
+	struct unit u;
+	unit_init(&u, s);
 	struct refs r;
 	json_t *list = json_array();
 	bool with_decl = json_is_true(member(params, "context.includeDeclaration"));
-	if (find_refs(&p, d, off, &r)) {
+	if (find_refs(&u, d, off, &r)) {
+		struct src_span ds = decl_span(r.target.node);
 		for (size_t i = 0; i < r.n; i++) {
-			struct src_span sp = r.spans[i];
-			bool is_decl_span = r.target->name_span.end > r.target->name_span.start &&
-			                    sp.start == r.target->name_span.start;
-			if (is_decl_span && !with_decl)
+			if (!with_decl && r.v[i].file == r.target.file &&
+			    r.v[i].sp.start == ds.start)
 				continue;
-			json_array_append_new(list, json_pack("{s:s, s:o}", "uri", d->uri, "range",
-			                                      range_json(p.f, sp.start, sp.end)));
+			json_array_append_new(list, location_json(&u, r.v[i].file, r.v[i].sp));
 		}
 	}
-	free(r.spans);
+	free(r.v);
 	free((char *)r.name);
-	compile_ctx_release(&p.cx);
+	unit_release(&u);
 	return list;
 }
 
-static json_t *do_rename(struct doc *d, size_t off, json_t *params, struct rpc_err *e)
+/* The words the lexer keeps for itself, and facts: not names a rename may give. */
+static const char *const reserved[] = {
+    "param",     "let",   "import", "role",  "image",  "from",   "stage", "handler",
+    "for",       "in",    "when",   "use",   "config", "output", "test",  "hosts",
+    "inventory", "apply", "true",   "false", "null",   "object", "facts", NULL,
+};
+
+static bool valid_name(const char *name)
+{
+	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
+	      name[0] == '_'))
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!is_word(*c) && *c != '-')
+			return false;
+	for (const char *const *k = reserved; *k; k++)
+		if (!strcmp(*k, name))
+			return false;
+	return true;
+}
+
+/*
+ * Whether new_name is already taken where the references are: a declaration
+ * of it that one of them would then name instead (in its scope or an
+ * import), or a top-level one in a file that sees the target's file. Says
+ * where in *e.
+ */
+static bool name_taken(struct unit *u, struct refs *r, const char *new_name, struct rpc_err *e)
+{
+	struct decl other = {0};
+	bool taken = false;
+	bool top = top_decl(u->files[r->target.file].ast, r->name) == r->target.node;
+	struct src_span ds = decl_span(r->target.node);
+	for (size_t i = 0; i < r->n && !taken; i++) {
+		size_t off = r->v[i].sp.start;
+		/* the declaration itself: what the block around it declares, not what it does */
+		if (r->v[i].file == r->target.file && off == ds.start)
+			off = top || !r->target.node->span.start ? SIZE_MAX
+			                                         : r->target.node->span.start - 1;
+		taken = resolve(u, r->v[i].file, off, new_name, &other);
+	}
+	for (size_t j = 0; j < u->n && !taken && top; j++) {
+		if (u->files[j].searched && (other.node = top_decl(u->files[j].ast, new_name)))
+			other.file = j, taken = true;
+	}
+	if (taken) {
+		uint32_t line, col;
+		source_position(u->files[other.file].f, decl_span(other.node).start, &line, &col);
+		e->code = RPC_REQUEST_FAILED;
+		snprintf(e->msg, sizeof e->msg,
+		         "params.newName: '%s' is already taken: %s %s is declared at %s:%u:%u "
+		         "and would be confused with it; choose another name",
+		         new_name, ast_kind_name(other.node->kind), new_name,
+		         u->files[other.file].path, line, col);
+	}
+	return taken;
+}
+
+/* The WorkspaceEdit that writes new_name at every reference, file by file. */
+static json_t *rename_edit(struct server *s, struct unit *u, struct refs *r, const char *new_name)
+{
+	json_t *changes = json_object(), *doc_changes = json_array();
+	for (size_t j = 0; j < u->n; j++) {
+		json_t *edits = json_array();
+		for (size_t i = 0; i < r->n; i++)
+			if (r->v[i].file == j)
+				json_array_append_new(
+				    edits, json_pack("{s:o, s:s}", "range",
+				                     range_json(u->files[j].f, r->v[i].sp.start,
+				                                r->v[i].sp.end),
+				                     "newText", new_name));
+		if (!json_array_size(edits)) {
+			json_decref(edits);
+			continue;
+		}
+		char *uri = unit_uri(u, j);
+		struct doc *d = doc_at_path(s, u->files[j].path);
+		json_t *version = d && d->version >= 0 ? json_integer(d->version) : json_null();
+		json_array_append_new(doc_changes, json_pack("{s:{s:s, s:o}, s:O}", "textDocument",
+		                                             "uri", uri ? uri : "", "version",
+		                                             version, "edits", edits));
+		json_object_set_new(changes, uri ? uri : "", edits);
+		free(uri);
+	}
+	if (s->document_changes) {
+		json_decref(changes);
+		return json_pack("{s:o}", "documentChanges", doc_changes);
+	}
+	json_decref(doc_changes);
+	return json_pack("{s:o}", "changes", changes);
+}
+
+/* The name at off and its range when it can be renamed, else null. */
+static json_t *do_prepare_rename(struct server *s, struct doc *d, size_t off)
+{
+	struct at a;
+	struct decl dc;
+	if (!at_decl(s, d, off, &a, &dc))
+		return json_null();
+	json_t *r = json_pack("{s:o, s:s}", "range",
+	                      range_json(a.u.files[a.file].f, (uint32_t)a.ws, (uint32_t)a.we),
+	                      "placeholder", a.word);
+	at_close(&a);
+	return r;
+}
+
+static json_t *do_rename(struct server *s, struct doc *d, size_t off, json_t *params,
+                         struct rpc_err *e)
 {
 	const char *new_name;
 	if (!get_string(params, "newName", &new_name, e))
 		return NULL;
-	bool ok = *new_name && !(new_name[0] >= '0' && new_name[0] <= '9');
-	for (const char *c = new_name; *c; c++)
-		ok = ok && is_word(*c);
-	if (!ok) {
+	if (!valid_name(new_name)) {
 		fail(e, RPC_INVALID_PARAMS,
-		     "params.newName: '%s' is not a name (letters, digits and '_', not starting "
-		     "with a digit)",
+		     "params.newName: '%s' is not a name (a letter or '_', then letters, digits, "
+		     "'_' and '-'; not a keyword)",
 		     new_name);
 		return NULL;
 	}
-	struct parsed p;
-	parse_doc(d, &p);
+	struct unit u;
+	unit_init(&u, s);
 	struct refs r;
 	json_t *res = NULL;
-	if (find_refs(&p, d, off, &r)) {
-		json_t *edits = json_array();
-		for (size_t i = 0; i < r.n; i++)
-			json_array_append_new(
-			    edits, json_pack("{s:o, s:s}", "range",
-			                     range_json(p.f, r.spans[i].start, r.spans[i].end),
-			                     "newText", new_name));
-		res = json_pack("{s:{s:o}}", "changes", d->uri, edits);
-	} else {
+	if (!find_refs(&u, d, off, &r))
 		fail(e, RPC_REQUEST_FAILED, "%s",
 		     "no param, let, role, handler, image, stage or hosts group here to rename");
-	}
-	free(r.spans);
+	else if (strcmp(new_name, r.name) && name_taken(&u, &r, new_name, e))
+		res = NULL;
+	else
+		res = rename_edit(s, &u, &r, new_name);
+	free(r.v);
 	free((char *)r.name);
-	compile_ctx_release(&p.cx);
+	unit_release(&u);
 	return res;
 }
 
@@ -1119,15 +1548,117 @@ static json_t *do_code_action(struct doc *d, json_t *params)
 
 /* ---- notifications that change documents ---- */
 
+static json_int_t doc_version(json_t *params)
+{
+	json_t *v = member(params, "textDocument.version");
+	return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+/* The paths open document d imports, parsed once per text. */
+static void doc_imports(struct doc *d)
+{
+	if (d->imports_known)
+		return;
+	d->imports_known = true;
+	struct compile_ctx cx;
+	compile_ctx_init(&cx, 0);
+	uint32_t id = source_add(&cx.sm, d->path, d->text, d->len);
+	struct parse_opts opts = {0};
+	struct ast_file *ast = parse_source(&cx.arena, &cx.diags, id, &opts);
+	char *dir = path_dirname(d->path);
+	for (struct ast_node *n = ast->items; n; n = n->next)
+		if (n->kind == N_IMPORT && n->label && n->label->kind == EX_STRING &&
+		    n->label->str.s)
+			add_path(&d->imports, &d->nimports, path_join(dir, n->label->str.s));
+	free(dir);
+	compile_ctx_release(&cx);
+}
+
+/*
+ * Whether the file `from` imports target, directly or through other files:
+ * an open document's imports as doc_imports() knows them, another file's
+ * read and parsed in u. seen: the files walked so far.
+ */
+static bool imports_path(struct unit *u, const char *from, const char *target, char ***seen,
+                         size_t *nseen)
+{
+	for (size_t i = 0; i < *nseen; i++)
+		if (!strcmp((*seen)[i], from))
+			return false;
+	add_path(seen, nseen, strdup(from));
+	struct doc *d = doc_at_path(u->s, from);
+	char **v = NULL, **owned = NULL;
+	size_t n = 0, nowned = 0;
+	if (d) {
+		doc_imports(d);
+		v = d->imports;
+		n = d->nimports;
+	} else {
+		int j = unit_file(u, from);
+		for (struct ast_node *x = j >= 0 ? u->files[j].ast->items : NULL; x; x = x->next) {
+			char *p = import_path(u, (size_t)j, x);
+			if (p)
+				add_path(&owned, &nowned, p);
+		}
+		v = owned;
+		n = nowned;
+	}
+	bool hit = false;
+	for (size_t i = 0; i < n && !hit; i++)
+		hit = !strcmp(v[i], target) || imports_path(u, v[i], target, seen, nseen);
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
+	return hit;
+}
+
+/*
+ * Mark stale the open documents (but `except`) that import path, directly or
+ * through other files: its text changed, or it was closed and is read from
+ * disk again. Their diagnostics are published again once no message waits
+ * (lsp_serve), so typing in an imported file is answered at the speed of
+ * its own re-check.
+ */
+static void mark_importers(struct server *s, const char *path, struct doc *except)
+{
+	struct unit u;
+	unit_init(&u, s);
+	for (size_t i = 0; i < s->ndocs; i++) {
+		char **seen = NULL;
+		size_t nseen = 0;
+		if (&s->docs[i] != except &&
+		    imports_path(&u, s->docs[i].path, path, &seen, &nseen)) {
+			if (!s->stale_since)
+				s->stale_since = now_ms();
+			s->docs[i].stale = true;
+		}
+		for (size_t k = 0; k < nseen; k++)
+			free(seen[k]);
+		free(seen);
+	}
+	unit_release(&u);
+}
+
+static void forget_imports(struct doc *d)
+{
+	for (size_t i = 0; i < d->nimports; i++)
+		free(d->imports[i]);
+	free(d->imports);
+	d->imports = NULL;
+	d->nimports = 0;
+	d->imports_known = false;
+}
+
 static bool did_open(struct server *s, json_t *params, struct rpc_err *e)
 {
 	const char *uri, *text;
 	if (!get_string(params, "textDocument.uri", &uri, e) ||
 	    !get_string(params, "textDocument.text", &text, e))
 		return false;
-	char *path = lsp_uri_to_path(uri);
+	/* untitled:...: linted under that name, imports from the cwd */
+	char *path = uri_path(uri);
 	if (!path)
-		path = strdup(uri); /* untitled:...: linted under that name, imports from the cwd */
+		path = strdup(uri);
 	struct doc *d = find_doc(s, uri);
 	if (!d) {
 		if (s->ndocs == s->cap) {
@@ -1145,13 +1676,16 @@ static bool did_open(struct server *s, json_t *params, struct rpc_err *e)
 	} else {
 		free(d->path);
 		free(d->text);
+		forget_imports(d);
 	}
 	d->path = path;
 	d->len = json_string_length(member(params, "textDocument.text"));
 	d->text = malloc(d->len + 1);
 	memcpy(d->text, text, d->len);
 	d->text[d->len] = 0;
+	d->version = doc_version(params);
 	publish_diagnostics(s, d);
+	mark_importers(s, d->path, d);
 	return true;
 }
 
@@ -1201,7 +1735,10 @@ static bool did_change(struct server *s, json_t *params, struct rpc_err *e)
 		d->text = nt;
 		d->len = n;
 	}
+	d->version = doc_version(params);
+	forget_imports(d);
 	publish_diagnostics(s, d);
+	mark_importers(s, d->path, d);
 	return true;
 }
 
@@ -1210,14 +1747,59 @@ static bool did_close(struct server *s, json_t *params, struct rpc_err *e)
 	struct doc *d = request_doc(s, params, e);
 	if (!d)
 		return false;
-	char *uri = d->uri;
-	free(d->path);
+	char *uri = d->uri, *path = d->path;
 	free(d->text);
+	forget_imports(d);
 	*d = s->docs[--s->ndocs];
 	/* clear what the editor shows for it */
 	send_notification(s, "textDocument/publishDiagnostics",
 	                  json_pack("{s:s, s:[]}", "uri", uri, "diagnostics"));
+	/* its importers read it from disk again */
+	mark_importers(s, path, NULL);
 	free(uri);
+	free(path);
+	return true;
+}
+
+/* Workspace folders added and removed (params.event.added, .removed). */
+static bool did_change_folders(struct server *s, json_t *params, struct rpc_err *e)
+{
+	json_t *added = member(params, "event.added"), *removed = member(params, "event.removed");
+	if (!json_is_array(added) || !json_is_array(removed))
+		return fail(e, RPC_INVALID_PARAMS, "%s",
+		            "params.event.added, params.event.removed: expected arrays");
+	size_t i;
+	json_t *f;
+	json_array_foreach (removed, i, f) {
+		char *n = uri_path(json_string_value(json_object_get(f, "uri")));
+		for (size_t k = 0; n && k < s->nroots; k++) {
+			if (!strcmp(s->roots[k], n)) {
+				free(s->roots[k]);
+				s->roots[k--] = s->roots[--s->nroots];
+			}
+		}
+		free(n);
+	}
+	json_array_foreach (added, i, f)
+		add_root(s, json_string_value(json_object_get(f, "uri")));
+	return true;
+}
+
+/* Files changed on disk (params.changes[].uri): their open importers are checked again. */
+static bool did_change_files(struct server *s, json_t *params, struct rpc_err *e)
+{
+	json_t *changes = json_object_get(params, "changes");
+	if (!json_is_array(changes))
+		return fail(e, RPC_INVALID_PARAMS, "%s", "params.changes: expected an array");
+	size_t i;
+	json_t *c;
+	json_array_foreach (changes, i, c) {
+		char *n = uri_path(json_string_value(json_object_get(c, "uri")));
+		/* an open document is the editor's text, whatever the disk says */
+		if (n && !doc_at_path(s, n))
+			mark_importers(s, n, NULL);
+		free(n);
+	}
 	return true;
 }
 
@@ -1228,7 +1810,7 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 {
 	if (!strcmp(method, "initialize")) {
 		s->initialized = true;
-		return do_initialize();
+		return do_initialize(s, params);
 	}
 	if (!s->initialized) {
 		fail(e, RPC_SERVER_NOT_INITIALIZED, "%s: send initialize first", method);
@@ -1246,12 +1828,12 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 	static const char *const doc_requests[] = {
 	    "textDocument/hover",      "textDocument/completion",     "textDocument/definition",
 	    "textDocument/formatting", "textDocument/documentSymbol", "textDocument/references",
-	    "textDocument/rename",     "textDocument/codeAction",
+	    "textDocument/rename",     "textDocument/prepareRename",  "textDocument/codeAction",
 	};
-	size_t which = 0;
-	while (which < 8 && strcmp(method, doc_requests[which]))
+	size_t which = 0, nreq = sizeof doc_requests / sizeof *doc_requests;
+	while (which < nreq && strcmp(method, doc_requests[which]))
 		which++;
-	if (which == 8) {
+	if (which == nreq) {
 		fail(e, RPC_METHOD_NOT_FOUND, "unknown method '%s'", method);
 		return NULL;
 	}
@@ -1263,23 +1845,25 @@ static json_t *request(struct server *s, const char *method, json_t *params, str
 	if (!d)
 		return NULL;
 	size_t off = 0;
-	if ((which <= 2 || which == 5 || which == 6) && !request_offset(d, params, &off, e))
+	if (which != 3 && which != 4 && which != 8 && !request_offset(d, params, &off, e))
 		return NULL;
 	switch (which) {
 	case 0:
 		return do_hover(s, d, off);
 	case 1:
-		return do_completion(d, off);
+		return do_completion(s, d, off);
 	case 2:
 		return do_definition(s, d, off);
 	case 3:
 		return do_formatting(d, e);
 	case 4:
-		return do_symbols(d);
+		return do_symbols(s, d);
 	case 5:
-		return do_references(d, off, params);
+		return do_references(s, d, off, params);
 	case 6:
-		return do_rename(d, off, params, e);
+		return do_rename(s, d, off, params, e);
+	case 7:
+		return do_prepare_rename(s, d, off);
 	default:
 		return do_code_action(d, params);
 	}
@@ -1303,6 +1887,10 @@ static void notification(struct server *s, const char *method, json_t *params)
 		ok = did_change(s, params, &e);
 	else if (!strcmp(method, "textDocument/didClose"))
 		ok = did_close(s, params, &e);
+	else if (!strcmp(method, "workspace/didChangeWorkspaceFolders"))
+		ok = did_change_folders(s, params, &e);
+	else if (!strcmp(method, "workspace/didChangeWatchedFiles"))
+		ok = did_change_files(s, params, &e);
 	if (!ok) {
 		/* a notification has no answer: tell the user through the log */
 		char msg[700];
@@ -1361,10 +1949,42 @@ static void handle(struct server *s, const char *body, size_t len)
 	json_decref(msg);
 }
 
+/* Whether a message waits on in (a stream without a descriptor: never). */
+static bool input_waits(FILE *in)
+{
+	int fd = fileno(in);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+/* Publish the diagnostics of one stale document; false when none is. */
+static bool publish_stale(struct server *s)
+{
+	for (size_t i = 0; i < s->ndocs; i++) {
+		if (s->docs[i].stale) {
+			s->docs[i].stale = false;
+			publish_diagnostics(s, &s->docs[i]);
+			return true;
+		}
+	}
+	s->stale_since = 0;
+	return false;
+}
+
+/* Whether stale documents have waited too long for a pause in the input. */
+static bool stale_overdue(struct server *s)
+{
+	return s->stale_since && now_ms() - s->stale_since > LSP_STALE_MAX_MS;
+}
+
 int lsp_serve(FILE *in, FILE *out)
 {
 	struct server s = {.in = in, .out = out};
+	/* unbuffered, so that poll() on its descriptor tells whether a message waits */
+	setvbuf(in, NULL, _IONBF, 0);
 	while (!s.exited) {
+		while ((!input_waits(in) || stale_overdue(&s)) && publish_stale(&s))
+			;
 		char *body;
 		size_t len;
 		const char *why;
@@ -1386,7 +2006,11 @@ int lsp_serve(FILE *in, FILE *out)
 		free(s.docs[i].uri);
 		free(s.docs[i].path);
 		free(s.docs[i].text);
+		forget_imports(&s.docs[i]);
 	}
 	free(s.docs);
+	for (size_t i = 0; i < s.nroots; i++)
+		free(s.roots[i]);
+	free(s.roots);
 	return s.exited && s.shutdown ? 0 : 1;
 }

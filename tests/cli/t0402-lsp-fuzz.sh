@@ -7,7 +7,7 @@
 need python3
 
 cat >fuzz.py <<'PY'
-import json, random, subprocess, sys, threading
+import json, os, random, subprocess, sys, threading
 
 seed = int(sys.argv[2])
 rng = random.Random(seed)
@@ -33,15 +33,22 @@ def rand_json(depth=0):
 
 texts = ["", "param p: int = \"x\"\n", "image a from scratch() {\n stage s {\n  file \"/x\" {\n",
          "let é😀 = 1\n" * 3, "}}}{{{\"\n", "role r(x: int) {\n  apt \"y\" { state = ",
-         "import \"nonexistent.img\"\n", "\xff\xfe bad utf8".encode("latin-1").decode("utf-8", "replace")]
+         "import \"nonexistent.img\"\n", "import \"t.img\"\nlet q = p\n",
+         "import \"u.img\"\nparam p: int = 1\nlet r = q\n", "\xff\xfe bad utf8".encode("latin-1").decode("utf-8", "replace")]
 methods = ["textDocument/hover", "textDocument/completion", "textDocument/definition",
            "textDocument/formatting", "textDocument/documentSymbol", "textDocument/didOpen",
            "textDocument/didChange", "textDocument/didClose", "initialize", "shutdown",
            "textDocument/references", "textDocument/rename", "textDocument/codeAction",
-           "nosuch", "$/cancelRequest", "initialized"]
-uri = "file:///nonexistent-dir/t.img"
+           "nosuch", "$/cancelRequest", "initialized", "textDocument/prepareRename",
+           "workspace/didChangeWorkspaceFolders", "workspace/didChangeWatchedFiles"]
+# two documents that import each other, in a workspace folder with .img files
+uris = ["file://" + os.path.abspath("ws/t.img"), "file://" + os.path.abspath("ws/u.img")]
+os.makedirs("ws/sub", exist_ok=True)
+open("ws/t.img", "w").write("param p: int = 1\n")
+open("ws/sub/v.img", "w").write("import \"../u.img\"\nlet v = p + q\n")
 out = [frame(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize",
-                         "params": {"capabilities": {}}}).encode())]
+                         "params": {"capabilities": {"workspace": {"workspaceEdit": {"documentChanges": True}}},
+                                    "rootUri": "file://" + os.path.abspath("ws")}}).encode())]
 for i in range(600):
     k = rng.randrange(6)
     if k == 0:
@@ -55,6 +62,7 @@ for i in range(600):
         if rng.randrange(2):
             m["id"] = rng.choice([i + 1, str(i), None, [1], 1.5])
         t = rng.choice(texts)
+        uri = rng.choice(uris)
         pos = {"line": rng.randrange(6), "character": rng.randrange(30)}
         m["params"] = rng.choice([
             {"textDocument": {"uri": uri, "text": t}},
@@ -68,6 +76,9 @@ for i in range(600):
                                                  "character": rng.randrange(30)}},
                  "text": t}]},
             {"textDocument": {"uri": uri}, "contentChanges": [{"text": t}]},
+            {"event": {"added": [{"uri": rng.choice(uris + ["file:///nonexistent-dir", "x:y", 5])}],
+                       "removed": [{"uri": rng.choice(uris + ["file://" + os.path.abspath("ws")])}]},
+             "changes": [{"uri": rng.choice(uris + [None, "file:///nonexistent-dir/z.img"]), "type": 2}]},
             rand_json(),
         ])
         if m["method"] == "shutdown" and rng.randrange(3):

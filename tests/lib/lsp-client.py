@@ -3,13 +3,33 @@
 
 SCRIPT is Python: it calls send(obj) / send_raw(bytes) to write messages,
 request(method, params) to send a request and get its response, notify(),
-and wait_diagnostics(uri) for the next publishDiagnostics of uri. A failed
+and wait_diagnostics(uri) for the next publishDiagnostics of uri; check(cond,
+what) fails with `what`, pos(text, needle, delta) is the LSP position of a
+needle's offset (+delta) in text, uri_of(path) a path's file:// URI. A failed
 check raises; the exit status is 1 then, and 0 when the script ran through.
 """
 
 import json
+import os
 import subprocess
 import sys
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def pos(text, needle, delta=0):
+    """The position (UTF-16 columns) of text.index(needle) + delta."""
+    off = text.index(needle) + delta
+    start = text.rfind("\n", 0, off) + 1
+    return {"line": text.count("\n", 0, off),
+            "character": len(text[start:off].encode("utf-16-le")) // 2}
+
+
+def uri_of(path):
+    return "file://" + os.path.abspath(path)
 
 
 class Server:
@@ -82,6 +102,7 @@ def main():
            ("send", "send_raw", "request", "notify", "wait_diagnostics", "wait_id", "wait")}
     env["srv"] = srv
     env["json"] = json
+    env.update(check=check, pos=pos, uri_of=uri_of)
     with open(sys.argv[2]) as f:
         code = f.read()
     try:

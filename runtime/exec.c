@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -689,8 +690,13 @@ static int start_worker(struct executor *x, json_t *ap, const char *host, json_t
 	fflush(stdout);
 	fflush(stderr);
 	events_hold(x->ev); /* the status thread holds no lock the worker would inherit */
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* a worker dies with kiln, however kiln dies (and its rootfs holder, its
+		   commands with it): none works on, unseen, for a kiln that is gone */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
 		close(p[0]);
 		worker_main(x, ap, host, attrs, p[1]);
 	}

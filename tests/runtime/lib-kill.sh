@@ -81,7 +81,14 @@ expect_nothing_left()
 	_n=0
 	while [ -n "$(cd / && _left)" ]; do
 		_n=$((_n + 1))
-		[ $_n -le 50 ] || fail "$1: the killed apply left: $(cd / && _left)"
+		if [ $_n -gt 50 ]; then
+			_what=$(_left)
+			# not left running after the test either
+			for _p in $SLEEPS $(procs_matching "[-]-work-dir=$WORK" | cut -d' ' -f1); do
+				kill -KILL "$_p" 2>/dev/null || true
+			done
+			fail "$1: the killed apply left: $_what"
+		fi
 		sleep 0.1
 	done
 	cd "$TMP"

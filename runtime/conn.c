@@ -1,7 +1,7 @@
 /*
  * conn: what every connection shares (see conn.h and conn_int.h): releasing a
  * connection and an exec result, the clean environment of a command, starting
- * one command (a vfork-like clone, as posix_spawn, cheap even from a big kiln, that
+ * one command (rt_start_child: a vfork-like clone, cheap even from a big kiln, that
  * dies with its parent),
  * and kiln's side of a running command: one poll loop that writes its stdin
  * and reads its stdout and stderr together, so neither side can fill a pipe
@@ -17,14 +17,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -212,77 +207,6 @@ static int find_command(int cwd_fd, const char *name, char *const *envp, int fd,
 	return not_started(fd, CONN_STATUS_NOT_FOUND, name, "command not found");
 }
 
-/* What the child of conn_spawn needs: everything computed before it starts. */
-struct spawn_child {
-	const char *path;
-	const char *const *argv;
-	char *const *envp;
-	int cwd_fd;
-	const int *fd; /* its stdin, stdout and stderr, each >= 3 */
-	pid_t parent;  /* the process that starts it */
-	int err;       /* set by the child when it cannot run the command */
-};
-
-/* The child, on its own stack, sharing kiln's memory until execve (kiln waits: CLONE_VFORK):
-   system calls only. */
-static int spawn_child(void *data)
-{
-	struct spawn_child *a = data;
-	/* kiln's signal handlers are not the command's: every signal at its default */
-	for (int s = 1; s < NSIG; s++) {
-		struct sigaction sa = {.sa_handler = SIG_DFL};
-		if (s != SIGKILL && s != SIGSTOP)
-			(void)sigaction(s, &sa, NULL);
-	}
-	/* a command dies with the process that started it (kiln, a worker, a rootfs's holder),
-	   however that one dies: none runs on for a kiln that is gone */
-	if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != a->parent)
-		goto fail;
-	if (fchdir(a->cwd_fd) < 0)
-		goto fail;
-	for (int i = 0; i < 3; i++)
-		if (dup2(a->fd[i], i) < 0)
-			goto fail;
-	if (close_range(3, ~0u, 0) < 0)
-		goto fail;
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(a->path, (char *const *)a->argv, a->envp);
-fail:
-	a->err = errno ? errno : EINVAL;
-	_exit(127);
-}
-
-/* Start a->path as posix_spawn would (a vfork-like clone, cheap even from a big kiln), and
-   with what posix_spawn cannot do: PR_SET_PDEATHSIG. 0 and *ret_pid, or an errno. */
-static int start_child(struct spawn_child *a, pid_t *ret_pid)
-{
-	enum { STACK = 256 * 1024 };
-	char *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
-	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		return errno;
-	/* no handler of kiln's may run in the child before it resets them */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	a->err = 0;
-	pid_t pid = clone(spawn_child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
-	int e = pid < 0 ? errno : 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	munmap(stack, STACK);
-	if (pid > 0 && a->err) { /* it ended without running the command */
-		e = a->err;
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (e)
-		return e;
-	*ret_pid = pid;
-	return 0;
-}
-
 int conn_spawn(int cwd_fd, const char *const *argv, char *const *envp, const int fds[3],
                pid_t *ret_pid)
 {
@@ -302,14 +226,14 @@ int conn_spawn(int cwd_fd, const char *const *argv, char *const *envp, const int
 	if (r != 0)
 		goto out;
 
-	struct spawn_child a = {.path = path,
-	                        .argv = argv,
-	                        .envp = envp,
-	                        .cwd_fd = cwd_fd,
-	                        .fd = fd,
-	                        .parent = getpid()};
+	struct rt_child child = {.path = path,
+	                         .argv = argv,
+	                         .envp = envp,
+	                         .cwd_fd = cwd_fd,
+	                         .fd = {fd[0], fd[1], fd[2]},
+	                         .new_session = true};
 	pid_t pid = -1;
-	int e = start_child(&a, &pid);
+	int e = rt_start_child(&child, &pid);
 	if (e == 0) {
 		*ret_pid = pid;
 		r = 0;

@@ -117,8 +117,9 @@ static int longer_first(const void *a, const void *b)
 }
 
 /* Detach the mounts strictly under base of this process's namespace that no live kiln
-   owns, the deepest first; each one detached is a line of *out. */
-static void detach_under(const char *base, const char *own, struct strbuf *out)
+   owns, the deepest first; each one detached is a line of *out (detach false: each one
+   found, nothing detached). */
+static void detach_under(const char *base, const char *own, bool detach, struct strbuf *out)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
@@ -145,7 +146,7 @@ static void detach_under(const char *base, const char *own, struct strbuf *out)
 		qsort(v, n, sizeof(*v), longer_first);
 	for (size_t i = 0; i < n; i++) {
 		/* a mount under one detached before went with it (EINVAL) */
-		if (umount2(v[i], MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+		if (!detach || umount2(v[i], MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
 			sb_addf(out, "%s\n", v[i]);
 		free(v[i]);
 	}
@@ -166,7 +167,7 @@ static void detach_in_host(const char *base, const char *own, struct events *ev,
 		close(p[0]);
 		struct strbuf sb = STRBUF_INIT;
 		if (setns(host, CLONE_NEWNS) == 0)
-			detach_under(base, own, &sb);
+			detach_under(base, own, true, &sb);
 		size_t off = 0;
 		while (off < sb.len) {
 			ssize_t k = write(p[1], sb.buf + off, sb.len - off);
@@ -249,10 +250,17 @@ void workdir_clean(const char *base, const char *own, struct events *ev)
 	if (!real)
 		return;
 	if (strcmp(real, "/")) {
-		struct strbuf gone = STRBUF_INIT, mine = STRBUF_INIT;
-		detach_in_host(real, own_real, ev, &gone);
-		/* kiln's own copies of them (or, outside a namespace of its own, the mounts) */
-		detach_under(real, own_real, &mine);
+		struct strbuf seen = STRBUF_INIT, gone = STRBUF_INIT, mine = STRBUF_INIT;
+		/* kiln's namespace began as a copy of the build machine's: what is not here was
+		   not there either, and no child need enter it (the usual case) */
+		detach_under(real, own_real, false, &seen);
+		if (seen.len) {
+			detach_in_host(real, own_real, ev, &gone);
+			/* kiln's own copies of them (or, outside a namespace of its own, the
+			   mounts) */
+			detach_under(real, own_real, true, &mine);
+		}
+		sb_release(&seen);
 		if (!gone.len)
 			sb_add(&gone, mine.buf ? mine.buf : "", mine.len);
 		size_t count = 0;

@@ -267,7 +267,7 @@ void workdir_clean(const char *base, const char *own, struct events *ev)
 		for (size_t i = 0; i < gone.len; i++)
 			count += gone.buf[i] == '\n';
 		if (count) {
-			/* one line: the mount points, each after the work directory */
+			/* one line: the mount points, a space between */
 			for (size_t i = 0; i + 1 < gone.len; i++)
 				if (gone.buf[i] == '\n')
 					gone.buf[i] = ' ';
@@ -296,10 +296,11 @@ void workdir_clean(const char *base, const char *own, struct events *ev)
 		    S_ISDIR(st.st_mode)) {
 			rm_at(dirfd(d), e->d_name, mount_id(dirfd(d), e->d_name), st.st_dev, 0);
 			if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				events_note(ev, "apply",
-				            "%s is left: what a dead apply left there cannot be "
-				            "removed (still mounted?)",
-				            run);
+				events_note(
+				    ev, "apply",
+				    "cannot remove all of %s, left by an apply whose kiln is "
+				    "gone (a mount under it?): remove it by hand",
+				    run);
 		}
 		free(run);
 	}

@@ -18,6 +18,7 @@
 #include "drift.h"
 #include "exec.h"
 #include "inventory.h"
+#include "ns.h"
 #include "path.h"
 #include "plan.h"
 #include "plan_format.h"
@@ -1150,6 +1151,13 @@ static int run_apply(struct args *a, json_t *plan, const char *root, json_t *sec
 	                       : isatty(STDERR_FILENO) &&
 	                             !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) {
 		mode = EVENTS_TTY;
+	}
+	/* an image build mounts trees: in a mount namespace of kiln's own, entered before any
+	   thread starts (the status thread), those mounts die with kiln however it dies */
+	struct rt_error nerr = {0};
+	if (json_array_size(plan_images(plan)) && geteuid() == 0 && ns_private_mounts(&nerr) < 0) {
+		fprintf(stderr, "kiln apply: error: %s\n", nerr.msg);
+		return 1;
 	}
 	struct atomic_file logf = {0};
 	FILE *log = NULL;

@@ -242,9 +242,15 @@ static bool mount_kept_tree(struct bake_run *b, const char *name)
 	struct stat sb;
 	size_t n0 = b->st->nlayers;
 	bool ok = stat(lower, &sb) == 0 && S_ISDIR(sb.st_mode) && !strpbrk(lower, ",:") &&
-	          (!b->layers || chain_layers(b, p)) && mkdir(upper, 0755) == 0 &&
-	          mkdir(work, 0700) == 0 &&
-	          mount("overlay", b->st->rootfs, "overlay", MS_NOSUID | MS_NODEV, opts) == 0;
+	          (!b->layers || chain_layers(b, p));
+	if (ok && !(mkdir(upper, 0755) == 0 && mkdir(work, 0700) == 0 &&
+	            mount("overlay", b->st->rootfs, "overlay", MS_NOSUID | MS_NODEV, opts) == 0)) {
+		/* kept, but not usable here: said, and the tree is made another way */
+		events_note(x->ev, b->st->name,
+		            "image %s's tree kept in the cache cannot be mounted (%s): not used",
+		            name, strerror(errno));
+		ok = false;
+	}
 	if (!ok) {
 		while (b->st->nlayers > n0)
 			layer_release(&b->st->layers[--b->st->nlayers]);

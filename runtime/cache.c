@@ -12,6 +12,7 @@
 #include "output.h"
 #include "path.h"
 #include "plan_format.h"
+#include "workdir.h"
 
 #include <dirent.h>
 #include <stdint.h>
@@ -559,17 +560,10 @@ static long work_holder(const char *dir)
 	while (d && !found && (e = readdir(d))) {
 		if (strncmp(e->d_name, "apply-", 6))
 			continue;
-		char *pidfile = xasprintf("%s/%s/pid", dir, e->d_name);
-		FILE *f = fopen(pidfile, "r");
-		long pid = 0;
-		if (f) {
-			if (fscanf(f, "%ld", &pid) != 1)
-				pid = 0;
-			fclose(f);
-		}
-		free(pidfile);
-		if (pid > 0 && pid != (long)getpid() &&
-		    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+		char *run = xasprintf("%s/%s", dir, e->d_name);
+		pid_t pid = workdir_run_pid(run);
+		free(run);
+		if (pid > 0 && pid != getpid())
 			found = pid;
 	}
 	if (d)

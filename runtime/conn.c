@@ -1,7 +1,8 @@
 /*
  * conn: what every connection shares (see conn.h and conn_int.h): releasing a
  * connection and an exec result, the clean environment of a command, starting
- * one command (posix_spawn: a vfork-like clone, cheap even from a big kiln),
+ * one command (rt_start_child: a vfork-like clone, cheap even from a big kiln, that
+ * dies with its parent),
  * and kiln's side of a running command: one poll loop that writes its stdin
  * and reads its stdout and stderr together, so neither side can fill a pipe
  * and wait for the other. Each output keeps its first half as it came and a
@@ -16,7 +17,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,38 +226,14 @@ int conn_spawn(int cwd_fd, const char *const *argv, char *const *envp, const int
 	if (r != 0)
 		goto out;
 
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t all, none;
-	sigfillset(&all);
-	sigemptyset(&none);
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
-		r = -r;
-		goto out;
-	}
-	if ((r = posix_spawnattr_init(&at)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		r = -r;
-		goto out;
-	}
-	int e = posix_spawn_file_actions_addfchdir_np(&fa, cwd_fd);
-	for (int i = 0; i < 3 && !e; i++)
-		e = posix_spawn_file_actions_adddup2(&fa, fd[i], i);
-	if (!e)
-		e = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	if (!e)
-		e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
-		                                      POSIX_SPAWN_SETSIGMASK);
-	if (!e)
-		e = posix_spawnattr_setsigdefault(&at, &all);
-	if (!e)
-		e = posix_spawnattr_setsigmask(&at, &none);
+	struct rt_child child = {.path = path,
+	                         .argv = argv,
+	                         .envp = envp,
+	                         .cwd_fd = cwd_fd,
+	                         .fd = {fd[0], fd[1], fd[2]},
+	                         .new_session = true};
 	pid_t pid = -1;
-	if (!e)
-		e = posix_spawn(&pid, path, &fa, &at, (char *const *)argv, envp);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-
+	int e = rt_start_child(&child, &pid);
 	if (e == 0) {
 		*ret_pid = pid;
 		r = 0;

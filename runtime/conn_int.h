@@ -80,6 +80,8 @@ char **conn_env_free(char **envp);
  * Start argv (argv[0] looked up in envp's PATH, relative entries and paths against
  * cwd_fd) in directory cwd_fd, in a new session (so its process group is its pid), with
  * fds[0..2] as its stdin, stdout and stderr and no other fd, every signal at its default.
+ * It is killed when the thread that started it ends (PR_SET_PDEATHSIG): kiln's death,
+ * however it dies, ends it; start it from a thread that outlives it.
  * Returns 0 and *ret_pid when it started; otherwise a status above (after writing why to
  * fds[2]), or a negative errno when kiln itself failed (-ENOMEM, -EAGAIN).
  */

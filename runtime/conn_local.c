@@ -3,7 +3,8 @@
  * Packer calls shell-local). Commands run directly — no namespace, no chroot —
  * in the connection's directory (or req->cwd, relative to it), with the same
  * clean environment and result as in a rootfs: kiln spawns them itself
- * (posix_spawn, in a new session) and waits on a pidfd beside their pipes.
+ * (conn_spawn, in a new session) and waits on a pidfd beside their pipes; a guard
+ * process kills the command's process group if kiln dies first.
  * File operations take host paths, relative ones against that directory.
  */
 #include "conn_int.h"
@@ -11,10 +12,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +36,43 @@ static void kill_group(pid_t pid)
 {
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
+}
+
+/* A guard of the command's process group (its pid: conn_spawn starts a session): a small
+   fork of kiln, waiting, that kills the group when kiln dies first (PR_SET_PDEATHSIG sends
+   it SIGTERM), since the command's own PR_SET_PDEATHSIG reaches only the command, not what
+   it started (a shell's children). Killed itself once the command is reaped (stop_guard);
+   -1 when it could not start. Only system calls in the child: kiln may have threads. */
+static pid_t start_guard(pid_t group)
+{
+	pid_t parent = getpid();
+	sigset_t term, old;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &term, &old);
+	pid_t g = fork();
+	if (g == 0) {
+		struct sigaction ign = {.sa_handler = SIG_IGN};
+		sigaction(SIGINT, &ign, NULL); /* a ^C is kiln's to handle */
+		sigaction(SIGQUIT, &ign, NULL);
+		close_range(0, ~0u, 0); /* nothing of kiln's held open, the command's pipes least */
+		int sig;
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() == parent)
+			sigwait(&term, &sig);
+		kill(-group, SIGKILL);
+		_exit(0);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return g;
+}
+
+static void stop_guard(pid_t g)
+{
+	if (g <= 0)
+		return;
+	kill(g, SIGKILL);
+	while (waitpid(g, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 /* Start the command: its status when it could not (why is on its stderr), 0 and *ret_pid
@@ -91,12 +131,14 @@ static int local_exec(struct conn *conn, const struct exec_req *req, struct exec
 
 	bool cancelled = false;
 	if (status == 0) {
+		pid_t guard = start_guard(pid);
 		int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 		if (pidfd < 0) {
 			r = rt_error_errno(err, -errno, "cannot wait for '%s'", req->argv[0]);
 			kill_group(pid);
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;
+			stop_guard(guard);
 			goto out;
 		}
 		uint64_t deadline =
@@ -125,6 +167,7 @@ static int local_exec(struct conn *conn, const struct exec_req *req, struct exec
 		siginfo_t si = {0};
 		while (waitid(P_PID, (id_t)pid, &si, WEXITED) < 0 && errno == EINTR)
 			;
+		stop_guard(guard);
 		status = conn_status_of(&si);
 		if (r < 0)
 			goto out;

@@ -19,6 +19,7 @@
 #include "plan_view.h"
 #include "secret.h"
 #include "strbuf.h"
+#include "workdir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -61,34 +63,6 @@ void exec_rm_tree(const char *path)
 	nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-/* Remove the work directories of applies whose kiln is gone (killed). */
-static void remove_stale(const char *base)
-{
-	DIR *d = opendir(base);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, "apply-", 6))
-			continue;
-		char *pidfile = xasprintf("%s/%s/pid", base, e->d_name);
-		FILE *f = fopen(pidfile, "r");
-		long pid = 0;
-		if (f) {
-			if (fscanf(f, "%ld", &pid) != 1)
-				pid = 0;
-			fclose(f);
-		}
-		free(pidfile);
-		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-			continue;
-		char *dir = xasprintf("%s/%s", base, e->d_name);
-		exec_rm_tree(dir);
-		free(dir);
-	}
-	closedir(d);
-}
-
 static int make_work(struct executor *x, struct rt_error *err)
 {
 	const char *base = x->o->work_dir ? x->o->work_dir : getenv("KILN_WORK_DIR");
@@ -96,7 +70,6 @@ static int make_work(struct executor *x, struct rt_error *err)
 		base = "/var/tmp/kiln";
 	if (mkdir(base, 0700) < 0 && errno != EEXIST)
 		return rt_error_errno(err, -errno, "cannot create the work directory %s", base);
-	remove_stale(base);
 	x->work_base = xstrdup(base);
 	x->work = xasprintf("%s/apply-XXXXXX", base);
 	if (!mkdtemp(x->work))
@@ -689,8 +662,13 @@ static int start_worker(struct executor *x, json_t *ap, const char *host, json_t
 	fflush(stdout);
 	fflush(stderr);
 	events_hold(x->ev); /* the status thread holds no lock the worker would inherit */
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* a worker dies with kiln, however kiln dies (and its rootfs holder, its
+		   commands with it): none works on, unseen, for a kiln that is gone */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
 		close(p[0]);
 		worker_main(x, ap, host, attrs, p[1]);
 	}
@@ -993,6 +971,9 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		status = 1;
 		goto out;
 	}
+	/* under the lock (or in check mode, beside live runs): what killed applies left */
+	if (!o->hosts_only)
+		workdir_clean(x.work_base, x.work, x.ev);
 	struct status_opts so = {.root = o->root,
 	                         .cache_dir = x.cache_dir,
 	                         .secrets = x.secrets,

@@ -548,6 +548,37 @@ static _Noreturn void holder_main(int sock, const struct ns_opts *o)
 /* kiln's side                                                                                 */
 /* ======================================================================================== */
 
+static int host_mnt_ns = -1; /* the namespace kiln left (ns_private_mounts), or -1 */
+
+int ns_private_mounts(struct rt_error *err)
+{
+	if (host_mnt_ns >= 0)
+		return 0;
+	int fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rt_error_errno(err, -errno, "cannot open kiln's mount namespace");
+	if (unshare(CLONE_NEWNS) < 0) {
+		int e = -errno;
+		close(fd);
+		return rt_error_errno(err, e, "cannot give kiln a mount namespace of its own");
+	}
+	/* a slave: no mount of kiln's reaches the build machine's namespace, while an unmount
+	   there (a disk taken away during a long build) still reaches kiln's copy, which would
+	   otherwise keep the file system busy until kiln ends */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+		int e = -errno;
+		close(fd);
+		return rt_error_errno(err, e, "cannot keep kiln's mounts to itself");
+	}
+	host_mnt_ns = fd;
+	return 0;
+}
+
+int ns_host_mounts(void)
+{
+	return host_mnt_ns;
+}
+
 /* Read the holder's answer; 0 for DONE (status in *ret_status) or < 0 with err filled. */
 static int read_answer(struct ns_holder *h, int *ret_status, struct rt_error *err)
 {

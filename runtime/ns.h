@@ -50,4 +50,16 @@ pid_t ns_holder_pid(const struct ns_holder *h);
    are gone. Takes NULL; returns NULL. */
 struct ns_holder *ns_holder_stop(struct ns_holder *h);
 
+/* Move kiln into a mount namespace of its own (unshare(CLONE_NEWNS), the whole tree made a
+   slave of the build machine's: nothing propagates back), so that every mount it makes itself (an
+   image's tree over a kept one, the test tree) is in no other namespace and vanishes when kiln
+   ends, however it ends. Call it before any thread starts: only the calling thread moves. An error
+   leaves kiln unfit to mount anything (it may be in a new namespace that still shares its mounts):
+   stop then. Calling it again does nothing. */
+int ns_private_mounts(struct rt_error *err);
+
+/* The mount namespace kiln was in before ns_private_mounts() (an fd of /proc/self/ns/mnt,
+   close-on-exec; the caller does not close it), or -1 when kiln did not leave it. */
+int ns_host_mounts(void);
+
 #endif

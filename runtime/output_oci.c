@@ -413,8 +413,7 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 				d = json_copy(json_array_get(layers, j));
 		/* the compression settings are part of the blob cache's key */
 		char settings[64];
-		snprintf(settings, sizeof(settings), "%s level=%d",
-		         cs.comp == OUT_COMP_ZSTD ? "zstd" : "gzip", (int)cs.level);
+		out_comp_key((enum out_comp)cs.comp, (int)cs.level, settings, sizeof(settings));
 		char *key = ctx->cache_dir ? blob_key(&ctx->layers[i], settings) : NULL;
 		bool hit = !d && key && blob_from_cache(ctx->cache_dir, key, tmp.tmp, &d) == 1;
 		if (!d && (r = blob_layer(tmp.tmp, &ctx->layers[i], &cs, &d, err)) < 0) {

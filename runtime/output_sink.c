@@ -1,6 +1,6 @@
 /*
  * output_sink: byte sinks (output_impl.h). A sink streams to a file
- * descriptor through an optional compressor (zlib in out_threads() threads
+ * descriptor through an optional compressor (libdeflate in out_threads() threads
  * for gzip, libzstd with out_threads() workers for zstd) in fixed buffers, with sha256
  * digests of the bytes given and the bytes written; and the digests of
  * files. The compressed bytes depend only on the bytes given, never on how
@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
+#include <stdio.h>
 #include <zstd.h>
 
 enum {
@@ -78,23 +79,24 @@ static int emit(struct out_sink *s, const void *buf, size_t n, struct rt_error *
 /* ---- parallel gzip --------------------------------------------------------------------- */
 
 /*
- * gzip in out_threads() threads, as pigz does: the input is cut into blocks of
- * GZ_BLOCK bytes, each compressed on its own as raw deflate primed with the
- * 32 KiB before it (so the ratio stays that of one stream) and ended with a
- * sync flush (a byte boundary), then the blocks are written in order between
- * a gzip header without name or time and the trailer (crc32 combined from
- * the blocks', and the length). The bytes depend on the input and the level
- * only, never on timing, so the output is reproducible.
+ * gzip in out_threads() threads with libdeflate (2-3 times as fast as zlib at
+ * the same level and ratio): the input is cut into blocks of GZ_BLOCK bytes,
+ * each compressed on its own into a gzip member (RFC 1952 2.2: a gzip file is
+ * a series of members; gzip, pigz, Go's compress/gzip, libarchive and Python
+ * read them all, as they read bgzip's files). libdeflate compresses whole
+ * buffers only and always ends its stream with a final block, so the blocks
+ * cannot be joined into one deflate stream as zlib's sync flush allowed; a
+ * member costs 18 bytes a MiB and no measurable ratio (1 MiB blocks). The
+ * bytes depend on the input, the level and libdeflate's version only (its code
+ * is portable C: the same on every CPU), never on timing or the number of
+ * threads; the blob cache's key names the version (out_comp_key).
  */
-enum { GZ_MAX_THREADS = 64, GZ_BLOCK = 1 << 20, GZ_DICT = 32768 };
+enum { GZ_MAX_THREADS = 64, GZ_BLOCK = 1 << 20 };
 _Static_assert((int)GZ_BLOCK == (int)SINK_IN_CAP, "gzip blocks are the sink's staging buffers");
 
 struct gz_job {
 	unsigned char *in, *out;
-	size_t in_len, out_len, out_cap, dict_len;
-	unsigned char dict[GZ_DICT];
-	uLong crc;
-	bool last;
+	size_t in_len, out_len, out_cap;
 	enum { GZ_FREE, GZ_QUEUED, GZ_WORKING, GZ_DONE, GZ_FAILED } state;
 };
 
@@ -109,24 +111,25 @@ struct gz_pool {
 	size_t count; /* jobs between head and the next free one */
 	bool stop;
 	int level;
-	uLong crc; /* of the input so far (written blocks) */
-	uint64_t isize;
-	unsigned char tail[GZ_DICT]; /* the last bytes of the input queued so far */
-	size_t tail_len;
+	uint64_t members; /* queued so far */
 };
+
+static int gz_level(int level)
+{
+	return level > 0 && level <= 9 ? level : OUT_GZIP_DEFAULT_LEVEL;
+}
 
 static void *gz_worker(void *arg)
 {
 	struct gz_pool *p = arg;
-	z_stream z = {0};
-	bool ok = deflateInit2(&z, p->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(p->level);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct gz_job *j = NULL;
 		for (size_t i = 0; i < p->count && !j; i++) {
-			struct gz_job *c = &p->jobs[(p->head + i) % p->njobs];
-			if (c->state == GZ_QUEUED)
-				j = c;
+			struct gz_job *q = &p->jobs[(p->head + i) % p->njobs];
+			if (q->state == GZ_QUEUED)
+				j = q;
 		}
 		if (!j) {
 			if (p->stop)
@@ -136,27 +139,15 @@ static void *gz_worker(void *arg)
 		}
 		j->state = GZ_WORKING;
 		pthread_mutex_unlock(&p->mu);
-		bool good =
-		    ok && deflateReset(&z) == Z_OK &&
-		    (!j->dict_len || deflateSetDictionary(&z, j->dict, (uInt)j->dict_len) == Z_OK);
-		if (good) {
-			z.next_in = j->in;
-			z.avail_in = (uInt)j->in_len;
-			z.next_out = j->out;
-			z.avail_out = (uInt)j->out_cap;
-			int zr = deflate(&z, j->last ? Z_FINISH : Z_SYNC_FLUSH);
-			good = (j->last ? zr == Z_STREAM_END : zr == Z_OK) && z.avail_in == 0 &&
-			       z.avail_out > 0;
-			j->out_len = j->out_cap - z.avail_out;
-			j->crc = crc32(0, j->in, (uInt)j->in_len);
-		}
+		j->out_len =
+		    c ? libdeflate_gzip_compress(c, j->in, j->in_len, j->out, j->out_cap) : 0;
 		pthread_mutex_lock(&p->mu);
-		j->state = good ? GZ_DONE : GZ_FAILED;
+		j->state = j->out_len ? GZ_DONE : GZ_FAILED;
 		pthread_cond_broadcast(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (ok)
-		deflateEnd(&z);
+	if (c)
+		libdeflate_free_compressor(c);
 	return NULL;
 }
 
@@ -189,14 +180,14 @@ static struct gz_pool *gz_new(int level, unsigned threads)
 	p->level = level;
 	p->njobs = 2 * (size_t)threads;
 	p->jobs = xcalloc(p->njobs, sizeof(*p->jobs));
-	p->crc = crc32(0, NULL, 0);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
+	size_t cap = libdeflate_gzip_compress_bound(NULL, GZ_BLOCK);
 	for (size_t i = 0; i < p->njobs; i++) {
 		p->jobs[i].in = xmalloc(GZ_BLOCK);
-		p->jobs[i].out_cap = deflateBound(NULL, GZ_BLOCK) + 64;
-		p->jobs[i].out = xmalloc(p->jobs[i].out_cap);
+		p->jobs[i].out_cap = cap;
+		p->jobs[i].out = xmalloc(cap);
 	}
 	for (; p->nthreads < threads; p->nthreads++)
 		if (pthread_create(&p->threads[p->nthreads], NULL, gz_worker, p))
@@ -208,12 +199,6 @@ static struct gz_pool *gz_new(int level, unsigned threads)
 	return p;
 }
 
-static void put_le32(unsigned char *b, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		b[i] = (unsigned char)(v >> (8 * i));
-}
-
 /* Write the oldest job once it is done. Called with the lock held; returns with it. */
 static int gz_write_head(struct out_sink *s, struct rt_error *err)
 {
@@ -222,23 +207,20 @@ static int gz_write_head(struct out_sink *s, struct rt_error *err)
 	while (j->state == GZ_QUEUED || j->state == GZ_WORKING)
 		pthread_cond_wait(&p->done, &p->mu);
 	if (j->state == GZ_FAILED)
-		return rt_error_set(err, -EIO, "gzip: compression failed");
+		return rt_error_set(err, -ENOMEM, "gzip: libdeflate cannot compress a block");
 	pthread_mutex_unlock(&p->mu);
 	int r = emit(s, j->out, j->out_len, err);
 	pthread_mutex_lock(&p->mu);
 	if (r < 0)
 		return r;
-	p->crc = crc32_combine(p->crc, j->crc, (z_off_t)j->in_len);
-	p->isize += j->in_len;
 	j->state = GZ_FREE;
 	p->head = (p->head + 1) % p->njobs;
 	p->count--;
 	return 0;
 }
 
-/* Queue n bytes (at most GZ_BLOCK) as the next block. */
-static int gz_queue(struct out_sink *s, const unsigned char *buf, size_t n, bool last,
-                    struct rt_error *err)
+/* Queue n bytes (at most GZ_BLOCK) as the next member. */
+static int gz_queue(struct out_sink *s, const unsigned char *buf, size_t n, struct rt_error *err)
 {
 	struct gz_pool *p = s->st->gz;
 	int r = 0;
@@ -247,22 +229,12 @@ static int gz_queue(struct out_sink *s, const unsigned char *buf, size_t n, bool
 		r = gz_write_head(s, err);
 	if (r >= 0) {
 		struct gz_job *j = &p->jobs[(p->head + p->count) % p->njobs];
-		memcpy(j->in, buf, n);
+		if (n)
+			memcpy(j->in, buf, n);
 		j->in_len = n;
-		j->last = last;
-		j->dict_len = p->tail_len;
-		memcpy(j->dict, p->tail, p->tail_len);
-		if (n >= GZ_DICT) {
-			memcpy(p->tail, buf + n - GZ_DICT, GZ_DICT);
-			p->tail_len = GZ_DICT;
-		} else if (n > 0) {
-			size_t keep = p->tail_len + n > GZ_DICT ? GZ_DICT - n : p->tail_len;
-			memmove(p->tail, p->tail + p->tail_len - keep, keep);
-			memcpy(p->tail + keep, buf, n);
-			p->tail_len = keep + n;
-		}
 		j->state = GZ_QUEUED;
 		p->count++;
+		p->members++;
 		pthread_cond_signal(&p->work);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -274,32 +246,33 @@ static int gz_push(struct out_sink *s, const unsigned char *buf, size_t n, bool 
 {
 	struct gz_pool *p = s->st->gz;
 	int r;
-	if (s->out_bytes == 0) {
-		static const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
-		if ((r = emit(s, header, sizeof(header), err)) < 0)
-			return r;
-	}
 	while (n > 0) {
 		size_t k = n < GZ_BLOCK ? n : GZ_BLOCK;
-		if ((r = gz_queue(s, buf, k, false, err)) < 0)
+		if ((r = gz_queue(s, buf, k, err)) < 0)
 			return r;
 		buf += k;
 		n -= k;
 	}
 	if (!end)
 		return 0;
-	if ((r = gz_queue(s, buf, 0, true, err)) < 0)
+	/* no input at all: one empty member, so that the file is gzip */
+	if (!p->members && (r = gz_queue(s, buf, 0, err)) < 0)
 		return r;
+	r = 0;
 	pthread_mutex_lock(&p->mu);
 	while (r >= 0 && p->count > 0)
 		r = gz_write_head(s, err);
 	pthread_mutex_unlock(&p->mu);
-	if (r < 0)
-		return r;
-	unsigned char trailer[8];
-	put_le32(trailer, (uint32_t)p->crc);
-	put_le32(trailer + 4, (uint32_t)p->isize);
-	return emit(s, trailer, sizeof(trailer), err);
+	return r;
+}
+
+void out_comp_key(enum out_comp comp, int level, char *buf, size_t cap)
+{
+	if (comp == OUT_COMP_GZIP)
+		snprintf(buf, cap, "gzip libdeflate-%s level=%d", LIBDEFLATE_VERSION_STRING,
+		         gz_level(level));
+	else
+		snprintf(buf, cap, "%s level=%d", comp == OUT_COMP_ZSTD ? "zstd" : "none", level);
 }
 
 ssize_t out_read(int fd, void *buf, size_t n, const char *what, struct rt_error *err)
@@ -333,7 +306,7 @@ int out_sink_init(struct out_sink *s, int fd, enum out_comp comp, int level, boo
 	}
 	st->ibuf = xmalloc(SINK_IN_CAP);
 	if (comp == OUT_COMP_GZIP) {
-		st->gz = gz_new(level > 0 && level <= 9 ? level : 6, out_threads());
+		st->gz = gz_new(gz_level(level), out_threads());
 		if (!st->gz)
 			return rt_error_set(err, -EAGAIN, "gzip: cannot start threads");
 	} else if (comp == OUT_COMP_ZSTD) {

@@ -3,8 +3,8 @@
 # several MB of mixed content (more blocks than threads) is written as an OCI layout with
 # gzip layers (the default) and with zstd layers (compression = "zstd"), and as tar.gz and
 # tar.zst archives, with 1 thread and with several (KILN_JOBS): the bytes are the same
-# whatever the number of threads. gzip layers are one valid gzip stream (gzip -t) that
-# decompresses to the layer (diff_id) and umoci unpacks; zstd layers have the zstd media
+# whatever the number of threads. gzip layers are a valid gzip file (gzip -t; a member
+# per MiB block) that decompresses to the layer (diff_id) and umoci unpacks; zstd layers have the zstd media
 # type, decompress to the layer, and skopeo inspects and copies them (umoci 0.4.7 cannot).
 # compression_level picks the compressor's level; a level out of range is an error.
 . "$(dirname "$0")/../lib/test-lib.sh"

@@ -48,6 +48,8 @@ deps="$deps docker-registry"
 deps="$deps apache2-utils"
 # t6092 counts a rootfs apply's syncfs and clone calls with strace.
 deps="$deps strace"
+# gzip layers and tarballs: libdeflate (opened on first use: base/lazy_deflate.c)
+deps="$deps libdeflate-dev"
 # kiln lsp's test drives the server with neovim's own LSP client; the editor tests run
 # the vim files in neovim
 deps="$deps neovim"

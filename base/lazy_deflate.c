@@ -19,21 +19,27 @@ struct libdeflate_compressor *libdeflate_alloc_compressor(int a0)
 	return REAL(libdeflate_alloc_compressor)(a0);
 }
 
+static void *p_libdeflate_crc32;
+uint32_t libdeflate_crc32(uint32_t a0, const void *a1, size_t a2)
+{
+	return REAL(libdeflate_crc32)(a0, a1, a2);
+}
+
+static void *p_libdeflate_deflate_compress;
+size_t libdeflate_deflate_compress(struct libdeflate_compressor *a0, const void *a1, size_t a2,
+                                   void *a3, size_t a4)
+{
+	return REAL(libdeflate_deflate_compress)(a0, a1, a2, a3, a4);
+}
+
+static void *p_libdeflate_deflate_compress_bound;
+size_t libdeflate_deflate_compress_bound(struct libdeflate_compressor *a0, size_t a1)
+{
+	return REAL(libdeflate_deflate_compress_bound)(a0, a1);
+}
+
 static void *p_libdeflate_free_compressor;
 void libdeflate_free_compressor(struct libdeflate_compressor *a0)
 {
 	REAL(libdeflate_free_compressor)(a0);
-}
-
-static void *p_libdeflate_gzip_compress;
-size_t libdeflate_gzip_compress(struct libdeflate_compressor *a0, const void *a1, size_t a2,
-                                void *a3, size_t a4)
-{
-	return REAL(libdeflate_gzip_compress)(a0, a1, a2, a3, a4);
-}
-
-static void *p_libdeflate_gzip_compress_bound;
-size_t libdeflate_gzip_compress_bound(struct libdeflate_compressor *a0, size_t a1)
-{
-	return REAL(libdeflate_gzip_compress_bound)(a0, a1);
 }

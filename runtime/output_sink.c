@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "atomic.h"
+#include "deflate_join.h"
 #include "hex.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include <libdeflate.h>
 #include <stdio.h>
+#include <zlib.h>
 #include <zstd.h>
 
 enum {
@@ -79,17 +81,18 @@ static int emit(struct out_sink *s, const void *buf, size_t n, struct rt_error *
 /* ---- parallel gzip --------------------------------------------------------------------- */
 
 /*
- * gzip in out_threads() threads with libdeflate (2-3 times as fast as zlib at
- * the same level and ratio): the input is cut into blocks of GZ_BLOCK bytes,
- * each compressed on its own into a gzip member (RFC 1952 2.2: a gzip file is
- * a series of members; gzip, pigz, Go's compress/gzip, libarchive and Python
- * read them all, as they read bgzip's files). libdeflate compresses whole
- * buffers only and always ends its stream with a final block, so the blocks
- * cannot be joined into one deflate stream as zlib's sync flush allowed; a
- * member costs 18 bytes a MiB and no measurable ratio (1 MiB blocks). The
- * bytes depend on the input, the level and libdeflate's version only (its code
- * is portable C: the same on every CPU), never on timing or the number of
- * threads; the blob cache's key names the version (out_comp_key).
+ * gzip in out_threads() threads, as pigz does, with libdeflate (about twice as
+ * fast as zlib at the same level and ratio): the input is cut into blocks of
+ * GZ_BLOCK bytes, each compressed on its own into raw deflate. libdeflate
+ * compresses whole buffers only and ends each with a final block: every block
+ * but the last is made continuable (deflate_unfinal: the final bit cleared,
+ * then an empty stored block, as zlib's sync flush ends a block), so the
+ * blocks make one deflate stream, written in order between a gzip header
+ * without name or time and the trailer (crc32 combined from the blocks', and
+ * the length): one ordinary gzip member. The bytes depend on the input, the
+ * level and libdeflate's version only (portable C: the same on every CPU),
+ * never on timing or the number of threads; blob cache keys name the version
+ * (out_comp_key).
  */
 enum { GZ_MAX_THREADS = 64, GZ_BLOCK = 1 << 20 };
 _Static_assert((int)GZ_BLOCK == (int)SINK_IN_CAP, "gzip blocks are the sink's staging buffers");
@@ -97,6 +100,8 @@ _Static_assert((int)GZ_BLOCK == (int)SINK_IN_CAP, "gzip blocks are the sink's st
 struct gz_job {
 	unsigned char *in, *out;
 	size_t in_len, out_len, out_cap;
+	uint32_t crc;
+	bool last;
 	enum { GZ_FREE, GZ_QUEUED, GZ_WORKING, GZ_DONE, GZ_FAILED } state;
 };
 
@@ -111,12 +116,30 @@ struct gz_pool {
 	size_t count; /* jobs between head and the next free one */
 	bool stop;
 	int level;
-	uint64_t members; /* queued so far */
+	uLong crc; /* of the input so far (written blocks) */
+	uint64_t isize;
 };
 
 static int gz_level(int level)
 {
 	return level > 0 && level <= 9 ? level : OUT_GZIP_DEFAULT_LEVEL;
+}
+
+/* Compress job j with c: a continuable stream, or the final one. */
+static bool gz_compress(struct libdeflate_compressor *c, struct gz_job *j)
+{
+	j->crc = libdeflate_crc32(0, j->in, j->in_len);
+	if (j->last && !j->in_len) { /* an empty final block (fixed codes) */
+		memcpy(j->out, "\x03\x00", 2);
+		j->out_len = 2;
+		return true;
+	}
+	size_t n = libdeflate_deflate_compress(c, j->in, j->in_len, j->out,
+	                                       j->out_cap - DEFLATE_UNFINAL_EXTRA);
+	if (n && !j->last)
+		n = deflate_unfinal(j->out, n, j->out_cap);
+	j->out_len = n;
+	return n > 0;
 }
 
 static void *gz_worker(void *arg)
@@ -139,10 +162,9 @@ static void *gz_worker(void *arg)
 		}
 		j->state = GZ_WORKING;
 		pthread_mutex_unlock(&p->mu);
-		j->out_len =
-		    c ? libdeflate_gzip_compress(c, j->in, j->in_len, j->out, j->out_cap) : 0;
+		bool good = c && gz_compress(c, j);
 		pthread_mutex_lock(&p->mu);
-		j->state = j->out_len ? GZ_DONE : GZ_FAILED;
+		j->state = good ? GZ_DONE : GZ_FAILED;
 		pthread_cond_broadcast(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -180,10 +202,11 @@ static struct gz_pool *gz_new(int level, unsigned threads)
 	p->level = level;
 	p->njobs = 2 * (size_t)threads;
 	p->jobs = xcalloc(p->njobs, sizeof(*p->jobs));
+	p->crc = crc32(0, NULL, 0);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
-	size_t cap = libdeflate_gzip_compress_bound(NULL, GZ_BLOCK);
+	size_t cap = libdeflate_deflate_compress_bound(NULL, GZ_BLOCK) + DEFLATE_UNFINAL_EXTRA;
 	for (size_t i = 0; i < p->njobs; i++) {
 		p->jobs[i].in = xmalloc(GZ_BLOCK);
 		p->jobs[i].out_cap = cap;
@@ -199,6 +222,12 @@ static struct gz_pool *gz_new(int level, unsigned threads)
 	return p;
 }
 
+static void put_le32(unsigned char *b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+}
+
 /* Write the oldest job once it is done. Called with the lock held; returns with it. */
 static int gz_write_head(struct out_sink *s, struct rt_error *err)
 {
@@ -207,20 +236,23 @@ static int gz_write_head(struct out_sink *s, struct rt_error *err)
 	while (j->state == GZ_QUEUED || j->state == GZ_WORKING)
 		pthread_cond_wait(&p->done, &p->mu);
 	if (j->state == GZ_FAILED)
-		return rt_error_set(err, -ENOMEM, "gzip: libdeflate cannot compress a block");
+		return rt_error_set(err, -EIO, "gzip: compression failed");
 	pthread_mutex_unlock(&p->mu);
 	int r = emit(s, j->out, j->out_len, err);
 	pthread_mutex_lock(&p->mu);
 	if (r < 0)
 		return r;
+	p->crc = crc32_combine(p->crc, j->crc, (z_off_t)j->in_len);
+	p->isize += j->in_len;
 	j->state = GZ_FREE;
 	p->head = (p->head + 1) % p->njobs;
 	p->count--;
 	return 0;
 }
 
-/* Queue n bytes (at most GZ_BLOCK) as the next member. */
-static int gz_queue(struct out_sink *s, const unsigned char *buf, size_t n, struct rt_error *err)
+/* Queue n bytes (at most GZ_BLOCK) as the next block. */
+static int gz_queue(struct out_sink *s, const unsigned char *buf, size_t n, bool last,
+                    struct rt_error *err)
 {
 	struct gz_pool *p = s->st->gz;
 	int r = 0;
@@ -232,9 +264,9 @@ static int gz_queue(struct out_sink *s, const unsigned char *buf, size_t n, stru
 		if (n)
 			memcpy(j->in, buf, n);
 		j->in_len = n;
+		j->last = last;
 		j->state = GZ_QUEUED;
 		p->count++;
-		p->members++;
 		pthread_cond_signal(&p->work);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -246,24 +278,32 @@ static int gz_push(struct out_sink *s, const unsigned char *buf, size_t n, bool 
 {
 	struct gz_pool *p = s->st->gz;
 	int r;
+	if (s->out_bytes == 0) {
+		static const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+		if ((r = emit(s, header, sizeof(header), err)) < 0)
+			return r;
+	}
 	while (n > 0) {
 		size_t k = n < GZ_BLOCK ? n : GZ_BLOCK;
-		if ((r = gz_queue(s, buf, k, err)) < 0)
+		if ((r = gz_queue(s, buf, k, false, err)) < 0)
 			return r;
 		buf += k;
 		n -= k;
 	}
 	if (!end)
 		return 0;
-	/* no input at all: one empty member, so that the file is gzip */
-	if (!p->members && (r = gz_queue(s, buf, 0, err)) < 0)
+	if ((r = gz_queue(s, buf, 0, true, err)) < 0)
 		return r;
-	r = 0;
 	pthread_mutex_lock(&p->mu);
 	while (r >= 0 && p->count > 0)
 		r = gz_write_head(s, err);
 	pthread_mutex_unlock(&p->mu);
-	return r;
+	if (r < 0)
+		return r;
+	unsigned char trailer[8];
+	put_le32(trailer, (uint32_t)p->crc);
+	put_le32(trailer + 4, (uint32_t)p->isize);
+	return emit(s, trailer, sizeof(trailer), err);
 }
 
 void out_comp_key(enum out_comp comp, int level, char *buf, size_t cap)

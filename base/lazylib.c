@@ -22,7 +22,7 @@ void *lazylib_sym(struct lazylib *lib, const char *name)
 			if (!h) {
 				fprintf(stderr,
 				        "kiln: cannot load %s (%s): install it (Debian: apt-get "
-				        "install libarchive13 libssh-4 libssl3)\n",
+				        "install libarchive13 libssh-4 libssl3 libdeflate0)\n",
 				        lib->soname, dlerror());
 				exit(1);
 			}

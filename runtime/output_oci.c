@@ -73,7 +73,7 @@ static int blob_mem(const char *layout, const char *media_type, const void *buf,
 }
 
 /* The layers' compression from args.compression ("gzip" when absent) and
- * args.compression_level (0 when absent: the compressor's default). */
+ * args.compression_level (0 when absent: zstd's default, gzip's level for layers). */
 static int layer_compression(const struct output_ctx *ctx, struct out_comp_settings *ret,
                              struct rt_error *err)
 {
@@ -92,7 +92,8 @@ static int layer_compression(const struct output_ctx *ctx, struct out_comp_setti
 		return rt_error_set(err, -EINVAL,
 		                    "compression_level %lld: %s takes 1 to %lld (0: its default)",
 		                    (long long)v, c ? c : "gzip", (long long)max);
-	ret->level = (int32_t)v;
+	/* gzip layers: fast by default (output_impl.h) */
+	ret->level = (int32_t)(v || ret->comp != OUT_COMP_GZIP ? v : OUT_GZIP_LAYER_LEVEL);
 	return 0;
 }
 
@@ -413,8 +414,7 @@ int output_oci(const struct output_ctx *ctx, struct rt_error *err)
 				d = json_copy(json_array_get(layers, j));
 		/* the compression settings are part of the blob cache's key */
 		char settings[64];
-		snprintf(settings, sizeof(settings), "%s level=%d",
-		         cs.comp == OUT_COMP_ZSTD ? "zstd" : "gzip", (int)cs.level);
+		out_comp_key((enum out_comp)cs.comp, (int)cs.level, settings, sizeof(settings));
 		char *key = ctx->cache_dir ? blob_key(&ctx->layers[i], settings) : NULL;
 		bool hit = !d && key && blob_from_cache(ctx->cache_dir, key, tmp.tmp, &d) == 1;
 		if (!d && (r = blob_layer(tmp.tmp, &ctx->layers[i], &cs, &d, err)) < 0) {

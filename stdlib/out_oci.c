@@ -15,7 +15,7 @@ static const struct kiln_arg args[] = {
      "how layers are compressed: gzip (every client reads it) or zstd (faster and smaller; "
      "skopeo 1.9 and podman read it, umoci 0.4.7 does not)"},
     {"compression_level", "int", false, "0",
-     "the compressor's level: gzip 1 (fastest) to 9, zstd 1 to 19; 0: gzip 6, zstd 3"},
+     "the compressor's level: gzip 1 (fastest) to 9, zstd 1 to 19; 0: gzip 1, zstd 3"},
     {0},
 };
 

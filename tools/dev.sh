@@ -50,6 +50,8 @@ deps="$deps apache2-utils"
 deps="$deps strace"
 # t6180 reads kiln's layouts and archives back with podman (a storage of its own, vfs).
 deps="$deps podman"
+# gzip layers and tarballs: libdeflate (opened on first use: base/lazy_deflate.c)
+deps="$deps libdeflate-dev"
 # kiln lsp's test drives the server with neovim's own LSP client; the editor tests run
 # the vim files in neovim
 deps="$deps neovim"

@@ -10,7 +10,7 @@ headers (the preprocessed text), for the functions that the built kiln libraries
 undefined. Run it after using a new function of either library (the link fails with an
 undefined reference until then):
 
-    tools/gen-lazy.py archive build   # or: ssh build, crypto build, curl build
+    tools/gen-lazy.py archive build   # or: ssh build, crypto build, curl build, deflate build
 """
 import os
 import re
@@ -37,6 +37,12 @@ LIBS = {
         "what": "libcurl",
         # the wrappers are functions: no type-checking macros of the same names
         "defines": ["CURL_DISABLE_TYPECHECK"],
+    },
+    "deflate": {
+        "soname": "libdeflate.so.0",
+        "headers": ["libdeflate.h"],
+        "prefixes": ("libdeflate_",),
+        "what": "libdeflate",
     },
     "ssh": {
         "soname": "libssh.so.4",

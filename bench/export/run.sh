@@ -11,10 +11,12 @@
 #
 #   tar|zstd    tar -cf - DIR | zstd -T2 -3 >x.tar.zst     (the reference)
 #   tar|gzip    tar -cf - DIR | gzip -6 >x.tar.gz
+#   tar|pigz    tar -cf - DIR | pigz -6 >x.tar.gz (a thread per CPU; when pigz is installed)
 #   tar.zst     kiln's tar output, zstd level 3, a worker thread per CPU
-#   tar.gz      kiln's tar output, gzip level 6 in a thread per CPU
+#   tar.gz      kiln's tar output, gzip level 6 (libdeflate) in a thread per CPU
 #   layer       kiln's layer_write of the whole tree (uncompressed tar and its sha256)
-#   oci         layer + kiln's OCI layout (the layer gzip-compressed)
+#   oci         layer + kiln's OCI layout (the layer gzip-compressed, level 1: the default)
+#   oci.gz6     the same with compression_level = 6 (smaller layers, slower)
 #   oci.zst     layer + kiln's OCI layout with compression = "zstd"
 #   docker      layer + kiln's docker-archive
 #
@@ -37,7 +39,7 @@ tree='' size=200 runs=5 work=''
 
 usage()
 {
-	sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -129,6 +131,7 @@ job "$work/zst.json" "$tree" false '{"type": "tar", "path": "out/k.tar.zst", "ar
 job "$work/gz.json" "$tree" false '{"type": "tar", "path": "out/k.tar.gz", "args": {}}'
 job "$work/layer.json" "$tree" true ''
 job "$work/oci.json" "$tree" true '{"type": "oci", "path": "out/oci", "args": {}}'
+job "$work/oci-gz6.json" "$tree" true '{"type": "oci", "path": "out/oci-gz6", "args": {"compression_level": 6}}'
 job "$work/oci-zst.json" "$tree" true '{"type": "oci", "path": "out/oci-zst", "args": {"compression": "zstd"}}'
 job "$work/docker.json" "$tree" true '{"type": "docker-archive", "path": "out/d.tar", "args": {}}'
 job "$work/zst-small.json" "$small" false '{"type": "tar", "path": "out/s.tar.zst", "args": {}}'
@@ -142,9 +145,13 @@ while [ $round -lt "$runs" ]; do
 	measure 'tar|zstd' sh -c "tar -cf - -C '$tree' . | zstd -q -T2 -3 >'$work/out/ref.tar.zst'"
 	measure 'tar.zst' "$OUTPUT_TEST" "$work/zst.json"
 	measure 'tar|gzip' sh -c "tar -cf - -C '$tree' . | gzip -6 >'$work/out/ref.tar.gz'"
+	if command -v pigz >/dev/null 2>&1; then
+		measure 'tar|pigz' sh -c "tar -cf - -C '$tree' . | pigz -6 >'$work/out/ref-pigz.tar.gz'"
+	fi
 	measure 'tar.gz' "$OUTPUT_TEST" "$work/gz.json"
 	measure 'layer' "$OUTPUT_TEST" "$work/layer.json"
 	measure 'oci' "$OUTPUT_TEST" "$work/oci.json"
+	measure 'oci.gz6' "$OUTPUT_TEST" "$work/oci-gz6.json"
 	measure 'oci.zst' "$OUTPUT_TEST" "$work/oci-zst.json"
 	measure 'docker' "$OUTPUT_TEST" "$work/docker.json"
 	measure 'tar.zst/2' "$OUTPUT_TEST" "$work/zst-small.json"
@@ -162,10 +169,12 @@ out_size()
 	case $1 in
 	'tar|zstd') stat -c %s "$work/out/ref.tar.zst" ;;
 	'tar|gzip') stat -c %s "$work/out/ref.tar.gz" ;;
+	'tar|pigz') stat -c %s "$work/out/ref-pigz.tar.gz" ;;
 	tar.zst) stat -c %s "$work/out/k.tar.zst" ;;
 	tar.gz) stat -c %s "$work/out/k.tar.gz" ;;
 	layer) stat -c %s "$work/layers/layer/layer-0.tar" ;;
 	oci) du -sb "$work/out/oci" | cut -f1 ;;
+	oci.gz6) du -sb "$work/out/oci-gz6" | cut -f1 ;;
 	oci.zst) du -sb "$work/out/oci-zst" | cut -f1 ;;
 	docker) stat -c %s "$work/out/d.tar" ;;
 	tar.zst/2) stat -c %s "$work/out/s.tar.zst" ;;
@@ -191,6 +200,8 @@ while read -r name secs rss cpu; do
 	}'
 done <"$work/results"
 awk -v r="$ref" 'BEGIN { print "" }
+	$1 == "tar|pigz" || $1 == "oci.gz6" {
+		printf "%s: %.0f%% of the speed of tar|zstd\n", $1, 100 * r / $2 }
 	$1 == "tar.zst" || $1 == "oci.zst" || $1 == "oci" {
 		printf "%s: %.0f%% of the speed of tar|zstd (target: at least %d%%)\n", $1, 100 * r / $2,
 			$1 == "oci" ? 50 : 80 }' "$work/results"

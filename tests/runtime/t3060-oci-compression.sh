@@ -124,11 +124,16 @@ run_job badlevel.json
 [ "$rc" -ne 0 ] || fail "gzip compression_level = 12 was accepted"
 expect_match err "compression_level 12: gzip takes 1 to 9"
 
-# a level: another valid layer of the same tree
-job gzfast oci dist/gzfast '{"tag": "t:1", "compression_level": 1}' true
-run gzfast 2
-blob=$(layer_blob dist/gzfast)
-[ "$blob" != "$(layer_blob dist/gz1)" ] || fail "compression_level = 1 gave the level-6 layer"
+# a level: another valid layer of the same tree (the default for layers is 1), smaller
+job gzsmall oci dist/gzsmall '{"tag": "t:1", "compression_level": 6}' true
+run gzsmall 2
+blob=$(layer_blob dist/gzsmall)
+[ "$blob" != "$(layer_blob dist/gz1)" ] || fail "compression_level = 6 gave the default (level-1) layer"
+[ "$(stat -c %s "$blob")" -lt "$(stat -c %s "$(layer_blob dist/gz1)")" ] ||
+	fail "the level-6 layer is not smaller than the level-1 one"
 [ "$(gzip -dc <"$blob" | sha256sum | cut -d' ' -f1)" = "$diff_id" ] ||
-	fail "the level-1 gzip layer does not decompress to the layer"
+	fail "the level-6 gzip layer does not decompress to the layer"
+job gzone oci dist/gzone '{"tag": "t:1", "compression_level": 1}' true
+run gzone 2
+cmp "$(layer_blob dist/gzone)" "$(layer_blob dist/gz1)" || fail "compression_level = 1 is not the default"
 say "ok: gzip and zstd layers and archives, the same bytes with 1 thread and several"

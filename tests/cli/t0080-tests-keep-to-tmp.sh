@@ -5,6 +5,7 @@
 #     or /var/tmp/kiln;
 #   - every test that runs skopeo, umoci, buildah or podman sources lib-containers.sh
 #     (directly or through lib-apply.sh), whose wrappers keep the tools' state under $TMP;
+#   - every test that runs neovim sets HOME under $TMP (neovim writes a log and a cache);
 #   - as root with skopeo: a `skopeo copy` through lib-containers.sh leaves nothing in
 #     /var/lib/containers or /run/containers (each a tmpfs of this test's own here, in a
 #     mount namespace of its own, so the machine's are never looked at nor written).
@@ -26,6 +27,15 @@ for f in $(cd "$TOP" && find tests -name '*.sh' ! -name lib-containers.sh ! -nam
 	grep -Eq '^\. "\$TOP/tests/runtime/lib-(containers|apply)\.sh"' "$TOP/$f" || bad="$bad $f"
 done
 [ -z "$bad" ] || fail "these tests run container tools without lib-containers.sh:$bad"
+
+# neovim writes its log, state and cache under HOME and XDG_*: a test that runs it sets
+# HOME to a directory of its own
+bad=
+for f in $(cd "$TOP" && find tests -name '*.sh' ! -name "$TEST_NAME.sh" | sort); do
+	grep -q 'nvim --headless' "$TOP/$f" || continue
+	grep -Eq '(^|[[:space:]])HOME="?\$TMP' "$TOP/$f" || bad="$bad $f"
+done
+[ -z "$bad" ] || fail "these tests run neovim with the machine's HOME:$bad"
 
 [ "$(id -u)" -eq 0 ] || { say "ok (not root: the skopeo part is skipped)"; exit 0; }
 command -v skopeo >/dev/null 2>&1 || { say "ok (no skopeo: its part is skipped)"; exit 0; }

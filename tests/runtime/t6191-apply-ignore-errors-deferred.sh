@@ -3,7 +3,8 @@
 # apply time (computed from the host's facts) is computed when the task fails, as `when`
 # is, over a root filesystem host: true lets the failure pass (the recap counts it
 # ignored, the next tasks run), false stops the host (failed, the rest does not run).
-# Two hosts in parallel (--forks 2) give the same recaps as one. kiln plan (apply --check
+# Two hosts in parallel (--forks 2) give the same recaps as one. One that cannot be
+# computed lets nothing pass, and the failure's message says why. kiln plan (apply --check
 # against the hosts) says a failure its ignore_errors lets pass is ignored, and only that.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
@@ -44,6 +45,17 @@ for forks in 1 2; do
 			"--forks $forks: the recap of roots/$h is not changed=1 failed=1 ignored=1"
 	done
 done
+
+# an ignore_errors that cannot be computed (a hand-edited plan) lets nothing pass, and the
+# failure's message says why
+jq '.applies[0].tasks[0].ignore_errors = {"$expr": {"op": ["+", {"const": 1}, {"const": "x"}]}}' \
+	site/plan.json >site/bad.json
+rm -f site/roots/*/etc/motd
+kapply -C site site/bad.json
+expect_rc 1
+expect_match err 'exited with status 3 \(ignore_errors: .*\)' "the failure does not say why ignore_errors did not apply"
+expect_match err '^roots/a +: ok=0 +changed=0 +failed=1 .* ignored=0 '
+[ ! -e site/roots/a/etc/motd ] || fail "the host went on after a failure whose ignore_errors could not be computed"
 
 # kiln plan: the host's report counts the failure ignore_errors lets pass as ignored
 for fam in busybox debian; do

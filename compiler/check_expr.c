@@ -108,6 +108,18 @@ static bool is_octal_literal(struct checker *ck, const struct ast_expr *e)
 	return e->span.end - e->span.start > 1 && f->text[e->span.start] == '0';
 }
 
+/* Does a union take any string through an alternative other than its enum en (as
+   string|enum(...) does, and enum(...)|bool does not)? */
+static bool union_takes_any_string(const struct type *u, const struct type *en)
+{
+	if (u->kind != T_UNION)
+		return false;
+	for (uint32_t i = 0; i < u->nalts; i++)
+		if (u->alts[i] != en && type_assignable(u->alts[i], &type_string))
+			return true;
+	return false;
+}
+
 /*
  * e (of type got) is used where `want` is expected: report a mismatch,
  * a value outside an enumeration, or a decimal file mode. Returns false if
@@ -120,8 +132,7 @@ bool ck_expect(struct checker *ck, const struct ast_expr *e, const struct type *
 		return true;
 	const struct type *en = type_find_enum(want);
 	if (en && e->kind == EX_STRING && got->kind == T_STRING &&
-	    !(want->kind == T_UNION && type_assignable(want, &type_string) &&
-	      !type_enum_has(en, e->str.s))) {
+	    !(union_takes_any_string(want, en) && !type_enum_has(en, e->str.s))) {
 		if (!type_enum_has(en, e->str.s)) {
 			struct diag *d =
 			    diag_error(ck->d, E_BAD_ENUM, e->span, "%s must be one of %s, not '%s'",

@@ -41,7 +41,7 @@ struct ssh_opts {
 	const char *key_file;        /* a private key to log in with (no passphrase), or NULL */
 	bool agent;                  /* also try the keys of the ssh-agent at $SSH_AUTH_SOCK */
 	const char *password;        /* a login password (a secret: never in a message), or NULL */
-	const char *known_hosts;     /* NULL: ~/.ssh/known_hosts */
+	const char *known_hosts;     /* NULL: ~/.ssh/known_hosts, ~ $HOME or else the passwd home */
 	bool accept_new;             /* add an unknown host key instead of refusing it */
 	int connect_timeout_s;       /* 0: 10 */
 	int keepalive_s;             /* TCP and SSH keepalive interval; 0: 30, < 0: off */

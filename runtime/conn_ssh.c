@@ -38,6 +38,7 @@
 #include <libssh/sftp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,14 +106,43 @@ static char *fingerprint(const ssh_key key)
 	return ret;
 }
 
+/*
+ * The user's home, the ~ of ~/.ssh/known_hosts and of a host attribute's ~/PATH: $HOME
+ * when it is set and not empty (as the shell's ~), else the home of the user kiln runs as
+ * in the password file (malloc'd), or NULL. libssh's own default reads the password file
+ * only, so kiln always gives libssh the file it checked by this rule: whatever HOME says,
+ * the key kiln compares, the one libssh compares and the file an accepted key goes to are
+ * the same file.
+ */
+static char *user_home(void)
+{
+	const char *h = getenv("HOME");
+	if (h && *h)
+		return strdup(h);
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res && res->pw_dir &&
+	    *res->pw_dir)
+		return strdup(res->pw_dir);
+	return NULL;
+}
+
+/* HOME/.ssh/known_hosts (malloc'd), or NULL when there is no home. */
+static char *default_known_hosts(void)
+{
+	char *home = user_home(), *path = NULL;
+	if (home && asprintf(&path, "%s/.ssh/known_hosts", home) < 0)
+		path = NULL;
+	free(home);
+	return path;
+}
+
 /* The fingerprint of the first key known_hosts holds for this host (malloc'd), or NULL. */
 static char *known_fingerprint(const struct conn_ssh *c)
 {
 	char *path = NULL, *host = NULL, *ret = NULL;
 	if (c->o.known_hosts)
 		path = strdup(c->o.known_hosts);
-	else if (getenv("HOME") && asprintf(&path, "%s/.ssh/known_hosts", getenv("HOME")) < 0)
-		path = NULL;
 	int r = port_of(c) == 22 ? asprintf(&host, "%s", c->o.host)
 	                         : asprintf(&host, "[%s]:%d", c->o.host, port_of(c));
 	FILE *f = path && r >= 0 ? fopen(path, "re") : NULL;
@@ -1401,6 +1431,10 @@ int conn_ssh_open(const struct ssh_opts *opts, struct conn **ret, struct rt_erro
 	          dup_opt(opts->become_user, &c->o.become_user) &
 	          dup_opt(opts->password, &c->o.password) &
 	          dup_opt(opts->become_password, &c->o.become_password);
+	/* no known_hosts given: ~/.ssh/known_hosts by kiln's rule (user_home), named to libssh
+	   too; with no home at all, libssh's own default */
+	if (ok && !c->o.known_hosts)
+		c->o.known_hosts = default_known_hosts();
 	int port = port_of(c);
 	if (!ok || asprintf(&c->where, "%s%s%s:%d", opts->user ? opts->user : "",
 	                    opts->user ? "@" : "", opts->host, port) < 0) {
@@ -1486,13 +1520,16 @@ static int attr_bool(const char *host, json_t *attrs, const char *const *keys, b
 	return 0;
 }
 
-/* A file path of a host attribute: ~/ is $HOME, a relative one is against base (malloc'd). */
+/* A file path of a host attribute: ~/ is the user's home (user_home), a relative one is
+   against base (malloc'd). */
 static char *attr_path(const char *p, const char *base)
 {
 	char *ret = NULL;
-	if (p[0] == '~' && p[1] == '/' && getenv("HOME")) {
-		if (asprintf(&ret, "%s%s", getenv("HOME"), p + 1) < 0)
+	char *home = p[0] == '~' && p[1] == '/' ? user_home() : NULL;
+	if (home) {
+		if (asprintf(&ret, "%s%s", home, p + 1) < 0)
 			ret = NULL;
+		free(home);
 	} else if (p[0] != '/' && base && *base && strcmp(base, ".") != 0) {
 		if (asprintf(&ret, "%s/%s", base, p) < 0)
 			ret = NULL;

@@ -105,7 +105,7 @@ static void on_task_end(void *data, const struct task_event *te, const struct ta
 		shown = true;
 		break;
 	case TASK_FAILED:
-		if (plan_task_view(te->task).ignore_errors) {
+		if (te->ignored) {
 			h->ignored++;
 		} else if (h->change) {
 			/* an earlier task would change the host first (add the user a file is

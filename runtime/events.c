@@ -519,6 +519,8 @@ static void relay_task_end(struct events *ev, const struct task_event *te,
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		if (texts[i].value)
 			json_object_set_new(o, texts[i].key, json_string(texts[i].value));
+	if (te->ignored)
+		json_object_set_new(o, "ignored", json_true());
 	char *text = json_dumps(o, JSON_COMPACT);
 	relay_put(ev, REC_OBS_TASK, text, strlen(text));
 	free(text);
@@ -546,6 +548,7 @@ static void observe_relayed(struct events *ev, char kind, const char *text)
 	    .task = json_object_get(o, "task"),
 	    .what = json_string_value(json_object_get(o, "what")),
 	    .source = json_string_value(json_object_get(o, "source")),
+	    .ignored = json_is_true(json_object_get(o, "ignored")),
 	};
 	struct task_result res = {
 	    .status = (enum task_status)json_integer_value(json_object_get(o, "status")),

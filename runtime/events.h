@@ -38,6 +38,7 @@ struct task_event {
 	json_t *task;       /* the plan's task */
 	const char *what;   /* a person's one-line name of the task (already redacted) */
 	const char *source; /* FILE:LINE:COL with FILE as the user named it, or NULL */
+	bool ignored;       /* at task_end: a failure that ignore_errors lets pass */
 };
 
 void events_plan(struct events *ev, size_t images, size_t stages, size_t tasks);

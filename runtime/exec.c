@@ -348,6 +348,29 @@ int exec_open_rootfs(struct executor *x, const char *dir, struct conn **ret, str
 	return r;
 }
 
+/*
+ * Does the task's ignore_errors let its failure pass? A deferred value (computed from
+ * facts) is computed now, with the task's facts, as `when` is; one that cannot be computed
+ * lets nothing pass, and says why after the failure's message.
+ */
+static bool failure_ignored(const struct expr_env *env, json_t *task, struct task_result *res)
+{
+	json_t *ie = json_object_get(task, PLAN_K_IGNORE_ERRORS);
+	if (!json_is_object(ie))
+		return json_is_true(ie);
+	struct rt_error err = {0};
+	json_t *v = expr_resolve(env, ie, &err);
+	bool ignored = json_is_true(v);
+	if (!v) {
+		char *msg =
+		    xasprintf("%s (ignore_errors: %s)", res->msg ? res->msg : "failed", err.msg);
+		free(res->msg);
+		res->msg = msg;
+	}
+	json_decref(v);
+	return ignored;
+}
+
 static bool run_task(struct stage_run *sr, json_t *task)
 {
 	struct executor *x = sr->x;
@@ -357,7 +380,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	struct expr_env env = {sr->facts, x->secrets};
 	struct rt_error err = {0};
 	struct task_result res = {0};
-	struct task_event te = {sr->image, sr->stage, task, NULL, NULL};
+	struct task_event te = {sr->image, sr->stage, task, NULL, NULL, false};
 	struct plan_task t = plan_task_view(task);
 	/* plan sources are relative to the root: show them as the user names the files */
 	const char *psrc = t.source;
@@ -436,6 +459,8 @@ static bool run_task(struct stage_run *sr, json_t *task)
 	json_decref(args);
 	if (rt_interrupted && res.status != TASK_FAILED)
 		task_failed(&res, "interrupted");
+	if (res.status == TASK_FAILED)
+		te.ignored = failure_ignored(&env, task, &res);
 
 	/* what is printed passes the redactor: no secret in a message or an error */
 	char *msg = events_redact(x->ev, res.msg), *tail = events_redact(x->ev, res.stderr_tail);
@@ -478,7 +503,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			break;
 		}
 		/* Ansible's recap: a failure that ignore_errors lets pass is "ignored" */
-		if (t.ignore_errors) {
+		if (te.ignored) {
 			sr->recap->ignored++;
 			break;
 		}

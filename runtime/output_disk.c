@@ -481,6 +481,16 @@ out:
 	return r;
 }
 
+/* bootable: "auto", "true" or "false", as a string or (true, false) a bool; else auto. */
+static const char *bootable_arg(const struct output_ctx *ctx)
+{
+	json_t *v = out_arg(ctx, "bootable");
+	if (json_is_boolean(v))
+		return json_is_true(v) ? "true" : "false";
+	const char *s = json_string_value(v);
+	return s ? s : "auto";
+}
+
 int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t *ret_size,
                    struct rt_error *err)
 {
@@ -496,10 +506,8 @@ int disk_write_raw(const struct output_ctx *ctx, const char *raw_path, uint64_t 
 
 	struct kernel k = {0};
 	char *scratch = NULL;
-	const char *bootable = json_string_value(out_arg(ctx, "bootable"));
+	const char *bootable = bootable_arg(ctx);
 	bool boot = false;
-	if (!bootable)
-		bootable = "auto";
 	if (strcmp(bootable, "false")) {
 		if ((r = find_kernel(ctx->rootfs_dir, &k, err)) < 0)
 			goto out;

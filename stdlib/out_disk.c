@@ -108,7 +108,7 @@ static const struct kiln_arg args[] = {
     {"esp_size", "string", false, "\"auto\"",
      "the EFI system partition's size (at least 33M); auto: 64M, or twice the kernel and "
      "initrd when the disk boots"},
-    {"bootable", "enum(auto, true, false)", false, "\"auto\"",
+    {"bootable", "enum(auto, true, false)|bool", false, "\"auto\"",
      "auto: the disk boots when the image has a kernel (/boot/vmlinuz-*): systemd-boot "
      "(UEFI) starts it; true: it must"},
     {"kernel_cmdline", "string", false, "\"console=ttyS0\"",

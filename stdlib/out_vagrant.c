@@ -35,7 +35,7 @@ static const struct kiln_arg args[] = {
     {"size", "string", false, "\"auto\"", "the disk's size, as for output disk"},
     {"esp_size", "string", false, "\"auto\"",
      "the EFI system partition's size, as for output disk"},
-    {"bootable", "enum(auto, true, false)", false, "\"auto\"", "as for output disk"},
+    {"bootable", "enum(auto, true, false)|bool", false, "\"auto\"", "as for output disk"},
     {"kernel_cmdline", "string", false, "\"console=ttyS0\"", "as for output disk"},
     {"memory", "int", false, "1024", "the machine's memory in MiB (the box's Vagrantfile)"},
     {"cpus", "int", false, "1", "the machine's virtual CPUs (the box's Vagrantfile)"},

@@ -5,6 +5,7 @@
 # into an OCI layout that skopeo reads. Run once, on the plain build (it builds a tree of its
 # own; a sanitizer build would only build it again).
 . "$(dirname "$0")/../lib/test-lib.sh"
+. "$TOP/tests/runtime/lib-containers.sh"
 
 command -v git >/dev/null 2>&1 || skip "no git"
 [ -d "$TOP/.git" ] || skip "not a git checkout"
@@ -16,7 +17,7 @@ fi
 mkdir tree
 (cd "$TOP" && git ls-files -z) | (cd "$TOP" && xargs -0 cp --parents -t "$TMP/tree") ||
 	fail "cannot copy the tree"
-export HOME="$TMP/home" KILN_CACHE_DIR="$TMP/cache" XDG_CACHE_HOME="$TMP/xdg"
+export HOME="$TMP/home" KILN_CACHE_DIR="$TMP/cache" KILN_WORK_DIR="$TMP/work" XDG_CACHE_HOME="$TMP/xdg"
 mkdir -p "$HOME"
 (cd tree && KILN_SKIP_APT=1 KILN_JOBS=2 sh tools/dev.sh bake) >out 2>err || {
 	tail -n 30 out err

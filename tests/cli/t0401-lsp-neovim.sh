@@ -7,6 +7,11 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 need nvim
 need python3
+# neovim keeps its log (lsp.log), state and cache under HOME and XDG_*: this test's own
+HOME=$TMP/home XDG_CONFIG_HOME=$TMP/home/.config XDG_DATA_HOME=$TMP/home/.local/share
+XDG_STATE_HOME=$TMP/home/.local/state XDG_CACHE_HOME=$TMP/home/.cache
+export HOME XDG_CONFIG_HOME XDG_DATA_HOME XDG_STATE_HOME XDG_CACHE_HOME
+mkdir -p "$HOME"
 
 cat >broken.img <<'IMG'
 param port: int = 8080

@@ -6,6 +6,7 @@
 #   KILN   the command to test; left unquoted, so KILN="valgrind build/kiln" works.
 #          Default: $KILN from the environment, else build/kiln at the top of the tree.
 #   TOP    the top of the source tree;  DATA  tests/<family>/data
+#   KILN_CACHE_DIR, KILN_WORK_DIR   exported, under $TMP (never the machine's defaults)
 # Exit codes follow CTest: 0 pass, 1 fail, 77 skip (SKIP_RETURN_CODE 77).
 #
 # run_kiln ARGS...  runs $KILN with a time bound ($KILN_TEST_TIMEOUT, default 120 s),
@@ -27,6 +28,11 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/kiln-$TEST_NAME.XXXXXX")
 trap 'cd /; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 cd "$TMP"
+# kiln's cache and work directories default to /var/cache/kiln and /var/tmp/kiln (as root),
+# shared with the machine: a test keeps to its own (lib-apply.sh passes its own flags too)
+KILN_CACHE_DIR=$TMP/.kiln-cache
+KILN_WORK_DIR=$TMP/.kiln-work
+export KILN_CACHE_DIR KILN_WORK_DIR
 
 say()
 {

@@ -22,11 +22,17 @@
 need jq
 [ "$(id -u)" -eq 0 ] || skip "kiln apply builds root filesystems: needs root (namespaces, owners)"
 [ -x /bin/busybox ] || skip "busybox() bases need /bin/busybox (Debian's busybox-static)"
+# skopeo, umoci, buildah, podman: kept to $TMP
+. "$TOP/tests/runtime/lib-containers.sh"
 
 WORK=$TMP/work
 CACHE=$TMP/cache
-# nothing from the caller's environment steers these tests
-unset KILN_CACHE_DIR KILN_WORK_DIR SOURCE_DATE_EPOCH || true
+# nothing from the caller's environment steers these tests; a kiln run without the flags
+# keeps to this test's directories too
+KILN_CACHE_DIR=$CACHE
+KILN_WORK_DIR=$WORK
+export KILN_CACHE_DIR KILN_WORK_DIR
+unset SOURCE_DATE_EPOCH || true
 KPID=
 
 # On exit: stop a kiln still running in the background, unmount what a broken run could

@@ -7,6 +7,7 @@
 # oci() base reads it back; a second write replaces the layout.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-output.sh"
+. "$TOP/tests/runtime/lib-containers.sh"
 need skopeo
 need umoci
 

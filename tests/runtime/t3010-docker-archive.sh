@@ -6,6 +6,7 @@
 # takes the image's name; writing again replaces the archive.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-output.sh"
+. "$TOP/tests/runtime/lib-containers.sh"
 need skopeo
 need umoci
 

@@ -9,6 +9,7 @@
 # compression_level picks the compressor's level; a level out of range is an error.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-output.sh"
+. "$TOP/tests/runtime/lib-containers.sh"
 need skopeo
 need umoci
 need gzip

@@ -5,6 +5,7 @@
 # truncated blob is refused before anything is written.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-base.sh"
+. "$TOP/tests/runtime/lib-containers.sh"
 need umoci
 need jq
 [ "$(id -u)" -eq 0 ] || skip "umoci unpack keeps owners only as root"

@@ -128,8 +128,10 @@ bool check_output_boot(struct diag_sink *d, const struct ast_node *image, json_t
 			continue;
 		json_t *o = json_array_get(outputs, i++);
 		const struct kiln_schema *s = n->schema;
-		const char *boot =
-		    json_string_value(json_object_get(json_object_get(o, PLAN_K_ARGS), "bootable"));
+		/* bootable is a word or a bool: a bool reads as the word of the same name */
+		json_t *bv = json_object_get(json_object_get(o, PLAN_K_ARGS), "bootable");
+		const char *boot = json_is_boolean(bv) ? (json_is_true(bv) ? "true" : "false")
+		                                       : json_string_value(bv);
 		const struct ast_node *a = attr_of(n->body, "bootable");
 		if (s && s->machine && boot && !strcmp(boot, "auto")) {
 			/* apply writes it (bootable = "auto"), and it does not start */

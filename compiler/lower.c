@@ -40,6 +40,11 @@ struct lowerer {
 	json_t *role_paths;
 	struct src_span arg_spans[64];
 	size_t narg_spans;
+	/* the last file source_of named, and its name relative to the root */
+	uint32_t rel_file;
+	char *rel_name;
+	/* the current directory, read once (relative_to) */
+	char *cwd;
 };
 
 static const struct ast_file *file_of(struct program *p, uint32_t id)
@@ -50,17 +55,69 @@ static const struct ast_file *file_of(struct program *p, uint32_t id)
 	return NULL;
 }
 
-/* "web.img:12:5", the file relative to the root */
-static json_t *source_of(struct program *p, struct src_span span)
+/* Decimal digits of v at the end of buf[24]; returns where they start. */
+static char *fmt_u64(char *end, uint64_t v)
 {
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* a, then b (n bytes), then the decimal number v, then c; caller frees. The ids
+   and sources of a plan are built here, a hundred thousand times in a big build:
+   no printf. A NULL c leaves the number out. */
+static char *join_id(const char *a, const char *b, size_t nb, uint64_t v, const char *c)
+{
+	char num[24], *d = c ? fmt_u64(num + sizeof(num), v) : num + sizeof(num);
+	size_t na = strlen(a), nd = (size_t)(num + sizeof(num) - d), nc = c ? strlen(c) : 0;
+	char *out = xmalloc(na + nb + nd + nc + 1);
+	memcpy(out, a, na);
+	memcpy(out + na, b, nb);
+	memcpy(out + na + nb, d, nd);
+	memcpy(out + na + nb + nd, c ? c : "", nc + 1);
+	return out;
+}
+
+/* a sep b; caller frees */
+static char *join3(const char *a, const char *sep, const char *b)
+{
+	size_t na = strlen(a), ns = strlen(sep), nb = strlen(b);
+	char *out = xmalloc(na + ns + nb + 1);
+	memcpy(out, a, na);
+	memcpy(out + na, sep, ns);
+	memcpy(out + na + ns, b, nb + 1);
+	return out;
+}
+
+/* "web.img:12:5", the file relative to the root */
+static json_t *source_of(struct lowerer *lw, struct src_span span)
+{
+	struct program *p = lw->p;
 	struct source_file *f = source_get(&p->cx->sm, span.file);
 	uint32_t line, col;
 	source_position(f, span.start, &line, &col);
-	char *rel = path_relative(p->root, f->name);
-	char *s = xasprintf("%s:%u:%u", rel, line, col);
-	json_t *j = json_string(s);
-	free(s);
-	free(rel);
+	if (!lw->rel_name || lw->rel_file != span.file) {
+		free(lw->rel_name);
+		lw->rel_name = path_relative(p->root, f->name);
+		lw->rel_file = span.file;
+	}
+	size_t n = strlen(lw->rel_name);
+	char buf[256], *s = n + 24 <= sizeof(buf) ? buf : xmalloc(n + 24);
+	char num[24], *d;
+	memcpy(s, lw->rel_name, n);
+	s[n++] = ':';
+	d = fmt_u64(num + sizeof(num), line);
+	memcpy(s + n, d, (size_t)(num + sizeof(num) - d));
+	n += (size_t)(num + sizeof(num) - d);
+	s[n++] = ':';
+	d = fmt_u64(num + sizeof(num), col);
+	memcpy(s + n, d, (size_t)(num + sizeof(num) - d));
+	n += (size_t)(num + sizeof(num) - d);
+	json_t *j = json_stringn(s, n);
+	if (s != buf)
+		free(s);
 	return j;
 }
 
@@ -143,16 +200,16 @@ void lower_check_images(struct program *p)
 /* p relative to the directory dir, both relative to the current directory: through
    their absolute forms, so "../roles" to "app.conf" goes up through the current
    directory's real name. Caller frees. */
-static char *relative_to(const char *dir, const char *p)
+static char *relative_to(struct lowerer *lw, const char *dir, const char *p)
 {
-	char *cwd = getcwd(NULL, 0);
-	if (!cwd)
+	if (!lw->cwd)
+		lw->cwd = getcwd(NULL, 0);
+	if (!lw->cwd)
 		return path_relative(dir, p);
-	char *abs_dir = path_join(cwd, dir), *abs_p = path_join(cwd, p);
+	char *abs_dir = path_join(lw->cwd, dir), *abs_p = path_join(lw->cwd, p);
 	char *rel = path_relative(abs_dir, abs_p);
 	free(abs_p);
 	free(abs_dir);
-	free(cwd);
 	return rel;
 }
 
@@ -182,10 +239,10 @@ static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *
 	}
 	const char *orig = json_string_value(v);
 	/* a path the user wrote absolute stays so; others are relative to the root */
-	char *rel = orig[0] == '/' ? xstrdup(full) : relative_to(lw->p->root, full);
+	char *rel = orig[0] == '/' ? xstrdup(full) : relative_to(lw, lw->p->root, full);
 	if (orig[0] && orig[strlen(orig) - 1] == '/' && strcmp(rel, "/")) {
 		/* a trailing slash means "the directory's contents" to copy: keep it */
-		char *slashed = xasprintf("%s/", rel);
+		char *slashed = join3(rel, "/", "");
 		free(rel);
 		rel = slashed;
 	}
@@ -300,7 +357,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 	}
 	json_object_set_new(t, PLAN_K_ID, json_string(id));
 	json_object_set_new(t, PLAN_K_MODULE, json_string(task->name.s));
-	json_object_set_new(t, PLAN_K_SOURCE, source_of(lw->p, task->span));
+	json_object_set_new(t, PLAN_K_SOURCE, source_of(lw, task->span));
 	if (role)
 		json_object_set_new(t, PLAN_K_ROLE, json_string(role));
 	/* a local task's own paths (creates, removes) need not exist yet either */
@@ -390,7 +447,7 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 		size_t i;
 		json_t *item;
 		json_array_foreach (it.json, i, item) {
-			char *sub = xasprintf("%s[%zu]", id, i);
+			char *sub = join_id(id, "[", 1, i, "]");
 			if (vv) {
 				e1.v = (struct val){json_integer((json_int_t)i), false, it.secret};
 				e2.v = (struct val){item, false, it.secret};
@@ -409,7 +466,9 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 		const char *k;
 		json_t *item;
 		json_object_foreach (it.json, k, item) {
-			char *sub = xasprintf("%s[%s]", id, k);
+			char *sub = join_id(id, "[", 1, 0, NULL), *sub2 = join3(sub, k, "]");
+			free(sub);
+			sub = sub2;
 			e1.v = (struct val){json_string(k), false, it.secret};
 			e2.v = (struct val){item, false, it.secret};
 			lower_task_once(lw, task, vv ? &e2 : &e1, sub, role, tasks);
@@ -422,13 +481,13 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 
 /* A relative path written in the directory from, as the same path written in the
    directory to (a trailing slash kept). Caller frees. */
-static char *rebase_path(const char *path, const char *from, const char *to)
+static char *rebase_path(struct lowerer *lw, const char *path, const char *from, const char *to)
 {
 	char *full = path_join(from, path);
-	char *rel = relative_to(to, full);
+	char *rel = relative_to(lw, to, full);
 	size_t n = strlen(path);
 	if (n && path[n - 1] == '/' && strcmp(rel, "/")) {
-		char *slashed = xasprintf("%s/", rel);
+		char *slashed = join3(rel, "/", "");
 		free(rel);
 		rel = slashed;
 	}
@@ -458,7 +517,7 @@ static json_t *rebase_arg(struct lowerer *lw, const struct type *t, json_t *v,
 	const struct ast_file *to = file_of(lw->p, role->span.file);
 	if (!from || !to)
 		return v;
-	char *rel = rebase_path(json_string_value(v), from->dir, to->dir);
+	char *rel = rebase_path(lw, json_string_value(v), from->dir, to->dir);
 	if (lw->narg_spans < sizeof(lw->arg_spans) / sizeof(lw->arg_spans[0])) {
 		char *full = path_join(to->dir, rel);
 		if (!lw->role_paths)
@@ -526,10 +585,10 @@ static json_t *lower_handler(struct lowerer *lw, struct ast_node *h, const struc
                              const char *prefix, const char *role)
 {
 	json_t *tasks = json_array();
-	char *id = xasprintf("%s.handler.%s", prefix, h->name.s);
+	char *id = join3(prefix, ".handler.", h->name.s);
 	lower_body(lw, h->body, env, id, role, tasks);
 	json_t *out = json_pack("{s:s,s:o,s:o}", PLAN_K_NAME, h->name.s, PLAN_K_SOURCE,
-	                        source_of(lw->p, h->span), PLAN_K_TASKS, tasks);
+	                        source_of(lw, h->span), PLAN_K_TASKS, tasks);
 	if (role)
 		json_object_set_new(out, PLAN_K_ROLE, json_string(role));
 	free(id);
@@ -557,7 +616,7 @@ static void lower_use(struct lowerer *lw, struct ast_node *use, const struct env
 	struct env *bound = bind_role(lw, use, role, env, &ok);
 	if (ok) {
 		lw->role_stack[lw->role_depth++] = role;
-		char *prefix = xasprintf("%s:%s", id, role->name.s);
+		char *prefix = join3(id, ":", role->name.s);
 		lower_body(lw, role->body, bound, prefix, role->name.s, tasks);
 		/* the role's handlers join the image's, with the first use's arguments */
 		for (struct ast_node *h = role->body; h; h = h->next)
@@ -579,7 +638,7 @@ static void lower_body(struct lowerer *lw, struct ast_node *body, const struct e
 	for (struct ast_node *n = body; n; n = n->next) {
 		if (n->kind != N_TASK && n->kind != N_USE)
 			continue;
-		char *id = xasprintf("%s.%zu", prefix, i++);
+		char *id = join_id(prefix, ".", 1, i++, "");
 		if (n->kind == N_TASK)
 			lower_task(lw, n, env, id, role, tasks);
 		else
@@ -710,7 +769,7 @@ static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, PLAN_K_TYPE, json_string(out->name.s));
-	json_object_set_new(o, PLAN_K_SOURCE, source_of(lw->p, out->span));
+	json_object_set_new(o, PLAN_K_SOURCE, source_of(lw, out->span));
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, out->name.s);
 	const struct kiln_arg *la = s && s->label ? stdlib_arg(s, s->label) : NULL;
 	if (out->label) {
@@ -734,7 +793,7 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 	json_t *img = json_object();
 	const char *name = image->name.s;
 	json_object_set_new(img, PLAN_K_NAME, json_string(name));
-	json_object_set_new(img, PLAN_K_SOURCE, source_of(lw->p, image->span));
+	json_object_set_new(img, PLAN_K_SOURCE, source_of(lw, image->span));
 	json_object_set_new(img, PLAN_K_FROM, lower_from(lw, image));
 	json_t *stages = json_array(), *handlers = json_array(), *outputs = json_array(),
 	       *tests = json_array();
@@ -748,12 +807,12 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 		switch (n->kind) {
 		case N_STAGE: {
 			json_t *tasks = json_array();
-			char *prefix = xasprintf("%s.%s", name, n->name.s);
+			char *prefix = join3(name, ".", n->name.s);
 			lower_body(lw, n->body, NULL, prefix, NULL, tasks);
 			free(prefix);
 			json_array_append_new(stages,
 			                      json_pack("{s:s,s:o,s:o}", PLAN_K_NAME, n->name.s,
-			                                PLAN_K_SOURCE, source_of(lw->p, n->span),
+			                                PLAN_K_SOURCE, source_of(lw, n->span),
 			                                PLAN_K_TASKS, tasks));
 			break;
 		}
@@ -768,15 +827,15 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 			break;
 		case N_TEST: {
 			json_t *tasks = json_array();
-			char *prefix = xasprintf("%s.test%zu", name, json_array_size(tests));
+			char *prefix = join_id(name, ".test", 5, json_array_size(tests), "");
 			lower_body(lw, n->body, NULL, prefix, NULL, tasks);
 			free(prefix);
 			json_t *label =
 			    n->label ? value(lw, NULL, n->label, NULL) : json_string("");
 			json_array_append_new(
-			    tests, json_pack("{s:o,s:o,s:o}", PLAN_K_NAME,
-			                     label ? label : json_string(""), PLAN_K_SOURCE,
-			                     source_of(lw->p, n->span), PLAN_K_TASKS, tasks));
+			    tests,
+			    json_pack("{s:o,s:o,s:o}", PLAN_K_NAME, label ? label : json_string(""),
+			              PLAN_K_SOURCE, source_of(lw, n->span), PLAN_K_TASKS, tasks));
 			break;
 		}
 		default:
@@ -818,7 +877,6 @@ struct lower_out {
 /* A group's plan entry (new reference). */
 static json_t *lower_group(struct lowerer *lw, struct symbol *s)
 {
-	struct program *p = lw->p;
 	if (s->inventory)
 		return json_incref(s->inventory);
 	json_t *hosts = json_object(), *children = json_array();
@@ -835,7 +893,7 @@ static json_t *lower_group(struct lowerer *lw, struct symbol *s)
 	}
 	return json_pack("{s:o,s:o,s:o,s:o}", PLAN_K_HOSTS, hosts, PLAN_K_CHILDREN, children,
 	                 PLAN_K_VARS, lower_attrs(lw, s->decl->body, NULL), PLAN_K_SOURCE,
-	                 source_of(p, s->decl->span));
+	                 source_of(lw, s->decl->span));
 }
 
 static int cmp_symbol_names(const void *a, const void *b)
@@ -877,7 +935,7 @@ static void lower_groups(struct lowerer *lw, struct lower_out *o)
 static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 {
 	json_t *tasks = json_array(), *handlers = json_array();
-	char *prefix = xasprintf("apply.%s", ap->name.s);
+	char *prefix = join3("apply", ".", ap->name.s);
 	lw->role_handlers = json_object();
 	lw->local_seen = false; /* a 'local' task of an image makes no file for a host */
 	lower_body(lw, ap->body, NULL, prefix, NULL, tasks);
@@ -893,7 +951,7 @@ static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 	lw->role_handlers = NULL;
 	free(prefix);
 	return json_pack("{s:s,s:o,s:o,s:o,s:o}", PLAN_K_TARGET, ap->name.s, PLAN_K_SOURCE,
-	                 source_of(lw->p, ap->span), PLAN_K_CONNECTION,
+	                 source_of(lw, ap->span), PLAN_K_CONNECTION,
 	                 lower_attrs(lw, ap->body, NULL), PLAN_K_TASKS, tasks, PLAN_K_HANDLERS,
 	                 handlers);
 }
@@ -1078,6 +1136,8 @@ static void lower_into(struct program *p, const struct lower_opts *opts, struct 
 	hashmap_release(&want);
 	json_decref(lw.outputs);
 	json_decref(lw.role_paths);
+	free(lw.rel_name);
+	free(lw.cwd);
 	free(images);
 }
 

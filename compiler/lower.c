@@ -45,6 +45,8 @@ struct lowerer {
 	char *rel_name;
 	/* the current directory, read once (relative_to) */
 	char *cwd;
+	/* schemas' defaults, parsed once: JSON text -> json_t */
+	struct hashmap defaults;
 };
 
 static const struct ast_file *file_of(struct program *p, uint32_t id)
@@ -313,14 +315,23 @@ static const struct kiln_arg *arg_of(const struct kiln_schema *s, const char *na
  * says every value the call runs with, so a default that changes changes the
  * plan, and with it the stage's key.
  */
-static void add_defaults(json_t *args, const struct kiln_schema *s, const char *skip)
+static void add_defaults(struct lowerer *lw, json_t *args, const struct kiln_schema *s,
+                         const char *skip)
 {
 	for (const struct kiln_arg *a = s ? s->args : NULL; a && a->name; a++) {
 		if (!a->def || json_object_get(args, a->name) || (skip && !strcmp(a->name, skip)))
 			continue;
-		json_t *v = json_loads(a->def, JSON_DECODE_ANY, NULL);
-		if (v)
-			json_object_set_new(args, a->name, v);
+		json_t *v = hashmap_get(&lw->defaults, a->def);
+		if (!v) {
+			v = json_loads(a->def, JSON_DECODE_ANY, NULL);
+			if (!v)
+				continue;
+			hashmap_put(&lw->defaults, a->def, v);
+		}
+		/* a scalar is shared; a list or map is the plan's own copy */
+		json_object_set_new(args, a->name,
+		                    json_is_array(v) || json_is_object(v) ? json_deep_copy(v)
+		                                                          : json_incref(v));
 	}
 }
 
@@ -409,7 +420,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			val_release(&content);
 		}
 	}
-	add_defaults(args, s, NULL);
+	add_defaults(lw, args, s, NULL);
 	json_object_set_new(t, PLAN_K_ARGS, args);
 	if (s && s->on_build_machine)
 		lw->local_seen = true;
@@ -725,7 +736,7 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 		if (v)
 			json_object_set_new(args, sa->name, v);
 	}
-	add_defaults(args, s, NULL);
+	add_defaults(lw, args, s, NULL);
 	return json_pack("{s:s,s:o}", PLAN_K_BASE, s->name, PLAN_K_ARGS, args);
 }
 
@@ -783,7 +794,7 @@ static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 	json_t *args = lower_attrs(lw, out->body, NULL);
 	check_strings(lw, s, out->body, args);
 	/* the label's argument is the output's "path", beside its args */
-	add_defaults(args, s, s ? s->label : NULL);
+	add_defaults(lw, args, s, s ? s->label : NULL);
 	json_object_set_new(o, PLAN_K_ARGS, args);
 	return o;
 }
@@ -1138,6 +1149,9 @@ static void lower_into(struct program *p, const struct lower_opts *opts, struct 
 	json_decref(lw.role_paths);
 	free(lw.rel_name);
 	free(lw.cwd);
+	for (uint32_t i = 0; i < hashmap_len(&lw.defaults); i++)
+		json_decref(hashmap_at(&lw.defaults, i)->value);
+	hashmap_release(&lw.defaults);
 	free(images);
 }
 

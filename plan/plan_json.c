@@ -64,14 +64,35 @@ static void indent(struct plan_json *w, unsigned depth)
 	}
 }
 
+/* A byte a string holds as it is: ASCII from ' ' up (DEL too), but '"' and '\\' */
+static inline bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 static void put_string(struct plan_json *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	putc_(w, '"');
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	/* the common case: plain bytes that fit the buffer, with both quotes */
+	if (w->len + n + 2 <= sizeof(w->buf)) {
+		char *d = w->buf + w->len;
+		*d++ = '"';
+		while (p < end && plain(*p))
+			*d++ = (char)*p++;
+		if (p == end) {
+			*d++ = '"';
+			w->len = (size_t)(d - w->buf);
+			return;
+		}
+		/* an escape: write the plain part and go on below */
+		w->len = (size_t)(d - w->buf);
+	} else {
+		putc_(w, '"');
+	}
 	while (p < end) {
 		const unsigned char *run = p;
-		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		while (p < end && plain(*p))
 			p++;
 		if (p > run)
 			put(w, (const char *)run, (size_t)(p - run));
@@ -203,9 +224,14 @@ static void before_value(struct plan_json *w)
 	indent(w, w->depth);
 }
 
+struct member {
+	const char *key;
+	const json_t *value;
+};
+
 static int cmp_keys(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
 }
 
 static void dump(struct plan_json *w, const json_t *v, unsigned depth)
@@ -217,8 +243,8 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 			put(w, "{}", 2);
 			return;
 		}
-		const char *small[16];
-		const char **keys = n <= 16 ? small : malloc(n * sizeof(*keys));
+		struct member small[16];
+		struct member *keys = n <= 16 ? small : malloc(n * sizeof(*keys));
 		if (!keys) {
 			w->err = w->err ? w->err : -ENOMEM;
 			return;
@@ -230,14 +256,14 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 			/* insertion sort: objects of a plan are small and often nearly in order */
 			size_t j = i++;
 			if (n > 16) {
-				keys[j] = k;
+				keys[j] = (struct member){k, m};
 				continue;
 			}
-			while (j > 0 && strcmp(keys[j - 1], k) > 0) {
+			while (j > 0 && strcmp(keys[j - 1].key, k) > 0) {
 				keys[j] = keys[j - 1];
 				j--;
 			}
-			keys[j] = k;
+			keys[j] = (struct member){k, m};
 		}
 		if (n > 16)
 			qsort(keys, n, sizeof(*keys), cmp_keys);
@@ -246,9 +272,9 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 			if (i)
 				putc_(w, ',');
 			indent(w, depth + 1);
-			put_string(w, keys[i], strlen(keys[i]));
+			put_string(w, keys[i].key, strlen(keys[i].key));
 			put(w, ": ", 2);
-			dump(w, json_object_get(v, keys[i]), depth + 1);
+			dump(w, keys[i].value, depth + 1);
 		}
 		indent(w, depth);
 		putc_(w, '}');

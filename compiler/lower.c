@@ -11,6 +11,7 @@
 
 #include "eval.h"
 #include "path.h"
+#include "strbuf.h"
 #include "plan_json.h"
 #include "template.h"
 #include "builtins.h"
@@ -47,7 +48,79 @@ struct lowerer {
 	char *cwd;
 	/* schemas' defaults, parsed once: JSON text -> json_t */
 	struct hashmap defaults;
+	/* how a task is handed on: a tree of JSON objects, text written by the
+	   plan writer (render), or nothing (lint: the plan is dropped) */
+	enum { TASKS_TREE, TASKS_TEXT, TASKS_NONE } tasks_as;
+	struct plan_json *render;
+	struct strbuf render_buf;
 };
+
+/* The members of an object being built, keys in the order they were first set */
+struct members {
+	struct member {
+		const char *key; /* outlives the list (arena, schema or literal) */
+		json_t *v;
+	} * m;
+	size_t n, cap;
+};
+
+static json_t *members_get(const struct members *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->m[i].key, key))
+			return l->m[i].v;
+	return NULL;
+}
+
+/* Set key to v (taken), replacing an earlier value in its place, as json_object_set_new. */
+static void members_set(struct members *l, const char *key, json_t *v)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->m[i].key, key)) {
+			json_decref(l->m[i].v);
+			l->m[i].v = v;
+			return;
+		}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->m = xrealloc(l->m, l->cap * sizeof(*l->m));
+	}
+	l->m[l->n++] = (struct member){key, v};
+}
+
+static void members_clear(struct members *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		json_decref(l->m[i].v);
+	l->n = 0;
+}
+
+static int cmp_members(const void *a, const void *b)
+{
+	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
+}
+
+/* The members as a JSON object (taken: the list is left empty) */
+static json_t *members_object(struct members *l)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < l->n; i++)
+		json_object_set_new(o, l->m[i].key, l->m[i].v);
+	l->n = 0;
+	return o;
+}
+
+/* Write the members, sorted by key, as an object (the list is left as it is) */
+static void members_write(struct plan_json *w, struct members *l)
+{
+	qsort(l->m, l->n, sizeof(*l->m), cmp_members);
+	plan_json_begin_object(w);
+	for (size_t i = 0; i < l->n; i++) {
+		plan_json_key(w, l->m[i].key);
+		plan_json_value(w, l->m[i].v);
+	}
+	plan_json_end_object(w);
+}
 
 static const struct ast_file *file_of(struct program *p, uint32_t id)
 {
@@ -315,11 +388,12 @@ static const struct kiln_arg *arg_of(const struct kiln_schema *s, const char *na
  * says every value the call runs with, so a default that changes changes the
  * plan, and with it the stage's key.
  */
-static void add_defaults(struct lowerer *lw, json_t *args, const struct kiln_schema *s,
-                         const char *skip)
+static void add_defaults_to(struct lowerer *lw, json_t *args, struct members *list,
+                            const struct kiln_schema *s, const char *skip)
 {
 	for (const struct kiln_arg *a = s ? s->args : NULL; a && a->name; a++) {
-		if (!a->def || json_object_get(args, a->name) || (skip && !strcmp(a->name, skip)))
+		if (!a->def || (skip && !strcmp(a->name, skip)) ||
+		    (args ? json_object_get(args, a->name) : members_get(list, a->name)))
 			continue;
 		json_t *v = hashmap_get(&lw->defaults, a->def);
 		if (!v) {
@@ -329,10 +403,18 @@ static void add_defaults(struct lowerer *lw, json_t *args, const struct kiln_sch
 			hashmap_put(&lw->defaults, a->def, v);
 		}
 		/* a scalar is shared; a list or map is the plan's own copy */
-		json_object_set_new(args, a->name,
-		                    json_is_array(v) || json_is_object(v) ? json_deep_copy(v)
-		                                                          : json_incref(v));
+		v = json_is_array(v) || json_is_object(v) ? json_deep_copy(v) : json_incref(v);
+		if (args)
+			json_object_set_new(args, a->name, v);
+		else
+			members_set(list, a->name, v);
 	}
+}
+
+static void add_defaults(struct lowerer *lw, json_t *args, const struct kiln_schema *s,
+                         const char *skip)
+{
+	add_defaults_to(lw, args, NULL, s, skip);
 }
 
 /* ---- tasks --------------------------------------------------------------- */
@@ -344,8 +426,8 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
                             const char *id, const char *role, json_t *tasks)
 {
 	const struct kiln_schema *s = task->schema;
-	json_t *t = json_object();
-	json_t *args = json_object();
+	/* the task's members and its args', gathered, then made into what tasks_as says */
+	struct members t = {0}, args = {0};
 	bool ok = true;
 	for (struct ast_node *n = task->body; n; n = n->next) {
 		if (n->kind == N_WHEN) {
@@ -357,20 +439,22 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			if (!c.deferred && !json_is_true(c.json)) {
 				/* folded: the task is not part of this build */
 				val_release(&c);
-				json_decref(args);
-				json_decref(t);
+				members_clear(&args);
+				members_clear(&t);
+				free(args.m);
+				free(t.m);
 				return;
 			}
 			if (c.deferred)
-				json_object_set_new(t, PLAN_K_WHEN, val_to_plan(&c));
+				members_set(&t, PLAN_K_WHEN, val_to_plan(&c));
 			val_release(&c);
 		}
 	}
-	json_object_set_new(t, PLAN_K_ID, json_string(id));
-	json_object_set_new(t, PLAN_K_MODULE, json_string(task->name.s));
-	json_object_set_new(t, PLAN_K_SOURCE, source_of(lw, task->span));
+	members_set(&t, PLAN_K_ID, json_string(id));
+	members_set(&t, PLAN_K_MODULE, json_string(task->name.s));
+	members_set(&t, PLAN_K_SOURCE, source_of(lw, task->span));
 	if (role)
-		json_object_set_new(t, PLAN_K_ROLE, json_string(role));
+		members_set(&t, PLAN_K_ROLE, json_string(role));
 	/* a local task's own paths (creates, removes) need not exist yet either */
 	if (!strcmp(task->name.s, "local"))
 		lw->local_seen = true;
@@ -380,9 +464,9 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 		if (!v)
 			ok = false;
 		else if (la)
-			json_object_set_new(args, la->name, v);
+			members_set(&args, la->name, v);
 		else
-			json_object_set_new(t, PLAN_K_LABEL, v);
+			members_set(&t, PLAN_K_LABEL, v);
 	}
 	for (struct ast_node *n = task->body; n; n = n->next) {
 		if (n->kind != N_ATTR)
@@ -394,13 +478,13 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			     h = v->kind == EX_LIST ? h->next : NULL)
 				if (h->kind == EX_IDENT)
 					json_array_append_new(names, json_string(h->str.s));
-			json_object_set_new(t, PLAN_K_NOTIFY, names);
+			members_set(&t, PLAN_K_NOTIFY, names);
 			continue;
 		}
 		if (!strcmp(n->name.s, "ignore_errors")) {
 			json_t *v = value(lw, env, n->value, NULL);
 			if (v)
-				json_object_set_new(t, PLAN_K_IGNORE_ERRORS, v);
+				members_set(&t, PLAN_K_IGNORE_ERRORS, v);
 			continue;
 		}
 		const struct kiln_arg *a = arg_of(s, n->name.s);
@@ -409,25 +493,50 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			ok = false;
 			continue;
 		}
-		json_object_set_new(args, n->name.s, v);
+		members_set(&args, n->name.s, v);
 		if (n->sym && s && s->template_arg && !strcmp(n->name.s, s->template_arg)) {
 			/* the template's text, rendered with the task's values */
 			struct val content = template_render(lw->p, env, n->sym);
 			if (!content.json)
 				ok = false;
 			else
-				json_object_set_new(args, "content", val_to_plan(&content));
+				members_set(&args, "content", val_to_plan(&content));
 			val_release(&content);
 		}
 	}
-	add_defaults(lw, args, s, NULL);
-	json_object_set_new(t, PLAN_K_ARGS, args);
+	add_defaults_to(lw, NULL, &args, s, NULL);
 	if (s && s->on_build_machine)
 		lw->local_seen = true;
-	if (ok)
-		json_array_append_new(tasks, t);
-	else
-		json_decref(t);
+	if (ok && lw->tasks_as == TASKS_TREE) {
+		members_set(&t, PLAN_K_ARGS, members_object(&args));
+		json_array_append_new(tasks, members_object(&t));
+	} else if (ok && lw->tasks_as == TASKS_TEXT) {
+		/* the task's text, written now: no tree of it is built, sorted and freed */
+		struct plan_json *w = lw->render;
+		sb_reset(&lw->render_buf);
+		plan_json_init_mem(w, &lw->render_buf);
+		qsort(t.m, t.n, sizeof(*t.m), cmp_members);
+		plan_json_begin_object(w);
+		bool args_done = false;
+		for (size_t i = 0; i <= t.n; i++) {
+			if (!args_done && (i == t.n || strcmp(PLAN_K_ARGS, t.m[i].key) < 0)) {
+				plan_json_key(w, PLAN_K_ARGS);
+				members_write(w, &args);
+				args_done = true;
+			}
+			if (i == t.n)
+				break;
+			plan_json_key(w, t.m[i].key);
+			plan_json_value(w, t.m[i].v);
+		}
+		plan_json_end_object(w);
+		plan_json_flush_mem(w);
+		json_array_append_new(tasks, plan_json_raw(lw->render_buf.buf, lw->render_buf.len));
+	}
+	members_clear(&args);
+	members_clear(&t);
+	free(args.m);
+	free(t.m);
 }
 
 static void lower_task(struct lowerer *lw, struct ast_node *task, const struct env *env,
@@ -1042,6 +1151,12 @@ static void out_end_array(struct lower_out *o)
 static void lower_into(struct program *p, const struct lower_opts *opts, struct lower_out *o)
 {
 	struct lowerer lw = {.p = p, .d = &p->cx->diags};
+	if (o->w && (o->w->fd >= 0 || o->w->mem)) {
+		lw.tasks_as = TASKS_TEXT;
+		lw.render = xmalloc(sizeof(*lw.render));
+	} else if (o->w) {
+		lw.tasks_as = TASKS_NONE;
+	}
 	size_t nimages;
 	struct ast_node **images = order_images(&lw, &nimages);
 	collect_outputs(&lw);
@@ -1152,6 +1267,8 @@ static void lower_into(struct program *p, const struct lower_opts *opts, struct 
 	for (uint32_t i = 0; i < hashmap_len(&lw.defaults); i++)
 		json_decref(hashmap_at(&lw.defaults, i)->value);
 	hashmap_release(&lw.defaults);
+	free(lw.render);
+	sb_release(&lw.render_buf);
 	free(images);
 }
 

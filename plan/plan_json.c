@@ -10,15 +10,21 @@
 #include "plan_json.h"
 
 #include "atomic.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The key of a raw value's wrapper: not UTF-8, so no key that jansson checked is it */
+static const char raw_key[] = "\xff";
+
 static void flush(struct plan_json *w)
 {
-	if (w->len && !w->err && w->fd >= 0) {
+	if (w->mem) {
+		sb_add(w->mem, w->buf, w->len);
+	} else if (w->len && !w->err && w->fd >= 0) {
 		int r = fd_write_all(w->fd, w->buf, w->len);
 		if (r < 0)
 			w->err = r;
@@ -234,6 +240,23 @@ static int cmp_keys(const void *a, const void *b)
 	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
 }
 
+/* A raw value's text, each line after the first indented depth levels more */
+static void put_raw(struct plan_json *w, const json_t *text, unsigned depth)
+{
+	const char *p = json_string_value(text), *end = p + json_string_length(text);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) {
+			put(w, p, (size_t)(end - p));
+			return;
+		}
+		put(w, p, (size_t)(nl - p));
+		indent(w, depth);
+		p = nl + 1;
+		/* the text's own indent follows as it was */
+	}
+}
+
 static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 {
 	switch (json_typeof(v)) {
@@ -242,6 +265,13 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 		if (!n) {
 			put(w, "{}", 2);
 			return;
+		}
+		if (n == 1) {
+			const char *k = json_object_iter_key(json_object_iter((json_t *)v));
+			if (k[0] == raw_key[0] && !k[1]) {
+				put_raw(w, json_object_get(v, raw_key), depth);
+				return;
+			}
 		}
 		struct member small[16];
 		struct member *keys = n <= 16 ? small : malloc(n * sizeof(*keys));
@@ -322,12 +352,31 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 
 void plan_json_init(struct plan_json *w, int fd)
 {
+	w->mem = NULL;
 	w->fd = fd;
 	w->err = 0;
 	w->written = 0;
 	w->depth = 0;
 	w->after_key = false;
 	w->len = 0;
+}
+
+void plan_json_init_mem(struct plan_json *w, struct strbuf *mem)
+{
+	plan_json_init(w, -1);
+	w->mem = mem;
+}
+
+void plan_json_flush_mem(struct plan_json *w)
+{
+	flush(w);
+}
+
+json_t *plan_json_raw(const char *text, size_t n)
+{
+	json_t *o = json_object();
+	json_object_set_new_nocheck(o, raw_key, json_stringn_nocheck(text, n));
+	return o;
 }
 
 static void begin(struct plan_json *w, char c)
@@ -381,7 +430,7 @@ void plan_json_key(struct plan_json *w, const char *key)
 
 void plan_json_value(struct plan_json *w, const json_t *v)
 {
-	if (w->fd < 0) {
+	if (w->fd < 0 && !w->mem) {
 		w->after_key = false;
 		return;
 	}

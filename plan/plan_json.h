@@ -24,11 +24,14 @@
 
 enum { PLAN_JSON_MAX_DEPTH = 32, PLAN_JSON_BUF = 1 << 16 };
 
+struct strbuf;
+
 struct plan_json {
 	int fd;
-	int err;          /* the first write error (-errno), then nothing more is written */
-	uint64_t written; /* bytes given to fd (or discarded) */
-	unsigned depth;   /* containers opened with begin_* */
+	struct strbuf *mem; /* plan_json_init_mem: the text goes here, not to fd */
+	int err;            /* the first write error (-errno), then nothing more is written */
+	uint64_t written;   /* bytes given to fd (or discarded) */
+	unsigned depth;     /* containers opened with begin_* */
 	bool after_key;
 	uint32_t count[PLAN_JSON_MAX_DEPTH]; /* elements written in each open container */
 	size_t len;
@@ -36,6 +39,16 @@ struct plan_json {
 };
 
 void plan_json_init(struct plan_json *w, int fd);
+/* Write into mem instead of a file (plan_json_flush_mem passes the rest on). */
+void plan_json_init_mem(struct plan_json *w, struct strbuf *mem);
+void plan_json_flush_mem(struct plan_json *w);
+/*
+ * A value already written as text (n bytes, laid out as if at depth 0): a
+ * new reference to put into a tree in its place. The writer copies the text,
+ * indented to where it stands; it is no JSON value of its own: only for a
+ * tree that goes to this writer.
+ */
+json_t *plan_json_raw(const char *text, size_t n);
 void plan_json_begin_object(struct plan_json *w);
 void plan_json_end_object(struct plan_json *w);
 void plan_json_begin_array(struct plan_json *w);

@@ -41,7 +41,7 @@ static json_t *tree_of(struct val v)
 {
 	if (v.deferred)
 		return v.json;
-	return json_pack("{s:o}", PLAN_E_CONST, v.json);
+	return json_obj1(PLAN_E_CONST, v.json);
 }
 
 json_t *val_to_plan(const struct val *v)
@@ -151,7 +151,7 @@ static struct val eval_call(struct program *p, const struct env *env, const stru
 			json_array_append_new(call, tree_of(vals[i]));
 			vals[i].json = NULL;
 		}
-		out = deferred(json_pack("{s:o}", PLAN_E_CALL, call), secret);
+		out = deferred(json_obj1(PLAN_E_CALL, call), secret);
 		goto done;
 	}
 	json_t **args = xcalloc(n ? n : 1, sizeof(*args));
@@ -312,11 +312,11 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 			}
 			any_deferred |= v.deferred;
 			secret |= v.secret;
-			json_array_append_new(
-			    parts, v.deferred ? v.json : json_pack("{s:o}", PLAN_E_CONST, v.json));
+			json_array_append_new(parts, v.deferred ? v.json
+			                                        : json_obj1(PLAN_E_CONST, v.json));
 		}
 		if (any_deferred)
-			return deferred(json_pack("{s:o}", PLAN_E_CONCAT, parts), secret);
+			return deferred(json_obj1(PLAN_E_CONCAT, parts), secret);
 		struct strbuf sb = STRBUF_INIT;
 		size_t i;
 		json_t *part;
@@ -356,7 +356,7 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(items, any_deferred ? tree_of(vs[i]) : vs[i].json);
 		free(vs);
-		return any_deferred ? deferred(json_pack("{s:o}", PLAN_E_LIST, items), secret)
+		return any_deferred ? deferred(json_obj1(PLAN_E_LIST, items), secret)
 		                    : known(items);
 	}
 	case EX_MAP: {
@@ -371,11 +371,10 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 			any_deferred |= v.deferred;
 			secret |= v.secret;
 			json_object_set_new(obj, en->key.s,
-			                    v.deferred ? v.json
-			                               : json_pack("{s:o}", PLAN_E_CONST, v.json));
+			                    v.deferred ? v.json : json_obj1(PLAN_E_CONST, v.json));
 		}
 		if (any_deferred)
-			return deferred(json_pack("{s:o}", PLAN_E_MAP, obj), secret);
+			return deferred(json_obj1(PLAN_E_MAP, obj), secret);
 		json_t *plain = json_object();
 		const char *k;
 		json_t *v;
@@ -451,10 +450,9 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		if (!v.json)
 			return failed();
 		if (v.deferred)
-			return deferred(json_pack("{s:o}",
-			                          e->unary.op == OP_NOT ? PLAN_E_NOT : PLAN_E_NEG,
-			                          v.json),
-			                v.secret);
+			return deferred(
+			    json_obj1(e->unary.op == OP_NOT ? PLAN_E_NOT : PLAN_E_NEG, v.json),
+			    v.secret);
 		json_t *out;
 		if (e->unary.op == OP_NOT) {
 			out = json_boolean(!truthy(v.json));

@@ -298,7 +298,11 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 	case EX_INT:
 		return known(json_integer(e->i));
 	case EX_STRING:
-		return known(json_stringn(e->str.s, e->str.len));
+		/* from a file checked to be UTF-8 (escapes are checked by the lexer): no check
+		   again; a template's text is not checked before */
+		return known(source_get(&p->cx->sm, e->span.file)->utf8
+		                 ? json_stringn_nocheck(e->str.s, e->str.len)
+		                 : json_stringn(e->str.s, e->str.len));
 	case EX_IDENT:
 		return eval_ident(p, env, e);
 	case EX_TEMPLATE: {

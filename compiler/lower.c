@@ -450,11 +450,12 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			val_release(&c);
 		}
 	}
-	members_set(&t, PLAN_K_ID, json_string(id));
-	members_set(&t, PLAN_K_MODULE, json_string(task->name.s));
+	/* names from the source, which is valid UTF-8 */
+	members_set(&t, PLAN_K_ID, json_string_nocheck(id));
+	members_set(&t, PLAN_K_MODULE, json_string_nocheck(task->name.s));
 	members_set(&t, PLAN_K_SOURCE, source_of(lw, task->span));
 	if (role)
-		members_set(&t, PLAN_K_ROLE, json_string(role));
+		members_set(&t, PLAN_K_ROLE, json_string_nocheck(role));
 	/* a local task's own paths (creates, removes) need not exist yet either */
 	if (!strcmp(task->name.s, "local"))
 		lw->local_seen = true;

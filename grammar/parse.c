@@ -152,6 +152,7 @@ struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t
 		             "iconv -f LATIN1 -t UTF-8");
 		return ast;
 	}
+	src->utf8 = true;
 
 	struct parser ps = {
 	    .arena = a,

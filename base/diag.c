@@ -82,6 +82,25 @@ bool diag_too_many(const struct diag_sink *s)
 	return s->max_errors && s->nerrors >= s->max_errors;
 }
 
+/* "code:file:start:has_span", the key of a place (printf's "%d:%u:%u:%d"): made
+   for every diagnostic, so without printf */
+static char *diag_key(enum diag_code code, struct src_span span, bool has_span)
+{
+	char buf[64], *p = buf + sizeof(buf);
+	uint32_t nums[3] = {(uint32_t)code, span.file, span.start};
+	*--p = '\0';
+	*--p = has_span ? '1' : '0';
+	for (int i = 2; i >= 0; i--) {
+		*--p = ':';
+		uint32_t v = nums[i];
+		do {
+			*--p = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+	}
+	return xstrdup(p);
+}
+
 static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_severity sev,
                          struct src_span span, bool has_span, const char *fmt, va_list ap)
     __attribute__((format(printf, 6, 0)));
@@ -106,7 +125,7 @@ static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_sev
 	   code and place name the first diagnostic there; a second one with another message
 	   at the same place is kept under a key with its message (rare: no copy of every
 	   message in the map) */
-	char *key = xasprintf("%d:%u:%u:%d", (int)code, span.file, span.start, has_span);
+	char *key = diag_key(code, span, has_span);
 	struct diag *first = hashmap_get(&s->seen, key);
 	if (first && strcmp(first->message, message) != 0) {
 		free(key);

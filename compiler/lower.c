@@ -44,8 +44,8 @@ struct lowerer {
 	/* the last file source_of named, and its name relative to the root */
 	uint32_t rel_file;
 	char *rel_name;
-	/* the current directory, read once (relative_to) */
-	char *cwd;
+	/* the current directory, read once, and the root's absolute form (relative_to) */
+	char *cwd, *abs_root;
 	/* schemas' defaults, parsed once: JSON text -> json_t */
 	struct hashmap defaults;
 	/* how a task is handed on: a tree of JSON objects, text written by the
@@ -281,10 +281,15 @@ static char *relative_to(struct lowerer *lw, const char *dir, const char *p)
 		lw->cwd = getcwd(NULL, 0);
 	if (!lw->cwd)
 		return path_relative(dir, p);
-	char *abs_dir = path_join(lw->cwd, dir), *abs_p = path_join(lw->cwd, p);
+	bool root = dir == lw->p->root;
+	if (root && !lw->abs_root)
+		lw->abs_root = path_join(lw->cwd, dir);
+	char *abs_dir = root ? lw->abs_root : path_join(lw->cwd, dir);
+	char *abs_p = path_join(lw->cwd, p);
 	char *rel = path_relative(abs_dir, abs_p);
 	free(abs_p);
-	free(abs_dir);
+	if (!root)
+		free(abs_dir);
 	return rel;
 }
 
@@ -1265,6 +1270,7 @@ static void lower_into(struct program *p, const struct lower_opts *opts, struct 
 	json_decref(lw.role_paths);
 	free(lw.rel_name);
 	free(lw.cwd);
+	free(lw.abs_root);
 	for (uint32_t i = 0; i < hashmap_len(&lw.defaults); i++)
 		json_decref(hashmap_at(&lw.defaults, i)->value);
 	hashmap_release(&lw.defaults);

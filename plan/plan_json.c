@@ -61,6 +61,12 @@ static void indent(struct plan_json *w, unsigned depth)
 {
 	static const char spaces[] =
 	    "                                                                ";
+	static const char nl_spaces[] =
+	    "\n                                                                ";
+	if (2 * (size_t)depth < sizeof(nl_spaces) - 1) {
+		put(w, nl_spaces, 1 + 2 * (size_t)depth);
+		return;
+	}
 	putc_(w, '\n');
 	size_t n = 2 * (size_t)depth;
 	while (n > 0) {

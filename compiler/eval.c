@@ -306,34 +306,54 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 	case EX_IDENT:
 		return eval_ident(p, env, e);
 	case EX_TEMPLATE: {
-		json_t *parts = json_array();
-		bool any_deferred = false, secret = false;
+		/* the parts' values first: when all are known, the string is made from them
+		   at once, without a tree of parts */
+		size_t n = 0, k = 0;
+		for (const struct ast_expr *x = e->tmpl.parts; x; x = x->next)
+			n++;
+		struct val small[8], *vs = n <= 8 ? small : xcalloc(n, sizeof(*vs));
+		bool any_deferred = false, secret = false, ok = true;
 		for (const struct ast_expr *x = e->tmpl.parts; x; x = x->next) {
-			struct val v = eval_expr(p, env, x);
-			if (!v.json) {
-				json_decref(parts);
-				return failed();
+			vs[k] = eval_expr(p, env, x);
+			if (!vs[k].json) {
+				ok = false;
+				break;
 			}
-			any_deferred |= v.deferred;
-			secret |= v.secret;
-			json_array_append_new(parts, v.deferred ? v.json
-			                                        : json_obj1(PLAN_E_CONST, v.json));
+			any_deferred |= vs[k].deferred;
+			secret |= vs[k].secret;
+			k++;
 		}
-		if (any_deferred)
-			return deferred(json_obj1(PLAN_E_CONCAT, parts), secret);
-		struct strbuf sb = STRBUF_INIT;
-		size_t i;
-		json_t *part;
-		json_array_foreach (parts, i, part) {
-			char *s = scalar_text(json_object_get(part, PLAN_E_CONST));
-			if (s)
-				sb_adds(&sb, s);
-			free(s);
+		struct val out = failed();
+		if (!ok) {
+			for (size_t i = 0; i < k; i++)
+				json_decref(vs[i].json);
+		} else if (any_deferred) {
+			json_t *parts = json_array();
+			for (size_t i = 0; i < k; i++)
+				json_array_append_new(
+				    parts, vs[i].deferred ? vs[i].json
+				                          : json_obj1(PLAN_E_CONST, vs[i].json));
+			out = deferred(json_obj1(PLAN_E_CONCAT, parts), secret);
+		} else {
+			struct strbuf sb = STRBUF_INIT;
+			for (size_t i = 0; i < k; i++) {
+				if (json_is_string(vs[i].json)) {
+					sb_adds(&sb, json_string_value(vs[i].json));
+				} else {
+					char *t = scalar_text(vs[i].json);
+					if (t)
+						sb_adds(&sb, t);
+					free(t);
+				}
+				json_decref(vs[i].json);
+			}
+			/* the parts are valid UTF-8 (JSON strings, numbers): so is the whole */
+			out = known(json_stringn_nocheck(sb.buf ? sb.buf : "", sb.len));
+			sb_release(&sb);
 		}
-		json_decref(parts);
-		json_t *out = json_stringn(sb.buf ? sb.buf : "", sb.len);
-		sb_release(&sb);
-		return known(out);
+		if (vs != small)
+			free(vs);
+		return out;
 	}
 	case EX_LIST: {
 		json_t *items = json_array();

@@ -60,16 +60,18 @@ struct members {
 	struct member {
 		const char *key; /* outlives the list (arena, schema or literal) */
 		json_t *v;
+		/* or, with v NULL, a literal of the source written as it is (text only) */
+		const struct ast_expr *lit;
 	} * m;
 	size_t n, cap;
 };
 
-static json_t *members_get(const struct members *l, const char *key)
+static bool members_has(const struct members *l, const char *key)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (!strcmp(l->m[i].key, key))
-			return l->m[i].v;
-	return NULL;
+			return true;
+	return false;
 }
 
 /* Set key to v (taken), replacing an earlier value in its place, as json_object_set_new. */
@@ -79,13 +81,69 @@ static void members_set(struct members *l, const char *key, json_t *v)
 		if (!strcmp(l->m[i].key, key)) {
 			json_decref(l->m[i].v);
 			l->m[i].v = v;
+			l->m[i].lit = NULL;
 			return;
 		}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 16;
 		l->m = xrealloc(l->m, l->cap * sizeof(*l->m));
 	}
-	l->m[l->n++] = (struct member){key, v};
+	l->m[l->n++] = (struct member){key, v, NULL};
+}
+
+/* A literal that needs no evaluation: a string (of a file checked to be UTF-8),
+   integer, boolean, null or enum value, checked without error; not for a path or
+   a mode, which lowering rewrites. */
+static bool plain_literal(struct lowerer *lw, const struct ast_expr *e, const char *type)
+{
+	if (!(e->flags & AST_CHECKED) || (e->flags & AST_FAILED))
+		return false;
+	if (type && (!strcmp(type, "path") || !strcmp(type, "mode")))
+		return false;
+	switch (e->kind) {
+	case EX_STRING:
+		return source_get(&lw->p->cx->sm, e->span.file)->utf8;
+	case EX_INT:
+	case EX_BOOL:
+	case EX_NULL:
+		return true;
+	case EX_IDENT: {
+		const struct symbol *sym = e->sym;
+		return sym && sym->kind == SYM_LOCAL && !sym->decl &&
+		       !strcmp(sym->name, "<enum value>");
+	}
+	default:
+		return false;
+	}
+}
+
+/* Set key to the literal e (members_set, without a value made) */
+static void members_set_lit(struct members *l, const char *key, const struct ast_expr *e)
+{
+	members_set(l, key, NULL);
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->m[i].key, key))
+			l->m[i].lit = e;
+}
+
+/* What eval_expr gives for a plain literal, written */
+static void write_lit(struct plan_json *w, const struct ast_expr *e)
+{
+	switch (e->kind) {
+	case EX_STRING:
+	case EX_IDENT:
+		plan_json_string(w, e->str.s, e->str.len);
+		break;
+	case EX_INT:
+		plan_json_integer(w, e->i);
+		break;
+	case EX_BOOL:
+		plan_json_bool(w, e->b);
+		break;
+	default:
+		plan_json_null(w);
+		break;
+	}
 }
 
 static void members_clear(struct members *l)
@@ -117,7 +175,10 @@ static void members_write(struct plan_json *w, struct members *l)
 	plan_json_begin_object(w);
 	for (size_t i = 0; i < l->n; i++) {
 		plan_json_key(w, l->m[i].key);
-		plan_json_value(w, l->m[i].v);
+		if (l->m[i].v)
+			plan_json_value(w, l->m[i].v);
+		else
+			write_lit(w, l->m[i].lit);
 	}
 	plan_json_end_object(w);
 }
@@ -398,7 +459,7 @@ static void add_defaults_to(struct lowerer *lw, json_t *args, struct members *li
 {
 	for (const struct kiln_arg *a = s ? s->args : NULL; a && a->name; a++) {
 		if (!a->def || (skip && !strcmp(a->name, skip)) ||
-		    (args ? json_object_get(args, a->name) : members_get(list, a->name)))
+		    (args ? json_object_get(args, a->name) != NULL : members_has(list, a->name)))
 			continue;
 		json_t *v = hashmap_get(&lw->defaults, a->def);
 		if (!v) {
@@ -494,12 +555,17 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			continue;
 		}
 		const struct kiln_arg *a = arg_of(s, n->name.s);
-		json_t *v = value(lw, env, n->value, a ? a->type : NULL);
-		if (!v) {
-			ok = false;
-			continue;
+		if (lw->tasks_as != TASKS_TREE && plain_literal(lw, n->value, a ? a->type : NULL)) {
+			/* written from the source when the task is: no JSON value made */
+			members_set_lit(&args, n->name.s, n->value);
+		} else {
+			json_t *v = value(lw, env, n->value, a ? a->type : NULL);
+			if (!v) {
+				ok = false;
+				continue;
+			}
+			members_set(&args, n->name.s, v);
 		}
-		members_set(&args, n->name.s, v);
 		if (n->sym && s && s->template_arg && !strcmp(n->name.s, s->template_arg)) {
 			/* the template's text, rendered with the task's values */
 			struct val content = template_render(lw->p, env, n->sym);

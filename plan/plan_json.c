@@ -458,6 +458,40 @@ void plan_json_value(struct plan_json *w, const json_t *v)
 	dump(w, v, w->depth);
 }
 
+static bool writing(struct plan_json *w)
+{
+	if (w->fd < 0 && !w->mem) {
+		w->after_key = false;
+		return false;
+	}
+	before_value(w);
+	return true;
+}
+
+void plan_json_string(struct plan_json *w, const char *s, size_t n)
+{
+	if (writing(w))
+		put_string(w, s, n);
+}
+
+void plan_json_integer(struct plan_json *w, json_int_t v)
+{
+	if (writing(w))
+		put_integer(w, v);
+}
+
+void plan_json_bool(struct plan_json *w, bool v)
+{
+	if (writing(w))
+		put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void plan_json_null(struct plan_json *w)
+{
+	if (writing(w))
+		put(w, "null", 4);
+}
+
 int plan_json_finish(struct plan_json *w)
 {
 	putc_(w, '\n');

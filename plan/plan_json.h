@@ -57,6 +57,13 @@ void plan_json_end_array(struct plan_json *w);
 void plan_json_key(struct plan_json *w, const char *key);
 /* A value (a member after plan_json_key, an element, or the whole text). */
 void plan_json_value(struct plan_json *w, const json_t *v);
+/* Scalars written straight from C values (no json_t): what plan_json_value
+   writes for json_stringn(s, n) of valid UTF-8, json_integer(v), and
+   json_true()/json_false()/json_null() */
+void plan_json_string(struct plan_json *w, const char *s, size_t n);
+void plan_json_integer(struct plan_json *w, json_int_t v);
+void plan_json_bool(struct plan_json *w, bool v);
+void plan_json_null(struct plan_json *w);
 /* End the text with a newline and write what is buffered. */
 int plan_json_finish(struct plan_json *w);
 

@@ -53,7 +53,14 @@ struct lowerer {
 	enum { TASKS_TREE, TASKS_TEXT, TASKS_NONE } tasks_as;
 	struct plan_json *render;
 	struct strbuf render_buf;
+	/* how deep the plan's writer puts the task being lowered: its text is laid out
+	   so (another depth works too, re-indented when written) */
+	unsigned task_depth;
 };
+
+/* How deep a task of an image's stage, handler or test, or of an apply's handler, stands
+   in the plan: plan{ images[ image{ stages[ stage{ tasks[ task */
+enum { TASK_DEPTH = 6 };
 
 /* The members of an object being built, keys in the order they were first set */
 struct members {
@@ -586,7 +593,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 		/* the task's text, written now: no tree of it is built, sorted and freed */
 		struct plan_json *w = lw->render;
 		sb_reset(&lw->render_buf);
-		plan_json_init_mem(w, &lw->render_buf);
+		plan_json_init_mem(w, &lw->render_buf, lw->task_depth);
 		qsort(t.m, t.n, sizeof(*t.m), cmp_members);
 		plan_json_begin_object(w);
 		bool args_done = false;
@@ -603,7 +610,8 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 		}
 		plan_json_end_object(w);
 		plan_json_flush_mem(w);
-		json_array_append_new(tasks, plan_json_raw(lw->render_buf.buf, lw->render_buf.len));
+		json_array_append_new(
+		    tasks, plan_json_raw(lw->render_buf.buf, lw->render_buf.len, lw->task_depth));
 	}
 	members_clear(&args);
 	members_clear(&t);
@@ -778,7 +786,10 @@ static json_t *lower_handler(struct lowerer *lw, struct ast_node *h, const struc
 {
 	json_t *tasks = json_array();
 	char *id = join3(prefix, ".handler.", h->name.s);
+	unsigned depth = lw->task_depth;
+	lw->task_depth = TASK_DEPTH;
 	lower_body(lw, h->body, env, id, role, tasks);
+	lw->task_depth = depth;
 	json_t *out = json_pack("{s:s,s:o,s:o}", PLAN_K_NAME, h->name.s, PLAN_K_SOURCE,
 	                        source_of(lw, h->span), PLAN_K_TASKS, tasks);
 	if (role)
@@ -1130,7 +1141,10 @@ static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 	char *prefix = join3("apply", ".", ap->name.s);
 	lw->role_handlers = json_object();
 	lw->local_seen = false; /* a 'local' task of an image makes no file for a host */
+	/* plan{ applies[ apply{ tasks[ task */
+	lw->task_depth = 4;
 	lower_body(lw, ap->body, NULL, prefix, NULL, tasks);
+	lw->task_depth = TASK_DEPTH;
 	for (struct ast_node *n = ap->body; n; n = n->next)
 		if (n->kind == N_HANDLER)
 			json_array_append_new(handlers, lower_handler(lw, n, NULL, prefix, NULL));
@@ -1222,7 +1236,7 @@ static void out_end_array(struct lower_out *o)
  */
 static void lower_into(struct program *p, const struct lower_opts *opts, struct lower_out *o)
 {
-	struct lowerer lw = {.p = p, .d = &p->cx->diags};
+	struct lowerer lw = {.p = p, .d = &p->cx->diags, .task_depth = TASK_DEPTH};
 	if (o->w && (o->w->fd >= 0 || o->w->mem)) {
 		lw.tasks_as = TASKS_TEXT;
 		lw.render = xmalloc(sizeof(*lw.render));

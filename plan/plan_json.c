@@ -17,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The key of a raw value's wrapper: not UTF-8, so no key that jansson checked is it */
-static const char raw_key[] = "\xff";
+/* The key of a raw value's wrapper: 0xff (not UTF-8, so no key that jansson checked is
+   it), then '0' + the depth its text was laid out at */
+static const char raw_mark = '\xff';
 
 static void flush(struct plan_json *w)
 {
@@ -56,9 +57,10 @@ static void putc_(struct plan_json *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/* A newline and depth levels of indent. */
+/* A newline and depth levels of indent (more the base of a text written to memory). */
 static void indent(struct plan_json *w, unsigned depth)
 {
+	depth += w->base;
 	static const char spaces[] =
 	    "                                                                ";
 	static const char nl_spaces[] =
@@ -260,10 +262,14 @@ static int cmp_keys(const void *a, const void *b)
 	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
 }
 
-/* A raw value's text, each line after the first indented depth levels more */
-static void put_raw(struct plan_json *w, const json_t *text, unsigned depth)
+/* A raw value's text, laid out at depth laid, written depth levels deep */
+static void put_raw(struct plan_json *w, const json_t *text, unsigned laid, unsigned depth)
 {
 	const char *p = json_string_value(text), *end = p + json_string_length(text);
+	if (laid == depth + w->base) {
+		put(w, p, (size_t)(end - p));
+		return;
+	}
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl) {
@@ -273,7 +279,9 @@ static void put_raw(struct plan_json *w, const json_t *text, unsigned depth)
 		put(w, p, (size_t)(nl - p));
 		indent(w, depth);
 		p = nl + 1;
-		/* the text's own indent follows as it was */
+		/* the line's indent past the text's own depth follows as it was */
+		for (unsigned i = 0; i < 2 * laid && p < end && *p == ' '; i++)
+			p++;
 	}
 }
 
@@ -287,9 +295,11 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 			return;
 		}
 		if (n == 1) {
-			const char *k = json_object_iter_key(json_object_iter((json_t *)v));
-			if (k[0] == raw_key[0] && !k[1]) {
-				put_raw(w, json_object_get(v, raw_key), depth);
+			void *it = json_object_iter((json_t *)v);
+			const char *k = json_object_iter_key(it);
+			if (k[0] == raw_mark && k[1] && !k[2]) {
+				put_raw(w, json_object_iter_value(it), (unsigned)(k[1] - '0'),
+				        depth);
 				return;
 			}
 		}
@@ -373,6 +383,7 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 void plan_json_init(struct plan_json *w, int fd)
 {
 	w->mem = NULL;
+	w->base = 0;
 	w->fd = fd;
 	w->err = 0;
 	w->written = 0;
@@ -381,10 +392,11 @@ void plan_json_init(struct plan_json *w, int fd)
 	w->len = 0;
 }
 
-void plan_json_init_mem(struct plan_json *w, struct strbuf *mem)
+void plan_json_init_mem(struct plan_json *w, struct strbuf *mem, unsigned depth)
 {
 	plan_json_init(w, -1);
 	w->mem = mem;
+	w->base = depth;
 }
 
 void plan_json_flush_mem(struct plan_json *w)
@@ -392,10 +404,11 @@ void plan_json_flush_mem(struct plan_json *w)
 	flush(w);
 }
 
-json_t *plan_json_raw(const char *text, size_t n)
+json_t *plan_json_raw(const char *text, size_t n, unsigned depth)
 {
+	char key[3] = {raw_mark, (char)('0' + (depth < 64 ? depth : 63)), '\0'};
 	json_t *o = json_object();
-	json_object_set_new_nocheck(o, raw_key, json_stringn_nocheck(text, n));
+	json_object_set_new_nocheck(o, key, json_stringn_nocheck(text, n));
 	return o;
 }
 

@@ -29,6 +29,7 @@ struct strbuf;
 struct plan_json {
 	int fd;
 	struct strbuf *mem; /* plan_json_init_mem: the text goes here, not to fd */
+	unsigned base;      /* levels of indent the text starts at (init_mem) */
 	int err;            /* the first write error (-errno), then nothing more is written */
 	uint64_t written;   /* bytes given to fd (or discarded) */
 	unsigned depth;     /* containers opened with begin_* */
@@ -39,16 +40,18 @@ struct plan_json {
 };
 
 void plan_json_init(struct plan_json *w, int fd);
-/* Write into mem instead of a file (plan_json_flush_mem passes the rest on). */
-void plan_json_init_mem(struct plan_json *w, struct strbuf *mem);
+/* Write into mem instead of a file (plan_json_flush_mem passes the rest on), the text
+   laid out as if it stood depth levels deep. */
+void plan_json_init_mem(struct plan_json *w, struct strbuf *mem, unsigned depth);
 void plan_json_flush_mem(struct plan_json *w);
 /*
- * A value already written as text (n bytes, laid out as if at depth 0): a
- * new reference to put into a tree in its place. The writer copies the text,
- * indented to where it stands; it is no JSON value of its own: only for a
- * tree that goes to this writer.
+ * A value already written as text (n bytes, laid out as if depth levels deep,
+ * as init_mem does; depth < 64): a new reference to put into a tree in its
+ * place. The writer copies the text as it is when it stands that deep, else
+ * re-indented; it is no JSON value of its own: only for a tree that goes to
+ * this writer.
  */
-json_t *plan_json_raw(const char *text, size_t n);
+json_t *plan_json_raw(const char *text, size_t n, unsigned depth);
 void plan_json_begin_object(struct plan_json *w);
 void plan_json_end_object(struct plan_json *w);
 void plan_json_begin_array(struct plan_json *w);

@@ -195,18 +195,20 @@ int main(int argc, char **argv)
 		if (!ok)
 			break;
 	}
-	/* raw values: random subtrees written to text at depth 0 (init_mem), put back
-	   into the tree in their place, give the bytes of the tree itself */
+	/* raw values: random subtrees written to text (init_mem) at some depth, put back
+	   into the tree in their place (depths 2 and 3), give the bytes of the tree itself */
 	for (int i = 0; i < 1000; i++) {
 		json_t *v = random_value(0);
+		/* laid out at the depth it stands at (elements of "a": 2), or any other */
+		unsigned depth = i % 2 ? 2 : (unsigned)rnd(5);
 		json_t *tree = json_pack("{s:[O,{s:O}],s:O}", "a", v, "b", v, "c", v);
 		struct strbuf sb = STRBUF_INIT;
 		struct plan_json *m = malloc(sizeof(*m));
-		plan_json_init_mem(m, &sb);
+		plan_json_init_mem(m, &sb, depth);
 		plan_json_value(m, v);
 		plan_json_flush_mem(m);
 		free(m);
-		json_t *raw = plan_json_raw(sb.buf, sb.len);
+		json_t *raw = plan_json_raw(sb.buf, sb.len, depth);
 		json_t *with_raw = json_pack("{s:[O,{s:O}],s:O}", "a", raw, "b", raw, "c", raw);
 		char *j = json_dumps(tree, FLAGS);
 		char *got = written(with_raw, false);

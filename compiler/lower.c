@@ -160,9 +160,16 @@ static void members_clear(struct members *l)
 	l->n = 0;
 }
 
-static int cmp_members(const void *a, const void *b)
+/* Sort by key: insertion sort, as a task has a handful of members (keys are unique) */
+static void members_sort(struct members *l)
 {
-	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
+	for (size_t i = 1; i < l->n; i++) {
+		struct member m = l->m[i];
+		size_t j = i;
+		for (; j > 0 && strcmp(l->m[j - 1].key, m.key) > 0; j--)
+			l->m[j] = l->m[j - 1];
+		l->m[j] = m;
+	}
 }
 
 /* The members as a JSON object (taken: the list is left empty) */
@@ -178,7 +185,7 @@ static json_t *members_object(struct members *l)
 /* Write the members, sorted by key, as an object (the list is left as it is) */
 static void members_write(struct plan_json *w, struct members *l)
 {
-	qsort(l->m, l->n, sizeof(*l->m), cmp_members);
+	members_sort(l);
 	plan_json_begin_object(w);
 	for (size_t i = 0; i < l->n; i++) {
 		plan_json_key(w, l->m[i].key);
@@ -594,7 +601,7 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 		struct plan_json *w = lw->render;
 		sb_reset(&lw->render_buf);
 		plan_json_init_mem(w, &lw->render_buf, lw->task_depth);
-		qsort(t.m, t.n, sizeof(*t.m), cmp_members);
+		members_sort(&t);
 		plan_json_begin_object(w);
 		bool args_done = false;
 		for (size_t i = 0; i <= t.n; i++) {

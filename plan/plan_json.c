@@ -17,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The key of a raw value's wrapper: 0xff (not UTF-8, so no key that jansson checked is
-   it), then '0' + the depth its text was laid out at */
+/* A raw value is a JSON string: 0xff (no UTF-8 text starts so: jansson checks the
+   strings it is given, and the compiler's unchecked ones come from checked text), '0' +
+   the depth its text was laid out at, then the text */
 static const char raw_mark = '\xff';
 
 static void flush(struct plan_json *w)
@@ -263,9 +264,9 @@ static int cmp_keys(const void *a, const void *b)
 }
 
 /* A raw value's text, laid out at depth laid, written depth levels deep */
-static void put_raw(struct plan_json *w, const json_t *text, unsigned laid, unsigned depth)
+static void put_raw(struct plan_json *w, const char *p, const char *end, unsigned laid,
+                    unsigned depth)
 {
-	const char *p = json_string_value(text), *end = p + json_string_length(text);
 	if (laid == depth + w->base) {
 		put(w, p, (size_t)(end - p));
 		return;
@@ -293,15 +294,6 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 		if (!n) {
 			put(w, "{}", 2);
 			return;
-		}
-		if (n == 1) {
-			void *it = json_object_iter((json_t *)v);
-			const char *k = json_object_iter_key(it);
-			if (k[0] == raw_mark && k[1] && !k[2]) {
-				put_raw(w, json_object_iter_value(it), (unsigned)(k[1] - '0'),
-				        depth);
-				return;
-			}
 		}
 		struct member small[16];
 		struct member *keys = n <= 16 ? small : malloc(n * sizeof(*keys));
@@ -359,9 +351,15 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 		putc_(w, ']');
 		return;
 	}
-	case JSON_STRING:
-		put_string(w, json_string_value(v), json_string_length(v));
+	case JSON_STRING: {
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v);
+		if (n >= 2 && s[0] == raw_mark)
+			put_raw(w, s + 2, s + n, (unsigned)(s[1] - '0'), depth);
+		else
+			put_string(w, s, n);
 		return;
+	}
 	case JSON_INTEGER:
 		put_integer(w, json_integer_value(v));
 		return;
@@ -406,10 +404,15 @@ void plan_json_flush_mem(struct plan_json *w)
 
 json_t *plan_json_raw(const char *text, size_t n, unsigned depth)
 {
-	char key[3] = {raw_mark, (char)('0' + (depth < 64 ? depth : 63)), '\0'};
-	json_t *o = json_object();
-	json_object_set_new_nocheck(o, key, json_stringn_nocheck(text, n));
-	return o;
+	char *s = malloc(n + 2);
+	if (!s)
+		return NULL;
+	s[0] = raw_mark;
+	s[1] = (char)('0' + (depth < 64 ? depth : 63));
+	memcpy(s + 2, text, n);
+	json_t *v = json_stringn_nocheck(s, n + 2);
+	free(s);
+	return v;
 }
 
 static void begin(struct plan_json *w, char c)

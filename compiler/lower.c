@@ -352,6 +352,14 @@ void lower_check_images(struct program *p)
    directory's real name. Caller frees. */
 static char *relative_to(struct lowerer *lw, const char *dir, const char *p)
 {
+	if (!strcmp(dir, ".") && p[0] != '/') {
+		/* from the current directory, a path that does not go up out of it is itself
+		   (normalized): what the way through the absolute forms gives */
+		char *n = path_normalize(p);
+		if (!(n[0] == '.' && n[1] == '.' && (n[2] == '/' || !n[2])))
+			return n;
+		free(n);
+	}
 	if (!lw->cwd)
 		lw->cwd = getcwd(NULL, 0);
 	if (!lw->cwd)

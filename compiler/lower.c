@@ -71,7 +71,18 @@ struct members {
 		const struct ast_expr *lit;
 	} * m;
 	size_t n, cap;
+	struct member *own; /* m's first storage (on the caller's stack): not freed */
 };
+
+/* A list whose first cap members are stored in buf */
+#define MEMBERS_IN(buf)                                                                            \
+	((struct members){.m = (buf), .cap = sizeof(buf) / sizeof(*(buf)), .own = (buf)})
+
+static void members_free(struct members *l)
+{
+	if (l->m != l->own)
+		free(l->m);
+}
 
 static bool members_has(const struct members *l, const char *key)
 {
@@ -93,7 +104,12 @@ static void members_set(struct members *l, const char *key, json_t *v)
 		}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 16;
-		l->m = xrealloc(l->m, l->cap * sizeof(*l->m));
+		if (l->m == l->own) {
+			l->m = xmalloc(l->cap * sizeof(*l->m));
+			memcpy(l->m, l->own, l->n * sizeof(*l->m));
+		} else {
+			l->m = xrealloc(l->m, l->cap * sizeof(*l->m));
+		}
 	}
 	l->m[l->n++] = (struct member){key, v, NULL};
 }
@@ -515,7 +531,8 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 {
 	const struct kiln_schema *s = task->schema;
 	/* the task's members and its args', gathered, then made into what tasks_as says */
-	struct members t = {0}, args = {0};
+	struct member tbuf[12], abuf[24];
+	struct members t = MEMBERS_IN(tbuf), args = MEMBERS_IN(abuf);
 	bool ok = true;
 	for (struct ast_node *n = task->body; n; n = n->next) {
 		if (n->kind == N_WHEN) {
@@ -529,8 +546,8 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 				val_release(&c);
 				members_clear(&args);
 				members_clear(&t);
-				free(args.m);
-				free(t.m);
+				members_free(&args);
+				members_free(&t);
 				return;
 			}
 			if (c.deferred)
@@ -630,8 +647,8 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 	}
 	members_clear(&args);
 	members_clear(&t);
-	free(args.m);
-	free(t.m);
+	members_free(&args);
+	members_free(&t);
 }
 
 static void lower_task(struct lowerer *lw, struct ast_node *task, const struct env *env,

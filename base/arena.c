@@ -60,14 +60,22 @@ char *xstrdup(const char *s)
 
 char *xvasprintf(const char *fmt, va_list ap)
 {
+	/* most texts are short: one pass into a buffer on the stack, a second only
+	   for a longer one */
+	char small[256];
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	int n = vsnprintf(small, sizeof(small), fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
 		n = 0;
+		small[0] = '\0';
+	}
 	char *p = xmalloc((size_t)n + 1);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	if ((size_t)n < sizeof(small))
+		memcpy(p, small, (size_t)n + 1);
+	else
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
 	return p;
 }
 

@@ -82,6 +82,25 @@ bool diag_too_many(const struct diag_sink *s)
 	return s->max_errors && s->nerrors >= s->max_errors;
 }
 
+/* "code:file:start:has_span", the key of a place (printf's "%d:%u:%u:%d"): made
+   for every diagnostic, so without printf */
+static char *diag_key(enum diag_code code, struct src_span span, bool has_span)
+{
+	char buf[64], *p = buf + sizeof(buf);
+	uint32_t nums[3] = {(uint32_t)code, span.file, span.start};
+	*--p = '\0';
+	*--p = has_span ? '1' : '0';
+	for (int i = 2; i >= 0; i--) {
+		*--p = ':';
+		uint32_t v = nums[i];
+		do {
+			*--p = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+	}
+	return xstrdup(p);
+}
+
 static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_severity sev,
                          struct src_span span, bool has_span, const char *fmt, va_list ap)
     __attribute__((format(printf, 6, 0)));
@@ -106,7 +125,7 @@ static struct diag *push(struct diag_sink *s, enum diag_code code, enum diag_sev
 	   code and place name the first diagnostic there; a second one with another message
 	   at the same place is kept under a key with its message (rare: no copy of every
 	   message in the map) */
-	char *key = xasprintf("%d:%u:%u:%d", (int)code, span.file, span.start, has_span);
+	char *key = diag_key(code, span, has_span);
 	struct diag *first = hashmap_get(&s->seen, key);
 	if (first && strcmp(first->message, message) != 0) {
 		free(key);
@@ -297,6 +316,29 @@ static struct diag **sorted(const struct diag_sink *s)
 	return v;
 }
 
+/* v in decimal, right-aligned in width characters (printf's %*u, without printf:
+   a diagnostic prints several numbers, and a build may have thousands of them) */
+static void put_uint(FILE *out, uint32_t v, int width)
+{
+	char buf[16], *p = buf + sizeof(buf);
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (buf + sizeof(buf) - p < width)
+		*--p = ' ';
+	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), out);
+}
+
+/* ":line:col" */
+static void put_line_col(FILE *out, uint32_t line, uint32_t col)
+{
+	putc_unlocked(':', out);
+	put_uint(out, line, 0);
+	putc_unlocked(':', out);
+	put_uint(out, col, 0);
+}
+
 /* Write text with invalid UTF-8 and control characters made visible. */
 static void put_clean(FILE *out, const char *s, size_t n)
 {
@@ -339,6 +381,12 @@ static void put_marker_line(FILE *out, const char *line, uint32_t len, uint32_t 
 {
 	uint32_t i = 0;
 	while (i < col_start) {
+		if ((unsigned char)line[i] < 0x80 && line[i] != '\t') {
+			/* ASCII: one column each */
+			putc_unlocked(' ', out);
+			i++;
+			continue;
+		}
 		uint32_t cp;
 		size_t n = utf8_decode((const unsigned char *)line + i, len - i, &cp);
 		if (n == 0)
@@ -352,6 +400,12 @@ static void put_marker_line(FILE *out, const char *line, uint32_t len, uint32_t 
 	}
 	int marks = 0;
 	while (i < col_end) {
+		if ((unsigned char)line[i] < 0x80 && line[i] != '\t') {
+			putc_unlocked(mark, out);
+			marks++;
+			i++;
+			continue;
+		}
 		uint32_t cp;
 		size_t n = utf8_decode((const unsigned char *)line + i, len - i, &cp);
 		if (n == 0)
@@ -397,13 +451,22 @@ static void print_snippet(FILE *out, struct source_file *f, struct src_span span
 			b = to;
 	}
 	const char *pre = from ? "..." : "";
-	fprintf(out, "%s%5u |%s %s", st->blue, line, st->reset, pre);
+	fputs(st->blue, out);
+	put_uint(out, line, 5);
+	fputs(" |", out);
+	fputs(st->reset, out);
+	putc_unlocked(' ', out);
+	fputs(pre, out);
 	put_clean(out, text + from, to - from);
-	fprintf(out, "%s\n%s      |%s %s", to < llen ? "..." : "", st->blue, st->reset,
-	        from ? "   " : "");
+	fputs(to < llen ? "...\n" : "\n", out);
+	fputs(st->blue, out);
+	fputs("      |", out);
+	fputs(st->reset, out);
+	fputs(from ? "    " : " ", out);
 	fputs(color, out);
 	put_marker_line(out, text + from, to - from, a - from, b - from, mark);
-	fprintf(out, "%s\n", st->reset);
+	fputs(st->reset, out);
+	putc_unlocked('\n', out);
 }
 
 static void print_text(const struct diag_sink *s, const struct diag *d, FILE *out,
@@ -417,12 +480,22 @@ static void print_text(const struct diag_sink *s, const struct diag *d, FILE *ou
 	if (d->has_span) {
 		uint32_t line, col;
 		source_position(f, d->span.start, &line, &col);
-		fprintf(out, ":%u:%u", line, col);
+		put_line_col(out, line, col);
 	}
-	fprintf(out, ":%s %s%s[%s]%s%s: ", st->reset, color, sev, diag_code_str(d->code), st->reset,
-	        st->bold);
+	putc_unlocked(':', out);
+	fputs(st->reset, out);
+	putc_unlocked(' ', out);
+	fputs(color, out);
+	fputs(sev, out);
+	putc_unlocked('[', out);
+	fputs(diag_code_str(d->code), out);
+	putc_unlocked(']', out);
+	fputs(st->reset, out);
+	fputs(st->bold, out);
+	fputs(": ", out);
 	put_clean(out, d->message, strlen(d->message));
-	fprintf(out, "%s\n", st->reset);
+	fputs(st->reset, out);
+	putc_unlocked('\n', out);
 	if (d->has_span && f->loaded && !f->sensitive)
 		print_snippet(out, f, d->span, '^', st, color);
 	for (int i = 0; i < d->nlabels; i++) {
@@ -439,7 +512,15 @@ static void print_text(const struct diag_sink *s, const struct diag *d, FILE *ou
 			print_snippet(out, lf, l->span, '~', st, st->cyan);
 	}
 	if (d->help) {
-		fprintf(out, "      %s=%s %shelp%s: ", st->blue, st->reset, st->bold, st->reset);
+		fputs("      ", out);
+		fputs(st->blue, out);
+		putc_unlocked('=', out);
+		fputs(st->reset, out);
+		putc_unlocked(' ', out);
+		fputs(st->bold, out);
+		fputs("help", out);
+		fputs(st->reset, out);
+		fputs(": ", out);
 		put_clean(out, d->help, strlen(d->help));
 		fputc('\n', out);
 	}

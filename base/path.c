@@ -46,9 +46,14 @@ char *path_join(const char *dir, const char *p)
 {
 	if (p[0] == '/' || !dir || !*dir)
 		return path_normalize(p);
-	char *j = xasprintf("%s/%s", dir, p);
+	size_t nd = strlen(dir), np = strlen(p);
+	char buf[512], *j = nd + np + 2 <= sizeof(buf) ? buf : xmalloc(nd + np + 2);
+	memcpy(j, dir, nd);
+	j[nd] = '/';
+	memcpy(j + nd + 1, p, np + 1);
 	char *n = path_normalize(j);
-	free(j);
+	if (j != buf)
+		free(j);
 	return n;
 }
 

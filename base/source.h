@@ -21,6 +21,7 @@ struct source_file {
 	uint32_t len;
 	bool loaded;     /* false: could not be read, text is empty */
 	bool sensitive;  /* may hold secrets (a var-file): diagnostics show no text of it */
+	bool utf8;       /* the whole text was checked to be UTF-8 (by the parser) */
 	uint32_t *lines; /* offsets of line starts, computed on first use */
 	uint32_t nlines;
 };

@@ -1,6 +1,8 @@
 /* utf8: see utf8.h. Follows RFC 3629: no overlongs, no surrogates, <= U+10FFFF. */
 #include "utf8.h"
 
+#include <string.h>
+
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *ret_cp)
 {
 	*ret_cp = 0xFFFD;
@@ -41,9 +43,8 @@ size_t utf8_validate(const unsigned char *s, size_t n)
 	while (i < n) {
 		/* fast path: 8 ASCII bytes at a time */
 		while (i + 8 <= n) {
-			uint64_t w = 0;
-			for (int k = 0; k < 8; k++)
-				w |= (uint64_t)s[i + k] << (8 * k);
+			uint64_t w;
+			memcpy(&w, s + i, sizeof(w)); /* one load, any alignment */
 			if (w & 0x8080808080808080ull)
 				break;
 			i += 8;

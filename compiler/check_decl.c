@@ -48,9 +48,10 @@ static void check_attrs(struct checker *ck, struct ast_node *body, const struct 
 		if (!ck_first_time(ck, &seen, n, "attribute"))
 			continue;
 		const struct type *want = ck_schema_type(ck, a->type);
-		char *w = xasprintf("attribute '%s'", n->name.s);
+		char wb[128], *w = ck_what(wb, sizeof(wb), "attribute '", n->name.s, "'");
 		ck_expect(ck, n->value, want, check_expr(ck, n->value, want), w);
-		free(w);
+		if (w != wb)
+			free(w);
 	}
 	hashmap_release(&seen);
 }
@@ -100,9 +101,10 @@ static void check_output(struct checker *ck, struct ast_node *out)
 		}
 		hashmap_put(&seen, n->name.s, n);
 		const struct type *want = ck_schema_type(ck, sa->type);
-		char *w = xasprintf("attribute '%s'", sa->name);
+		char wb[128], *w = ck_what(wb, sizeof(wb), "attribute '", sa->name, "'");
 		ck_expect(ck, n->value, want, check_expr(ck, n->value, want), w);
-		free(w);
+		if (w != wb)
+			free(w);
 	}
 	for (const struct kiln_arg *sa = s->args; sa && sa->name; sa++)
 		if (sa->required && sa != la && !hashmap_get(&seen, sa->name))

@@ -125,6 +125,16 @@ static bool union_takes_any_string(const struct type *u, const struct type *en)
  * a value outside an enumeration, or a decimal file mode. Returns false if
  * something was reported.
  */
+char *ck_what(char *buf, size_t cap, const char *pre, const char *name, const char *post)
+{
+	size_t a = strlen(pre), b = strlen(name), c = strlen(post);
+	char *out = a + b + c < cap ? buf : xmalloc(a + b + c + 1);
+	memcpy(out, pre, a);
+	memcpy(out + a, name, b);
+	memcpy(out + a + b, post, c + 1);
+	return out;
+}
+
 bool ck_expect(struct checker *ck, const struct ast_expr *e, const struct type *want,
                const struct type *got, const char *what)
 {

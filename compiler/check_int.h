@@ -32,6 +32,9 @@ const struct type *ck_schema_type(struct checker *ck, const char *text);
 const char *ck_tstr(struct checker *ck, const struct type *t);
 bool ck_expect(struct checker *ck, const struct ast_expr *e, const struct type *want,
                const struct type *got, const char *what);
+/* pre name post, in buf when it fits (else malloc'd): what ck_expect names, made
+   for every argument without printf; free it when it is not buf. */
+char *ck_what(char *buf, size_t cap, const char *pre, const char *name, const char *post);
 const struct type *check_expr(struct checker *ck, struct ast_expr *e, const struct type *expected);
 
 /* check_task.c: arguments, tasks, templates, 'use'. */

@@ -62,33 +62,16 @@ void check_output_config(struct diag_sink *d, const struct ast_node *config, jso
 
 /* ---- a kernel ---------------------------------------------------------------------- */
 
-/* Can this lowered task put a kernel in /boot? */
-static bool task_may_boot(json_t *task)
+bool check_task_may_boot(const struct kiln_schema *s, const char *path)
 {
-	const char *mod = json_string_value(json_object_get(task, PLAN_K_MODULE));
-	const struct kiln_schema *s = mod ? stdlib_lookup(SCHEMA_MODULE, mod) : NULL;
 	if (!s || !s->writes)
 		return true;
 	if (!strcmp(s->writes, "-"))
 		return false;
-	const char *path =
-	    json_string_value(json_object_get(json_object_get(task, PLAN_K_ARGS), s->writes));
 	return !path || path[0] != '/' || !strcmp(path, "/boot") || !strncmp(path, "/boot/", 6);
 }
 
-/* Can one of these lowered tasks put a kernel in /boot? */
-static bool tasks_may_boot(json_t *tasks)
-{
-	size_t k;
-	json_t *t;
-	json_array_foreach (tasks, k, t) {
-		if (task_may_boot(t))
-			return true;
-	}
-	return false;
-}
-
-static bool may_boot(json_t *from, bool parent_may, json_t *stages, json_t *handlers, json_t *tests)
+static bool may_boot(json_t *from, bool parent_may, bool tasks_may)
 {
 	if (json_object_get(from, PLAN_K_IMAGE)) {
 		if (parent_may)
@@ -99,28 +82,13 @@ static bool may_boot(json_t *from, bool parent_may, json_t *stages, json_t *hand
 		if (!s || !s->no_kernel)
 			return true;
 	}
-	size_t i;
-	json_t *st;
-	json_array_foreach (stages, i, st) {
-		if (tasks_may_boot(json_object_get(st, PLAN_K_TASKS)))
-			return true;
-	}
-	json_array_foreach (tests, i, st) {
-		if (tasks_may_boot(json_object_get(st, PLAN_K_TASKS)))
-			return true;
-	}
-	json_array_foreach (handlers, i, st) {
-		if (tasks_may_boot(json_object_get(st, PLAN_K_TASKS)))
-			return true;
-	}
-	return false;
+	return tasks_may;
 }
 
 bool check_output_boot(struct diag_sink *d, const struct ast_node *image, json_t *from,
-                       bool parent_may, json_t *stages, json_t *handlers, json_t *tests,
-                       json_t *outputs)
+                       bool parent_may, bool tasks_may, json_t *outputs)
 {
-	if (may_boot(from, parent_may, stages, handlers, tests))
+	if (may_boot(from, parent_may, tasks_may))
 		return true;
 	size_t i = 0;
 	for (const struct ast_node *n = image->body; n; n = n->next) {

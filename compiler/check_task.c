@@ -96,9 +96,10 @@ void check_args(struct checker *ck, const struct kiln_schema *s, struct ast_arg 
 			given[idx] = sa;
 		const struct type *want = ck_schema_type(ck, sa->type);
 		const struct type *got = check_expr(ck, a->value, want);
-		char *w = xasprintf("argument '%s'", sa->name);
+		char wb[128], *w = ck_what(wb, sizeof(wb), "argument '", sa->name, "'");
 		ck_expect(ck, a->value, want, got, w);
-		free(w);
+		if (w != wb)
+			free(w);
 	}
 	for (size_t i = 0; i < nschema && i < 64; i++)
 		if (s->args[i].required && !given[i])
@@ -325,9 +326,12 @@ void check_task(struct checker *ck, struct ast_node *task)
 	if (task->label) {
 		const struct type *want = la ? ck_schema_type(ck, la->type) : &type_string;
 		const struct type *got = check_expr(ck, task->label, want);
-		char *w = la ? xasprintf("the label (argument '%s')", la->name) : NULL;
+		char wb[128],
+		    *w = la ? ck_what(wb, sizeof(wb), "the label (argument '", la->name, "')")
+		            : NULL;
 		ck_expect(ck, task->label, want, got, la ? w : "a task's label");
-		free(w);
+		if (w != wb)
+			free(w);
 	}
 	struct hashmap seen = HASHMAP_INIT;
 	for (struct ast_node *n = task->body; n; n = n->next) {
@@ -370,9 +374,10 @@ void check_task(struct checker *ck, struct ast_node *task)
 		}
 		const struct type *want = ck_schema_type(ck, sa->type);
 		const struct type *got = check_expr(ck, n->value, want);
-		char *w = xasprintf("argument '%s'", sa->name);
+		char wb[128], *w = ck_what(wb, sizeof(wb), "argument '", sa->name, "'");
 		ck_expect(ck, n->value, want, got, w);
-		free(w);
+		if (w != wb)
+			free(w);
 		if (s->template_arg && !strcmp(sa->name, s->template_arg))
 			check_template_src(ck, task, n);
 	}
@@ -463,9 +468,10 @@ void check_use(struct checker *ck, struct ast_node *use)
 		const struct type *want =
 		    params[idx]->sym ? ((struct symbol *)params[idx]->sym)->type : &type_any;
 		const struct type *got = check_expr(ck, a->value, want);
-		char *w = xasprintf("parameter '%s'", params[idx]->name.s);
+		char wb[128], *w = ck_what(wb, sizeof(wb), "parameter '", params[idx]->name.s, "'");
 		ck_expect(ck, a->value, want, got, w);
-		free(w);
+		if (w != wb)
+			free(w);
 	}
 	for (size_t i = 0; i < np; i++)
 		if (!given[i] && !params[i]->value) {

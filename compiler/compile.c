@@ -418,6 +418,7 @@ static void program_release(struct program *p)
 	for (uint32_t i = 0; i < p->nvars; i++)
 		json_decref(p->vars[i].json);
 	free(p->vars);
+	hashmap_release(&p->var_index);
 	json_decref(p->secrets);
 	hashmap_release(&p->globals.names);
 	free(p->files);

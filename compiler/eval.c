@@ -41,7 +41,7 @@ static json_t *tree_of(struct val v)
 {
 	if (v.deferred)
 		return v.json;
-	return json_pack("{s:o}", PLAN_E_CONST, v.json);
+	return json_obj1(PLAN_E_CONST, v.json);
 }
 
 json_t *val_to_plan(const struct val *v)
@@ -151,7 +151,7 @@ static struct val eval_call(struct program *p, const struct env *env, const stru
 			json_array_append_new(call, tree_of(vals[i]));
 			vals[i].json = NULL;
 		}
-		out = deferred(json_pack("{s:o}", PLAN_E_CALL, call), secret);
+		out = deferred(json_obj1(PLAN_E_CALL, call), secret);
 		goto done;
 	}
 	json_t **args = xcalloc(n ? n : 1, sizeof(*args));
@@ -298,38 +298,62 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 	case EX_INT:
 		return known(json_integer(e->i));
 	case EX_STRING:
-		return known(json_stringn(e->str.s, e->str.len));
+		/* from a file checked to be UTF-8 (escapes are checked by the lexer): no check
+		   again; a template's text is not checked before */
+		return known(source_get(&p->cx->sm, e->span.file)->utf8
+		                 ? json_stringn_nocheck(e->str.s, e->str.len)
+		                 : json_stringn(e->str.s, e->str.len));
 	case EX_IDENT:
 		return eval_ident(p, env, e);
 	case EX_TEMPLATE: {
-		json_t *parts = json_array();
-		bool any_deferred = false, secret = false;
+		/* the parts' values first: when all are known, the string is made from them
+		   at once, without a tree of parts */
+		size_t n = 0, k = 0;
+		for (const struct ast_expr *x = e->tmpl.parts; x; x = x->next)
+			n++;
+		struct val small[8], *vs = n <= 8 ? small : xcalloc(n, sizeof(*vs));
+		bool any_deferred = false, secret = false, ok = true;
 		for (const struct ast_expr *x = e->tmpl.parts; x; x = x->next) {
-			struct val v = eval_expr(p, env, x);
-			if (!v.json) {
-				json_decref(parts);
-				return failed();
+			vs[k] = eval_expr(p, env, x);
+			if (!vs[k].json) {
+				ok = false;
+				break;
 			}
-			any_deferred |= v.deferred;
-			secret |= v.secret;
-			json_array_append_new(
-			    parts, v.deferred ? v.json : json_pack("{s:o}", PLAN_E_CONST, v.json));
+			any_deferred |= vs[k].deferred;
+			secret |= vs[k].secret;
+			k++;
 		}
-		if (any_deferred)
-			return deferred(json_pack("{s:o}", PLAN_E_CONCAT, parts), secret);
-		struct strbuf sb = STRBUF_INIT;
-		size_t i;
-		json_t *part;
-		json_array_foreach (parts, i, part) {
-			char *s = scalar_text(json_object_get(part, PLAN_E_CONST));
-			if (s)
-				sb_adds(&sb, s);
-			free(s);
+		struct val out = failed();
+		if (!ok) {
+			for (size_t i = 0; i < k; i++)
+				json_decref(vs[i].json);
+		} else if (any_deferred) {
+			json_t *parts = json_array();
+			for (size_t i = 0; i < k; i++)
+				json_array_append_new(
+				    parts, vs[i].deferred ? vs[i].json
+				                          : json_obj1(PLAN_E_CONST, vs[i].json));
+			out = deferred(json_obj1(PLAN_E_CONCAT, parts), secret);
+		} else {
+			struct strbuf sb = STRBUF_INIT;
+			for (size_t i = 0; i < k; i++) {
+				if (json_is_string(vs[i].json)) {
+					sb_adds(&sb, json_string_value(vs[i].json));
+				} else {
+					char *t = scalar_text(vs[i].json);
+					if (t)
+						sb_adds(&sb, t);
+					free(t);
+				}
+				json_decref(vs[i].json);
+			}
+			/* the parts are valid UTF-8 (JSON strings, numbers): so is the whole */
+			out = known(json_stringn_nocheck(sb.buf ? sb.buf : "", sb.len));
+			sb_release(&sb);
 		}
-		json_decref(parts);
-		json_t *out = json_stringn(sb.buf ? sb.buf : "", sb.len);
-		sb_release(&sb);
-		return known(out);
+		if (vs != small)
+			free(vs);
+		return out;
 	}
 	case EX_LIST: {
 		json_t *items = json_array();
@@ -356,7 +380,7 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(items, any_deferred ? tree_of(vs[i]) : vs[i].json);
 		free(vs);
-		return any_deferred ? deferred(json_pack("{s:o}", PLAN_E_LIST, items), secret)
+		return any_deferred ? deferred(json_obj1(PLAN_E_LIST, items), secret)
 		                    : known(items);
 	}
 	case EX_MAP: {
@@ -371,11 +395,10 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 			any_deferred |= v.deferred;
 			secret |= v.secret;
 			json_object_set_new(obj, en->key.s,
-			                    v.deferred ? v.json
-			                               : json_pack("{s:o}", PLAN_E_CONST, v.json));
+			                    v.deferred ? v.json : json_obj1(PLAN_E_CONST, v.json));
 		}
 		if (any_deferred)
-			return deferred(json_pack("{s:o}", PLAN_E_MAP, obj), secret);
+			return deferred(json_obj1(PLAN_E_MAP, obj), secret);
 		json_t *plain = json_object();
 		const char *k;
 		json_t *v;
@@ -451,10 +474,9 @@ struct val eval_expr(struct program *p, const struct env *env, const struct ast_
 		if (!v.json)
 			return failed();
 		if (v.deferred)
-			return deferred(json_pack("{s:o}",
-			                          e->unary.op == OP_NOT ? PLAN_E_NOT : PLAN_E_NEG,
-			                          v.json),
-			                v.secret);
+			return deferred(
+			    json_obj1(e->unary.op == OP_NOT ? PLAN_E_NOT : PLAN_E_NEG, v.json),
+			    v.secret);
 		json_t *out;
 		if (e->unary.op == OP_NOT) {
 			out = json_boolean(!truthy(v.json));

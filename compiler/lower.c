@@ -12,6 +12,7 @@
 #include "check_output.h"
 #include "eval.h"
 #include "path.h"
+#include "strbuf.h"
 #include "plan_json.h"
 #include "template.h"
 #include "builtins.h"
@@ -43,7 +44,194 @@ struct lowerer {
 	size_t narg_spans;
 	/* images lowered so far -> whether their tree can have a kernel (check_output.c) */
 	json_t *may_boot;
+	/* whether a task of the image being lowered may put a kernel in /boot */
+	bool tasks_may_boot;
+	/* the last file source_of named, and its name relative to the root */
+	uint32_t rel_file;
+	char *rel_name;
+	/* the current directory, read once, and the root's absolute form (relative_to) */
+	char *cwd, *abs_root;
+	/* schemas' defaults, parsed once: JSON text -> json_t */
+	struct hashmap defaults;
+	/* how a task is handed on: a tree of JSON objects, text written by the
+	   plan writer (render), or nothing (lint: the plan is dropped) */
+	enum { TASKS_TREE, TASKS_TEXT, TASKS_NONE } tasks_as;
+	struct plan_json *render;
+	struct strbuf render_buf;
+	/* how deep the plan's writer puts the task being lowered: its text is laid out
+	   so (another depth works too, re-indented when written) */
+	unsigned task_depth;
 };
+
+/* How deep a task of an image's stage, handler or test, or of an apply's handler, stands
+   in the plan: plan{ images[ image{ stages[ stage{ tasks[ task */
+enum { TASK_DEPTH = 6 };
+
+/* The members of an object being built, keys in the order they were first set */
+struct members {
+	struct member {
+		const char *key; /* outlives the list (arena, schema or literal) */
+		json_t *v;
+		/* or, with v NULL, a literal of the source written as it is (text only) */
+		const struct ast_expr *lit;
+	} * m;
+	size_t n, cap;
+	struct member *own; /* m's first storage (on the caller's stack): not freed */
+};
+
+/* A list whose first cap members are stored in buf */
+#define MEMBERS_IN(buf)                                                                            \
+	((struct members){.m = (buf), .cap = sizeof(buf) / sizeof(*(buf)), .own = (buf)})
+
+static void members_free(struct members *l)
+{
+	if (l->m != l->own)
+		free(l->m);
+}
+
+static bool members_has(const struct members *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->m[i].key, key))
+			return true;
+	return false;
+}
+
+/* Set key to v (taken), replacing an earlier value in its place, as json_object_set_new. */
+static void members_set(struct members *l, const char *key, json_t *v)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->m[i].key, key)) {
+			json_decref(l->m[i].v);
+			l->m[i].v = v;
+			l->m[i].lit = NULL;
+			return;
+		}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		if (l->m == l->own) {
+			l->m = xmalloc(l->cap * sizeof(*l->m));
+			memcpy(l->m, l->own, l->n * sizeof(*l->m));
+		} else {
+			l->m = xrealloc(l->m, l->cap * sizeof(*l->m));
+		}
+	}
+	l->m[l->n++] = (struct member){key, v, NULL};
+}
+
+/* A literal that needs no evaluation: a string (of a file checked to be UTF-8),
+   integer, boolean, null or enum value, checked without error; not for a path or
+   a mode, which lowering rewrites. */
+static bool plain_literal(struct lowerer *lw, const struct ast_expr *e, const char *type)
+{
+	if (!(e->flags & AST_CHECKED) || (e->flags & AST_FAILED))
+		return false;
+	if (type && (!strcmp(type, "path") || !strcmp(type, "mode")))
+		return false;
+	switch (e->kind) {
+	case EX_STRING:
+		return source_get(&lw->p->cx->sm, e->span.file)->utf8;
+	case EX_INT:
+	case EX_BOOL:
+	case EX_NULL:
+		return true;
+	case EX_IDENT: {
+		const struct symbol *sym = e->sym;
+		return sym && sym->kind == SYM_LOCAL && !sym->decl &&
+		       !strcmp(sym->name, "<enum value>");
+	}
+	default:
+		return false;
+	}
+}
+
+/* The string value of key (a value made or a literal of the source), or NULL */
+static const char *members_string(const struct members *l, const char *key)
+{
+	for (size_t i = 0; key && i < l->n; i++) {
+		if (strcmp(l->m[i].key, key))
+			continue;
+		if (l->m[i].v)
+			return json_string_value(l->m[i].v);
+		if (l->m[i].lit && l->m[i].lit->kind == EX_STRING)
+			return l->m[i].lit->str.s;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* Set key to the literal e (members_set, without a value made) */
+static void members_set_lit(struct members *l, const char *key, const struct ast_expr *e)
+{
+	members_set(l, key, NULL);
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->m[i].key, key))
+			l->m[i].lit = e;
+}
+
+/* What eval_expr gives for a plain literal, written */
+static void write_lit(struct plan_json *w, const struct ast_expr *e)
+{
+	switch (e->kind) {
+	case EX_STRING:
+	case EX_IDENT:
+		plan_json_string(w, e->str.s, e->str.len);
+		break;
+	case EX_INT:
+		plan_json_integer(w, e->i);
+		break;
+	case EX_BOOL:
+		plan_json_bool(w, e->b);
+		break;
+	default:
+		plan_json_null(w);
+		break;
+	}
+}
+
+static void members_clear(struct members *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		json_decref(l->m[i].v);
+	l->n = 0;
+}
+
+/* Sort by key: insertion sort, as a task has a handful of members (keys are unique) */
+static void members_sort(struct members *l)
+{
+	for (size_t i = 1; i < l->n; i++) {
+		struct member m = l->m[i];
+		size_t j = i;
+		for (; j > 0 && strcmp(l->m[j - 1].key, m.key) > 0; j--)
+			l->m[j] = l->m[j - 1];
+		l->m[j] = m;
+	}
+}
+
+/* The members as a JSON object (taken: the list is left empty) */
+static json_t *members_object(struct members *l)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < l->n; i++)
+		json_object_set_new(o, l->m[i].key, l->m[i].v);
+	l->n = 0;
+	return o;
+}
+
+/* Write the members, sorted by key, as an object (the list is left as it is) */
+static void members_write(struct plan_json *w, struct members *l)
+{
+	members_sort(l);
+	plan_json_begin_object(w);
+	for (size_t i = 0; i < l->n; i++) {
+		plan_json_key(w, l->m[i].key);
+		if (l->m[i].v)
+			plan_json_value(w, l->m[i].v);
+		else
+			write_lit(w, l->m[i].lit);
+	}
+	plan_json_end_object(w);
+}
 
 static const struct ast_file *file_of(struct program *p, uint32_t id)
 {
@@ -53,17 +241,69 @@ static const struct ast_file *file_of(struct program *p, uint32_t id)
 	return NULL;
 }
 
-/* "web.img:12:5", the file relative to the root */
-static json_t *source_of(struct program *p, struct src_span span)
+/* Decimal digits of v at the end of buf[24]; returns where they start. */
+static char *fmt_u64(char *end, uint64_t v)
 {
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* a, then b (n bytes), then the decimal number v, then c; caller frees. The ids
+   and sources of a plan are built here, a hundred thousand times in a big build:
+   no printf. A NULL c leaves the number out. */
+static char *join_id(const char *a, const char *b, size_t nb, uint64_t v, const char *c)
+{
+	char num[24], *d = c ? fmt_u64(num + sizeof(num), v) : num + sizeof(num);
+	size_t na = strlen(a), nd = (size_t)(num + sizeof(num) - d), nc = c ? strlen(c) : 0;
+	char *out = xmalloc(na + nb + nd + nc + 1);
+	memcpy(out, a, na);
+	memcpy(out + na, b, nb);
+	memcpy(out + na + nb, d, nd);
+	memcpy(out + na + nb + nd, c ? c : "", nc + 1);
+	return out;
+}
+
+/* a sep b; caller frees */
+static char *join3(const char *a, const char *sep, const char *b)
+{
+	size_t na = strlen(a), ns = strlen(sep), nb = strlen(b);
+	char *out = xmalloc(na + ns + nb + 1);
+	memcpy(out, a, na);
+	memcpy(out + na, sep, ns);
+	memcpy(out + na + ns, b, nb + 1);
+	return out;
+}
+
+/* "web.img:12:5", the file relative to the root */
+static json_t *source_of(struct lowerer *lw, struct src_span span)
+{
+	struct program *p = lw->p;
 	struct source_file *f = source_get(&p->cx->sm, span.file);
 	uint32_t line, col;
 	source_position(f, span.start, &line, &col);
-	char *rel = path_relative(p->root, f->name);
-	char *s = xasprintf("%s:%u:%u", rel, line, col);
-	json_t *j = json_string(s);
-	free(s);
-	free(rel);
+	if (!lw->rel_name || lw->rel_file != span.file) {
+		free(lw->rel_name);
+		lw->rel_name = path_relative(p->root, f->name);
+		lw->rel_file = span.file;
+	}
+	size_t n = strlen(lw->rel_name);
+	char buf[256], *s = n + 24 <= sizeof(buf) ? buf : xmalloc(n + 24);
+	char num[24], *d;
+	memcpy(s, lw->rel_name, n);
+	s[n++] = ':';
+	d = fmt_u64(num + sizeof(num), line);
+	memcpy(s + n, d, (size_t)(num + sizeof(num) - d));
+	n += (size_t)(num + sizeof(num) - d);
+	s[n++] = ':';
+	d = fmt_u64(num + sizeof(num), col);
+	memcpy(s + n, d, (size_t)(num + sizeof(num) - d));
+	n += (size_t)(num + sizeof(num) - d);
+	json_t *j = json_stringn(s, n);
+	if (s != buf)
+		free(s);
 	return j;
 }
 
@@ -146,16 +386,29 @@ void lower_check_images(struct program *p)
 /* p relative to the directory dir, both relative to the current directory: through
    their absolute forms, so "../roles" to "app.conf" goes up through the current
    directory's real name. Caller frees. */
-static char *relative_to(const char *dir, const char *p)
+static char *relative_to(struct lowerer *lw, const char *dir, const char *p)
 {
-	char *cwd = getcwd(NULL, 0);
-	if (!cwd)
+	if (!strcmp(dir, ".") && p[0] != '/') {
+		/* from the current directory, a path that does not go up out of it is itself
+		   (normalized): what the way through the absolute forms gives */
+		char *n = path_normalize(p);
+		if (!(n[0] == '.' && n[1] == '.' && (n[2] == '/' || !n[2])))
+			return n;
+		free(n);
+	}
+	if (!lw->cwd)
+		lw->cwd = getcwd(NULL, 0);
+	if (!lw->cwd)
 		return path_relative(dir, p);
-	char *abs_dir = path_join(cwd, dir), *abs_p = path_join(cwd, p);
+	bool root = dir == lw->p->root;
+	if (root && !lw->abs_root)
+		lw->abs_root = path_join(lw->cwd, dir);
+	char *abs_dir = root ? lw->abs_root : path_join(lw->cwd, dir);
+	char *abs_p = path_join(lw->cwd, p);
 	char *rel = path_relative(abs_dir, abs_p);
 	free(abs_p);
-	free(abs_dir);
-	free(cwd);
+	if (!root)
+		free(abs_dir);
 	return rel;
 }
 
@@ -185,10 +438,10 @@ static json_t *local_path(struct lowerer *lw, const struct ast_expr *e, json_t *
 	}
 	const char *orig = json_string_value(v);
 	/* a path the user wrote absolute stays so; others are relative to the root */
-	char *rel = orig[0] == '/' ? xstrdup(full) : relative_to(lw->p->root, full);
+	char *rel = orig[0] == '/' ? xstrdup(full) : relative_to(lw, lw->p->root, full);
 	if (orig[0] && orig[strlen(orig) - 1] == '/' && strcmp(rel, "/")) {
 		/* a trailing slash means "the directory's contents" to copy: keep it */
-		char *slashed = xasprintf("%s/", rel);
+		char *slashed = join3(rel, "/", "");
 		free(rel);
 		rel = slashed;
 	}
@@ -259,15 +512,33 @@ static const struct kiln_arg *arg_of(const struct kiln_schema *s, const char *na
  * says every value the call runs with, so a default that changes changes the
  * plan, and with it the stage's key.
  */
-static void add_defaults(json_t *args, const struct kiln_schema *s, const char *skip)
+static void add_defaults_to(struct lowerer *lw, json_t *args, struct members *list,
+                            const struct kiln_schema *s, const char *skip)
 {
 	for (const struct kiln_arg *a = s ? s->args : NULL; a && a->name; a++) {
-		if (!a->def || json_object_get(args, a->name) || (skip && !strcmp(a->name, skip)))
+		if (!a->def || (skip && !strcmp(a->name, skip)) ||
+		    (args ? json_object_get(args, a->name) != NULL : members_has(list, a->name)))
 			continue;
-		json_t *v = json_loads(a->def, JSON_DECODE_ANY, NULL);
-		if (v)
+		json_t *v = hashmap_get(&lw->defaults, a->def);
+		if (!v) {
+			v = json_loads(a->def, JSON_DECODE_ANY, NULL);
+			if (!v)
+				continue;
+			hashmap_put(&lw->defaults, a->def, v);
+		}
+		/* a scalar is shared; a list or map is the plan's own copy */
+		v = json_is_array(v) || json_is_object(v) ? json_deep_copy(v) : json_incref(v);
+		if (args)
 			json_object_set_new(args, a->name, v);
+		else
+			members_set(list, a->name, v);
 	}
+}
+
+static void add_defaults(struct lowerer *lw, json_t *args, const struct kiln_schema *s,
+                         const char *skip)
+{
+	add_defaults_to(lw, args, NULL, s, skip);
 }
 
 /* ---- tasks --------------------------------------------------------------- */
@@ -279,8 +550,9 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
                             const char *id, const char *role, json_t *tasks)
 {
 	const struct kiln_schema *s = task->schema;
-	json_t *t = json_object();
-	json_t *args = json_object();
+	/* the task's members and its args', gathered, then made into what tasks_as says */
+	struct member tbuf[12], abuf[24];
+	struct members t = MEMBERS_IN(tbuf), args = MEMBERS_IN(abuf);
 	bool ok = true;
 	for (struct ast_node *n = task->body; n; n = n->next) {
 		if (n->kind == N_WHEN) {
@@ -292,20 +564,23 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			if (!c.deferred && !json_is_true(c.json)) {
 				/* folded: the task is not part of this build */
 				val_release(&c);
-				json_decref(args);
-				json_decref(t);
+				members_clear(&args);
+				members_clear(&t);
+				members_free(&args);
+				members_free(&t);
 				return;
 			}
 			if (c.deferred)
-				json_object_set_new(t, PLAN_K_WHEN, val_to_plan(&c));
+				members_set(&t, PLAN_K_WHEN, val_to_plan(&c));
 			val_release(&c);
 		}
 	}
-	json_object_set_new(t, PLAN_K_ID, json_string(id));
-	json_object_set_new(t, PLAN_K_MODULE, json_string(task->name.s));
-	json_object_set_new(t, PLAN_K_SOURCE, source_of(lw->p, task->span));
+	/* names from the source, which is valid UTF-8 */
+	members_set(&t, PLAN_K_ID, json_string_nocheck(id));
+	members_set(&t, PLAN_K_MODULE, json_string_nocheck(task->name.s));
+	members_set(&t, PLAN_K_SOURCE, source_of(lw, task->span));
 	if (role)
-		json_object_set_new(t, PLAN_K_ROLE, json_string(role));
+		members_set(&t, PLAN_K_ROLE, json_string_nocheck(role));
 	/* a local task's own paths (creates, removes) need not exist yet either */
 	if (!strcmp(task->name.s, "local"))
 		lw->local_seen = true;
@@ -315,9 +590,9 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 		if (!v)
 			ok = false;
 		else if (la)
-			json_object_set_new(args, la->name, v);
+			members_set(&args, la->name, v);
 		else
-			json_object_set_new(t, PLAN_K_LABEL, v);
+			members_set(&t, PLAN_K_LABEL, v);
 	}
 	for (struct ast_node *n = task->body; n; n = n->next) {
 		if (n->kind != N_ATTR)
@@ -329,40 +604,74 @@ static void lower_task_once(struct lowerer *lw, struct ast_node *task, const str
 			     h = v->kind == EX_LIST ? h->next : NULL)
 				if (h->kind == EX_IDENT)
 					json_array_append_new(names, json_string(h->str.s));
-			json_object_set_new(t, PLAN_K_NOTIFY, names);
+			members_set(&t, PLAN_K_NOTIFY, names);
 			continue;
 		}
 		if (!strcmp(n->name.s, "ignore_errors")) {
 			json_t *v = value(lw, env, n->value, NULL);
 			if (v)
-				json_object_set_new(t, PLAN_K_IGNORE_ERRORS, v);
+				members_set(&t, PLAN_K_IGNORE_ERRORS, v);
 			continue;
 		}
 		const struct kiln_arg *a = arg_of(s, n->name.s);
-		json_t *v = value(lw, env, n->value, a ? a->type : NULL);
-		if (!v) {
-			ok = false;
-			continue;
+		if (lw->tasks_as != TASKS_TREE && plain_literal(lw, n->value, a ? a->type : NULL)) {
+			/* written from the source when the task is: no JSON value made */
+			members_set_lit(&args, n->name.s, n->value);
+		} else {
+			json_t *v = value(lw, env, n->value, a ? a->type : NULL);
+			if (!v) {
+				ok = false;
+				continue;
+			}
+			members_set(&args, n->name.s, v);
 		}
-		json_object_set_new(args, n->name.s, v);
 		if (n->sym && s && s->template_arg && !strcmp(n->name.s, s->template_arg)) {
 			/* the template's text, rendered with the task's values */
 			struct val content = template_render(lw->p, env, n->sym);
 			if (!content.json)
 				ok = false;
 			else
-				json_object_set_new(args, "content", val_to_plan(&content));
+				members_set(&args, "content", val_to_plan(&content));
 			val_release(&content);
 		}
 	}
-	add_defaults(args, s, NULL);
-	json_object_set_new(t, PLAN_K_ARGS, args);
+	add_defaults_to(lw, NULL, &args, s, NULL);
 	if (s && s->on_build_machine)
 		lw->local_seen = true;
-	if (ok)
-		json_array_append_new(tasks, t);
-	else
-		json_decref(t);
+	if (ok && !lw->tasks_may_boot)
+		lw->tasks_may_boot =
+		    check_task_may_boot(s, members_string(&args, s ? s->writes : NULL));
+	if (ok && lw->tasks_as == TASKS_TREE) {
+		members_set(&t, PLAN_K_ARGS, members_object(&args));
+		json_array_append_new(tasks, members_object(&t));
+	} else if (ok && lw->tasks_as == TASKS_TEXT) {
+		/* the task's text, written now: no tree of it is built, sorted and freed */
+		struct plan_json *w = lw->render;
+		sb_reset(&lw->render_buf);
+		plan_json_init_mem(w, &lw->render_buf, lw->task_depth);
+		members_sort(&t);
+		plan_json_begin_object(w);
+		bool args_done = false;
+		for (size_t i = 0; i <= t.n; i++) {
+			if (!args_done && (i == t.n || strcmp(PLAN_K_ARGS, t.m[i].key) < 0)) {
+				plan_json_key(w, PLAN_K_ARGS);
+				members_write(w, &args);
+				args_done = true;
+			}
+			if (i == t.n)
+				break;
+			plan_json_key(w, t.m[i].key);
+			plan_json_value(w, t.m[i].v);
+		}
+		plan_json_end_object(w);
+		plan_json_flush_mem(w);
+		json_array_append_new(
+		    tasks, plan_json_raw(lw->render_buf.buf, lw->render_buf.len, lw->task_depth));
+	}
+	members_clear(&args);
+	members_clear(&t);
+	members_free(&args);
+	members_free(&t);
 }
 
 static void lower_task(struct lowerer *lw, struct ast_node *task, const struct env *env,
@@ -393,7 +702,7 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 		size_t i;
 		json_t *item;
 		json_array_foreach (it.json, i, item) {
-			char *sub = xasprintf("%s[%zu]", id, i);
+			char *sub = join_id(id, "[", 1, i, "]");
 			if (vv) {
 				e1.v = (struct val){json_integer((json_int_t)i), false, it.secret};
 				e2.v = (struct val){item, false, it.secret};
@@ -412,7 +721,9 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 		const char *k;
 		json_t *item;
 		json_object_foreach (it.json, k, item) {
-			char *sub = xasprintf("%s[%s]", id, k);
+			char *sub = join_id(id, "[", 1, 0, NULL), *sub2 = join3(sub, k, "]");
+			free(sub);
+			sub = sub2;
 			e1.v = (struct val){json_string(k), false, it.secret};
 			e2.v = (struct val){item, false, it.secret};
 			lower_task_once(lw, task, vv ? &e2 : &e1, sub, role, tasks);
@@ -425,13 +736,13 @@ static void lower_task(struct lowerer *lw, struct ast_node *task, const struct e
 
 /* A relative path written in the directory from, as the same path written in the
    directory to (a trailing slash kept). Caller frees. */
-static char *rebase_path(const char *path, const char *from, const char *to)
+static char *rebase_path(struct lowerer *lw, const char *path, const char *from, const char *to)
 {
 	char *full = path_join(from, path);
-	char *rel = relative_to(to, full);
+	char *rel = relative_to(lw, to, full);
 	size_t n = strlen(path);
 	if (n && path[n - 1] == '/' && strcmp(rel, "/")) {
-		char *slashed = xasprintf("%s/", rel);
+		char *slashed = join3(rel, "/", "");
 		free(rel);
 		rel = slashed;
 	}
@@ -461,7 +772,7 @@ static json_t *rebase_arg(struct lowerer *lw, const struct type *t, json_t *v,
 	const struct ast_file *to = file_of(lw->p, role->span.file);
 	if (!from || !to)
 		return v;
-	char *rel = rebase_path(json_string_value(v), from->dir, to->dir);
+	char *rel = rebase_path(lw, json_string_value(v), from->dir, to->dir);
 	if (lw->narg_spans < sizeof(lw->arg_spans) / sizeof(lw->arg_spans[0])) {
 		char *full = path_join(to->dir, rel);
 		if (!lw->role_paths)
@@ -529,10 +840,13 @@ static json_t *lower_handler(struct lowerer *lw, struct ast_node *h, const struc
                              const char *prefix, const char *role)
 {
 	json_t *tasks = json_array();
-	char *id = xasprintf("%s.handler.%s", prefix, h->name.s);
+	char *id = join3(prefix, ".handler.", h->name.s);
+	unsigned depth = lw->task_depth;
+	lw->task_depth = TASK_DEPTH;
 	lower_body(lw, h->body, env, id, role, tasks);
+	lw->task_depth = depth;
 	json_t *out = json_pack("{s:s,s:o,s:o}", PLAN_K_NAME, h->name.s, PLAN_K_SOURCE,
-	                        source_of(lw->p, h->span), PLAN_K_TASKS, tasks);
+	                        source_of(lw, h->span), PLAN_K_TASKS, tasks);
 	if (role)
 		json_object_set_new(out, PLAN_K_ROLE, json_string(role));
 	free(id);
@@ -560,7 +874,7 @@ static void lower_use(struct lowerer *lw, struct ast_node *use, const struct env
 	struct env *bound = bind_role(lw, use, role, env, &ok);
 	if (ok) {
 		lw->role_stack[lw->role_depth++] = role;
-		char *prefix = xasprintf("%s:%s", id, role->name.s);
+		char *prefix = join3(id, ":", role->name.s);
 		lower_body(lw, role->body, bound, prefix, role->name.s, tasks);
 		/* the role's handlers join the image's, with the first use's arguments */
 		for (struct ast_node *h = role->body; h; h = h->next)
@@ -582,7 +896,7 @@ static void lower_body(struct lowerer *lw, struct ast_node *body, const struct e
 	for (struct ast_node *n = body; n; n = n->next) {
 		if (n->kind != N_TASK && n->kind != N_USE)
 			continue;
-		char *id = xasprintf("%s.%zu", prefix, i++);
+		char *id = join_id(prefix, ".", 1, i++, "");
 		if (n->kind == N_TASK)
 			lower_task(lw, n, env, id, role, tasks);
 		else
@@ -669,7 +983,7 @@ static json_t *lower_from(struct lowerer *lw, struct ast_node *image)
 		if (v)
 			json_object_set_new(args, sa->name, v);
 	}
-	add_defaults(args, s, NULL);
+	add_defaults(lw, args, s, NULL);
 	return json_pack("{s:s,s:o}", PLAN_K_BASE, s->name, PLAN_K_ARGS, args);
 }
 
@@ -713,7 +1027,7 @@ static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, PLAN_K_TYPE, json_string(out->name.s));
-	json_object_set_new(o, PLAN_K_SOURCE, source_of(lw->p, out->span));
+	json_object_set_new(o, PLAN_K_SOURCE, source_of(lw, out->span));
 	const struct kiln_schema *s = stdlib_lookup(SCHEMA_OUTPUT, out->name.s);
 	const struct kiln_arg *la = s && s->label ? stdlib_arg(s, s->label) : NULL;
 	if (out->label) {
@@ -728,7 +1042,7 @@ static json_t *lower_output(struct lowerer *lw, struct ast_node *out)
 	check_strings(lw, s, out->body, args);
 	check_output_args(lw->d, s, out, args);
 	/* the label's argument is the output's "path", beside its args */
-	add_defaults(args, s, s ? s->label : NULL);
+	add_defaults(lw, args, s, s ? s->label : NULL);
 	json_object_set_new(o, PLAN_K_ARGS, args);
 	return o;
 }
@@ -738,12 +1052,13 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 	json_t *img = json_object();
 	const char *name = image->name.s;
 	json_object_set_new(img, PLAN_K_NAME, json_string(name));
-	json_object_set_new(img, PLAN_K_SOURCE, source_of(lw->p, image->span));
+	json_object_set_new(img, PLAN_K_SOURCE, source_of(lw, image->span));
 	json_object_set_new(img, PLAN_K_FROM, lower_from(lw, image));
 	json_t *stages = json_array(), *handlers = json_array(), *outputs = json_array(),
 	       *tests = json_array();
 	lw->role_handlers = json_object();
 	lw->local_seen = false;
+	lw->tasks_may_boot = false;
 	json_t *attrs = lower_attrs(lw, image->body, NULL);
 	if (json_object_get(attrs, "description"))
 		json_object_set(img, PLAN_K_DESCRIPTION, json_object_get(attrs, "description"));
@@ -752,12 +1067,12 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 		switch (n->kind) {
 		case N_STAGE: {
 			json_t *tasks = json_array();
-			char *prefix = xasprintf("%s.%s", name, n->name.s);
+			char *prefix = join3(name, ".", n->name.s);
 			lower_body(lw, n->body, NULL, prefix, NULL, tasks);
 			free(prefix);
 			json_array_append_new(stages,
 			                      json_pack("{s:s,s:o,s:o}", PLAN_K_NAME, n->name.s,
-			                                PLAN_K_SOURCE, source_of(lw->p, n->span),
+			                                PLAN_K_SOURCE, source_of(lw, n->span),
 			                                PLAN_K_TASKS, tasks));
 			break;
 		}
@@ -773,15 +1088,15 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 			break;
 		case N_TEST: {
 			json_t *tasks = json_array();
-			char *prefix = xasprintf("%s.test%zu", name, json_array_size(tests));
+			char *prefix = join_id(name, ".test", 5, json_array_size(tests), "");
 			lower_body(lw, n->body, NULL, prefix, NULL, tasks);
 			free(prefix);
 			json_t *label =
 			    n->label ? value(lw, NULL, n->label, NULL) : json_string("");
 			json_array_append_new(
-			    tests, json_pack("{s:o,s:o,s:o}", PLAN_K_NAME,
-			                     label ? label : json_string(""), PLAN_K_SOURCE,
-			                     source_of(lw->p, n->span), PLAN_K_TASKS, tasks));
+			    tests,
+			    json_pack("{s:o,s:o,s:o}", PLAN_K_NAME, label ? label : json_string(""),
+			              PLAN_K_SOURCE, source_of(lw, n->span), PLAN_K_TASKS, tasks));
 			break;
 		}
 		default:
@@ -813,7 +1128,7 @@ static json_t *lower_image(struct lowerer *lw, struct ast_node *image)
 	    json_boolean(check_output_boot(lw->d, image, json_object_get(img, PLAN_K_FROM),
 	                                   !parent || json_object_get(lw->may_boot, parent->name) !=
 	                                                  json_false(),
-	                                   stages, handlers, tests, outputs)));
+	                                   lw->tasks_may_boot, outputs)));
 	json_object_set_new(img, PLAN_K_STAGES, stages);
 	json_object_set_new(img, PLAN_K_HANDLERS, handlers);
 	json_object_set_new(img, PLAN_K_OUTPUTS, outputs);
@@ -833,7 +1148,6 @@ struct lower_out {
 /* A group's plan entry (new reference). */
 static json_t *lower_group(struct lowerer *lw, struct symbol *s)
 {
-	struct program *p = lw->p;
 	if (s->inventory)
 		return json_incref(s->inventory);
 	json_t *hosts = json_object(), *children = json_array();
@@ -850,7 +1164,7 @@ static json_t *lower_group(struct lowerer *lw, struct symbol *s)
 	}
 	return json_pack("{s:o,s:o,s:o,s:o}", PLAN_K_HOSTS, hosts, PLAN_K_CHILDREN, children,
 	                 PLAN_K_VARS, lower_attrs(lw, s->decl->body, NULL), PLAN_K_SOURCE,
-	                 source_of(p, s->decl->span));
+	                 source_of(lw, s->decl->span));
 }
 
 static int cmp_symbol_names(const void *a, const void *b)
@@ -892,10 +1206,13 @@ static void lower_groups(struct lowerer *lw, struct lower_out *o)
 static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 {
 	json_t *tasks = json_array(), *handlers = json_array();
-	char *prefix = xasprintf("apply.%s", ap->name.s);
+	char *prefix = join3("apply", ".", ap->name.s);
 	lw->role_handlers = json_object();
 	lw->local_seen = false; /* a 'local' task of an image makes no file for a host */
+	/* plan{ applies[ apply{ tasks[ task */
+	lw->task_depth = 4;
 	lower_body(lw, ap->body, NULL, prefix, NULL, tasks);
+	lw->task_depth = TASK_DEPTH;
 	for (struct ast_node *n = ap->body; n; n = n->next)
 		if (n->kind == N_HANDLER)
 			json_array_append_new(handlers, lower_handler(lw, n, NULL, prefix, NULL));
@@ -908,7 +1225,7 @@ static json_t *lower_apply(struct lowerer *lw, struct ast_node *ap)
 	lw->role_handlers = NULL;
 	free(prefix);
 	return json_pack("{s:s,s:o,s:o,s:o,s:o}", PLAN_K_TARGET, ap->name.s, PLAN_K_SOURCE,
-	                 source_of(lw->p, ap->span), PLAN_K_CONNECTION,
+	                 source_of(lw, ap->span), PLAN_K_CONNECTION,
 	                 lower_attrs(lw, ap->body, NULL), PLAN_K_TASKS, tasks, PLAN_K_HANDLERS,
 	                 handlers);
 }
@@ -987,7 +1304,13 @@ static void out_end_array(struct lower_out *o)
  */
 static void lower_into(struct program *p, const struct lower_opts *opts, struct lower_out *o)
 {
-	struct lowerer lw = {.p = p, .d = &p->cx->diags};
+	struct lowerer lw = {.p = p, .d = &p->cx->diags, .task_depth = TASK_DEPTH};
+	if (o->w && (o->w->fd >= 0 || o->w->mem)) {
+		lw.tasks_as = TASKS_TEXT;
+		lw.render = xmalloc(sizeof(*lw.render));
+	} else if (o->w) {
+		lw.tasks_as = TASKS_NONE;
+	}
 	size_t nimages;
 	struct ast_node **images = order_images(&lw, &nimages);
 	collect_outputs(&lw);
@@ -1095,6 +1418,14 @@ static void lower_into(struct program *p, const struct lower_opts *opts, struct 
 	json_decref(lw.outputs);
 	json_decref(lw.role_paths);
 	json_decref(lw.may_boot);
+	free(lw.rel_name);
+	free(lw.cwd);
+	free(lw.abs_root);
+	for (uint32_t i = 0; i < hashmap_len(&lw.defaults); i++)
+		json_decref(hashmap_at(&lw.defaults, i)->value);
+	hashmap_release(&lw.defaults);
+	free(lw.render);
+	sb_release(&lw.render_buf);
 	free(images);
 }
 

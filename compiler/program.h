@@ -75,6 +75,11 @@ struct program {
 	/* variables from the command line, in order (later wins) */
 	struct var_setting *vars;
 	uint32_t nvars;
+	/* name -> the last setting of it (index + 1), for vars and nvars as they were
+	   when it was made (vars.c) */
+	struct hashmap var_index;
+	const struct var_setting *var_index_of;
+	uint32_t var_index_n;
 	json_t *secrets;  /* secret param name -> its value (vars.c); never in the plan */
 	uint32_t cmdline; /* source id of "<command line>", for diagnostics without a file */
 	const char *root; /* directory of the first main file: plan paths are relative to it */

@@ -313,8 +313,7 @@ static void add_val(struct parts *ps, struct val v)
 	}
 	ps->deferred |= v.deferred;
 	ps->secret |= v.secret;
-	json_array_append_new(ps->list,
-	                      v.deferred ? v.json : json_pack("{s:o}", PLAN_E_CONST, v.json));
+	json_array_append_new(ps->list, v.deferred ? v.json : json_obj1(PLAN_E_CONST, v.json));
 }
 
 static void render(struct program *p, const struct env *env, struct tmpl_node *n,
@@ -328,7 +327,7 @@ static struct val join(struct parts *ps)
 		return (struct val){NULL, false, false};
 	}
 	if (ps->deferred)
-		return (struct val){json_pack("{s:o}", PLAN_E_CONCAT, ps->list), true, ps->secret};
+		return (struct val){json_obj1(PLAN_E_CONCAT, ps->list), true, ps->secret};
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 	json_t *part;
@@ -431,12 +430,10 @@ static void render(struct program *p, const struct env *env, struct tmpl_node *n
 						out->failed = true;
 						break;
 					}
-					json_t *ty = y.deferred
-					                 ? y.json
-					                 : json_pack("{s:o}", PLAN_E_CONST, y.json);
-					json_t *tz = z.deferred
-					                 ? z.json
-					                 : json_pack("{s:o}", PLAN_E_CONST, z.json);
+					json_t *ty =
+					    y.deferred ? y.json : json_obj1(PLAN_E_CONST, y.json);
+					json_t *tz =
+					    z.deferred ? z.json : json_obj1(PLAN_E_CONST, z.json);
 					add_val(out, (struct val){
 					                 json_pack("{s:[o,o,o]}", PLAN_E_IF, c.json,
 					                           ty, tz),

@@ -18,6 +18,7 @@
 #include "plan_format.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,11 +144,18 @@ static const char *secret_default_var(const struct ast_expr *def)
    declaration) has plan_default: the variable its env("NAME") default reads. */
 static bool resolve_one(struct program *p, struct symbol *sym, const char *plan_default)
 {
-	/* the command line, the last setting first */
-	for (uint32_t i = p->nvars; i-- > 0;) {
-		struct var_setting *v = &p->vars[i];
-		if (strcmp(v->name, sym->name))
-			continue;
+	/* the command line, the last setting first: through the index of names, not a
+	   look at every setting for every param (a var-file may set thousands) */
+	if (p->var_index_of != p->vars || p->var_index_n != p->nvars) {
+		hashmap_release(&p->var_index);
+		for (uint32_t i = 0; i < p->nvars; i++)
+			hashmap_put(&p->var_index, p->vars[i].name, (void *)(uintptr_t)(i + 1));
+		p->var_index_of = p->vars;
+		p->var_index_n = p->nvars;
+	}
+	uintptr_t at = (uintptr_t)hashmap_get(&p->var_index, sym->name);
+	if (at) {
+		struct var_setting *v = &p->vars[at - 1];
 		v->used = true;
 		json_t *j = NULL;
 		if (v->text) {

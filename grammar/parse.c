@@ -28,28 +28,30 @@ const char *parse_intern(struct parser *ps, const char *s, size_t n)
 {
 	if (ps->names_len * 2 >= ps->names_cap) {
 		uint32_t cap = ps->names_cap ? ps->names_cap * 2 : 256;
-		const char **slots = xcalloc(cap, sizeof(*slots));
+		struct interned *slots = xcalloc(cap, sizeof(*slots));
 		for (uint32_t i = 0; i < ps->names_cap; i++) {
-			const char *old = ps->names[i];
-			if (!old)
+			if (!ps->names[i].s)
 				continue;
-			uint32_t j = hash(old, strlen(old)) & (cap - 1);
-			while (slots[j])
+			uint32_t j = ps->names[i].hash & (cap - 1);
+			while (slots[j].s)
 				j = (j + 1) & (cap - 1);
-			slots[j] = old;
+			slots[j] = ps->names[i];
 		}
 		free(ps->names);
 		ps->names = slots;
 		ps->names_cap = cap;
 	}
-	uint32_t j = hash(s, n) & (ps->names_cap - 1);
-	while (ps->names[j]) {
-		if (!strncmp(ps->names[j], s, n) && ps->names[j][n] == '\0')
-			return ps->names[j];
+	uint32_t h = hash(s, n), j = h & (ps->names_cap - 1);
+	while (ps->names[j].s) {
+		/* the hash and length first: a whole comparison only for a likely match */
+		if (ps->names[j].hash == h && ps->names[j].len == n &&
+		    !memcmp(ps->names[j].s, s, n))
+			return ps->names[j].s;
 		j = (j + 1) & (ps->names_cap - 1);
 	}
 	ps->names_len++;
-	return ps->names[j] = arena_strndup(ps->arena, s, n);
+	ps->names[j] = (struct interned){arena_strndup(ps->arena, s, n), h, (uint32_t)n};
+	return ps->names[j].s;
 }
 
 int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct parser *ps)
@@ -152,6 +154,7 @@ struct ast_file *parse_source(struct arena *a, struct diag_sink *diags, uint32_t
 		             "iconv -f LATIN1 -t UTF-8");
 		return ast;
 	}
+	src->utf8 = true;
 
 	struct parser ps = {
 	    .arena = a,

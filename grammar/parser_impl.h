@@ -70,7 +70,10 @@ struct parser {
 	int start_tok;                /* a token to hand the parser first (VARS_START), or 0 */
 
 	/* identifiers, stored once each in the arena */
-	const char **names;
+	struct interned {
+		const char *s; /* NULL: an empty slot */
+		uint32_t hash, len;
+	} * names;
 	uint32_t names_cap, names_len;
 };
 

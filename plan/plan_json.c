@@ -10,15 +10,23 @@
 #include "plan_json.h"
 
 #include "atomic.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A raw value is a JSON string: 0xff (no UTF-8 text starts so: jansson checks the
+   strings it is given, and the compiler's unchecked ones come from checked text), '0' +
+   the depth its text was laid out at, then the text */
+static const char raw_mark = '\xff';
+
 static void flush(struct plan_json *w)
 {
-	if (w->len && !w->err && w->fd >= 0) {
+	if (w->mem) {
+		sb_add(w->mem, w->buf, w->len);
+	} else if (w->len && !w->err && w->fd >= 0) {
 		int r = fd_write_all(w->fd, w->buf, w->len);
 		if (r < 0)
 			w->err = r;
@@ -50,11 +58,18 @@ static void putc_(struct plan_json *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/* A newline and depth levels of indent. */
+/* A newline and depth levels of indent (more the base of a text written to memory). */
 static void indent(struct plan_json *w, unsigned depth)
 {
+	depth += w->base;
 	static const char spaces[] =
 	    "                                                                ";
+	static const char nl_spaces[] =
+	    "\n                                                                ";
+	if (2 * (size_t)depth < sizeof(nl_spaces) - 1) {
+		put(w, nl_spaces, 1 + 2 * (size_t)depth);
+		return;
+	}
 	putc_(w, '\n');
 	size_t n = 2 * (size_t)depth;
 	while (n > 0) {
@@ -64,14 +79,49 @@ static void indent(struct plan_json *w, unsigned depth)
 	}
 }
 
+/* 1 for a byte a string holds as it is: ASCII from ' ' up (DEL too), but '"' and '\\' */
+// clang-format off
+static const unsigned char plain_byte[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20: '"' */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50: '\\' */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x70 */
+	/* 0x80-0xff: 0, written as \uXXXX */
+};
+// clang-format on
+
+static inline bool plain(unsigned char c)
+{
+	return plain_byte[c];
+}
+
 static void put_string(struct plan_json *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	putc_(w, '"');
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	/* the common case: plain bytes that fit the buffer, with both quotes */
+	if (w->len + n + 2 <= sizeof(w->buf)) {
+		char *d = w->buf + w->len;
+		*d++ = '"';
+		while (p < end && plain(*p))
+			*d++ = (char)*p++;
+		if (p == end) {
+			*d++ = '"';
+			w->len = (size_t)(d - w->buf);
+			return;
+		}
+		/* an escape: write the plain part and go on below */
+		w->len = (size_t)(d - w->buf);
+	} else {
+		putc_(w, '"');
+	}
 	while (p < end) {
 		const unsigned char *run = p;
-		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		while (p < end && plain(*p))
 			p++;
 		if (p > run)
 			put(w, (const char *)run, (size_t)(p - run));
@@ -203,9 +253,37 @@ static void before_value(struct plan_json *w)
 	indent(w, w->depth);
 }
 
+struct member {
+	const char *key;
+	const json_t *value;
+};
+
 static int cmp_keys(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
+}
+
+/* A raw value's text, laid out at depth laid, written depth levels deep */
+static void put_raw(struct plan_json *w, const char *p, const char *end, unsigned laid,
+                    unsigned depth)
+{
+	if (laid == depth + w->base) {
+		put(w, p, (size_t)(end - p));
+		return;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) {
+			put(w, p, (size_t)(end - p));
+			return;
+		}
+		put(w, p, (size_t)(nl - p));
+		indent(w, depth);
+		p = nl + 1;
+		/* the line's indent past the text's own depth follows as it was */
+		for (unsigned i = 0; i < 2 * laid && p < end && *p == ' '; i++)
+			p++;
+	}
 }
 
 static void dump(struct plan_json *w, const json_t *v, unsigned depth)
@@ -217,8 +295,8 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 			put(w, "{}", 2);
 			return;
 		}
-		const char *small[16];
-		const char **keys = n <= 16 ? small : malloc(n * sizeof(*keys));
+		struct member small[16];
+		struct member *keys = n <= 16 ? small : malloc(n * sizeof(*keys));
 		if (!keys) {
 			w->err = w->err ? w->err : -ENOMEM;
 			return;
@@ -230,14 +308,14 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 			/* insertion sort: objects of a plan are small and often nearly in order */
 			size_t j = i++;
 			if (n > 16) {
-				keys[j] = k;
+				keys[j] = (struct member){k, m};
 				continue;
 			}
-			while (j > 0 && strcmp(keys[j - 1], k) > 0) {
+			while (j > 0 && strcmp(keys[j - 1].key, k) > 0) {
 				keys[j] = keys[j - 1];
 				j--;
 			}
-			keys[j] = k;
+			keys[j] = (struct member){k, m};
 		}
 		if (n > 16)
 			qsort(keys, n, sizeof(*keys), cmp_keys);
@@ -246,9 +324,9 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 			if (i)
 				putc_(w, ',');
 			indent(w, depth + 1);
-			put_string(w, keys[i], strlen(keys[i]));
+			put_string(w, keys[i].key, strlen(keys[i].key));
 			put(w, ": ", 2);
-			dump(w, json_object_get(v, keys[i]), depth + 1);
+			dump(w, keys[i].value, depth + 1);
 		}
 		indent(w, depth);
 		putc_(w, '}');
@@ -273,9 +351,15 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 		putc_(w, ']');
 		return;
 	}
-	case JSON_STRING:
-		put_string(w, json_string_value(v), json_string_length(v));
+	case JSON_STRING: {
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v);
+		if (n >= 2 && s[0] == raw_mark)
+			put_raw(w, s + 2, s + n, (unsigned)(s[1] - '0'), depth);
+		else
+			put_string(w, s, n);
 		return;
+	}
 	case JSON_INTEGER:
 		put_integer(w, json_integer_value(v));
 		return;
@@ -296,12 +380,39 @@ static void dump(struct plan_json *w, const json_t *v, unsigned depth)
 
 void plan_json_init(struct plan_json *w, int fd)
 {
+	w->mem = NULL;
+	w->base = 0;
 	w->fd = fd;
 	w->err = 0;
 	w->written = 0;
 	w->depth = 0;
 	w->after_key = false;
 	w->len = 0;
+}
+
+void plan_json_init_mem(struct plan_json *w, struct strbuf *mem, unsigned depth)
+{
+	plan_json_init(w, -1);
+	w->mem = mem;
+	w->base = depth;
+}
+
+void plan_json_flush_mem(struct plan_json *w)
+{
+	flush(w);
+}
+
+json_t *plan_json_raw(const char *text, size_t n, unsigned depth)
+{
+	char *s = malloc(n + 2);
+	if (!s)
+		return NULL;
+	s[0] = raw_mark;
+	s[1] = (char)('0' + (depth < 64 ? depth : 63));
+	memcpy(s + 2, text, n);
+	json_t *v = json_stringn_nocheck(s, n + 2);
+	free(s);
+	return v;
 }
 
 static void begin(struct plan_json *w, char c)
@@ -355,12 +466,46 @@ void plan_json_key(struct plan_json *w, const char *key)
 
 void plan_json_value(struct plan_json *w, const json_t *v)
 {
-	if (w->fd < 0) {
+	if (w->fd < 0 && !w->mem) {
 		w->after_key = false;
 		return;
 	}
 	before_value(w);
 	dump(w, v, w->depth);
+}
+
+static bool writing(struct plan_json *w)
+{
+	if (w->fd < 0 && !w->mem) {
+		w->after_key = false;
+		return false;
+	}
+	before_value(w);
+	return true;
+}
+
+void plan_json_string(struct plan_json *w, const char *s, size_t n)
+{
+	if (writing(w))
+		put_string(w, s, n);
+}
+
+void plan_json_integer(struct plan_json *w, json_int_t v)
+{
+	if (writing(w))
+		put_integer(w, v);
+}
+
+void plan_json_bool(struct plan_json *w, bool v)
+{
+	if (writing(w))
+		put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void plan_json_null(struct plan_json *w)
+{
+	if (writing(w))
+		put(w, "null", 4);
 }
 
 int plan_json_finish(struct plan_json *w)

@@ -4,10 +4,12 @@
  * for every file named on the command line (the compile goldens' plans),
  * for values with every kind of string escape, reals, integer limits, empty
  * containers and objects with many keys, for thousands of random trees, and
- * when the outer containers are streamed with begin/key/end.
+ * when the outer containers are streamed with begin/key/end, and for values
+ * written to memory and put back into a tree as raw text.
  */
 #include "check.h"
 #include "plan_json.h"
+#include "strbuf.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -189,6 +191,38 @@ int main(int argc, char **argv)
 		json_t *v = random_value(0);
 		bool ok = same(v);
 		CHECK(ok);
+		json_decref(v);
+		if (!ok)
+			break;
+	}
+	/* raw values: random subtrees written to text (init_mem) at some depth, put back
+	   into the tree in their place (depths 2 and 3), give the bytes of the tree itself */
+	for (int i = 0; i < 1000; i++) {
+		json_t *v = random_value(0);
+		/* laid out at the depth it stands at (elements of "a": 2), or any other */
+		unsigned depth = i % 2 ? 2 : (unsigned)rnd(5);
+		json_t *tree = json_pack("{s:[O,{s:O}],s:O}", "a", v, "b", v, "c", v);
+		struct strbuf sb = STRBUF_INIT;
+		struct plan_json *m = malloc(sizeof(*m));
+		plan_json_init_mem(m, &sb, depth);
+		plan_json_value(m, v);
+		plan_json_flush_mem(m);
+		free(m);
+		json_t *raw = plan_json_raw(sb.buf, sb.len, depth);
+		json_t *with_raw = json_pack("{s:[O,{s:O}],s:O}", "a", raw, "b", raw, "c", raw);
+		char *j = json_dumps(tree, FLAGS);
+		char *got = written(with_raw, false);
+		bool ok = got && !strncmp(got, j, strlen(j)) && !strcmp(got + strlen(j), "\n");
+		if (!ok)
+			fprintf(stderr, "raw differs:\n--- jansson\n%s\n--- plan_json\n%s\n", j,
+			        got ? got : "(error)");
+		CHECK(ok);
+		free(got);
+		free(j);
+		sb_release(&sb);
+		json_decref(raw);
+		json_decref(with_raw);
+		json_decref(tree);
 		json_decref(v);
 		if (!ok)
 			break;

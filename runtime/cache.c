@@ -373,6 +373,60 @@ int cache_copy_file(const char *from, const char *to, mode_t mode, struct rt_err
 	return r;
 }
 
+char *cache_blob_key(const char *src_hex, const char *settings)
+{
+	char *text = xasprintf("%s\n%s", src_hex, settings);
+	char h[65];
+	cache_sha256_hex(text, strlen(text), h);
+	free(text);
+	return xstrdup(h);
+}
+
+char *cache_blob_path(const char *cache_dir, const char *hex)
+{
+	return xasprintf("%s/blobs/sha256/%s", cache_dir, hex);
+}
+
+char *cache_blob_find(const char *cache_dir, const char *key, const char *want_hex,
+                      uint64_t *ret_size)
+{
+	char *rp = xasprintf("%s/blobs/%s.json", cache_dir, key);
+	json_t *d = json_load_file(rp, 0, NULL);
+	const char *digest = json_string_value(json_object_get(d, "digest"));
+	json_int_t size = json_integer_value(json_object_get(d, "size"));
+	char *path = NULL;
+	struct stat sb;
+	if (digest && !strncmp(digest, "sha256:", 7) && strlen(digest) == 71 &&
+	    strspn(digest + 7, "0123456789abcdef") == 64 &&
+	    (!want_hex || !strcmp(digest + 7, want_hex))) {
+		path = cache_blob_path(cache_dir, digest + 7);
+		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (json_int_t)sb.st_size == size) {
+			*ret_size = (uint64_t)size;
+			(void)utimensat(AT_FDCWD, rp, NULL, 0); /* used now (cache prune) */
+		} else {
+			free(path);
+			path = NULL;
+		}
+	}
+	json_decref(d);
+	free(rp);
+	return path;
+}
+
+int cache_blob_record(const char *cache_dir, const char *key, const char *hex, uint64_t size,
+                      const char *what, struct rt_error *err)
+{
+	char *rp = xasprintf("%s/blobs/%s.json", cache_dir, key);
+	char digest[80];
+	snprintf(digest, sizeof(digest), "sha256:%s", hex);
+	json_t *d =
+	    json_pack("{s:s, s:I, s:s}", "digest", digest, "size", (json_int_t)size, "what", what);
+	int r = cache_write_json(rp, d, err);
+	json_decref(d);
+	free(rp);
+	return r;
+}
+
 int cache_store(const char *cache_dir, const char *key, const char *layer_tar, json_t *record,
                 struct rt_error *err)
 {
@@ -749,7 +803,8 @@ json_t *cache_list(const char *cache_dir)
 		uint64_t size = 0;
 		if (mtime_of(blob, &size) >= 0) {
 			char *key = xstrndup(file, strlen(file) - 5);
-			char *what = xasprintf("layer %.19s", digest);
+			const char *kind = json_string_value(json_object_get(r, "what"));
+			char *what = xasprintf("%s %.19s", kind ? kind : "layer", digest);
 			add_entry(list, "blob", key, what, size,
 			          json_real_value(json_object_get(r, "_used")),
 			          json_pack("[s,s]", blob, rec));

@@ -60,6 +60,23 @@ int cache_copy_file(const char *from, const char *to, mode_t mode, struct rt_err
 /* sha256 of buf as hex. */
 void cache_sha256_hex(const void *buf, size_t len, char ret_hex[65]);
 
+/*
+ * The blob store: compressed bytes kept by content in CACHE/blobs/sha256/HEX (HEX their
+ * sha256), each found by a key of what it was made from (CACHE/blobs/KEY.json: {digest,
+ * size, what}). OCI layers (output_oci.c) and tar chunks (output_tar.c) share it.
+ */
+/* The key of a blob made from bytes whose sha256 is src_hex with settings (malloc'd). */
+char *cache_blob_key(const char *src_hex, const char *settings);
+/* The path of the blob of HEX (malloc'd; it may not exist). */
+char *cache_blob_path(const char *cache_dir, const char *hex);
+/* The path of key's blob when recorded, present and (want_hex not NULL) of that digest,
+   its size in *ret_size; else NULL. Marks the record used. */
+char *cache_blob_find(const char *cache_dir, const char *key, const char *want_hex,
+                      uint64_t *ret_size);
+/* Record key -> the blob of hex (size bytes, already in place); what: for cache ls. */
+int cache_blob_record(const char *cache_dir, const char *key, const char *hex, uint64_t size,
+                      const char *what, struct rt_error *err);
+
 /* Every record CACHE_DIR/sub/ *.json (an array; each with "_used", its file's mtime in
    seconds, and "_file", its name). */
 json_t *cache_records(const char *cache_dir, const char *sub);

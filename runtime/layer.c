@@ -63,7 +63,7 @@ struct layer_snap {
 };
 
 /* Paths compare as their components do: byte order with '/' below every other byte. */
-static int path_cmp(const char *a, const char *b)
+int layer_path_cmp(const char *a, const char *b)
 {
 	for (;; a++, b++) {
 		int ca = *a == '/' ? 1 : *a ? (unsigned char)*a + 1 : 0;
@@ -329,8 +329,9 @@ static void inode_map_release(struct inode_map *m)
 struct stream {
 	struct out_tar *t;
 	const struct layer_snap *prev;
-	size_t pi;     /* next entry of prev not yet matched */
-	int64_t epoch; /* the image time: later mtimes are clamped to it */
+	const struct layer_hooks *hooks; /* NULL: none */
+	size_t pi;                       /* next entry of prev not yet matched */
+	int64_t epoch;                   /* the image time: later mtimes are clamped to it */
 	struct inode_map inodes;
 	struct archive_entry *e;
 	char *buf;
@@ -448,14 +449,30 @@ static int stream_visit(struct walker *w, int dfd, const char *name, const struc
 		                    path);
 	if (S_ISSOCK(st->st_mode)) /* a tar cannot hold a socket */
 		return 0;
+	if (s->hooks) {
+		bool skip = false;
+		if ((r = s->hooks->before(s->hooks->data, path, &skip, w->err)) < 0)
+			return r;
+		if (skip) {
+			/* written by the hook: only remember the first name of a hard-linked inode,
+			   as writing it would have, so later names are links to it */
+			if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
+				struct inode_slot *first =
+				    inode_find(&s->inodes, st->st_dev, st->st_ino);
+				if (!first || !first->path)
+					inode_put(&s->inodes, st->st_dev, st->st_ino, path);
+			}
+			return 0;
+		}
+	}
 	if (S_ISLNK(st->st_mode) && (r = read_link(w, dfd, name, target, sizeof(target))) < 0)
 		return r;
 	if (s->prev) {
 		/* removed entries were whited out on entering their directory */
 		const struct layer_snap *p = s->prev;
-		while (s->pi < p->n && path_cmp(p->names + p->ents[s->pi].path, path) < 0)
+		while (s->pi < p->n && layer_path_cmp(p->names + p->ents[s->pi].path, path) < 0)
 			s->pi++;
-		if (s->pi < p->n && !path_cmp(p->names + p->ents[s->pi].path, path) &&
+		if (s->pi < p->n && !layer_path_cmp(p->names + p->ents[s->pi].path, path) &&
 		    unchanged(s, &p->ents[s->pi++], st, target))
 			return 0;
 	}
@@ -508,6 +525,13 @@ header:
 		goto out;
 	}
 	r = data ? copy_data(s, w, fd, (uint64_t)st->st_size) : 0;
+	if (r >= 0 && s->hooks) {
+		/* the entry's padding now, so that its bytes end here, not at the next header */
+		if (archive_write_finish_entry(s->t->a) < ARCHIVE_WARN)
+			r = out_tar_fail(s->t, path, w->err);
+		else
+			r = s->hooks->after(s->hooks->data, path, w->err);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -517,7 +541,13 @@ out:
 int layer_stream(const char *dir, const struct layer_snap *prev, struct out_tar *t,
                  struct rt_error *err)
 {
-	struct stream s = {.t = t, .prev = prev};
+	return layer_stream_hooked(dir, prev, NULL, t, err);
+}
+
+int layer_stream_hooked(const char *dir, const struct layer_snap *prev,
+                        const struct layer_hooks *hooks, struct out_tar *t, struct rt_error *err)
+{
+	struct stream s = {.t = t, .prev = prev, .hooks = hooks};
 	int r = out_epoch(&s.epoch, err);
 	if (r < 0)
 		return r;

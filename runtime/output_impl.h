@@ -188,4 +188,20 @@ extern const struct output_impl output_oci_impl, output_docker_archive_impl, out
 int layer_stream(const char *dir, const struct layer_snap *prev, struct out_tar *t,
                  struct rt_error *err);
 
+/*
+ * What a writer that cuts the stream (output_tar.c's chunks) is told: before each entry
+ * (path relative to the root; *skip set: the entry is not written, the hook has written
+ * its bytes another way), and after an entry's last byte, padding included, went to the
+ * sink. Either returns < 0 with err filled to stop the walk.
+ */
+struct layer_hooks {
+	void *data;
+	int (*before)(void *data, const char *path, bool *skip, struct rt_error *err);
+	int (*after)(void *data, const char *path, struct rt_error *err);
+};
+int layer_stream_hooked(const char *dir, const struct layer_snap *prev,
+                        const struct layer_hooks *hooks, struct out_tar *t, struct rt_error *err);
+/* The order of the walk: byte order of paths with '/' below every other byte. */
+int layer_path_cmp(const char *a, const char *b);
+
 #endif

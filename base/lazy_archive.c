@@ -442,6 +442,12 @@ la_ssize_t archive_write_data(struct archive *a0, const void *a1, size_t a2)
 	return REAL(archive_write_data)(a0, a1, a2);
 }
 
+static void *p_archive_write_fail;
+int archive_write_fail(struct archive *a0)
+{
+	return REAL(archive_write_fail)(a0);
+}
+
 static void *p_archive_write_finish_entry;
 int archive_write_finish_entry(struct archive *a0)
 {

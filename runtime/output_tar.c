@@ -612,6 +612,9 @@ out:
 
 static void tarw_reset(struct tarw *w)
 {
+	/* after a failure the sink may be gone: nothing more is written, not even the end */
+	if (w->tar.a)
+		archive_write_fail(w->tar.a);
 	out_tar_release(&w->tar);
 	out_sink_release(&w->sink);
 	for (size_t i = 0; i < w->nchanged; i++)
@@ -662,6 +665,10 @@ static int output_tar_chunked(const struct output_ctx *ctx, const char *final, e
 		if (r != -EAGAIN)
 			break;
 		/* the cache disagreed with its records: again, compressing everything */
+		if (ctx->notes)
+			json_array_append_new(
+			    ctx->notes,
+			    json_sprintf("%s: written again without the cache", err->msg));
 		close(w.fd);
 		w.fd = -1;
 		out_tmp_release(&tmp);

@@ -77,6 +77,9 @@ int layer_path_cmp(const char *a, const char *b)
 
 /* ---- the walk -------------------------------------------------------------------------- */
 
+/* What visit returns to leave a directory's entries out of the walk. */
+enum { WALK_NO_DESCEND = 1 };
+
 struct walker {
 	struct strbuf path; /* the current entry, relative to the root */
 	dev_t root_dev;
@@ -163,7 +166,10 @@ static int walk_dir(struct walker *w, int dfd, int depth)
 			sb_addc(&w->path, '/');
 		sb_adds(&w->path, names[i]);
 		r = w->visit(w, dfd, names[i], &st);
-		if (r >= 0 && S_ISDIR(st.st_mode) && st.st_dev == w->root_dev) {
+		bool descend = r != WALK_NO_DESCEND;
+		if (r == WALK_NO_DESCEND)
+			r = 0;
+		if (descend && r >= 0 && S_ISDIR(st.st_mode) && st.st_dev == w->root_dev) {
 			int cfd =
 			    openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cfd < 0) {
@@ -450,8 +456,9 @@ static int stream_visit(struct walker *w, int dfd, const char *name, const struc
 	if (S_ISSOCK(st->st_mode)) /* a tar cannot hold a socket */
 		return 0;
 	if (s->hooks) {
-		bool skip = false;
-		if ((r = s->hooks->before(s->hooks->data, path, &skip, w->err)) < 0)
+		int skip = 0;
+		if ((r = s->hooks->before(s->hooks->data, path, S_ISDIR(st->st_mode), &skip,
+		                          w->err)) < 0)
 			return r;
 		if (skip) {
 			/* written by the hook: only remember the first name of a hard-linked inode,
@@ -462,7 +469,7 @@ static int stream_visit(struct walker *w, int dfd, const char *name, const struc
 				if (!first || !first->path)
 					inode_put(&s->inodes, st->st_dev, st->st_ino, path);
 			}
-			return 0;
+			return skip == LAYER_SKIP_TREE ? WALK_NO_DESCEND : 0;
 		}
 	}
 	if (S_ISLNK(st->st_mode) && (r = read_link(w, dfd, name, target, sizeof(target))) < 0)
@@ -494,6 +501,8 @@ static int stream_visit(struct walker *w, int dfd, const char *name, const struc
 			goto header;
 		}
 		inode_put(&s->inodes, st->st_dev, st->st_ino, path);
+		if (s->hooks && s->hooks->linked)
+			s->hooks->linked(s->hooks->data, path);
 	}
 	if (S_ISLNK(st->st_mode)) {
 		archive_entry_copy_symlink(e, target);

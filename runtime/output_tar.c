@@ -208,6 +208,8 @@ struct tarw {
 	char **changed; /* paths that may differ from that tree, in walk order */
 	size_t nchanged;
 	const char *skip_last; /* walking past a copied chunk up to this path */
+	bool skip_links;       /* ... which holds the first name of a hard-linked inode */
+	unsigned links;        /* such first names in the chunk being written */
 	json_t *chunks;        /* this tarball's list */
 	unsigned reused, written;
 	uint64_t reused_bytes;
@@ -246,6 +248,7 @@ static int chunk_open(struct tarw *w, const char *path, struct rt_error *err)
 		return r;
 	w->tar.sink = &w->sink;
 	w->open = true;
+	w->links = 0;
 	sb_reset(&w->first);
 	sb_adds(&w->first, path);
 	return 0;
@@ -416,10 +419,22 @@ static int try_reuse(struct tarw *w, const char *path, struct rt_error *err)
 	w->reused++;
 	w->reused_bytes += (uint64_t)size;
 	w->skip_last = strcmp(path, last) ? last : NULL;
+	json_t *links = json_object_get(c, "links");
+	w->skip_links = !json_is_integer(links) || json_integer_value(links) != 0;
 	return 1;
 }
 
-static int hook_before(void *data, const char *path, bool *skip, struct rt_error *err)
+/* Whether everything below directory dir sorts before last (so it is all in the chunk
+   that ends there): last is not dir or below it, and sorts after dir. */
+static bool tree_before(const char *dir, const char *last)
+{
+	size_t n = strlen(dir);
+	if (!strncmp(last, dir, n) && (last[n] == '/' || !last[n]))
+		return false;
+	return layer_path_cmp(dir, last) < 0;
+}
+
+static int hook_before(void *data, const char *path, bool is_dir, int *skip, struct rt_error *err)
 {
 	struct tarw *w = data;
 	if (w->skip_last) {
@@ -427,9 +442,12 @@ static int hook_before(void *data, const char *path, bool *skip, struct rt_error
 		if (c > 0)
 			return rt_error_set(
 			    err, -EAGAIN, "a reused tar chunk ends at /%s, not seen", w->skip_last);
+		/* a directory wholly inside a chunk without hard links is not walked */
+		*skip = is_dir && !w->skip_links && tree_before(path, w->skip_last)
+		            ? LAYER_SKIP_TREE
+		            : LAYER_SKIP;
 		if (!c)
 			w->skip_last = NULL;
-		*skip = true;
 		return 0;
 	}
 	if (w->open)
@@ -439,11 +457,21 @@ static int hook_before(void *data, const char *path, bool *skip, struct rt_error
 		if (r < 0)
 			return r;
 		if (r > 0) {
-			*skip = true;
+			*skip = is_dir && w->skip_last && !w->skip_links &&
+			                tree_before(path, w->skip_last)
+			            ? LAYER_SKIP_TREE
+			            : LAYER_SKIP;
 			return 0;
 		}
 	}
 	return chunk_open(w, path, err);
+}
+
+static void hook_linked(void *data, const char *path)
+{
+	struct tarw *w = data;
+	(void)path;
+	w->links++;
 }
 
 static int hook_after(void *data, const char *path, struct rt_error *err)
@@ -589,7 +617,7 @@ static int write_chunked(struct tarw *w, bool reuse, struct rt_error *err)
 	chunk_settings(w, w->settings, sizeof(w->settings), epoch);
 	if (reuse && w->cache_dir && w->ctx->nlayers)
 		find_old(w, &rec);
-	struct layer_hooks hooks = {w, hook_before, hook_after};
+	struct layer_hooks hooks = {w, hook_before, hook_after, hook_linked};
 	if ((r = out_tar_open(&w->tar, &w->sink, err)) < 0 ||
 	    (r = layer_stream_hooked(w->ctx->rootfs_dir, NULL, &hooks, &w->tar, err)) < 0)
 		goto out;

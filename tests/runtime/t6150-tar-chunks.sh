@@ -12,10 +12,10 @@ need tar
 need zstd
 need gzip
 
-# a base of about 24 MB in 600 files (text: cheap to compress), so the tarball has chunks
+# a base of about 25 MB in 400 files (text: cheap to compress), so the tarball has chunks
 mkdir -p base/usr/share/data base/etc base/srv/app src/files
 awk 'BEGIN {
-	for (f = 0; f < 600; f++) {
+	for (f = 0; f < 400; f++) {
 		name = sprintf("base/usr/share/data/d%02d/f%03d.txt", f % 40, f)
 		if (f % 40 == f) system("mkdir -p base/usr/share/data/" sprintf("d%02d", f))
 		for (i = 0; i < 2000; i++)
@@ -24,6 +24,9 @@ awk 'BEGIN {
 	}
 }'
 echo base >base/etc/base.txt
+# hard links: within a directory and across chunks (a later name links to the first)
+ln base/usr/share/data/d00/f000.txt base/usr/share/data/d00/link.txt
+ln base/usr/share/data/d01/f001.txt base/usr/share/data/d39/link.txt
 tar -C base -cf src/base.tar .
 echo 'one' >src/files/app.txt
 cat >src/c.img <<'EOF'
@@ -66,6 +69,9 @@ gzip -t dist/c.tar.gz || fail "gzip -t fails on the rebuilt tarball"
 tar -tf dist/c.tar >plain.list
 tar -I zstd -tf dist/c.tar.zst >zst.list
 tar -tzf dist/c.tar.gz >gz.list
+grep -q 'usr/share/data/d39/link.txt' plain.list || fail "no hard link in the tarball"
+[ "$(tar -tvf dist/c.tar usr/share/data/d39/link.txt | cut -c1)" = h ] ||
+	fail "d39/link.txt is not a hard link in the plain tar"
 cmp -s plain.list zst.list || fail "the .tar.zst lists other entries than the plain tar"
 cmp -s plain.list gz.list || fail "the .tar.gz lists other entries than the plain tar"
 zstd -q -d -c dist/c.tar.zst | cmp -s - dist/c.tar || fail "the .tar.zst holds other bytes than the tar"

@@ -833,6 +833,16 @@ json_t *cache_list(const char *cache_dir)
 		free(rec);
 	}
 	json_decref(trees);
+	/* the chunk lists of tar outputs (output_tar.c), one entry: its chunks are blobs */
+	char *lists = xasprintf("%s/tarchunks", cache_dir);
+	struct stat lsb;
+	tree_bytes = 0;
+	if (lstat(lists, &lsb) == 0 && S_ISDIR(lsb.st_mode) &&
+	    nftw(lists, add_size, 32, FTW_PHYS | FTW_MOUNT) == 0)
+		add_entry(list, "tar-lists", "tarchunks", "chunk lists of tar outputs", tree_bytes,
+		          (double)lsb.st_mtim.tv_sec + (double)lsb.st_mtim.tv_nsec / 1e9,
+		          json_pack("[s]", lists));
+	free(lists);
 	/* bases with a cache of their own (debian) */
 	dir = xasprintf("%s/debian", cache_dir);
 	d = opendir(dir);

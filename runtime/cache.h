@@ -95,8 +95,9 @@ char *cache_record_diff(json_t *old, json_t *now);
 int cache_lock(const char *dir, const char *what, bool use_file, double timeout, int *ret_fd,
                struct rt_error *err);
 
-/* The cache's entries, an array of {kind: "stage" | "blob" | "base", key, what (image/stage,
-   layer digest, base), size (bytes), used (seconds since the epoch: last use), files}. */
+/* The cache's entries, an array of {kind: "stage" | "blob" | "tree" | "tar-lists" | "base",
+   key, what (image/stage, layer digest, base), size (bytes), used (seconds since the epoch:
+   last use), files}. */
 json_t *cache_list(const char *cache_dir);
 /* Remove the entries unused for more than older_than seconds (< 0: any age), then the least
    recently used until the rest fits in max_size bytes (UINT64_MAX: any size); all: every

@@ -334,9 +334,14 @@ int cache_mkdir(const char *cache_dir, const char *sub, struct rt_error *err)
 
 int cache_write_json(const char *path, json_t *v, struct rt_error *err)
 {
+	return cache_write_json_flags(path, v, 0, err);
+}
+
+int cache_write_json_flags(const char *path, json_t *v, unsigned flags, struct rt_error *err)
+{
 	char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 	struct atomic_file af;
-	int r = atomic_file_open(&af, path, 0600, ATOMIC_NO_DIRECT, err);
+	int r = atomic_file_open(&af, path, 0600, ATOMIC_NO_DIRECT | flags, err);
 	if (r >= 0) {
 		int w = fd_write_all(af.fd, text, strlen(text));
 		if (w < 0)

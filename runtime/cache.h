@@ -55,6 +55,8 @@ int cache_store(const char *cache_dir, const char *key, const char *layer_tar, j
 int cache_mkdir(const char *cache_dir, const char *sub, struct rt_error *err);
 /* Write v as compact JSON at path, atomically. */
 int cache_write_json(const char *path, json_t *v, struct rt_error *err);
+/* The same with base/atomic.h flags (ATOMIC_NO_SYNC: a record whose loss costs only work). */
+int cache_write_json_flags(const char *path, json_t *v, unsigned flags, struct rt_error *err);
 /* Copy a file atomically. */
 int cache_copy_file(const char *from, const char *to, mode_t mode, struct rt_error *err);
 /* sha256 of buf as hex. */

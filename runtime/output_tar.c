@@ -37,10 +37,14 @@
  * disagrees with the list) makes the whole tarball be written again without
  * reuse. The list needs the layers (an image with an oci or docker-archive
  * output has them); without them the tarball is chunked all the same, not reused.
+ * The cache's files for this (blobs, their records, lists, indexes, paths) are
+ * written without fsync: a crash can only lose them (a recompression) or leave
+ * one that does not parse or does not match its digest (the same).
  */
 #include "output_impl.h"
 
 #include "arena.h"
+#include "atomic.h"
 #include "cache.h"
 #include "hex.h"
 #include "path.h"
@@ -175,7 +179,7 @@ static json_t *layer_paths_cached(const char *cache_dir, const char *diff_id, co
 			v = NULL;
 		} else if (cache_mkdir(cache_dir, "tarchunks", &e) >= 0 &&
 		           cache_mkdir(cache_dir, "tarchunks/paths", &e) >= 0) {
-			(void)cache_write_json(pf, v, &e);
+			(void)cache_write_json_flags(pf, v, ATOMIC_NO_SYNC, &e);
 		}
 	}
 	free(pf);
@@ -590,12 +594,12 @@ static void record_chunks(struct tarw *w)
 	json_t *rec = json_pack("{s:s, s:o, s:O}", "settings", w->settings, "layers", layers,
 	                        "chunks", w->chunks);
 	char *rp = xasprintf("%s/tarchunks/%s.json", w->cache_dir, name);
-	if (cache_write_json(rp, rec, &e) >= 0) {
+	if (cache_write_json_flags(rp, rec, ATOMIC_NO_SYNC, &e) >= 0) {
 		json_t *idx = json_pack("{s:s}", "list", name);
 		for (size_t i = 1; i <= ctx->nlayers; i++) {
 			char *k = layers_key(w, i);
 			char *ip = xasprintf("%s/tarchunks/prefix/%s", w->cache_dir, k);
-			(void)cache_write_json(ip, idx, &e);
+			(void)cache_write_json_flags(ip, idx, ATOMIC_NO_SYNC, &e);
 			free(ip);
 			free(k);
 		}

@@ -74,6 +74,17 @@ grep -q 'usr/share/data/d39/link.txt' plain.list || fail "no hard link in the ta
 	fail "d39/link.txt is not a hard link in the plain tar"
 cmp -s plain.list zst.list || fail "the .tar.zst lists other entries than the plain tar"
 cmp -s plain.list gz.list || fail "the .tar.gz lists other entries than the plain tar"
+# libarchive (bsdtar, and kiln's own tarball() base) and Python read the frames and members too
+if command -v bsdtar >/dev/null; then
+	bsdtar -tf dist/c.tar.gz >bsd-gz.list && bsdtar -tf dist/c.tar.zst >bsd-zst.list ||
+		fail "bsdtar cannot read the tarballs"
+	[ "$(wc -l <bsd-gz.list)" -eq "$(wc -l <plain.list)" ] || fail "bsdtar lists other entries (.tar.gz)"
+	[ "$(wc -l <bsd-zst.list)" -eq "$(wc -l <plain.list)" ] || fail "bsdtar lists other entries (.tar.zst)"
+fi
+if command -v python3 >/dev/null; then
+	[ "$(python3 -c 'import sys, tarfile; print(len(tarfile.open(sys.argv[1]).getnames()))' dist/c.tar.gz)" \
+		-eq "$(wc -l <plain.list)" ] || fail "Python's tarfile lists other entries (.tar.gz)"
+fi
 zstd -q -d -c dist/c.tar.zst | cmp -s - dist/c.tar || fail "the .tar.zst holds other bytes than the tar"
 gzip -d -c dist/c.tar.gz | cmp -s - dist/c.tar || fail "the .tar.gz holds other bytes than the tar"
 

@@ -250,6 +250,12 @@ int archive_read_data_block(struct archive *a0, const void **a1, size_t *a2, la_
 	return REAL(archive_read_data_block)(a0, a1, a2, a3);
 }
 
+static void *p_archive_read_data_skip;
+int archive_read_data_skip(struct archive *a0)
+{
+	return REAL(archive_read_data_skip)(a0);
+}
+
 static void *p_archive_read_disk_descend;
 int archive_read_disk_descend(struct archive *a0)
 {
@@ -434,6 +440,18 @@ static void *p_archive_write_data;
 la_ssize_t archive_write_data(struct archive *a0, const void *a1, size_t a2)
 {
 	return REAL(archive_write_data)(a0, a1, a2);
+}
+
+static void *p_archive_write_fail;
+int archive_write_fail(struct archive *a0)
+{
+	return REAL(archive_write_fail)(a0);
+}
+
+static void *p_archive_write_finish_entry;
+int archive_write_finish_entry(struct archive *a0)
+{
+	return REAL(archive_write_finish_entry)(a0);
 }
 
 static void *p_archive_write_free;

@@ -602,10 +602,19 @@ static bool bake_outputs(struct bake_run *b, json_t *plan, json_t *img, json_t *
 			    .secrets = b->x->secrets,
 			    .base_config = st->base_config,
 			    .cache_dir = b->x->cache_dir,
+			    .notes = json_array(),
 			};
 			double t0 = exec_now_ms();
 			size_t before = json_array_size(artifacts);
-			if (output_write(&oc, &b->err) < 0) {
+			int wr = output_write(&oc, &b->err);
+			size_t ni;
+			json_t *note;
+			json_array_foreach (oc.notes, ni, note) {
+				events_note(b->x->ev, st->name, "%s %s: %s", ov.type, ov.path,
+				            json_string_value(note));
+			}
+			json_decref(oc.notes);
+			if (wr < 0) {
 				char *msg = xasprintf("error[E5003]: %s %s: %s", ov.type, ov.path,
 				                      b->err.msg);
 				events_error(b->x->ev, st->name, msg);

@@ -335,9 +335,14 @@ int cache_mkdir(const char *cache_dir, const char *sub, struct rt_error *err)
 
 int cache_write_json(const char *path, json_t *v, struct rt_error *err)
 {
+	return cache_write_json_flags(path, v, 0, err);
+}
+
+int cache_write_json_flags(const char *path, json_t *v, unsigned flags, struct rt_error *err)
+{
 	char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 	struct atomic_file af;
-	int r = atomic_file_open(&af, path, 0600, ATOMIC_NO_DIRECT, err);
+	int r = atomic_file_open(&af, path, 0600, ATOMIC_NO_DIRECT | flags, err);
 	if (r >= 0) {
 		int w = fd_write_all(af.fd, text, strlen(text));
 		if (w < 0)
@@ -371,6 +376,60 @@ int cache_copy_file(const char *from, const char *to, mode_t mode, struct rt_err
 	if (in >= 0)
 		close(in);
 	atomic_file_abort(&af);
+	return r;
+}
+
+char *cache_blob_key(const char *src_hex, const char *settings)
+{
+	char *text = xasprintf("%s\n%s", src_hex, settings);
+	char h[65];
+	cache_sha256_hex(text, strlen(text), h);
+	free(text);
+	return xstrdup(h);
+}
+
+char *cache_blob_path(const char *cache_dir, const char *hex)
+{
+	return xasprintf("%s/blobs/sha256/%s", cache_dir, hex);
+}
+
+char *cache_blob_find(const char *cache_dir, const char *key, const char *want_hex,
+                      uint64_t *ret_size)
+{
+	char *rp = xasprintf("%s/blobs/%s.json", cache_dir, key);
+	json_t *d = json_load_file(rp, 0, NULL);
+	const char *digest = json_string_value(json_object_get(d, "digest"));
+	json_int_t size = json_integer_value(json_object_get(d, "size"));
+	char *path = NULL;
+	struct stat sb;
+	if (digest && !strncmp(digest, "sha256:", 7) && strlen(digest) == 71 &&
+	    strspn(digest + 7, "0123456789abcdef") == 64 &&
+	    (!want_hex || !strcmp(digest + 7, want_hex))) {
+		path = cache_blob_path(cache_dir, digest + 7);
+		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (json_int_t)sb.st_size == size) {
+			*ret_size = (uint64_t)size;
+			(void)utimensat(AT_FDCWD, rp, NULL, 0); /* used now (cache prune) */
+		} else {
+			free(path);
+			path = NULL;
+		}
+	}
+	json_decref(d);
+	free(rp);
+	return path;
+}
+
+int cache_blob_record(const char *cache_dir, const char *key, const char *hex, uint64_t size,
+                      const char *what, struct rt_error *err)
+{
+	char *rp = xasprintf("%s/blobs/%s.json", cache_dir, key);
+	char digest[80];
+	snprintf(digest, sizeof(digest), "sha256:%s", hex);
+	json_t *d =
+	    json_pack("{s:s, s:I, s:s}", "digest", digest, "size", (json_int_t)size, "what", what);
+	int r = cache_write_json(rp, d, err);
+	json_decref(d);
+	free(rp);
 	return r;
 }
 
@@ -757,7 +816,8 @@ json_t *cache_list(const char *cache_dir)
 		if (!digest || strncmp(digest, "sha256:", 7) || strchr(digest + 7, '/') || !file)
 			continue;
 		char *key = xstrndup(file, strlen(file) - 5);
-		char *what = xasprintf("layer %.19s", digest);
+		const char *kind = json_string_value(json_object_get(r, "what"));
+		char *what = xasprintf("%s %.19s", kind ? kind : "layer", digest);
 		add_recorded(list, "blob", key, what, r,
 		             xasprintf("%s/blobs/sha256/%s", cache_dir, digest + 7),
 		             xasprintf("%s/blobs/%s", cache_dir, file));
@@ -776,6 +836,16 @@ json_t *cache_list(const char *cache_dir)
 		             xasprintf("%s/trees/%s.json", cache_dir, key));
 	}
 	json_decref(trees);
+	/* the chunk lists of tar outputs (output_tar.c), one entry: its chunks are blobs */
+	char *lists = xasprintf("%s/tarchunks", cache_dir);
+	struct stat lsb;
+	tree_bytes = 0;
+	if (lstat(lists, &lsb) == 0 && S_ISDIR(lsb.st_mode) &&
+	    nftw(lists, add_size, 32, FTW_PHYS | FTW_MOUNT) == 0)
+		add_entry(list, "tar-lists", "tarchunks", "chunk lists of tar outputs", tree_bytes,
+		          (double)lsb.st_mtim.tv_sec + (double)lsb.st_mtim.tv_nsec / 1e9,
+		          json_pack("[s]", lists));
+	free(lists);
 	/* bases with a cache of their own (debian) */
 	dir = xasprintf("%s/debian", cache_dir);
 	d = opendir(dir);

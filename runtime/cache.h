@@ -55,10 +55,29 @@ int cache_store(const char *cache_dir, const char *key, const char *layer_tar, j
 int cache_mkdir(const char *cache_dir, const char *sub, struct rt_error *err);
 /* Write v as compact JSON at path, atomically. */
 int cache_write_json(const char *path, json_t *v, struct rt_error *err);
+/* The same with base/atomic.h flags (ATOMIC_NO_SYNC: a record whose loss costs only work). */
+int cache_write_json_flags(const char *path, json_t *v, unsigned flags, struct rt_error *err);
 /* Copy a file atomically. */
 int cache_copy_file(const char *from, const char *to, mode_t mode, struct rt_error *err);
 /* sha256 of buf as hex. */
 void cache_sha256_hex(const void *buf, size_t len, char ret_hex[65]);
+
+/*
+ * The blob store: compressed bytes kept by content in CACHE/blobs/sha256/HEX (HEX their
+ * sha256), each found by a key of what it was made from (CACHE/blobs/KEY.json: {digest,
+ * size, what}). OCI layers (output_oci.c) and tar chunks (output_tar.c) share it.
+ */
+/* The key of a blob made from bytes whose sha256 is src_hex with settings (malloc'd). */
+char *cache_blob_key(const char *src_hex, const char *settings);
+/* The path of the blob of HEX (malloc'd; it may not exist). */
+char *cache_blob_path(const char *cache_dir, const char *hex);
+/* The path of key's blob when recorded, present and (want_hex not NULL) of that digest,
+   its size in *ret_size; else NULL. Marks the record used. */
+char *cache_blob_find(const char *cache_dir, const char *key, const char *want_hex,
+                      uint64_t *ret_size);
+/* Record key -> the blob of hex (size bytes, already in place); what: for cache ls. */
+int cache_blob_record(const char *cache_dir, const char *key, const char *hex, uint64_t size,
+                      const char *what, struct rt_error *err);
 
 /* Every record CACHE_DIR/sub/ *.json (an array; each with "_used", its file's mtime in
    seconds, and "_file", its name). */
@@ -78,8 +97,9 @@ char *cache_record_diff(json_t *old, json_t *now);
 int cache_lock(const char *dir, const char *what, bool use_file, double timeout, int *ret_fd,
                struct rt_error *err);
 
-/* The cache's entries, an array of {kind: "stage" | "blob" | "base", key, what (image/stage,
-   layer digest, base), size (bytes), used (seconds since the epoch: last use), files}. */
+/* The cache's entries, an array of {kind: "stage" | "blob" | "tree" | "tar-lists" | "base",
+   key, what (image/stage, layer digest, base), size (bytes), used (seconds since the epoch:
+   last use), files}. */
 json_t *cache_list(const char *cache_dir);
 /* Remove the entries unused for more than older_than seconds (< 0: any age), then the least
    recently used until the rest fits in max_size bytes (UINT64_MAX: any size); all: every

@@ -63,7 +63,7 @@ struct layer_snap {
 };
 
 /* Paths compare as their components do: byte order with '/' below every other byte. */
-static int path_cmp(const char *a, const char *b)
+int layer_path_cmp(const char *a, const char *b)
 {
 	for (;; a++, b++) {
 		int ca = *a == '/' ? 1 : *a ? (unsigned char)*a + 1 : 0;
@@ -76,6 +76,9 @@ static int path_cmp(const char *a, const char *b)
 }
 
 /* ---- the walk -------------------------------------------------------------------------- */
+
+/* What visit returns to leave a directory's entries out of the walk. */
+enum { WALK_NO_DESCEND = 1 };
 
 struct walker {
 	struct strbuf path; /* the current entry, relative to the root */
@@ -163,7 +166,10 @@ static int walk_dir(struct walker *w, int dfd, int depth)
 			sb_addc(&w->path, '/');
 		sb_adds(&w->path, names[i]);
 		r = w->visit(w, dfd, names[i], &st);
-		if (r >= 0 && S_ISDIR(st.st_mode) && st.st_dev == w->root_dev) {
+		bool descend = r != WALK_NO_DESCEND;
+		if (r == WALK_NO_DESCEND)
+			r = 0;
+		if (descend && r >= 0 && S_ISDIR(st.st_mode) && st.st_dev == w->root_dev) {
 			int cfd =
 			    openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cfd < 0) {
@@ -329,8 +335,9 @@ static void inode_map_release(struct inode_map *m)
 struct stream {
 	struct out_tar *t;
 	const struct layer_snap *prev;
-	size_t pi;     /* next entry of prev not yet matched */
-	int64_t epoch; /* the image time: later mtimes are clamped to it */
+	const struct layer_hooks *hooks; /* NULL: none */
+	size_t pi;                       /* next entry of prev not yet matched */
+	int64_t epoch;                   /* the image time: later mtimes are clamped to it */
 	struct inode_map inodes;
 	struct archive_entry *e;
 	char *buf;
@@ -448,14 +455,31 @@ static int stream_visit(struct walker *w, int dfd, const char *name, const struc
 		                    path);
 	if (S_ISSOCK(st->st_mode)) /* a tar cannot hold a socket */
 		return 0;
+	if (s->hooks) {
+		int skip = 0;
+		if ((r = s->hooks->before(s->hooks->data, path, S_ISDIR(st->st_mode), &skip,
+		                          w->err)) < 0)
+			return r;
+		if (skip) {
+			/* written by the hook: only remember the first name of a hard-linked inode,
+			   as writing it would have, so later names are links to it */
+			if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
+				struct inode_slot *first =
+				    inode_find(&s->inodes, st->st_dev, st->st_ino);
+				if (!first || !first->path)
+					inode_put(&s->inodes, st->st_dev, st->st_ino, path);
+			}
+			return skip == LAYER_SKIP_TREE ? WALK_NO_DESCEND : 0;
+		}
+	}
 	if (S_ISLNK(st->st_mode) && (r = read_link(w, dfd, name, target, sizeof(target))) < 0)
 		return r;
 	if (s->prev) {
 		/* removed entries were whited out on entering their directory */
 		const struct layer_snap *p = s->prev;
-		while (s->pi < p->n && path_cmp(p->names + p->ents[s->pi].path, path) < 0)
+		while (s->pi < p->n && layer_path_cmp(p->names + p->ents[s->pi].path, path) < 0)
 			s->pi++;
-		if (s->pi < p->n && !path_cmp(p->names + p->ents[s->pi].path, path) &&
+		if (s->pi < p->n && !layer_path_cmp(p->names + p->ents[s->pi].path, path) &&
 		    unchanged(s, &p->ents[s->pi++], st, target))
 			return 0;
 	}
@@ -477,6 +501,8 @@ static int stream_visit(struct walker *w, int dfd, const char *name, const struc
 			goto header;
 		}
 		inode_put(&s->inodes, st->st_dev, st->st_ino, path);
+		if (s->hooks && s->hooks->linked)
+			s->hooks->linked(s->hooks->data, path);
 	}
 	if (S_ISLNK(st->st_mode)) {
 		archive_entry_copy_symlink(e, target);
@@ -508,6 +534,13 @@ header:
 		goto out;
 	}
 	r = data ? copy_data(s, w, fd, (uint64_t)st->st_size) : 0;
+	if (r >= 0 && s->hooks) {
+		/* the entry's padding now, so that its bytes end here, not at the next header */
+		if (archive_write_finish_entry(s->t->a) < ARCHIVE_WARN)
+			r = out_tar_fail(s->t, path, w->err);
+		else
+			r = s->hooks->after(s->hooks->data, path, w->err);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -517,7 +550,13 @@ out:
 int layer_stream(const char *dir, const struct layer_snap *prev, struct out_tar *t,
                  struct rt_error *err)
 {
-	struct stream s = {.t = t, .prev = prev};
+	return layer_stream_hooked(dir, prev, NULL, t, err);
+}
+
+int layer_stream_hooked(const char *dir, const struct layer_snap *prev,
+                        const struct layer_hooks *hooks, struct out_tar *t, struct rt_error *err)
+{
+	struct stream s = {.t = t, .prev = prev, .hooks = hooks};
 	int r = out_epoch(&s.epoch, err);
 	if (r < 0)
 		return r;

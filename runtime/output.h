@@ -62,6 +62,8 @@ struct output_ctx {
 	/* the cache directory: compressed layers are cached there; registry: blobs known
 	   to be there (NULL: not cached) */
 	const char *cache_dir;
+	json_t
+	    *notes; /* array: lines an output adds for the events (what it reused); may be NULL */
 };
 
 int output_write(const struct output_ctx *ctx, struct rt_error *err);

@@ -7,6 +7,11 @@
  * relative to the checksum file's directory, so `cd DIR && sha256sum -c
  * FILE` checks them. The checksum file itself is never summed. A name with a newline or a backslash
  * is escaped as the coreutils do (a leading backslash on the line).
+ *
+ * A file this build's outputs just wrote is not read again for a sha256: a file
+ * artifact's digest is the sha256 its writer computed while writing it (taken when the
+ * file still has the artifact's size), and a blob of an OCI layout written by the build
+ * is named by its sha256 (blobs/sha256/HEX). Other files, and sha512, are read.
  */
 #include "output_impl.h"
 
@@ -25,6 +30,7 @@
 enum { MAX_DEPTH = 64 };
 
 struct sums {
+	const struct output_ctx *ctx;
 	const char *algo;
 	const char *base_dir; /* the checksum file's directory */
 	const char *self;     /* the checksum file, never summed (an old one may be there) */
@@ -54,6 +60,46 @@ static int cmp_dirent(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+static bool is_hex64(const char *h)
+{
+	return strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64;
+}
+
+/* The sha256 (hex, borrowed) the build's outputs computed for the file at path (st: its
+   lstat), or NULL when it must be read. */
+static const char *known_sha256(const struct sums *s, const char *path, const struct stat *st)
+{
+	if (strcmp(s->algo, "sha256") || !s->ctx->artifacts)
+		return NULL;
+	size_t i;
+	json_t *a;
+	json_array_foreach (s->ctx->artifacts, i, a) {
+		const char *type = json_string_value(json_object_get(a, "type"));
+		const char *p = json_string_value(json_object_get(a, "path"));
+		const char *digest = json_string_value(json_object_get(a, "digest"));
+		if (!type || !p || !digest || strncmp(digest, "sha256:", 7) ||
+		    !is_hex64(digest + 7))
+			continue;
+		char *full = path_join(s->ctx->local_root, p);
+		const char *hit = NULL;
+		size_t n = strlen(full);
+		if (!strcmp(type, "oci")) {
+			/* a blob of the layout: named by its digest */
+			const char *rest = !strncmp(path, full, n) ? path + n : NULL;
+			if (rest && !strncmp(rest, "/blobs/sha256/", 14) && is_hex64(rest + 14))
+				hit = rest + 14;
+		} else if (strcmp(type, "registry") && !strcmp(full, path) &&
+		           json_integer_value(json_object_get(a, "size")) ==
+		               (json_int_t)st->st_size) {
+			hit = digest + 7; /* a file artifact: its digest is the file's sha256 */
+		}
+		free(full);
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
 static int sum_path(struct sums *s, const char *path, int depth, struct rt_error *err)
 {
 	struct stat st;
@@ -63,9 +109,12 @@ static int sum_path(struct sums *s, const char *path, int depth, struct rt_error
 		return rt_error_errno(err, -errno, "checksum of %s", path);
 	if (S_ISREG(st.st_mode)) {
 		char hex[129];
-		int r = out_hash_file(path, s->algo, hex, sizeof(hex), NULL, err);
+		const char *known = known_sha256(s, path, &st);
+		int r = known ? 0 : out_hash_file(path, s->algo, hex, sizeof(hex), NULL, err);
 		if (r < 0)
 			return r;
+		if (known)
+			snprintf(hex, sizeof(hex), "%s", known);
 		char *name = path_relative(s->base_dir, path);
 		add_line(s, hex, name);
 		free(name);
@@ -98,7 +147,7 @@ int output_checksum(const struct output_ctx *ctx, struct rt_error *err)
 	char *final = out_final_path(ctx);
 	json_t *algo_arg = out_arg(ctx, "algorithm");
 	const char *algo = algo_arg ? json_string_value(algo_arg) : "sha256";
-	struct sums s = {.algo = algo, .text = STRBUF_INIT};
+	struct sums s = {.ctx = ctx, .algo = algo, .text = STRBUF_INIT};
 	struct out_tmp tmp = {0};
 	int fd = -1, r = 0;
 	char *base_dir = path_dirname(final);

@@ -203,4 +203,26 @@ extern const struct output_impl output_oci_impl, output_docker_archive_impl, out
 int layer_stream(const char *dir, const struct layer_snap *prev, struct out_tar *t,
                  struct rt_error *err);
 
+/*
+ * What a writer that cuts the stream (output_tar.c's chunks) is told: before each entry
+ * (path relative to the root), where *skip may be set to LAYER_SKIP (the entry is not
+ * written: the hook has written its bytes another way) or, for a directory,
+ * LAYER_SKIP_TREE (neither it nor anything below it; the hook answers for the hard links
+ * that are not seen then); after an entry's last byte, padding included, went to the
+ * sink; and when a written entry is the first name of an inode with several (linked,
+ * may be NULL: later names are written as links to it). before and after return < 0
+ * with err filled to stop the walk.
+ */
+enum { LAYER_SKIP = 1, LAYER_SKIP_TREE = 2 };
+struct layer_hooks {
+	void *data;
+	int (*before)(void *data, const char *path, bool is_dir, int *skip, struct rt_error *err);
+	int (*after)(void *data, const char *path, struct rt_error *err);
+	void (*linked)(void *data, const char *path);
+};
+int layer_stream_hooked(const char *dir, const struct layer_snap *prev,
+                        const struct layer_hooks *hooks, struct out_tar *t, struct rt_error *err);
+/* The order of the walk: byte order of paths with '/' below every other byte. */
+int layer_path_cmp(const char *a, const char *b);
+
 #endif

@@ -71,11 +71,16 @@ run kiln-c $KILN apply $KA web.img
 KC_S=$T
 grep -q 'stages: 1 built, 4 cached' "$B/kiln-c.log" ||
 	{ echo "run.sh: kiln's rebuild did not build exactly one stage" >&2; exit 1; }
+# where (c) went: the outputs it wrote, and the chunks of the tarball it copied from the cache
+grep -E '^ +(wrote|tar .*chunks reused)' "$B/kiln-c.log" | sed -e 's/sha256:[0-9a-f]*//' -e 's/^ */    /'
 # the first build with the Debian base already cached (as buildah gets its rootfs.tar)
 mkdir -p "$B/kiln-cache2"
 cp -a "$B/kiln-cache/debian" "$B/kiln-cache2/"
 run kiln-a-warm $KILN apply --progress=plain --cache-dir="$B/kiln-cache2" --work-dir="$B/kiln-work" web.img
 KAW_S=$T
+# where (a') went: the base, each output, each image's time (its recap)
+grep -E '^ +(base ready|wrote)|^[a-z_]+ +: ok=' "$B/kiln-a-warm.log" |
+	sed -e 's/sha256:[0-9a-f]*//' -e 's/ok=.* \([0-9.]*s\)$/\1/' -e 's/^ */    /'
 cd "$B"
 
 # the build context of the Dockerfile and packer.json: the same debootstrap tree

@@ -138,16 +138,25 @@ static bool find_in_path(const char *name, char *buf, size_t size)
 
 int rt_spawn(const char *const *argv, int out_fd, pid_t *ret_pid, struct rt_error *err)
 {
+	return rt_spawn_env(argv, environ, out_fd, -1, ret_pid, err);
+}
+
+int rt_spawn_env(const char *const *argv, char *const *envp, int out_fd, int err_fd, pid_t *ret_pid,
+                 struct rt_error *err)
+{
 	char path[PATH_MAX];
 	if (!find_in_path(argv[0], path, sizeof(path)))
 		return rt_error_set(err, -ENOENT, "'%s' not found", argv[0]);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0)
 		return rt_error_errno(err, -errno, "cannot run '%s'", argv[0]);
-	struct rt_child c = {.path = path, .argv = argv, .envp = environ, .cwd_fd = -1};
+	struct rt_child c = {.path = path, .argv = argv, .envp = envp, .cwd_fd = -1};
+	int want[3] = {null, out_fd >= 0 ? out_fd : null, err_fd >= 0 ? err_fd : null};
 	int r = 0;
+	for (int i = 0; i < 3; i++)
+		c.fd[i] = -1;
 	for (int i = 0; i < 3 && !r; i++) { /* each >= 3: no dup2 overwrites another */
-		c.fd[i] = fcntl(i == 1 && out_fd >= 0 ? out_fd : null, F_DUPFD_CLOEXEC, 3);
+		c.fd[i] = fcntl(want[i], F_DUPFD_CLOEXEC, 3);
 		if (c.fd[i] < 0)
 			r = errno;
 	}

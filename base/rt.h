@@ -52,6 +52,9 @@ int rt_start_child(const struct rt_child *c, pid_t *ret_pid);
  * negative errno with err set ("'cp' not found"). Reap it with rt_wait_child.
  */
 int rt_spawn(const char *const *argv, int out_fd, pid_t *ret_pid, struct rt_error *err);
+/* The same with the environment envp and stderr on err_fd (-1: /dev/null). */
+int rt_spawn_env(const char *const *argv, char *const *envp, int out_fd, int err_fd, pid_t *ret_pid,
+                 struct rt_error *err);
 /* Wait for the child pid (through EINTR): its exit status, or 128 + the signal that
    killed it; a negative errno with err set when it cannot be waited for. */
 int rt_wait_child(pid_t pid, struct rt_error *err);

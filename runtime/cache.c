@@ -689,6 +689,8 @@ int cache_lock(const char *dir, const char *what, bool use_file, double timeout,
 	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (use_file && ftruncate(fd, 0) == 0)
 		(void)pwrite(fd, pid, (size_t)n, 0);
+	if (use_file) /* the cache's: what killed kilns left is theirs to remove now */
+		(void)cache_clean_temps(dir);
 	free(path);
 	*ret_fd = fd;
 	return 0;

@@ -107,4 +107,9 @@ json_t *cache_list(const char *cache_dir);
 int cache_prune(const char *cache_dir, double older_than, uint64_t max_size, bool all,
                 unsigned *ret_removed, uint64_t *ret_freed);
 
+/* Remove the temporaries that killed kilns left in the cache (a pid-named one whose process
+   is gone, or started after it was written; an atomic_file one that nobody holds; never
+   one inside a kept tree): how many were removed. cache_lock does it for the cache. */
+unsigned cache_clean_temps(const char *cache_dir);
+
 #endif

@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,24 +239,16 @@ int disk_run(const char *const *argv, const char *const *env_extra, struct rt_er
 		if (!shadowed)
 			envp[m++] = environ[i];
 	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, mfd, 1);
-	posix_spawn_file_actions_adddup2(&fa, mfd, 2);
+	/* it dies with kiln (rt_spawn_env: PR_SET_PDEATHSIG), as every program kiln runs */
 	pid_t pid;
-	int e = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
+	int r = rt_spawn_env(argv, envp, mfd, mfd, &pid, err);
 	free(envp);
-	int r = 0;
-	if (e == ENOENT) {
+	if (r == -ENOENT) {
 		r = rt_error_set(err, -ENOENT, "'%s' not found: install it (%s)", argv[0],
 		                 !strcmp(argv[0], "mkfs.fat")   ? "Debian: dosfstools"
 		                 : !strcmp(argv[0], "qemu-img") ? "Debian: qemu-utils"
 		                                                : "Debian: e2fsprogs");
-	} else if (e) {
-		r = rt_error_errno(err, -e, "cannot run '%s'", argv[0]);
-	} else {
+	} else if (r == 0) {
 		int st = rt_wait_child(pid, err);
 		if (st < 0) {
 			r = st;

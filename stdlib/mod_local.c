@@ -8,9 +8,6 @@
 #include "entries.h"
 #include "modlib.h"
 
-#include <stdlib.h>
-#include <string.h>
-
 static const struct kiln_arg args[] = {
     {"cmd", "string", true, NULL, "the command line, run by /bin/sh -c on the build machine"},
     {"creates", "path", false, NULL, "skip the task when this path exists on the build machine"},
@@ -22,29 +19,16 @@ static const struct kiln_arg args[] = {
 };
 
 /*
- * The executor gives this task a connection to the build machine (conn_local_open), so it
- * is shell's behaviour with the paths made absolute against the .img file's directory.
+ * The executor gives this task a connection to the build machine (conn_local_open) whose
+ * directory is the .img file's: relative paths (creates, removes, chdir) and the default
+ * working directory resolve against it there, so this is shell's behaviour as it is. (They
+ * are not joined to local_root here: a relative local_root, "build" from
+ * 'kiln apply build/x.img', would then count twice: build/build.)
  */
 static int run(struct task_ctx *ctx, struct task_result *res)
 {
-	json_t *copy = ctx->args ? json_deep_copy(ctx->args) : json_object();
-	const char *names[] = {"creates", "removes", "chdir"};
-	for (size_t i = 0; i < 3; i++) {
-		const char *v = task_arg_str(ctx, names[i], NULL);
-		if (v) {
-			char *abs = mod_local_path(ctx, v);
-			json_object_set_new(copy, names[i], json_string(abs));
-			free(abs);
-		}
-	}
-	if (!task_arg_str(ctx, "chdir", NULL) && ctx->local_root && *ctx->local_root)
-		json_object_set_new(copy, "chdir", json_string(ctx->local_root));
-	struct task_ctx c = *ctx;
-	c.args = copy;
 	const char *argv[] = {"/bin/sh", "-c", task_arg_str(ctx, "cmd", ""), NULL};
-	int r = mod_command_task(&c, res, argv);
-	json_decref(copy);
-	return r;
+	return mod_command_task(ctx, res, argv);
 }
 
 const struct kiln_schema mod_local_schema = {

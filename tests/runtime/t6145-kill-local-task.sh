@@ -19,8 +19,6 @@ image l from busybox() {
 }
 EOF2
 
-# (the .img named by its absolute path: a local task of a relative one cannot enter its
-# directory, which is another matter)
 start_apply -var nap=6145 "$TMP/build/local.img"
 wait_task_running 6145
 kill_apply

@@ -298,17 +298,21 @@ static json_t *diagnostic_json(struct compile_ctx *cx, const struct diag *dg, co
 
 /*
  * Lint d as kiln lint would (the text in memory, under its path) and publish.
- * The other open documents are in the source map under their paths, so an
- * import of one of them reads the editor's text, not the file on disk.
+ * The other open documents are texts that stand for their paths (cx.texts), so
+ * an import of one of them reads the editor's text, not the file on disk.
  */
 static void publish_diagnostics(struct server *s, struct doc *d)
 {
 	struct compile_ctx cx;
 	compile_ctx_init(&cx, 0);
 	compile_set_stdin(&cx, d->path, d->text, d->len);
-	for (size_t i = 0; i < s->ndocs; i++)
+	/* read when imported, in the order kiln lint reads the files */
+	struct compile_text *texts = calloc(s->ndocs ? s->ndocs : 1, sizeof(*texts));
+	for (size_t i = 0; texts && i < s->ndocs; i++)
 		if (&s->docs[i] != d && s->docs[i].path[0] == '/')
-			source_add(&cx.sm, s->docs[i].path, s->docs[i].text, s->docs[i].len);
+			texts[cx.ntexts++] =
+			    (struct compile_text){s->docs[i].path, s->docs[i].text, s->docs[i].len};
+	cx.texts = texts;
 	const char *paths[] = {d->path};
 	struct compile_opts opts = {0};
 	kiln_lint(&cx, paths, 1, &opts);
@@ -335,6 +339,7 @@ static void publish_diagnostics(struct server *s, struct doc *d)
 		}
 	}
 	free(sorted);
+	free(texts);
 	compile_ctx_release(&cx);
 	send_notification(s, "textDocument/publishDiagnostics",
 	                  json_pack("{s:s, s:o}", "uri", d->uri, "diagnostics", list));

@@ -22,6 +22,11 @@ grep -q 'E4007-no-kernel.img$' files || fail "no E4007 input"
 grep -q 'E4008-output-clash.img$' files || fail "no E4008 input"
 grep -q 'errors/0032-nul-in-string.img$' files || fail "no input with a NUL byte"
 
+mkdir ws
+printf 'import "c.img"\nimport "a.img"\nlet b1 = nope_b\n' >ws/b.img
+printf 'let a1 = nope_a\n' >ws/a.img
+printf 'let c1 = nope_c\n' >ws/c.img
+
 cat >parity.py <<'PY'
 import os, subprocess
 kiln = os.environ["PARITY_KILN"].split()
@@ -51,6 +56,20 @@ def lint(path, data):
                     "range": rng, "message": msg})
     return out
 
+def compare(path, got, want):
+    if got == want:
+        return
+    failed.append(path)
+    print("DIFFER: " + path)
+    for w in want:
+        if w not in got:
+            print("  lint only: " + json.dumps(w)[:600])
+    for g in got:
+        if g not in want:
+            print("  lsp only:  " + json.dumps(g)[:600])
+    if sorted(map(json.dumps, got)) == sorted(map(json.dumps, want)):
+        print("  (the same, in another order)")
+
 failed, seen, codes = [], 0, set()
 for path in files:
     data = open(path, "rb").read()
@@ -68,17 +87,20 @@ for path in files:
     check(wait_diagnostics(uri) == [], path + ": closing it did not clear its diagnostics")
     seen += 1
     codes.update(d["code"] for d in want)
-    if got != want:
-        failed.append(path)
-        print("DIFFER: " + path)
-        for w in want:
-            if w not in got:
-                print("  lint only: " + json.dumps(w)[:600])
-        for g in got:
-            if g not in want:
-                print("  lsp only:  " + json.dumps(g)[:600])
-        if sorted(map(json.dumps, got)) == sorted(map(json.dumps, want)):
-            print("  (the same, in another order)")
+    compare(path, got, want)
+
+# an open import is read when lint would read its file: b.img imports c.img (on
+# disk) then a.img (open, as on disk): lint's order, c's diagnostic before a's
+ws = os.path.abspath("ws")
+for name in ("a", "b"):
+    path = os.path.join(ws, name + ".img")
+    notify("textDocument/didOpen", {"textDocument": {"uri": uri_of(path), "languageId": "kiln",
+                                                     "version": 1, "text": open(path).read()}})
+    got = [{k: d.get(k) for k in ("code", "severity", "range", "message")}
+           for d in wait_diagnostics(uri_of(path))]
+want = lint(path, open(path, "rb").read())
+check(len(want) == 3, "ws/b.img: lint gave %d diagnostics, not 3" % len(want))
+compare(path, got, want)
 print("%d files, %d codes, %d differ" % (seen, len(codes), len(failed)))
 check(seen > 100, "too few files checked: %d" % seen)
 for c in ("E0004", "E1002", "E2008", "E3014", "E4007", "E4008", "W4002"):

@@ -297,8 +297,7 @@ static int cmp_diag(const void *pa, const void *pb)
 	return 0;
 }
 
-/* Diagnostics in source order; equal positions keep the order they were made. */
-static struct diag **sorted(const struct diag_sink *s)
+struct diag **diag_sorted(const struct diag_sink *s)
 {
 	struct diag **v = xmalloc((s->n ? s->n : 1) * sizeof(*v));
 	if (s->n)
@@ -617,7 +616,7 @@ void diag_print(const struct diag_sink *s, FILE *final_out, enum diag_format fmt
 	else
 		setvbuf(out, NULL, _IOFBF, 1 << 16);
 	const struct style *st = color ? &color_style : &plain_style;
-	struct diag **v = sorted(s);
+	struct diag **v = diag_sorted(s);
 	for (size_t i = 0; i < s->n; i++) {
 		switch (fmt) {
 		case DIAG_TEXT:

@@ -89,6 +89,11 @@ const char *diag_code_meaning(enum diag_code code);
 
 enum diag_format { DIAG_TEXT, DIAG_SHORT, DIAG_JSON };
 
+/* The queued diagnostics in the order diag_print prints them: by file, a whole file's first,
+   then by position; equal positions keep the order they were made. An array of s->n
+   (at least one slot) for the caller to free. */
+struct diag **diag_sorted(const struct diag_sink *s);
+
 /* Print every queued diagnostic in order; text adds a summary line. */
 void diag_print(const struct diag_sink *s, FILE *out, enum diag_format fmt, bool color);
 

@@ -62,6 +62,12 @@ static int load(struct compile_ctx *cx, const char *path, const struct src_span 
 		*ret_id = cx->stdin_id - 1;
 		return 0;
 	}
+	for (size_t i = 0; i < cx->ntexts; i++) {
+		if (!strcmp(cx->texts[i].name, path)) {
+			*ret_id = source_add(&cx->sm, path, cx->texts[i].text, cx->texts[i].len);
+			return 0;
+		}
+	}
 	int r = source_load(&cx->sm, path, &err_id);
 	if (r >= 0) {
 		*ret_id = (uint32_t)r;

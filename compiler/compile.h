@@ -13,11 +13,23 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* A text that stands for the file at `name` (an editor's open document). */
+struct compile_text {
+	const char *name, *text;
+	size_t len;
+};
+
 struct compile_ctx {
 	struct arena arena; /* ASTs, symbols and strings of the whole compilation */
 	struct source_map sm;
 	struct diag_sink diags;
 	uint32_t stdin_id; /* 1 + the id of the file read from standard input, or 0 */
+	/* texts read instead of the files they name, when a path given or imported names
+	   one (the caller's array, kept until the compilation ends): each enters the source
+	   map when it is loaded, as a file read from disk would, so the diagnostics come in
+	   the same order (kiln lsp: the other open documents) */
+	const struct compile_text *texts;
+	size_t ntexts;
 };
 
 enum compile_dump { DUMP_NONE, DUMP_TOKENS, DUMP_AST };

@@ -14,6 +14,7 @@
 #include "lsp_proto.h"
 #include "parse.h"
 #include "path.h"
+#include "utf8.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -235,7 +236,35 @@ static json_t *range_json(struct source_file *f, uint32_t start, uint32_t end)
 
 /* ---- diagnostics ---- */
 
-static json_t *diagnostic_json(struct compile_ctx *cx, const struct diag *dg)
+/* A JSON string of any bytes (a file's name, a message quoting a file on disk): invalid
+   UTF-8 becomes U+FFFD, as kiln lint --diagnostics=json writes it; jansson refuses it. */
+static json_t *clean_string(const char *s)
+{
+	size_t n = strlen(s);
+	if (utf8_validate((const unsigned char *)s, n) == n)
+		return json_stringn(s, n);
+	char *buf = malloc(3 * n + 1);
+	size_t len = 0;
+	for (size_t i = 0; buf && i < n;) {
+		uint32_t cp;
+		size_t k = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (k == 0) {
+			memcpy(buf + len, "\xEF\xBF\xBD", 3);
+			len += 3;
+			i++;
+		} else {
+			memcpy(buf + len, s + i, k);
+			len += k;
+			i += k;
+		}
+	}
+	json_t *j = buf ? json_stringn(buf, len) : json_string("");
+	free(buf);
+	return j;
+}
+
+/* One of kiln lint's diagnostics as LSP's Diagnostic; prefix (or NULL) starts its message. */
+static json_t *diagnostic_json(struct compile_ctx *cx, const struct diag *dg, const char *prefix)
 {
 	struct source_file *f = source_get(&cx->sm, dg->span.file);
 	uint32_t start = dg->has_span ? dg->span.start : 0, end = dg->has_span ? dg->span.end : 0;
@@ -245,9 +274,10 @@ static json_t *diagnostic_json(struct compile_ctx *cx, const struct diag *dg)
 	json_object_set_new(o, "code", json_string(diag_code_str(dg->code)));
 	json_object_set_new(o, "source", json_string("kiln"));
 	char *msg = NULL;
-	if (dg->help && asprintf(&msg, "%s\nhelp: %s", dg->message, dg->help) < 0)
+	if (asprintf(&msg, "%s%s%s%s", prefix ? prefix : "", dg->message,
+	             dg->help ? "\nhelp: " : "", dg->help ? dg->help : "") < 0)
 		msg = NULL;
-	json_object_set_new(o, "message", json_string(msg ? msg : dg->message));
+	json_object_set_new(o, "message", clean_string(msg ? msg : dg->message));
 	free(msg);
 	if (dg->nlabels) {
 		json_t *rel = json_array();
@@ -256,9 +286,9 @@ static json_t *diagnostic_json(struct compile_ctx *cx, const struct diag *dg)
 			struct source_file *lf = source_get(&cx->sm, l->span.file);
 			char *uri = uri_of(lf->name);
 			json_array_append_new(
-			    rel, json_pack("{s:{s:s, s:o}, s:s}", "location", "uri", uri ? uri : "",
+			    rel, json_pack("{s:{s:s, s:o}, s:o}", "location", "uri", uri ? uri : "",
 			                   "range", range_json(lf, l->span.start, l->span.end),
-			                   "message", l->text ? l->text : ""));
+			                   "message", clean_string(l->text ? l->text : "")));
 			free(uri);
 		}
 		json_object_set_new(o, "relatedInformation", rel);
@@ -268,34 +298,39 @@ static json_t *diagnostic_json(struct compile_ctx *cx, const struct diag *dg)
 
 /*
  * Lint d as kiln lint would (the text in memory, under its path) and publish.
- * The other open documents are in the source map under their paths, so an
- * import of one of them reads the editor's text, not the file on disk.
+ * The other open documents are texts that stand for their paths (cx.texts), so
+ * an import of one of them reads the editor's text, not the file on disk.
  */
 static void publish_diagnostics(struct server *s, struct doc *d)
 {
 	struct compile_ctx cx;
 	compile_ctx_init(&cx, 0);
 	compile_set_stdin(&cx, d->path, d->text, d->len);
-	for (size_t i = 0; i < s->ndocs; i++)
+	/* read when imported, in the order kiln lint reads the files */
+	struct compile_text *texts = calloc(s->ndocs ? s->ndocs : 1, sizeof(*texts));
+	for (size_t i = 0; texts && i < s->ndocs; i++)
 		if (&s->docs[i] != d && s->docs[i].path[0] == '/')
-			source_add(&cx.sm, s->docs[i].path, s->docs[i].text, s->docs[i].len);
+			texts[cx.ntexts++] =
+			    (struct compile_text){s->docs[i].path, s->docs[i].text, s->docs[i].len};
+	cx.texts = texts;
 	const char *paths[] = {d->path};
 	struct compile_opts opts = {0};
 	kiln_lint(&cx, paths, 1, &opts);
+	/* in kiln lint's order, as --diagnostics=json lists them */
+	struct diag **sorted = diag_sorted(&cx.diags);
 	json_t *list = json_array();
 	for (size_t i = 0; i < cx.diags.n; i++) {
-		const struct diag *dg = cx.diags.items[i];
+		const struct diag *dg = sorted[i];
 		if (dg->span.file == cx.stdin_id - 1) {
-			json_array_append_new(list, diagnostic_json(&cx, dg));
+			json_array_append_new(list, diagnostic_json(&cx, dg, NULL));
 		} else {
 			/* in an imported file: shown at the document's start, naming it */
 			struct source_file *f = source_get(&cx.sm, dg->span.file);
-			json_t *o = diagnostic_json(&cx, dg);
-			char *msg;
-			if (asprintf(&msg, "in %s: %s", f->name, dg->message) >= 0) {
-				json_object_set_new(o, "message", json_string(msg));
-				free(msg);
-			}
+			char *prefix;
+			if (asprintf(&prefix, "in %s: ", f->name) < 0)
+				prefix = NULL;
+			json_t *o = diagnostic_json(&cx, dg, prefix);
+			free(prefix);
 			json_object_set_new(o, "range",
 			                    json_pack("{s:{s:i,s:i}, s:{s:i,s:i}}", "start", "line",
 			                              0, "character", 0, "end", "line", 0,
@@ -303,6 +338,8 @@ static void publish_diagnostics(struct server *s, struct doc *d)
 			json_array_append_new(list, o);
 		}
 	}
+	free(sorted);
+	free(texts);
 	compile_ctx_release(&cx);
 	send_notification(s, "textDocument/publishDiagnostics",
 	                  json_pack("{s:s, s:o}", "uri", d->uri, "diagnostics", list));
@@ -1904,7 +1941,7 @@ static void notification(struct server *s, const char *method, json_t *params)
 static void handle(struct server *s, const char *body, size_t len)
 {
 	json_error_t jerr;
-	json_t *msg = json_loadb(body, len, 0, &jerr);
+	json_t *msg = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
 	if (!msg) {
 		char m[300];
 		snprintf(m, sizeof m, "parse error: %s at byte %d", jerr.text, jerr.position);

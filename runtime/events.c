@@ -216,16 +216,19 @@ static void put_text(struct events *ev, const char *r)
 		free(p);
 		return;
 	}
+	/* a host applied in kiln's own process (events_set_target): its lines name it too */
+	char *p = ev->prefix ? prefixed(ev->prefix, *r ? r : " ") : NULL;
 	if (ev->thread_running)
 		pthread_mutex_lock(&ev->lock);
 	clear_status(ev);
-	fputs(r, ev->out);
+	fputs(p ? p : r, ev->out);
 	fputc('\n', ev->out);
 	if (ev->mode == EVENTS_TTY)
 		draw_status(ev);
 	fflush(ev->out);
 	if (ev->thread_running)
 		pthread_mutex_unlock(&ev->lock);
+	free(p);
 }
 
 static void put_log(struct events *ev, const char *r)
@@ -808,6 +811,17 @@ void events_relay_to(struct events *ev, int fd, const char *target)
 	}
 	ev->status_shown = false;
 	ev->relay_fd = fd;
+}
+
+void events_set_target(struct events *ev, const char *target)
+{
+	free(ev->prefix);
+	ev->prefix = ev->mode != EVENTS_JSON && target ? xasprintf("[%s] ", target) : NULL;
+}
+
+bool events_live(const struct events *ev)
+{
+	return ev && ev->thread_running;
 }
 
 void events_relay_send(struct events *ev, char kind, const char *data)

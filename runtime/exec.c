@@ -747,6 +747,33 @@ static bool finish_worker(struct executor *x, struct worker *w, struct recap *r)
 	return ok;
 }
 
+/*
+ * A block of one rootfs host runs in kiln's own process: there is nothing to run beside
+ * it, and a worker would cost a fork and a pipe record (a write, a wake-up of the
+ * parent, a read and a copy) for every event. What a worker is for does not apply: a
+ * rootfs connection is files under a root fd (no libssh or OpenSSL state), its
+ * namespace holder is a raw clone, safe where no status thread runs beside it (not on
+ * a terminal), and with one host there is no other host to keep apart. Events, text
+ * lines ("[HOST] ..."), redaction and the recap are as a worker's.
+ */
+static bool runs_inline(struct executor *x, size_t n, json_t *attrs)
+{
+	const char *kind = json_string_value(json_object_get(attrs, PLAN_K_CONNECTION));
+	return n == 1 && kind && !strcmp(kind, "rootfs") && !events_live(x->ev);
+}
+
+static bool run_inline(struct executor *x, json_t *ap, const char *host, json_t *attrs,
+                       struct recap *r)
+{
+	double t0 = exec_now_ms();
+	events_set_target(x->ev, host);
+	bool ok = apply_host(x, ap, host, attrs, r);
+	events_set_target(x->ev, NULL);
+	r->seconds = (exec_now_ms() - t0) / 1000;
+	r->aborted = !ok && !r->unreachable;
+	return ok;
+}
+
 /* One apply block's hosts, at most forks at once; false when one failed. */
 static bool run_block(struct executor *x, json_t *ap, json_t *hosts, struct recap **recaps,
                       size_t *nrecaps)
@@ -768,6 +795,12 @@ static bool run_block(struct executor *x, json_t *ap, json_t *hosts, struct reca
 		k++;
 	}
 	*nrecaps += n;
+	if (runs_inline(x, n, attrs[0])) {
+		bool ok = run_inline(x, ap, names[0], attrs[0], &(*recaps)[first]);
+		free(names);
+		free(attrs);
+		return ok;
+	}
 	unsigned forks = x->o->forks ? x->o->forks : 10;
 	struct worker *ws = xcalloc(forks, sizeof(*ws));
 	struct pollfd *pfds = xcalloc(forks, sizeof(*pfds));

@@ -992,13 +992,17 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		}
 	}
 	events_plan(x.ev, json_array_size(images), nstages, ntasks);
+	/* no image to bake (kiln plan and kiln run ask for it; a plan of apply blocks only is
+	   so too): no work directory, no lock of the cache or work directory, no stage
+	   status, none of which the hosts use */
+	bool hosts_only = o->hosts_only || !json_array_size(images);
 	int status = 0;
 	x.keep = json_array();
 	if (take_secrets(&x, plan) < 0) {
 		status = 1;
 		goto out;
 	}
-	if (!o->hosts_only && make_work(&x, &err) < 0) {
+	if (!hosts_only && make_work(&x, &err) < 0) {
 		events_error(x.ev, "apply", err.msg);
 		status = -1;
 		goto out;
@@ -1017,7 +1021,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		goto out;
 	}
 	/* two applies on one cache or work directory: the second waits or stops here */
-	if (!o->hosts_only && !o->check &&
+	if (!hosts_only && !o->check &&
 	    (cache_lock(x.cache_dir, "cache directory", true, o->lock_timeout, &x.cache_lock,
 	                &err) < 0 ||
 	     cache_lock(x.work_base, "work directory", false, o->lock_timeout, &x.work_lock, &err) <
@@ -1032,11 +1036,11 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	                         .create_key = !o->check,
 	                         .no_cache = o->no_cache,
 	                         .refresh_base = o->refresh_base};
-	if (!o->hosts_only)
+	if (!hosts_only)
 		plan_status_compute(plan, &so, &x.status, &err);
 	if (x.status.key_note)
 		events_note(x.ev, "apply", "the stage cache is not used: %s", x.status.key_note);
-	x.nimages = o->hosts_only ? 0 : json_array_size(images);
+	x.nimages = hosts_only ? 0 : json_array_size(images);
 	x.images = xcalloc(x.nimages ? x.nimages : 1, sizeof(*x.images));
 	struct recap *recaps = xcalloc(x.nimages ? x.nimages : 1, sizeof(*recaps));
 	json_t *artifacts = json_array();

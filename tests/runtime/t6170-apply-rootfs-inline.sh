@@ -5,7 +5,8 @@
 # of its command. What it prints is what a worker printed: every line between the plan
 # line and the recap names the host, the command's output (-v) too; the JSON events are
 # complete; a failed task stops the host, its recap says so and the exit status is 1;
-# SIGTERM stops the command and kiln (143). Two hosts still run in workers.
+# SIGTERM stops the command and kiln (143). Two hosts still run in workers. A plan of
+# apply blocks only makes no work directory and takes no cache lock.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/runtime/lib-apply.sh"
 need strace
@@ -39,6 +40,9 @@ kpid=$(awk 'NR == 1 { print $1 }' "$TMP/strace.txt")
 [ "$(grep -E "^$kpid +(clone|clone3|fork|vfork)\\(" "$TMP/strace.txt" | grep -vc CLONE_NEWNS)" = 0 ] ||
 	fail "kiln forked a worker for one rootfs host: $(cat "$TMP/strace.txt")"
 expect_match err '^roots/one +: ok=0 +changed=2 +failed=0 '
+# a plan of apply blocks only bakes nothing: it makes no work directory, locks no cache
+[ ! -e "$WORK" ] || fail "an apply of hosts only made the work directory $WORK"
+[ ! -e "$CACHE" ] || fail "an apply of hosts only made the cache directory $CACHE"
 sed -n '2,/^RECAP/p' err | grep -v '^RECAP$' | grep -v '^$' | grep -Ev '^\[roots/one\] ' &&
 	fail "a line without the host's prefix: $(cat err)"
 expect_match err '^\[roots/one\] \| made-it$'

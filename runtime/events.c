@@ -259,57 +259,208 @@ static void line(struct events *ev, const char *fmt, ...)
 	free(s);
 }
 
-/* Redact every string of v in place: in JSON text a value with a newline or a
-   quote is escaped, and would no longer match. */
-static void redact_json(const struct events *ev, json_t *v)
+/* ---- event lines -------------------------------------------------------------------- */
+
+/*
+ * An event as one line of JSON, written here rather than by json_dumps: the bytes
+ * json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) writes (members in insertion order,
+ * UTF-8 kept, control characters, '"' and '\\' escaped, reals as %.17g with ".0" added
+ * when neither a dot nor an exponent is there and no '+' or leading zeros in the
+ * exponent), without copying the event (it may share values with the plan), without
+ * jansson's loop detection and callback per piece. Each string value is redacted
+ * before it is escaped (escaped, a value with a newline or a quote would no longer
+ * match) and the whole line after (keys, and what escaping made of the rest).
+ */
+static void line_string(struct strbuf *sb, const char *s, size_t n)
 {
-	if (json_is_object(v)) {
-		const char *k;
-		json_t *x;
-		json_object_foreach (v, k, x) {
-			if (json_is_string(x)) {
-				char *r = events_redact(ev, json_string_value(x));
-				if (strcmp(r, json_string_value(x)))
-					json_object_set_new(v, k, json_string(r));
-				free(r);
-			} else {
-				redact_json(ev, x);
-			}
+	static const char hex[] = "0123456789ABCDEF";
+	sb_grow(sb, n + 2);
+	sb_addc(sb, '"');
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		const unsigned char *run = p;
+		while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			sb_add(sb, (const char *)run, (size_t)(p - run));
+		if (p == end)
+			break;
+		char esc[7] = {'\\', 0};
+		size_t k = 2;
+		switch (*p) {
+		case '"':
+		case '\\':
+			esc[1] = (char)*p;
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 15];
+			k = 6;
+			break;
 		}
-	} else if (json_is_array(v)) {
-		size_t i;
-		json_t *x;
-		json_array_foreach (v, i, x) {
-			if (json_is_string(x)) {
-				char *r = events_redact(ev, json_string_value(x));
-				json_array_set_new(v, i, json_string(r));
-				free(r);
-			} else {
-				redact_json(ev, x);
-			}
+		sb_add(sb, esc, k);
+		p++;
+	}
+	sb_addc(sb, '"');
+}
+
+static void line_real(struct strbuf *sb, double v)
+{
+	char b[48];
+	int n = snprintf(b, sizeof(b) - 3, "%.17g", v);
+	if (n < 0 || (size_t)n >= sizeof(b) - 3) {
+		sb_adds(sb, "null");
+		return;
+	}
+	size_t len = (size_t)n;
+	if (strspn(b, "0123456789-") == len) {
+		memcpy(b + len, ".0", 3);
+		len += 2;
+	}
+	char *e = strchr(b, 'e');
+	if (e) {
+		char *start = e + 1, *stop = start + 1;
+		if (*start == '-')
+			start++;
+		while (*stop == '0')
+			stop++;
+		if (stop != start) {
+			memmove(start, stop, len - (size_t)(stop - b) + 1);
+			len -= (size_t)(stop - start);
 		}
+	}
+	sb_add(sb, b, len);
+}
+
+static void line_value(struct strbuf *sb, const struct events *ev, const json_t *v);
+
+/* An object's members, each as key:value, after a ',' when more is written than one;
+   a member whose key over has is written with over's value (NULL: none). */
+static void line_members(struct strbuf *sb, const struct events *ev, const json_t *o,
+                         const json_t *over, bool comma)
+{
+	const char *k;
+	json_t *m;
+	json_object_foreach ((json_t *)o, k, m) {
+		if (comma)
+			sb_addc(sb, ',');
+		comma = true;
+		line_string(sb, k, strlen(k));
+		sb_addc(sb, ':');
+		json_t *x = over ? json_object_get(over, k) : NULL;
+		line_value(sb, ev, x ? x : m);
 	}
 }
 
-/* The wall clock as RFC 3339 UTC with milliseconds. */
-static char *timestamp(void)
+static void line_value(struct strbuf *sb, const struct events *ev, const json_t *v)
 {
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	struct tm tm;
-	gmtime_r(&tv.tv_sec, &tm);
-	char buf[64];
-	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%03dZ", (int)(tv.tv_usec / 1000));
-	return xstrdup(buf);
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		sb_addc(sb, '{');
+		line_members(sb, ev, v, NULL, false);
+		sb_addc(sb, '}');
+		break;
+	case JSON_ARRAY:
+		sb_addc(sb, '[');
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			if (i)
+				sb_addc(sb, ',');
+			line_value(sb, ev, json_array_get(v, i));
+		}
+		sb_addc(sb, ']');
+		break;
+	case JSON_STRING:
+		if (ev->nsecrets) {
+			char *r = events_redact(ev, json_string_value(v));
+			line_string(sb, r, strlen(r));
+			free(r);
+		} else {
+			line_string(sb, json_string_value(v), json_string_length(v));
+		}
+		break;
+	case JSON_INTEGER:
+		sb_addf(sb, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		line_real(sb, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		sb_adds(sb, "true");
+		break;
+	case JSON_FALSE:
+		sb_adds(sb, "false");
+		break;
+	case JSON_NULL:
+		sb_adds(sb, "null");
+		break;
+	}
 }
 
-static char *json_line(const struct events *ev, json_t *o)
+/* The wall clock as RFC 3339 UTC with milliseconds, into buf (at least 32 bytes); the
+   date and time of day are formatted once a second. */
+static void timestamp(char *buf)
 {
-	redact_json(ev, o);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!s)
-		return NULL;
+	static __thread time_t last = -1;
+	static __thread char day[24];
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	if (tv.tv_sec != last) {
+		struct tm tm;
+		gmtime_r(&tv.tv_sec, &tm);
+		if (!strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm))
+			day[0] = '\0';
+		last = tv.tv_sec;
+	}
+	snprintf(buf, 32, "%s.%03dZ", day, (int)(tv.tv_usec / 1000));
+}
+
+/* The line of event with a "time" member last, and for the log the members of extra
+   (a member of both: extra's value, where event has it). */
+static char *event_line(const struct events *ev, const json_t *event, const char *ts,
+                        const json_t *extra)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_grow(&sb, 256);
+	sb_addc(&sb, '{');
+	line_members(&sb, ev, event, extra, false);
+	bool comma = json_object_size(event) > 0;
+	if (!json_object_get(event, "time")) {
+		sb_adds(&sb, comma ? ",\"time\":" : "\"time\":");
+		line_string(&sb, ts, strlen(ts));
+		comma = true;
+	}
+	const char *k;
+	json_t *m;
+	json_object_foreach ((json_t *)extra, k, m) {
+		if (json_object_get(event, k) || !strcmp(k, "time"))
+			continue;
+		if (comma)
+			sb_addc(&sb, ',');
+		comma = true;
+		line_string(&sb, k, strlen(k));
+		sb_addc(&sb, ':');
+		line_value(&sb, ev, m);
+	}
+	sb_addc(&sb, '}');
+	char *s = sb_detach(&sb);
+	if (!ev->nsecrets)
+		return s;
 	char *r = events_redact(ev, s);
 	free(s);
 	return r;
@@ -325,29 +476,23 @@ static bool want_json(const struct events *ev)
    the fields of log_extra added: full outputs). Takes both references. */
 static void emit_event(struct events *ev, json_t *event, json_t *log_extra)
 {
-	json_t *o = json_deep_copy(event); /* it may share values with the plan */
-	json_decref(event);
-	char *ts = timestamp();
-	json_object_set_new(o, "time", json_string(ts));
-	free(ts);
-	if (ev->mode == EVENTS_JSON) {
-		json_t *c = json_deep_copy(o);
-		char *r = json_line(ev, c);
-		json_decref(c);
-		if (r)
+	if (json_is_object(event)) {
+		char ts[32];
+		timestamp(ts);
+		if (ev->mode == EVENTS_JSON) {
+			char *r = event_line(ev, event, ts, NULL);
 			put_text(ev, r);
-		free(r);
-	}
-	if (ev->has_log) {
-		if (log_extra)
-			json_object_update(o, log_extra);
-		char *r = json_line(ev, o);
-		if (r)
+			free(r);
+		}
+		if (ev->has_log) {
+			char *r =
+			    event_line(ev, event, ts, json_is_object(log_extra) ? log_extra : NULL);
 			put_log(ev, r);
-		free(r);
+			free(r);
+		}
 	}
 	json_decref(log_extra);
-	json_decref(o);
+	json_decref(event);
 }
 
 static void emit_json(struct events *ev, json_t *event)

@@ -8,6 +8,7 @@
 #include "arena.h"
 #include "plan_format.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 #include "atomic.h"
 
@@ -495,6 +496,105 @@ static void emit_event(struct events *ev, json_t *event, json_t *log_extra)
 	json_decref(event);
 }
 
+/*
+ * The lines of the events every task sends (task_start, task_end), written member by
+ * member without making the event as a json_t first: the bytes event_line writes for
+ * the object json_pack would make. As with json_pack, a required string that is NULL
+ * or not UTF-8 (or a plan value that is missing) drops the event, and an optional one
+ * (json_string) only its member.
+ */
+struct eline {
+	const struct events *ev;
+	struct strbuf sb;
+	bool ok;
+};
+
+static void el_begin(struct eline *l, const struct events *ev)
+{
+	*l = (struct eline){.ev = ev, .sb = STRBUF_INIT, .ok = true};
+	sb_grow(&l->sb, 320);
+	sb_addc(&l->sb, '{');
+}
+
+static void el_key(struct eline *l, const char *key)
+{
+	if (l->sb.len > 1)
+		sb_addc(&l->sb, ',');
+	line_string(&l->sb, key, strlen(key));
+	sb_addc(&l->sb, ':');
+}
+
+static bool is_utf8(const char *s)
+{
+	size_t n = strlen(s);
+	return utf8_validate((const unsigned char *)s, n) == n;
+}
+
+/* A string member; required: a NULL or invalid value drops the event, else the member. */
+static void el_str(struct eline *l, const char *key, const char *v, bool required)
+{
+	if (!v || !is_utf8(v)) {
+		l->ok &= !required;
+		return;
+	}
+	el_key(l, key);
+	if (l->ev->nsecrets) {
+		char *r = events_redact(l->ev, v);
+		line_string(&l->sb, r, strlen(r));
+		free(r);
+	} else {
+		line_string(&l->sb, v, strlen(v));
+	}
+}
+
+static void el_json(struct eline *l, const char *key, const json_t *v)
+{
+	if (!v) {
+		l->ok = false;
+		return;
+	}
+	el_key(l, key);
+	line_value(&l->sb, l->ev, v);
+}
+
+/* The line with "time" last (NULL when the event is dropped), redacted whole. */
+static char *el_end(struct eline *l, const char *ts)
+{
+	if (!l->ok) {
+		sb_release(&l->sb);
+		return NULL;
+	}
+	el_key(l, "time");
+	line_string(&l->sb, ts, strlen(ts));
+	sb_addc(&l->sb, '}');
+	char *s = sb_detach(&l->sb);
+	if (!l->ev->nsecrets)
+		return s;
+	char *r = events_redact(l->ev, s);
+	free(s);
+	return r;
+}
+
+/* Send a line built by el_*: on the output (--events=json) and in the log. */
+static void emit_line(struct events *ev, char *line)
+{
+	if (line && ev->mode == EVENTS_JSON)
+		put_text(ev, line);
+	if (line && ev->has_log)
+		put_log(ev, line);
+	free(line);
+}
+
+/* Send a line to the log (log) or the output (--events=json). */
+static void emit_line_to(struct events *ev, char *line, bool log)
+{
+	if (line && log)
+		put_log(ev, line);
+	else if (line)
+		put_text(ev, line);
+	free(line);
+}
+
 static void emit_json(struct events *ev, json_t *event)
 {
 	emit_event(ev, event, NULL);
@@ -578,12 +678,20 @@ void events_stage(struct events *ev, const char *image, const char *stage, size_
 
 void events_task_start(struct events *ev, const struct task_event *te)
 {
-	if (want_json(ev))
-		emit_json(ev, json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:O}", "event", "task_start",
-		                        "image", te->image, "stage", te->stage, "id",
-		                        json_object_get(te->task, PLAN_K_ID), "module",
-		                        json_object_get(te->task, PLAN_K_MODULE), "task", te->what,
-		                        "source", json_object_get(te->task, PLAN_K_SOURCE)));
+	if (want_json(ev)) {
+		char ts[32];
+		timestamp(ts);
+		struct eline l;
+		el_begin(&l, ev);
+		el_str(&l, "event", "task_start", true);
+		el_str(&l, "image", te->image, true);
+		el_str(&l, "stage", te->stage, true);
+		el_json(&l, "id", json_object_get(te->task, PLAN_K_ID));
+		el_json(&l, "module", json_object_get(te->task, PLAN_K_MODULE));
+		el_str(&l, "task", te->what, true);
+		el_json(&l, "source", json_object_get(te->task, PLAN_K_SOURCE));
+		emit_line(ev, el_end(&l, ts));
+	}
 	if (ev->mode == EVENTS_JSON)
 		return;
 	char *w = events_redact(ev, te->what);
@@ -710,6 +818,61 @@ out:
 	json_decref(o);
 }
 
+/* task_end's line; for the log, what the command printed in full in the place of its
+   last lines (a failed command's), and after "time" when they are not there. */
+static char *task_end_line(const struct events *ev, const struct task_event *te,
+                           const struct task_result *res, double ms, const char *ts, bool log)
+{
+	struct eline l;
+	el_begin(&l, ev);
+	el_str(&l, "event", "task_end", true);
+	el_str(&l, "image", te->image, true);
+	el_str(&l, "stage", te->stage, true);
+	el_json(&l, "id", json_object_get(te->task, PLAN_K_ID));
+	el_json(&l, "module", json_object_get(te->task, PLAN_K_MODULE));
+	el_str(&l, "task", te->what, true);
+	el_str(&l, "status", status_name(res->status), true);
+	el_key(&l, "ms");
+	line_real(&l.sb, ms);
+	el_json(&l, "source", json_object_get(te->task, PLAN_K_SOURCE));
+	el_str(&l, "msg", res->msg, false);
+	if (res->status == TASK_FAILED && res->cmd) {
+		el_str(&l, "cmd", res->cmd, false);
+		el_key(&l, "exit_status");
+		sb_addf(&l.sb, "%d", res->exit_status);
+	}
+	el_str(&l, "diff", res->diff, false);
+	/* the output: the last lines of a failed command here, all of it in the log */
+	bool failed = res->status == TASK_FAILED;
+	const char *tail[2] = {failed ? res->stdout_tail : NULL, failed ? res->stderr_tail : NULL};
+	const char *full[2] = {log ? res->stdout_full : NULL, log ? res->stderr_full : NULL};
+	static const char *const names[2] = {"stdout", "stderr"};
+	bool placed[2] = {false, false};
+	for (int i = 0; i < 2; i++) {
+		if (!tail[i] || !is_utf8(tail[i]))
+			continue;
+		placed[i] = true;
+		el_str(&l, names[i], full[i] && is_utf8(full[i]) ? full[i] : tail[i], false);
+	}
+	if (!l.ok) {
+		sb_release(&l.sb);
+		return NULL;
+	}
+	el_key(&l, "time");
+	line_string(&l.sb, ts, strlen(ts));
+	for (int i = 0; i < 2; i++)
+		if (!placed[i])
+			el_str(&l, names[i], full[i], false);
+	/* el_end without its "time": it is in place already */
+	sb_addc(&l.sb, '}');
+	char *line = sb_detach(&l.sb);
+	if (!ev->nsecrets)
+		return line;
+	char *r = events_redact(ev, line);
+	free(line);
+	return r;
+}
+
 void events_task_end(struct events *ev, const struct task_event *te, const struct task_result *res,
                      double ms)
 {
@@ -729,31 +892,12 @@ void events_task_end(struct events *ev, const struct task_event *te, const struc
 		free(r.stderr_tail);
 	}
 	if (want_json(ev)) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end",
-		                      "image", te->image, "stage", te->stage, "id",
-		                      json_object_get(te->task, PLAN_K_ID), "module",
-		                      json_object_get(te->task, PLAN_K_MODULE), "task", te->what,
-		                      "status", status_name(res->status), "ms", ms, "source",
-		                      json_object_get(te->task, PLAN_K_SOURCE));
-		if (res->msg)
-			json_object_set_new(o, "msg", json_string(res->msg));
-		if (res->status == TASK_FAILED && res->cmd) {
-			json_object_set_new(o, "cmd", json_string(res->cmd));
-			json_object_set_new(o, "exit_status", json_integer(res->exit_status));
-		}
-		if (res->diff)
-			json_object_set_new(o, "diff", json_string(res->diff));
-		/* the output: the last lines of a failed command here, all of it in the log */
-		json_t *full = json_object();
-		if (res->status == TASK_FAILED && res->stdout_tail)
-			json_object_set_new(o, "stdout", json_string(res->stdout_tail));
-		if (res->status == TASK_FAILED && res->stderr_tail)
-			json_object_set_new(o, "stderr", json_string(res->stderr_tail));
-		if (res->stdout_full)
-			json_object_set_new(full, "stdout", json_string(res->stdout_full));
-		if (res->stderr_full)
-			json_object_set_new(full, "stderr", json_string(res->stderr_full));
-		emit_event(ev, o, full);
+		char ts[32];
+		timestamp(ts);
+		if (ev->mode == EVENTS_JSON)
+			emit_line_to(ev, task_end_line(ev, te, res, ms, ts, false), false);
+		if (ev->has_log)
+			emit_line_to(ev, task_end_line(ev, te, res, ms, ts, true), true);
 	}
 	if (ev->mode == EVENTS_JSON)
 		return;

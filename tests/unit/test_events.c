@@ -69,6 +69,89 @@ static void check_value(struct events *ev, FILE *out, json_t *v)
 	json_decref(v);
 }
 
+/* The task_end event as json_pack made it (the output's, or with full the log's). */
+static char *old_task_end(const struct task_event *te, const struct task_result *res, double ms,
+                          bool log)
+{
+	static const char *const names[] = {"ok", "changed", "failed", "skipped"};
+	json_t *o =
+	    json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end", "image",
+	              te->image, "stage", te->stage, "id", json_object_get(te->task, "id"),
+	              "module", json_object_get(te->task, "module"), "task", te->what, "status",
+	              names[res->status], "ms", ms, "source", json_object_get(te->task, "source"));
+	if (!o)
+		return NULL;
+	if (res->msg)
+		json_object_set_new(o, "msg", json_string(res->msg));
+	if (res->status == TASK_FAILED && res->cmd) {
+		json_object_set_new(o, "cmd", json_string(res->cmd));
+		json_object_set_new(o, "exit_status", json_integer(res->exit_status));
+	}
+	if (res->diff)
+		json_object_set_new(o, "diff", json_string(res->diff));
+	json_t *full = json_object();
+	if (res->status == TASK_FAILED && res->stdout_tail)
+		json_object_set_new(o, "stdout", json_string(res->stdout_tail));
+	if (res->status == TASK_FAILED && res->stderr_tail)
+		json_object_set_new(o, "stderr", json_string(res->stderr_tail));
+	if (res->stdout_full)
+		json_object_set_new(full, "stdout", json_string(res->stdout_full));
+	if (res->stderr_full)
+		json_object_set_new(full, "stderr", json_string(res->stderr_full));
+	json_object_set_new(o, "time", json_string("T"));
+	if (log)
+		json_object_update(o, full);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	json_decref(full);
+	return s;
+}
+
+/* line with its time (a timestamp, exactly 24 characters) replaced by T */
+static char *time_as_t(const char *line)
+{
+	const char *t = strstr(line, "\"time\":\"");
+	if (!t || strlen(t) < 9 + 25)
+		return strdup(line);
+	size_t at = (size_t)(t - line) + 7;
+	char *s = malloc(strlen(line) + 1);
+	memcpy(s, line, at);
+	strcpy(s + at, "\"T\"");
+	strcat(s, line + at + 26);
+	size_t n = strlen(s);
+	if (n && s[n - 1] == '\n')
+		s[n - 1] = '\0';
+	return s;
+}
+
+/* task_end of each result: the output's and the log's lines as json_pack's objects. */
+static void check_task_end(FILE *out, FILE *log, struct task_result *res)
+{
+	struct events *ev = events_new(EVENTS_JSON, out, false);
+	events_set_log(ev, log);
+	json_t *task =
+	    json_pack("{s:s,s:[i,f],s:s}", "id", "t.1", "module", 1, 0.5, "source", "s:1:1");
+	struct task_event te = {"img", "apply", task, "command x", NULL};
+	events_task_end(ev, &te, res, 0.071703001856803894);
+	char *line = drain(out), *logged = drain(log);
+	char *got_out = time_as_t(line), *got_log = time_as_t(logged);
+	char *want_out = old_task_end(&te, res, 0.071703001856803894, false);
+	char *want_log = old_task_end(&te, res, 0.071703001856803894, true);
+	CHECK(want_out && !strcmp(got_out, want_out));
+	CHECK(want_log && !strcmp(got_log, want_log));
+	if (!want_out || strcmp(got_out, want_out) || strcmp(got_log, want_log))
+		fprintf(stderr, "  want %s\n  got  %s\n  want %s\n  got  %s\n", want_out, got_out,
+		        want_log, got_log);
+	free(line);
+	free(logged);
+	free(got_out);
+	free(got_log);
+	free(want_out);
+	free(want_log);
+	json_decref(task);
+	events_free(ev);
+}
+
 int main(void)
 {
 	FILE *out = tmpfile(), *log = tmpfile();
@@ -143,6 +226,35 @@ int main(void)
 	free(logged);
 	json_decref(task);
 	events_free(ev);
+
+	/* task_end of every shape, against the objects json_pack made: optional members
+	   that are not UTF-8 are left out, the full output takes the tail's place */
+	char bad[] = "bad \xff byte", diff[] = "--- a\n+++ b\n", a[] = "all out", ae[] = "all err";
+	struct task_result shapes[] = {
+	    {.status = TASK_OK, .msg = msg},
+	    {.status = TASK_CHANGED, .msg = msg, .diff = diff},
+	    {.status = TASK_SKIPPED},
+	    {.status = TASK_FAILED,
+	     .msg = msg,
+	     .cmd = cmd,
+	     .exit_status = 3,
+	     .stdout_tail = tail,
+	     .stderr_tail = tail,
+	     .stdout_full = a,
+	     .stderr_full = ae},
+	    {.status = TASK_FAILED, .cmd = cmd, .stdout_tail = tail, .stderr_full = ae},
+	    {.status = TASK_FAILED, .stdout_full = a, .stderr_full = ae},
+	    {.status = TASK_CHANGED, .msg = bad, .diff = bad, .stdout_full = bad},
+	    {.status = TASK_FAILED,
+	     .cmd = bad,
+	     .stdout_tail = bad,
+	     .stdout_full = a,
+	     .stderr_tail = tail,
+	     .stderr_full = bad},
+	    {.status = TASK_OK, .stdout_tail = tail, .stdout_full = a},
+	};
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		check_task_end(out, log, &shapes[i]);
 	fclose(out);
 	fclose(log);
 	return CHECK_DONE();

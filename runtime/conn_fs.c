@@ -356,6 +356,10 @@ int conn_fs_read(const struct conn_fs *fs, const char *path, size_t max, char **
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		/* all the size fstat gave, in a read that asked for more: the end (no read of 0
+		   to see it) */
+		if (st.st_size > 0 && len == (size_t)st.st_size && len < cap)
+			break;
 	}
 	if (len > max) {
 		r = rt_error_set(err, -EFBIG, "cannot read '%s': more than %zu bytes", path, max);

@@ -8,6 +8,7 @@
 #include "arena.h"
 #include "plan_format.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 #include "atomic.h"
 
@@ -216,16 +217,19 @@ static void put_text(struct events *ev, const char *r)
 		free(p);
 		return;
 	}
+	/* a host applied in kiln's own process (events_set_target): its lines name it too */
+	char *p = ev->prefix ? prefixed(ev->prefix, *r ? r : " ") : NULL;
 	if (ev->thread_running)
 		pthread_mutex_lock(&ev->lock);
 	clear_status(ev);
-	fputs(r, ev->out);
+	fputs(p ? p : r, ev->out);
 	fputc('\n', ev->out);
 	if (ev->mode == EVENTS_TTY)
 		draw_status(ev);
 	fflush(ev->out);
 	if (ev->thread_running)
 		pthread_mutex_unlock(&ev->lock);
+	free(p);
 }
 
 static void put_log(struct events *ev, const char *r)
@@ -256,57 +260,208 @@ static void line(struct events *ev, const char *fmt, ...)
 	free(s);
 }
 
-/* Redact every string of v in place: in JSON text a value with a newline or a
-   quote is escaped, and would no longer match. */
-static void redact_json(const struct events *ev, json_t *v)
+/* ---- event lines -------------------------------------------------------------------- */
+
+/*
+ * An event as one line of JSON, written here rather than by json_dumps: the bytes
+ * json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) writes (members in insertion order,
+ * UTF-8 kept, control characters, '"' and '\\' escaped, reals as %.17g with ".0" added
+ * when neither a dot nor an exponent is there and no '+' or leading zeros in the
+ * exponent), without copying the event (it may share values with the plan), without
+ * jansson's loop detection and callback per piece. Each string value is redacted
+ * before it is escaped (escaped, a value with a newline or a quote would no longer
+ * match) and the whole line after (keys, and what escaping made of the rest).
+ */
+static void line_string(struct strbuf *sb, const char *s, size_t n)
 {
-	if (json_is_object(v)) {
-		const char *k;
-		json_t *x;
-		json_object_foreach (v, k, x) {
-			if (json_is_string(x)) {
-				char *r = events_redact(ev, json_string_value(x));
-				if (strcmp(r, json_string_value(x)))
-					json_object_set_new(v, k, json_string(r));
-				free(r);
-			} else {
-				redact_json(ev, x);
-			}
+	static const char hex[] = "0123456789ABCDEF";
+	sb_grow(sb, n + 2);
+	sb_addc(sb, '"');
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		const unsigned char *run = p;
+		while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			sb_add(sb, (const char *)run, (size_t)(p - run));
+		if (p == end)
+			break;
+		char esc[7] = {'\\', 0};
+		size_t k = 2;
+		switch (*p) {
+		case '"':
+		case '\\':
+			esc[1] = (char)*p;
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 15];
+			k = 6;
+			break;
 		}
-	} else if (json_is_array(v)) {
-		size_t i;
-		json_t *x;
-		json_array_foreach (v, i, x) {
-			if (json_is_string(x)) {
-				char *r = events_redact(ev, json_string_value(x));
-				json_array_set_new(v, i, json_string(r));
-				free(r);
-			} else {
-				redact_json(ev, x);
-			}
+		sb_add(sb, esc, k);
+		p++;
+	}
+	sb_addc(sb, '"');
+}
+
+static void line_real(struct strbuf *sb, double v)
+{
+	char b[48];
+	int n = snprintf(b, sizeof(b) - 3, "%.17g", v);
+	if (n < 0 || (size_t)n >= sizeof(b) - 3) {
+		sb_adds(sb, "null");
+		return;
+	}
+	size_t len = (size_t)n;
+	if (strspn(b, "0123456789-") == len) {
+		memcpy(b + len, ".0", 3);
+		len += 2;
+	}
+	char *e = strchr(b, 'e');
+	if (e) {
+		char *start = e + 1, *stop = start + 1;
+		if (*start == '-')
+			start++;
+		while (*stop == '0')
+			stop++;
+		if (stop != start) {
+			memmove(start, stop, len - (size_t)(stop - b) + 1);
+			len -= (size_t)(stop - start);
 		}
+	}
+	sb_add(sb, b, len);
+}
+
+static void line_value(struct strbuf *sb, const struct events *ev, const json_t *v);
+
+/* An object's members, each as key:value, after a ',' when more is written than one;
+   a member whose key over has is written with over's value (NULL: none). */
+static void line_members(struct strbuf *sb, const struct events *ev, const json_t *o,
+                         const json_t *over, bool comma)
+{
+	const char *k;
+	json_t *m;
+	json_object_foreach ((json_t *)o, k, m) {
+		if (comma)
+			sb_addc(sb, ',');
+		comma = true;
+		line_string(sb, k, strlen(k));
+		sb_addc(sb, ':');
+		json_t *x = over ? json_object_get(over, k) : NULL;
+		line_value(sb, ev, x ? x : m);
 	}
 }
 
-/* The wall clock as RFC 3339 UTC with milliseconds. */
-static char *timestamp(void)
+static void line_value(struct strbuf *sb, const struct events *ev, const json_t *v)
 {
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	struct tm tm;
-	gmtime_r(&tv.tv_sec, &tm);
-	char buf[64];
-	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%03dZ", (int)(tv.tv_usec / 1000));
-	return xstrdup(buf);
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		sb_addc(sb, '{');
+		line_members(sb, ev, v, NULL, false);
+		sb_addc(sb, '}');
+		break;
+	case JSON_ARRAY:
+		sb_addc(sb, '[');
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			if (i)
+				sb_addc(sb, ',');
+			line_value(sb, ev, json_array_get(v, i));
+		}
+		sb_addc(sb, ']');
+		break;
+	case JSON_STRING:
+		if (ev->nsecrets) {
+			char *r = events_redact(ev, json_string_value(v));
+			line_string(sb, r, strlen(r));
+			free(r);
+		} else {
+			line_string(sb, json_string_value(v), json_string_length(v));
+		}
+		break;
+	case JSON_INTEGER:
+		sb_addf(sb, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		line_real(sb, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		sb_adds(sb, "true");
+		break;
+	case JSON_FALSE:
+		sb_adds(sb, "false");
+		break;
+	case JSON_NULL:
+		sb_adds(sb, "null");
+		break;
+	}
 }
 
-static char *json_line(const struct events *ev, json_t *o)
+/* The wall clock as RFC 3339 UTC with milliseconds, into buf (at least 32 bytes); the
+   date and time of day are formatted once a second. */
+static void timestamp(char *buf)
 {
-	redact_json(ev, o);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!s)
-		return NULL;
+	static __thread time_t last = -1;
+	static __thread char day[24];
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	if (tv.tv_sec != last) {
+		struct tm tm;
+		gmtime_r(&tv.tv_sec, &tm);
+		if (!strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm))
+			day[0] = '\0';
+		last = tv.tv_sec;
+	}
+	snprintf(buf, 32, "%s.%03dZ", day, (int)(tv.tv_usec / 1000));
+}
+
+/* The line of event with a "time" member last, and for the log the members of extra
+   (a member of both: extra's value, where event has it). */
+static char *event_line(const struct events *ev, const json_t *event, const char *ts,
+                        const json_t *extra)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_grow(&sb, 256);
+	sb_addc(&sb, '{');
+	line_members(&sb, ev, event, extra, false);
+	bool comma = json_object_size(event) > 0;
+	if (!json_object_get(event, "time")) {
+		sb_adds(&sb, comma ? ",\"time\":" : "\"time\":");
+		line_string(&sb, ts, strlen(ts));
+		comma = true;
+	}
+	const char *k;
+	json_t *m;
+	json_object_foreach ((json_t *)extra, k, m) {
+		if (json_object_get(event, k) || !strcmp(k, "time"))
+			continue;
+		if (comma)
+			sb_addc(&sb, ',');
+		comma = true;
+		line_string(&sb, k, strlen(k));
+		sb_addc(&sb, ':');
+		line_value(&sb, ev, m);
+	}
+	sb_addc(&sb, '}');
+	char *s = sb_detach(&sb);
+	if (!ev->nsecrets)
+		return s;
 	char *r = events_redact(ev, s);
 	free(s);
 	return r;
@@ -322,29 +477,122 @@ static bool want_json(const struct events *ev)
    the fields of log_extra added: full outputs). Takes both references. */
 static void emit_event(struct events *ev, json_t *event, json_t *log_extra)
 {
-	json_t *o = json_deep_copy(event); /* it may share values with the plan */
-	json_decref(event);
-	char *ts = timestamp();
-	json_object_set_new(o, "time", json_string(ts));
-	free(ts);
-	if (ev->mode == EVENTS_JSON) {
-		json_t *c = json_deep_copy(o);
-		char *r = json_line(ev, c);
-		json_decref(c);
-		if (r)
+	if (json_is_object(event)) {
+		char ts[32];
+		timestamp(ts);
+		if (ev->mode == EVENTS_JSON) {
+			char *r = event_line(ev, event, ts, NULL);
 			put_text(ev, r);
-		free(r);
-	}
-	if (ev->has_log) {
-		if (log_extra)
-			json_object_update(o, log_extra);
-		char *r = json_line(ev, o);
-		if (r)
+			free(r);
+		}
+		if (ev->has_log) {
+			char *r =
+			    event_line(ev, event, ts, json_is_object(log_extra) ? log_extra : NULL);
 			put_log(ev, r);
-		free(r);
+			free(r);
+		}
 	}
 	json_decref(log_extra);
-	json_decref(o);
+	json_decref(event);
+}
+
+/*
+ * The lines of the events every task sends (task_start, task_end), written member by
+ * member without making the event as a json_t first: the bytes event_line writes for
+ * the object json_pack would make. As with json_pack, a required string that is NULL
+ * or not UTF-8 (or a plan value that is missing) drops the event, and an optional one
+ * (json_string) only its member.
+ */
+struct eline {
+	const struct events *ev;
+	struct strbuf sb;
+	bool ok;
+};
+
+static void el_begin(struct eline *l, const struct events *ev)
+{
+	*l = (struct eline){.ev = ev, .sb = STRBUF_INIT, .ok = true};
+	sb_grow(&l->sb, 320);
+	sb_addc(&l->sb, '{');
+}
+
+static void el_key(struct eline *l, const char *key)
+{
+	if (l->sb.len > 1)
+		sb_addc(&l->sb, ',');
+	line_string(&l->sb, key, strlen(key));
+	sb_addc(&l->sb, ':');
+}
+
+static bool is_utf8(const char *s)
+{
+	size_t n = strlen(s);
+	return utf8_validate((const unsigned char *)s, n) == n;
+}
+
+/* A string member; required: a NULL or invalid value drops the event, else the member. */
+static void el_str(struct eline *l, const char *key, const char *v, bool required)
+{
+	if (!v || !is_utf8(v)) {
+		l->ok &= !required;
+		return;
+	}
+	el_key(l, key);
+	if (l->ev->nsecrets) {
+		char *r = events_redact(l->ev, v);
+		line_string(&l->sb, r, strlen(r));
+		free(r);
+	} else {
+		line_string(&l->sb, v, strlen(v));
+	}
+}
+
+static void el_json(struct eline *l, const char *key, const json_t *v)
+{
+	if (!v) {
+		l->ok = false;
+		return;
+	}
+	el_key(l, key);
+	line_value(&l->sb, l->ev, v);
+}
+
+/* The line with "time" last (NULL when the event is dropped), redacted whole. */
+static char *el_end(struct eline *l, const char *ts)
+{
+	if (!l->ok) {
+		sb_release(&l->sb);
+		return NULL;
+	}
+	el_key(l, "time");
+	line_string(&l->sb, ts, strlen(ts));
+	sb_addc(&l->sb, '}');
+	char *s = sb_detach(&l->sb);
+	if (!l->ev->nsecrets)
+		return s;
+	char *r = events_redact(l->ev, s);
+	free(s);
+	return r;
+}
+
+/* Send a line built by el_*: on the output (--events=json) and in the log. */
+static void emit_line(struct events *ev, char *line)
+{
+	if (line && ev->mode == EVENTS_JSON)
+		put_text(ev, line);
+	if (line && ev->has_log)
+		put_log(ev, line);
+	free(line);
+}
+
+/* Send a line to the log (log) or the output (--events=json). */
+static void emit_line_to(struct events *ev, char *line, bool log)
+{
+	if (line && log)
+		put_log(ev, line);
+	else if (line)
+		put_text(ev, line);
+	free(line);
 }
 
 static void emit_json(struct events *ev, json_t *event)
@@ -430,12 +678,20 @@ void events_stage(struct events *ev, const char *image, const char *stage, size_
 
 void events_task_start(struct events *ev, const struct task_event *te)
 {
-	if (want_json(ev))
-		emit_json(ev, json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:O}", "event", "task_start",
-		                        "image", te->image, "stage", te->stage, "id",
-		                        json_object_get(te->task, PLAN_K_ID), "module",
-		                        json_object_get(te->task, PLAN_K_MODULE), "task", te->what,
-		                        "source", json_object_get(te->task, PLAN_K_SOURCE)));
+	if (want_json(ev)) {
+		char ts[32];
+		timestamp(ts);
+		struct eline l;
+		el_begin(&l, ev);
+		el_str(&l, "event", "task_start", true);
+		el_str(&l, "image", te->image, true);
+		el_str(&l, "stage", te->stage, true);
+		el_json(&l, "id", json_object_get(te->task, PLAN_K_ID));
+		el_json(&l, "module", json_object_get(te->task, PLAN_K_MODULE));
+		el_str(&l, "task", te->what, true);
+		el_json(&l, "source", json_object_get(te->task, PLAN_K_SOURCE));
+		emit_line(ev, el_end(&l, ts));
+	}
 	if (ev->mode == EVENTS_JSON)
 		return;
 	char *w = events_redact(ev, te->what);
@@ -565,6 +821,61 @@ out:
 	json_decref(o);
 }
 
+/* task_end's line; for the log, what the command printed in full in the place of its
+   last lines (a failed command's), and after "time" when they are not there. */
+static char *task_end_line(const struct events *ev, const struct task_event *te,
+                           const struct task_result *res, double ms, const char *ts, bool log)
+{
+	struct eline l;
+	el_begin(&l, ev);
+	el_str(&l, "event", "task_end", true);
+	el_str(&l, "image", te->image, true);
+	el_str(&l, "stage", te->stage, true);
+	el_json(&l, "id", json_object_get(te->task, PLAN_K_ID));
+	el_json(&l, "module", json_object_get(te->task, PLAN_K_MODULE));
+	el_str(&l, "task", te->what, true);
+	el_str(&l, "status", status_name(res->status), true);
+	el_key(&l, "ms");
+	line_real(&l.sb, ms);
+	el_json(&l, "source", json_object_get(te->task, PLAN_K_SOURCE));
+	el_str(&l, "msg", res->msg, false);
+	if (res->status == TASK_FAILED && res->cmd) {
+		el_str(&l, "cmd", res->cmd, false);
+		el_key(&l, "exit_status");
+		sb_addf(&l.sb, "%d", res->exit_status);
+	}
+	el_str(&l, "diff", res->diff, false);
+	/* the output: the last lines of a failed command here, all of it in the log */
+	bool failed = res->status == TASK_FAILED;
+	const char *tail[2] = {failed ? res->stdout_tail : NULL, failed ? res->stderr_tail : NULL};
+	const char *full[2] = {log ? res->stdout_full : NULL, log ? res->stderr_full : NULL};
+	static const char *const names[2] = {"stdout", "stderr"};
+	bool placed[2] = {false, false};
+	for (int i = 0; i < 2; i++) {
+		if (!tail[i] || !is_utf8(tail[i]))
+			continue;
+		placed[i] = true;
+		el_str(&l, names[i], full[i] && is_utf8(full[i]) ? full[i] : tail[i], false);
+	}
+	if (!l.ok) {
+		sb_release(&l.sb);
+		return NULL;
+	}
+	el_key(&l, "time");
+	line_string(&l.sb, ts, strlen(ts));
+	for (int i = 0; i < 2; i++)
+		if (!placed[i])
+			el_str(&l, names[i], full[i], false);
+	/* el_end without its "time": it is in place already */
+	sb_addc(&l.sb, '}');
+	char *line = sb_detach(&l.sb);
+	if (!ev->nsecrets)
+		return line;
+	char *r = events_redact(ev, line);
+	free(line);
+	return r;
+}
+
 void events_task_end(struct events *ev, const struct task_event *te, const struct task_result *res,
                      double ms)
 {
@@ -584,31 +895,12 @@ void events_task_end(struct events *ev, const struct task_event *te, const struc
 		free(r.stderr_tail);
 	}
 	if (want_json(ev)) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:f,s:O}", "event", "task_end",
-		                      "image", te->image, "stage", te->stage, "id",
-		                      json_object_get(te->task, PLAN_K_ID), "module",
-		                      json_object_get(te->task, PLAN_K_MODULE), "task", te->what,
-		                      "status", status_name(res->status), "ms", ms, "source",
-		                      json_object_get(te->task, PLAN_K_SOURCE));
-		if (res->msg)
-			json_object_set_new(o, "msg", json_string(res->msg));
-		if (res->status == TASK_FAILED && res->cmd) {
-			json_object_set_new(o, "cmd", json_string(res->cmd));
-			json_object_set_new(o, "exit_status", json_integer(res->exit_status));
-		}
-		if (res->diff)
-			json_object_set_new(o, "diff", json_string(res->diff));
-		/* the output: the last lines of a failed command here, all of it in the log */
-		json_t *full = json_object();
-		if (res->status == TASK_FAILED && res->stdout_tail)
-			json_object_set_new(o, "stdout", json_string(res->stdout_tail));
-		if (res->status == TASK_FAILED && res->stderr_tail)
-			json_object_set_new(o, "stderr", json_string(res->stderr_tail));
-		if (res->stdout_full)
-			json_object_set_new(full, "stdout", json_string(res->stdout_full));
-		if (res->stderr_full)
-			json_object_set_new(full, "stderr", json_string(res->stderr_full));
-		emit_event(ev, o, full);
+		char ts[32];
+		timestamp(ts);
+		if (ev->mode == EVENTS_JSON)
+			emit_line_to(ev, task_end_line(ev, te, res, ms, ts, false), false);
+		if (ev->has_log)
+			emit_line_to(ev, task_end_line(ev, te, res, ms, ts, true), true);
 	}
 	if (ev->mode == EVENTS_JSON)
 		return;
@@ -811,6 +1103,17 @@ void events_relay_to(struct events *ev, int fd, const char *target)
 	}
 	ev->status_shown = false;
 	ev->relay_fd = fd;
+}
+
+void events_set_target(struct events *ev, const char *target)
+{
+	free(ev->prefix);
+	ev->prefix = ev->mode != EVENTS_JSON && target ? xasprintf("[%s] ", target) : NULL;
+}
+
+bool events_live(const struct events *ev)
+{
+	return ev && ev->thread_running;
 }
 
 void events_relay_send(struct events *ev, char kind, const char *data)

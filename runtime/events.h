@@ -98,6 +98,11 @@ void events_progress(struct events *ev, const char *text);
  * Fork with events_hold held: the worker's events_relay_to lets it go.
  */
 void events_relay_to(struct events *ev, int fd, const char *target);
+/* A host applied in kiln's own process (one host, no worker): its text lines start with
+   "[TARGET] " as a worker's do, until events_set_target(ev, NULL). */
+void events_set_target(struct events *ev, const char *target);
+/* Whether a status thread runs (a terminal): then clones need events_hold. */
+bool events_live(const struct events *ev);
 void events_relay_send(struct events *ev, char kind, const char *data);
 struct events_relay;
 struct events_relay *events_relay_new(void);

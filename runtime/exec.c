@@ -750,6 +750,33 @@ static bool finish_worker(struct executor *x, struct worker *w, struct recap *r)
 	return ok;
 }
 
+/*
+ * A block of one rootfs host runs in kiln's own process: there is nothing to run beside
+ * it, and a worker would cost a fork and a pipe record (a write, a wake-up of the
+ * parent, a read and a copy) for every event. What a worker is for does not apply: a
+ * rootfs connection is files under a root fd (no libssh or OpenSSL state), its
+ * namespace holder is a raw clone, safe where no status thread runs beside it (not on
+ * a terminal), and with one host there is no other host to keep apart. Events, text
+ * lines ("[HOST] ..."), redaction and the recap are as a worker's.
+ */
+static bool runs_inline(struct executor *x, size_t n, json_t *attrs)
+{
+	const char *kind = json_string_value(json_object_get(attrs, PLAN_K_CONNECTION));
+	return n == 1 && kind && !strcmp(kind, "rootfs") && !events_live(x->ev);
+}
+
+static bool run_inline(struct executor *x, json_t *ap, const char *host, json_t *attrs,
+                       struct recap *r)
+{
+	double t0 = exec_now_ms();
+	events_set_target(x->ev, host);
+	bool ok = apply_host(x, ap, host, attrs, r);
+	events_set_target(x->ev, NULL);
+	r->seconds = (exec_now_ms() - t0) / 1000;
+	r->aborted = !ok && !r->unreachable;
+	return ok;
+}
+
 /* One apply block's hosts, at most forks at once; false when one failed. */
 static bool run_block(struct executor *x, json_t *ap, json_t *hosts, struct recap **recaps,
                       size_t *nrecaps)
@@ -771,6 +798,12 @@ static bool run_block(struct executor *x, json_t *ap, json_t *hosts, struct reca
 		k++;
 	}
 	*nrecaps += n;
+	if (runs_inline(x, n, attrs[0])) {
+		bool ok = run_inline(x, ap, names[0], attrs[0], &(*recaps)[first]);
+		free(names);
+		free(attrs);
+		return ok;
+	}
 	unsigned forks = x->o->forks ? x->o->forks : 10;
 	struct worker *ws = xcalloc(forks, sizeof(*ws));
 	struct pollfd *pfds = xcalloc(forks, sizeof(*pfds));
@@ -962,13 +995,17 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		}
 	}
 	events_plan(x.ev, json_array_size(images), nstages, ntasks);
+	/* no image to bake (kiln plan and kiln run ask for it; a plan of apply blocks only is
+	   so too): no work directory, no lock of the cache or work directory, no stage
+	   status, none of which the hosts use */
+	bool hosts_only = o->hosts_only || !json_array_size(images);
 	int status = 0;
 	x.keep = json_array();
 	if (take_secrets(&x, plan) < 0) {
 		status = 1;
 		goto out;
 	}
-	if (!o->hosts_only && make_work(&x, &err) < 0) {
+	if (!hosts_only && make_work(&x, &err) < 0) {
 		events_error(x.ev, "apply", err.msg);
 		status = -1;
 		goto out;
@@ -987,7 +1024,7 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 		goto out;
 	}
 	/* two applies on one cache or work directory: the second waits or stops here */
-	if (!o->hosts_only && !o->check &&
+	if (!hosts_only && !o->check &&
 	    (cache_lock(x.cache_dir, "cache directory", true, o->lock_timeout, &x.cache_lock,
 	                &err) < 0 ||
 	     cache_lock(x.work_base, "work directory", false, o->lock_timeout, &x.work_lock, &err) <
@@ -1005,11 +1042,11 @@ int apply_plan(json_t *plan, const struct apply_opts *o)
 	                         .create_key = !o->check,
 	                         .no_cache = o->no_cache,
 	                         .refresh_base = o->refresh_base};
-	if (!o->hosts_only)
+	if (!hosts_only)
 		plan_status_compute(plan, &so, &x.status, &err);
 	if (x.status.key_note)
 		events_note(x.ev, "apply", "the stage cache is not used: %s", x.status.key_note);
-	x.nimages = o->hosts_only ? 0 : json_array_size(images);
+	x.nimages = hosts_only ? 0 : json_array_size(images);
 	x.images = xcalloc(x.nimages ? x.nimages : 1, sizeof(*x.images));
 	struct recap *recaps = xcalloc(x.nimages ? x.nimages : 1, sizeof(*recaps));
 	json_t *artifacts = json_array();

@@ -317,6 +317,9 @@ static char *file_dest(struct copy *cp, const char *dest, const char *name)
 			return NULL;
 		return mod_path_join(dest, name);
 	}
+	/* a dest that resolves is in a directory: only a new one needs its directory checked */
+	if (st.exists)
+		return mod_path_clean(dest);
 	char *dir = mod_dirname(dest);
 	if (ctx->conn->ops->stat(ctx->conn, dir, true, &st, &err) < 0) {
 		mod_fail(cp->res, &err);

@@ -282,8 +282,7 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 	} else {
 		/* file, directory and touch act on what a final symlink points to */
 		struct conn_stat st;
-		if (mod_follow(ctx->conn, clean, &real, &err) < 0 ||
-		    ctx->conn->ops->stat(ctx->conn, real, false, &st, &err) < 0) {
+		if (mod_follow_stat(ctx->conn, clean, &real, &st, &err) < 0) {
 			mod_fail(res, &err);
 			goto out;
 		}

@@ -5,6 +5,7 @@
 #include "entries.h"
 #include "modlib.h"
 
+#include <errno.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,8 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 	regex_t re, ins;
 	bool have_re = false, have_ins = false;
 	struct rt_error err = {0};
-	char *real = NULL;
+	char *real = NULL, *data = NULL;
+	size_t len = 0;
 
 	if (path[0] != '/')
 		return task_failed(res, "path '%s' is not absolute", path);
@@ -145,12 +147,22 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		have_ins = true;
 	}
 
-	bool exists;
-	if (mod_follow(ctx->conn, path, &real, &err) < 0 ||
-	    mod_lines_read(ctx->conn, real, &l, &exists, &err) < 0) {
+	/* the file's text is kept: the lines as they were (for the diff and the update) are
+	   split from it again only when something changes */
+	bool exists = true;
+	int r = mod_follow(ctx->conn, path, &real, &err);
+	if (r == 0 && (r = ctx->conn->ops->read(ctx->conn, real, MOD_TEXT_MAX, &data, &len,
+	                                        &err)) == -ENOENT) {
+		exists = false;
+		r = 0;
+	}
+	if (r < 0) {
 		mod_fail(res, &err);
 		goto out;
 	}
+	l.final_nl = true;
+	if (exists)
+		mod_lines_split(&l, data, len);
 	if (!exists) {
 		if (!present) {
 			task_ok(res, "%s does not exist", path);
@@ -161,11 +173,6 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 			goto out;
 		}
 	}
-	mod_lines_split(&orig, "", 0);
-	for (size_t i = 0; i < l.n; i++)
-		mod_lines_insert(&orig, i, l.v[i]);
-	orig.final_nl = l.final_nl;
-
 	size_t removed = 0;
 	const char *what =
 	    edit(&l, line, have_re ? &re : NULL, have_ins ? &ins : NULL, after != NULL,
@@ -175,6 +182,7 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		task_ok(res, "%s already %s the line", path, present ? "has" : "lacks");
 		goto out;
 	}
+	mod_lines_split(&orig, exists ? data : "", exists ? len : 0);
 	if (!exists)
 		mod_note(&ch, "created %s", path);
 	if (removed)
@@ -209,6 +217,7 @@ out:
 	if (have_ins)
 		regfree(&ins);
 	free(real);
+	free(data);
 	return 0;
 }
 

@@ -340,6 +340,13 @@ char *mod_path_clean(const char *path)
 
 int mod_follow(struct conn *c, const char *path, char **ret, struct rt_error *err)
 {
+	struct conn_stat st;
+	return mod_follow_stat(c, path, ret, &st, err);
+}
+
+int mod_follow_stat(struct conn *c, const char *path, char **ret, struct conn_stat *ret_st,
+                    struct rt_error *err)
+{
 	char *cur = mod_path_clean(path);
 	for (int i = 0; i < 40; i++) {
 		struct conn_stat st;
@@ -350,6 +357,7 @@ int mod_follow(struct conn *c, const char *path, char **ret, struct rt_error *er
 		}
 		if (!st.exists || !S_ISLNK(st.mode)) {
 			*ret = cur;
+			*ret_st = st;
 			return 0;
 		}
 		char *target;

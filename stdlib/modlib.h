@@ -121,6 +121,10 @@ char *mod_path_clean(const char *path);
  * resolve against the link's directory. Returns 0 or < 0 with err.
  */
 int mod_follow(struct conn *c, const char *path, char **ret, struct rt_error *err);
+/* mod_follow, and *ret_st: the lstat of *ret (the one mod_follow made), so a caller need not
+   make it again. */
+int mod_follow_stat(struct conn *c, const char *path, char **ret, struct conn_stat *ret_st,
+                    struct rt_error *err);
 
 /* ---- text files as lines ------------------------------------------------------------------ */
 

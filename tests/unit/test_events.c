@@ -45,7 +45,7 @@ static void check_value(struct events *ev, FILE *out, json_t *v)
 {
 	json_t *task = json_pack("{s:O,s:s,s:s}", "id", v, "module", "file", "source", "a.img:1:2");
 	char *before = json_dumps(task, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-	struct task_event te = {"img", "apply", task, "file /x", NULL};
+	struct task_event te = {"img", "apply", task, "file /x", NULL, false};
 	events_task_start(ev, &te);
 	char *line = drain(out);
 	json_t *want = json_pack("{s:s,s:s,s:s,s:O,s:s,s:s,s:s}", "event", "task_start", "image",
@@ -131,7 +131,7 @@ static void check_task_end(FILE *out, FILE *log, struct task_result *res)
 	events_set_log(ev, log);
 	json_t *task =
 	    json_pack("{s:s,s:[i,f],s:s}", "id", "t.1", "module", 1, 0.5, "source", "s:1:1");
-	struct task_event te = {"img", "apply", task, "command x", NULL};
+	struct task_event te = {"img", "apply", task, "command x", NULL, false};
 	events_task_end(ev, &te, res, 0.071703001856803894);
 	char *line = drain(out), *logged = drain(log);
 	char *got_out = time_as_t(line), *got_log = time_as_t(logged);
@@ -183,7 +183,7 @@ int main(void)
 	json_t *v = json_pack("{s:s,s:[s],s:s}", "k", "x pa\"ss\nword-line y", "arr", "word-line",
 	                      "word-line", "v");
 	json_t *task = json_pack("{s:O,s:s,s:s}", "id", v, "module", "m", "source", "s");
-	struct task_event te = {"img", "apply", task, "what", NULL};
+	struct task_event te = {"img", "apply", task, "what", NULL, false};
 	events_task_start(ev, &te);
 	char *line = drain(out);
 	CHECK(!strstr(line, "pa\\\"ss"));
@@ -201,7 +201,7 @@ int main(void)
 	ev = events_new(EVENTS_JSON, out, false);
 	events_set_log(ev, log);
 	task = json_pack("{s:s,s:s,s:s}", "id", "t.1", "module", "command", "source", "s:1:1");
-	te = (struct task_event){"img", "apply", task, "command x", NULL};
+	te = (struct task_event){"img", "apply", task, "command x", NULL, false};
 	char msg[] = "exit status 3", cmd[] = "x", tail[] = "tail", full[] = "all\nof it",
 	     err[] = "err";
 	struct task_result res = {.status = TASK_FAILED,

@@ -446,6 +446,7 @@ static bool run_task(struct stage_run *sr, json_t *task)
 			    /* services run only on a live host (over SSH); an image or a
 			       root filesystem host runs none */
 			    .in_image = strcmp(sr->conn->ops->name, "ssh") != 0,
+			    .work_dir = x->work,
 			    .redact = redact_for_module,
 			    .redact_data = x->ev,
 			};

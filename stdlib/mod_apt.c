@@ -12,13 +12,23 @@
  * dpkg's and debconf's databases and, unless
  * keep_lists, no package lists (/var/lib/apt/lists) once it ran. A task that has
  * packages to install or upgrade and finds no lists updates them first, so
- * the next apt task works with or without update_cache.
+ * the next apt task works with or without update_cache; within one apply it
+ * puts back the lists an earlier task downloaded for the same sources instead
+ * (see lists_keep below).
  */
 #include "entries.h"
 #include "modlib.h"
 
+#include "atomic.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const struct kiln_arg args[] = {
     {"name", "string|list<string>", false, NULL,
@@ -176,6 +186,218 @@ static bool lists_missing(const struct task_ctx *ctx)
 	return none;
 }
 
+/*
+ * Package lists kept between the apt tasks of one apply. An image's apt task removes the lists
+ * when it is done (as Debian's images ship), so the next one would download them again; the
+ * lists an apt-get update of this apply fetched are kept in WORK/apt-lists/KEY (the apply's
+ * own directory, removed when it ends: never the cache, never a layer), KEY a digest of what
+ * decides what apt-get update fetches (sources, trusted keys, apt's configuration, dpkg's
+ * architectures). A later task that finds no lists in a tree of the same KEY puts them back
+ * instead of downloading them; its clean-up removes them from the tree as before.
+ *
+ * Copied through the connection, neither renamed nor bind-mounted: a tree may be an overlay
+ * mount and the work directory another file system (rename fails with EXDEV, and would empty
+ * the kept copy for the next task); a bind mount would let the task's own clean-up (and any
+ * command apt runs) delete or change the kept copy, and the connection hides the tree's
+ * path. A copy costs a fraction of a second for tens of MB of lists, against seconds to
+ * download them.
+ *
+ * The copy is put back only into a tree where apt-get update already left its lock and
+ * partial/ (every tree after an apt task that updated): what stays in the tree after the
+ * clean-up, so the layer is the same whether the lists were downloaded or put back.
+ */
+#define LISTS "/var/lib/apt/lists"
+#define LIST_MAX ((size_t)1 << 30)
+
+static char *sources_key(const struct task_ctx *ctx)
+{
+	if (!ctx->in_image || !ctx->work_dir || ctx->check)
+		return NULL;
+	const char *argv[] = {
+	    "sh", "-c",
+	    "command -v sha256sum >/dev/null || exit 3; cd / || exit 3; "
+	    "sha256sum -- etc/apt/sources.list etc/apt/sources.list.d/* etc/apt/trusted.gpg "
+	    "etc/apt/trusted.gpg.d/* etc/apt/keyrings/* usr/share/keyrings/* "
+	    "etc/apt/apt.conf etc/apt/apt.conf.d/* var/lib/dpkg/arch 2>/dev/null | "
+	    "sha256sum",
+	    NULL};
+	struct exec_req req = {.argv = argv};
+	struct exec_res er = {0};
+	struct rt_error err = {0};
+	if (ctx->conn->ops->exec(ctx->conn, &req, &er, &err) < 0)
+		return NULL;
+	char *key = NULL;
+	if (er.status == 0 && er.out && er.out_len >= 64 &&
+	    strspn(er.out, "0123456789abcdef") == 64 &&
+	    /* no file at all: nothing to tell trees apart by */
+	    strncmp(er.out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 64))
+		key = xasprintf("%s/apt-lists/%.64s", ctx->work_dir, er.out);
+	mod_exec_res_free(&er);
+	return key;
+}
+
+/* A whole regular file under dfd (at most max bytes; malloc'd), or NULL. */
+static char *read_file_at(int dfd, const char *name, size_t max, size_t *ret_len)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > max) {
+		close(fd);
+		return NULL;
+	}
+	size_t len = (size_t)sb.st_size, got = 0;
+	char *data = xmalloc(len + 1);
+	while (got < len) {
+		ssize_t n = read(fd, data + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got != len) {
+		free(data);
+		return NULL;
+	}
+	*ret_len = len;
+	return data;
+}
+
+static bool list_name_ok(const char *n)
+{
+	return *n && *n != '.' && !strchr(n, '/') && strcmp(n, "lock");
+}
+
+/* Copy the tree's lists to dir (replacing an older copy); a failure only loses the copy. */
+static void lists_keep(const struct task_ctx *ctx, const char *dir)
+{
+	const char *argv[] = {"find", LISTS,   "-mindepth", "1",    "-maxdepth", "1",
+	                      "(",    "-type", "f",         "-o",   "-type",     "l",
+	                      ")",    "!",     "-name",     "lock", NULL};
+	struct exec_req req = {.argv = argv};
+	struct exec_res er = {0};
+	struct rt_error err = {0};
+	if (ctx->conn->ops->exec(ctx->conn, &req, &er, &err) < 0)
+		return;
+	char *parent = xasprintf("%s/apt-lists", ctx->work_dir);
+	char *tmp = xasprintf("%s/new-XXXXXX", parent);
+	bool ok = er.status == 0 && er.out && (mkdir(parent, 0700) == 0 || errno == EEXIST) &&
+	          mkdtemp(tmp);
+	bool made = ok;
+	for (char *line = ok ? er.out : NULL; ok && line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		const char *name = line + strlen(LISTS "/");
+		char *path = xasprintf("%s", line);
+		char *dst = xasprintf("%s/%s", tmp, name);
+		struct conn_stat st;
+		ok = !strncmp(line, LISTS "/", strlen(LISTS "/")) && list_name_ok(name) &&
+		     ctx->conn->ops->stat(ctx->conn, path, false, &st, &err) == 0 && st.exists;
+		if (ok && S_ISLNK(st.mode)) {
+			char *target = NULL;
+			ok = ctx->conn->ops->readlink(ctx->conn, path, &target, &err) == 0 &&
+			     symlink(target, dst) == 0;
+			free(target);
+		} else if (ok && S_ISREG(st.mode)) {
+			char *data = NULL;
+			size_t len = 0;
+			ok =
+			    ctx->conn->ops->read(ctx->conn, path, LIST_MAX, &data, &len, &err) == 0;
+			int fd = ok ? open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+			ok = fd >= 0 && fd_write_all(fd, data, len) == 0;
+			if (fd >= 0 && close(fd) < 0)
+				ok = false;
+			free(data);
+		} else {
+			ok = false;
+		}
+		free(path);
+		free(dst);
+		line = nl ? nl + 1 : NULL;
+	}
+	mod_exec_res_free(&er);
+	if (ok) {
+		/* replace the older copy: aside first, as rename cannot replace a full directory */
+		char *old = xasprintf("%s/old-XXXXXX", parent);
+		if (mkdtemp(old) && rename(dir, old) < 0 && errno != ENOENT)
+			ok = false;
+		if (ok && rename(tmp, dir) < 0)
+			ok = false;
+		rm_rf_at(AT_FDCWD, old);
+		free(old);
+	}
+	if (made && !ok)
+		rm_rf_at(AT_FDCWD, tmp);
+	free(tmp);
+	free(parent);
+}
+
+/* Put the lists kept in dir back into the tree: true when done (else apt-get update). */
+static bool lists_restore(const struct task_ctx *ctx, const char *dir)
+{
+	struct conn_stat lock, partial;
+	struct rt_error err = {0};
+	if (ctx->conn->ops->stat(ctx->conn, LISTS "/lock", false, &lock, &err) < 0 ||
+	    ctx->conn->ops->stat(ctx->conn, LISTS "/partial", false, &partial, &err) < 0 ||
+	    !lock.exists || !partial.exists)
+		return false;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return false;
+	}
+	bool ok = true, any = false;
+	struct dirent *e;
+	while (ok && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct stat sb;
+		char *path = xasprintf(LISTS "/%s", e->d_name);
+		ok = list_name_ok(e->d_name) &&
+		     fstatat(dfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+		if (ok && S_ISLNK(sb.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(dfd, e->d_name, target, sizeof(target) - 1);
+			ok = n > 0;
+			if (ok) {
+				target[n] = '\0';
+				ok = ctx->conn->ops->symlink(ctx->conn, target, path, &err) == 0;
+			}
+		} else if (ok && S_ISREG(sb.st_mode)) {
+			size_t len = 0;
+			char *data = read_file_at(dfd, e->d_name, LIST_MAX, &len);
+			struct conn_attrs a = {0644, 0, 0};
+			ok = data &&
+			     ctx->conn->ops->write(ctx->conn, path, data, len, &a, &err) == 0;
+			free(data);
+		} else {
+			ok = false;
+		}
+		any = any || ok;
+		free(path);
+	}
+	closedir(d);
+	if (!ok || !any) {
+		/* what was put back goes: apt-get update starts from no lists, as without a copy */
+		const char *rm[] = {"find",    LISTS,  "-mindepth", "1",     "!",
+		                    "-name",   "lock", "!",         "-path", LISTS "/partial",
+		                    "-delete", NULL};
+		struct exec_req req = {.argv = rm};
+		struct exec_res er = {0};
+		if (ctx->conn->ops->exec(ctx->conn, &req, &er, &err) == 0)
+			mod_exec_res_free(&er);
+		return false;
+	}
+	return true;
+}
+
 /* apt-get update; the change noted when asked for (asked) and the lists changed. */
 static int update_lists(const struct task_ctx *ctx, struct task_result *res, struct mod_changes *ch,
                         bool asked)
@@ -290,6 +512,7 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 	struct mod_changes ch = MOD_CHANGES_INIT;
 	struct pkg *p = NULL;
 	size_t n = 0;
+	char *kept = NULL; /* this apply's copy of the lists for the tree's sources */
 	struct conn_stat st;
 	struct rt_error err = {0};
 
@@ -342,6 +565,10 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 			if (update_lists(ctx, res, &ch, true) < 0)
 				goto out;
 			ran = true;
+			/* the kept copy follows the fresh lists */
+			kept = sources_key(ctx);
+			if (kept)
+				lists_keep(ctx, kept);
 		}
 	}
 
@@ -355,8 +582,15 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		for (size_t i = 0; i < n && !want; i++)
 			want = strcmp(state, "absent") && need_install(&p[i]);
 		if (want && !ctx->check && !ran && lists_missing(ctx)) {
-			if (update_lists(ctx, res, &ch, false) < 0)
-				goto out;
+			/* the lists an earlier task of this apply downloaded for the same
+			   sources, else a download (kept for the next task) */
+			kept = sources_key(ctx);
+			if (!kept || !lists_restore(ctx, kept)) {
+				if (update_lists(ctx, res, &ch, false) < 0)
+					goto out;
+				if (kept)
+					lists_keep(ctx, kept);
+			}
 			ran = true;
 		}
 		if (latest && query_candidates(ctx, res, p, n) < 0)
@@ -403,6 +637,7 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 	mod_finish(ctx, res, &ch,
 	           n ? "the packages are as asked" : "the package lists are current");
 out:
+	free(kept);
 	mod_changes_release(&ch);
 	for (size_t i = 0; i < n; i++) {
 		free(p[i].spec);

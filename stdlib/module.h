@@ -133,6 +133,9 @@ struct task_ctx {
 	bool check;             /* change nothing; report what would change */
 	bool diff;              /* describe the change in res->diff */
 	bool in_image;          /* an image build (services are not started, only enabled) */
+	/* the apply's own directory on the build machine (removed when the apply ends), for
+	   what a module keeps from one task to the next of one apply; NULL: none */
+	const char *work_dir;
 	/* text for people with the secrets' values blanked out (malloc'd), applied before
 	   text is shortened (a cut secret is no longer recognised); NULL: nothing to hide */
 	char *(*redact)(const void *data, const char *text);

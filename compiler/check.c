@@ -40,6 +40,14 @@ void check_program(struct program *p)
 			if (n->kind == N_ROLE)
 				check_role(&ck, n);
 	check_role_cycles(&ck);
+	/* the top-level lets of imported files before their importers' (files are in the
+	   order they were found, importers first): a let of a file then mostly finds the
+	   imported lets it uses checked, and a long chain of lets across an import costs no
+	   deep recursion (LET_MAX_CHAIN) */
+	for (uint32_t f = p->nfiles; f-- > 1;)
+		for (struct ast_node *n = p->files[f]->items; n; n = n->next)
+			if (n->kind == N_LET)
+				check_let(&ck, n->sym);
 	for (uint32_t f = 0; f < p->nfiles; f++) {
 		for (struct ast_node *n = p->files[f]->items; n; n = n->next) {
 			switch (n->kind) {

@@ -178,12 +178,25 @@ void check_let(struct checker *ck, struct symbol *sym)
 		sym->state = 2;
 		return;
 	}
+	if (ck->let_depth >= LET_MAX_CHAIN) {
+		struct diag *d = diag_error(ck->d, E_LET_CHAIN, sym->span,
+		                            "the value of '%s' ends a chain of more than %d lets, "
+		                            "each the value of the one before",
+		                            sym->name, LET_MAX_CHAIN);
+		diag_help(d, "declare the lets in the order they are used, or shorten the chain "
+		             "(a list and a for expression, say)");
+		sym->type = &type_error;
+		sym->state = 2;
+		return;
+	}
 	sym->state = 1;
 	struct ast_node *n = sym->decl;
 	const struct type *declared = n->type ? check_ast_type(ck->p, n->type) : NULL;
 	struct scope *saved = ck->scope;
 	ck->scope = &ck->p->globals; /* a let sees the names of the file's top level */
+	ck->let_depth++;
 	const struct type *t = check_expr(ck, n->value, declared);
+	ck->let_depth--;
 	ck->scope = saved;
 	if (sym->state == 2) /* a cycle through this let was reported */
 		return;

@@ -17,7 +17,12 @@ struct checker {
 	struct scope *scope;       /* innermost scope */
 	struct hashmap *handlers;  /* handlers a 'notify' may name here */
 	struct hashmap type_cache; /* stdlib type strings, parsed once */
+	unsigned let_depth;        /* lets being checked, one inside the other (check_let) */
 };
+
+/* The longest chain of lets, each the value of the one before, that kiln checks: each
+   link is a recursion of the checker and of lowering, and the stack is finite. */
+enum { LET_MAX_CHAIN = 1000 };
 
 /* check_scope.c: scopes, "did you mean" among globals, handlers in scope. */
 void ck_scope_enter(struct checker *ck, struct scope *s);

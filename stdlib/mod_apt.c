@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct kiln_arg args[] = {
@@ -37,6 +38,12 @@ static const struct kiln_arg args[] = {
      "present: installed; latest: installed and upgraded; absent: removed"},
     {"update_cache", "bool", false, "false",
      "run apt-get update first; alone, without name, the task does only this"},
+    {"cache_valid_time", "int", false, "0",
+     "seconds: update the package lists only when they are older than this (as Ansible's "
+     "apt, setting it implies update_cache = true). Their age: on a host, of "
+     "/var/lib/apt/periodic/update-success-stamp, else of the /var/lib/apt/lists directory "
+     "(as Ansible); in an image, of the lists this apply downloaded for the same sources "
+     "(else of the tree's lists, if it has any)"},
     {"install_recommends", "bool", false, "false", "also install recommended packages"},
     {"keep_lists", "bool", false, "false",
      "in an image, keep the package lists in /var/lib/apt/lists after the task (else they "
@@ -398,6 +405,47 @@ static bool lists_restore(const struct task_ctx *ctx, const char *dir)
 	return true;
 }
 
+/*
+ * The age in seconds of the target's package lists as Ansible's apt tells it: the mtime of
+ * apt's update-success stamp, else of the lists directory; measured on the target (its clock);
+ * -1 when unknown or when there are no lists at all.
+ */
+static long long lists_age_target(const struct task_ctx *ctx)
+{
+	if (lists_missing(ctx))
+		return -1;
+	const char *argv[] = {
+	    "sh", "-c",
+	    "s=/var/lib/apt/periodic/update-success-stamp; [ -e $s ] || s=/var/lib/apt/lists; "
+	    "t=$(stat -c %Y $s) && n=$(date +%s) && echo $((n - t))",
+	    NULL};
+	struct exec_req req = {.argv = argv};
+	struct exec_res er = {0};
+	struct rt_error err = {0};
+	if (ctx->conn->ops->exec(ctx->conn, &req, &er, &err) < 0)
+		return -1;
+	long long age = -1;
+	if (er.status == 0 && er.out) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(er.out, &end, 10);
+		if (!errno && end != er.out && (*end == '\n' || !*end))
+			age = v < 0 ? 0 : v;
+	}
+	mod_exec_res_free(&er);
+	return age;
+}
+
+/* The age in seconds of this apply's kept copy in dir, or -1. */
+static long long lists_age_kept(const char *dir)
+{
+	struct stat sb;
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return -1;
+	time_t now = time(NULL);
+	return now > sb.st_mtime ? (long long)(now - sb.st_mtime) : 0;
+}
+
 /* apt-get update; the change noted when asked for (asked) and the lists changed. */
 static int update_lists(const struct task_ctx *ctx, struct task_result *res, struct mod_changes *ch,
                         bool asked)
@@ -506,7 +554,10 @@ static bool need_remove(const struct pkg *p)
 static int run(struct task_ctx *ctx, struct task_result *res)
 {
 	const char *state = task_arg_str(ctx, "state", "present");
-	bool update = task_arg_bool(ctx, "update_cache", false);
+	long long valid = task_arg_int(ctx, "cache_valid_time", 0);
+	/* as Ansible's apt: cache_valid_time implies update_cache */
+	bool update = task_arg_bool(ctx, "update_cache", false) || valid > 0;
+	long long fresh = -1; /* the lists' age when they were recent enough: not updated */
 	bool recommends = task_arg_bool(ctx, "install_recommends", false);
 	json_t *names = json_object_get(ctx->args, "name");
 	struct mod_changes ch = MOD_CHANGES_INIT;
@@ -554,9 +605,35 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		task_failed(res, "apt needs name, or update_cache = true");
 		goto out;
 	}
+	if (valid < 0) {
+		task_failed(res, "cache_valid_time must be 0 or more seconds, not %lld", valid);
+		goto out;
+	}
+
+	/* cache_valid_time: lists recent enough are not updated. In an image without lists,
+	   this apply's copy for the same sources is their age (put back below) */
+	bool restored = false;
+	if (update && valid > 0) {
+		long long age = -1;
+		if (ctx->in_image && !ctx->check && lists_missing(ctx)) {
+			if (!kept)
+				kept = sources_key(ctx);
+			age = kept ? lists_age_kept(kept) : -1;
+			if (age >= 0 && age <= valid && lists_restore(ctx, kept))
+				restored = true;
+			else
+				age = -1;
+		} else {
+			age = lists_age_target(ctx);
+		}
+		if (age >= 0 && age <= valid) {
+			fresh = age;
+			update = false;
+		}
+	}
 
 	/* apt-get update: changed only if the lists changed */
-	bool ran = false; /* apt-get ran: in an image, clean up after it */
+	bool ran = restored; /* apt-get ran (or lists were put back): in an image, clean up */
 	if (update) {
 		if (ctx->check) {
 			mod_note(&ch, "package lists updated");
@@ -566,7 +643,8 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 				goto out;
 			ran = true;
 			/* the kept copy follows the fresh lists */
-			kept = sources_key(ctx);
+			if (!kept)
+				kept = sources_key(ctx);
 			if (kept)
 				lists_keep(ctx, kept);
 		}
@@ -584,7 +662,8 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		if (want && !ctx->check && !ran && lists_missing(ctx)) {
 			/* the lists an earlier task of this apply downloaded for the same
 			   sources, else a download (kept for the next task) */
-			kept = sources_key(ctx);
+			if (!kept)
+				kept = sources_key(ctx);
 			if (!kept || !lists_restore(ctx, kept)) {
 				if (update_lists(ctx, res, &ch, false) < 0)
 					goto out;
@@ -634,8 +713,20 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 	}
 	if (ran && ctx->in_image && clean_image(ctx, res) < 0)
 		goto out;
-	mod_finish(ctx, res, &ch,
-	           n ? "the packages are as asked" : "the package lists are current");
+	if (fresh >= 0 && !n) {
+		char *m = xasprintf("package lists are %lld s old: not updated", fresh);
+		mod_finish(ctx, res, &ch, m);
+		free(m);
+	} else {
+		mod_finish(ctx, res, &ch,
+		           n ? "the packages are as asked" : "the package lists are current");
+		if (fresh >= 0 && res->msg) {
+			char *m = xasprintf("%s (package lists are %lld s old: not updated)",
+			                    res->msg, fresh);
+			free(res->msg);
+			res->msg = m;
+		}
+	}
 out:
 	free(kept);
 	mod_changes_release(&ch);

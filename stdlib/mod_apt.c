@@ -8,8 +8,8 @@
  *
  * In an image, apt leaves what Debian's container images leave: no
  * downloaded .debs, no binary caches (apt-get clean), no logs of dpkg, apt
- * and update-alternatives (they hold the build's times), no -old backups of
- * dpkg's and debconf's databases and, unless
+ * and update-alternatives (they hold the build's times), no ldconfig
+ * aux-cache, no -old backups of dpkg's and debconf's databases and, unless
  * keep_lists, no package lists (/var/lib/apt/lists) once it ran. A task that has
  * packages to install or upgrade and finds no lists updates them first, so
  * the next apt task works with or without update_cache; within one apply it
@@ -478,13 +478,17 @@ static int clean_image(const struct task_ctx *ctx, struct task_result *res)
 	if (mod_exec(ctx, res, &req, "apt-get clean", &er) < 0)
 		return -1;
 	mod_exec_res_free(&er);
-	/* the logs of this run (they hold its times, so two builds would differ) and the
-	   backups dpkg and debconf keep of their databases */
+	/* what differs between two builds, as the Debian base's normalisation removes it
+	   (runtime/base_debian.c): the logs of this run (they hold its times), the backups
+	   dpkg and debconf keep of their databases, ldconfig's aux-cache (inode numbers and
+	   times of the libraries), apt's binary caches and partial downloads */
 	const char *logs[] = {
 	    "sh", "-c",
-	    "rm -f /var/log/dpkg.log /var/log/alternatives.log "
-	    "/var/log/apt/history.log /var/log/apt/term.log "
-	    "/var/log/apt/eipp.log.xz /var/lib/dpkg/*-old /var/cache/debconf/*-old",
+	    "rm -f /var/log/dpkg.log /var/log/alternatives.log /var/lib/dpkg/*-old "
+	    "/var/cache/debconf/*-old /var/cache/ldconfig/aux-cache /var/cache/apt/*.bin "
+	    "/var/cache/apt/archives/partial/*.deb || exit; "
+	    "for f in /var/log/apt/*; do "
+	    "if [ -f \"$f\" ] || [ -L \"$f\" ]; then rm -f \"$f\" || exit; fi; done",
 	    NULL};
 	req = (struct exec_req){.argv = logs};
 	if (mod_exec(ctx, res, &req, "removing apt's logs and backups", &er) < 0)

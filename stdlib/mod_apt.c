@@ -405,35 +405,56 @@ static bool lists_restore(const struct task_ctx *ctx, const char *dir)
 	return true;
 }
 
-/*
- * The age in seconds of the target's package lists as Ansible's apt tells it: the mtime of
- * apt's update-success stamp, else of the lists directory; measured on the target (its clock);
- * -1 when unknown or when there are no lists at all.
- */
-static long long lists_age_target(const struct task_ctx *ctx)
+/* The first line of a command's output as a number, or -1 (runs in check mode too). */
+static long long exec_number(const struct task_ctx *ctx, const char *const *argv)
 {
-	if (lists_missing(ctx))
-		return -1;
-	const char *argv[] = {
-	    "sh", "-c",
-	    "s=/var/lib/apt/periodic/update-success-stamp; [ -e $s ] || s=/var/lib/apt/lists; "
-	    "t=$(stat -c %Y $s) && n=$(date +%s) && echo $((n - t))",
-	    NULL};
 	struct exec_req req = {.argv = argv};
 	struct exec_res er = {0};
 	struct rt_error err = {0};
 	if (ctx->conn->ops->exec(ctx->conn, &req, &er, &err) < 0)
 		return -1;
-	long long age = -1;
+	long long v = -1;
 	if (er.status == 0 && er.out) {
 		char *end;
 		errno = 0;
-		long long v = strtoll(er.out, &end, 10);
-		if (!errno && end != er.out && (*end == '\n' || !*end))
-			age = v < 0 ? 0 : v;
+		long long n = strtoll(er.out, &end, 10);
+		if (!errno && end != er.out && n >= 0 && (*end == '\n' || !*end))
+			v = n;
 	}
 	mod_exec_res_free(&er);
-	return age;
+	return v;
+}
+
+/*
+ * The age in seconds of the target's package lists as Ansible's apt tells it: the mtime of
+ * apt's update-success stamp, else of the lists directory, against the target's clock; -1
+ * when unknown or when there are no lists at all (no Release or Packages file). Only
+ * commands check mode runs (find, stat, date +%s), so kiln plan says what apply does.
+ */
+static long long lists_age_target(const struct task_ctx *ctx)
+{
+	const char *find[] = {"find", LISTS,   "-maxdepth",  "1", "(",     "-name", "*Release",
+	                      "-o",   "-name", "*Packages*", ")", "-type", "f",     NULL};
+	struct exec_req req = {.argv = find};
+	struct exec_res er = {0};
+	struct rt_error err = {0};
+	if (ctx->conn->ops->exec(ctx->conn, &req, &er, &err) < 0)
+		return -1;
+	bool any = er.status == 0 && er.out && *er.out;
+	mod_exec_res_free(&er);
+	if (!any)
+		return -1;
+	const char *stamp = "/var/lib/apt/periodic/update-success-stamp";
+	struct conn_stat st;
+	if (ctx->conn->ops->stat(ctx->conn, stamp, true, &st, &err) < 0)
+		return -1;
+	const char *stat_argv[] = {"stat", "-L", "-c", "%Y", st.exists ? stamp : LISTS, NULL};
+	const char *date_argv[] = {"date", "+%s", NULL};
+	long long t = exec_number(ctx, stat_argv);
+	long long now = t < 0 ? -1 : exec_number(ctx, date_argv);
+	if (t < 0 || now < 0)
+		return -1;
+	return now > t ? now - t : 0;
 }
 
 /* The age in seconds of this apply's kept copy in dir, or -1. */

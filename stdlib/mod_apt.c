@@ -39,11 +39,10 @@ static const struct kiln_arg args[] = {
     {"update_cache", "bool", false, "false",
      "run apt-get update first; alone, without name, the task does only this"},
     {"cache_valid_time", "int", false, NULL,
-     "seconds: update the package lists only when they are older than this (as Ansible's "
-     "apt, setting it implies update_cache = true). Their age: on a host, of "
-     "/var/lib/apt/periodic/update-success-stamp, else of the /var/lib/apt/lists directory "
-     "(as Ansible); in an image, of the lists this apply downloaded for the same sources "
-     "(else of the tree's lists, if it has any); unset or 0: update every time"},
+     "seconds: update the package lists only when older (Ansible's; setting it implies "
+     "update_cache = true). Age: on a host, of apt's update-success-stamp, else of "
+     "/var/lib/apt/lists (as Ansible); in an image, of the lists this apply downloaded for "
+     "the same sources, or of the tree's lists; unset or 0: update every time"},
     {"install_recommends", "bool", false, "false", "also install recommended packages"},
     {"keep_lists", "bool", false, "false",
      "in an image, keep the package lists in /var/lib/apt/lists after the task (else they "

@@ -15,6 +15,7 @@
  *                                 (service, on a host without systemd)
  *   find, without an action that writes or runs (-delete, -exec, -ok,
  *                                 -fprint, -fls, ...)       (file: a listing)
+ *   stat, and date +%s exactly    (apt: how old the package lists are)
  * Any other command (a shell, a package manager, useradd, ...) fails with
  * EROFS: a module decides in check mode without running it.
  */
@@ -46,6 +47,7 @@ static const struct {
      (const char *const[]){"is-enabled", "is-active", "is-failed", "show", "status", "cat", NULL}},
     {"getent", NULL},
     {"id", NULL},
+    {"stat", NULL},
 };
 
 /* Whether argv only queries the target's state. */
@@ -62,6 +64,9 @@ static bool is_probe(const char *const *argv)
 	if (!strcmp(argv[0], "service") && argv[1] && argv[2] && !strcmp(argv[2], "status") &&
 	    !argv[3])
 		return true;
+	/* the target's clock, never setting it (date -s, date MMDDhhmm) */
+	if (!strcmp(cmd, "date"))
+		return argv[1] && !strcmp(argv[1], "+%s") && !argv[2];
 	if (!strcmp(cmd, "find")) {
 		static const char *const acts[] = {"-delete", "-exec",   "-execdir", "-ok",
 		                                   "-okdir",  "-fprint", "-fprint0", "-fprintf",

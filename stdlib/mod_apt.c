@@ -8,8 +8,8 @@
  *
  * In an image, apt leaves what Debian's container images leave: no
  * downloaded .debs, no binary caches (apt-get clean), no logs of dpkg, apt
- * and update-alternatives (they hold the build's times), no -old backups of
- * dpkg's and debconf's databases and, unless
+ * and update-alternatives (they hold the build's times), no ldconfig
+ * aux-cache, no -old backups of dpkg's and debconf's databases and, unless
  * keep_lists, no package lists (/var/lib/apt/lists) once it ran. A task that has
  * packages to install or upgrade and finds no lists updates them first, so
  * the next apt task works with or without update_cache; within one apply it
@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct kiln_arg args[] = {
@@ -37,6 +38,11 @@ static const struct kiln_arg args[] = {
      "present: installed; latest: installed and upgraded; absent: removed"},
     {"update_cache", "bool", false, "false",
      "run apt-get update first; alone, without name, the task does only this"},
+    {"cache_valid_time", "int", false, NULL,
+     "seconds: update the package lists only when older (Ansible's; setting it implies "
+     "update_cache = true). Age: on a host, of apt's update-success-stamp, else of "
+     "/var/lib/apt/lists (as Ansible); in an image, of the lists this apply downloaded for "
+     "the same sources, or of the tree's lists; unset or 0: update every time"},
     {"install_recommends", "bool", false, "false", "also install recommended packages"},
     {"keep_lists", "bool", false, "false",
      "in an image, keep the package lists in /var/lib/apt/lists after the task (else they "
@@ -398,6 +404,68 @@ static bool lists_restore(const struct task_ctx *ctx, const char *dir)
 	return true;
 }
 
+/* The first line of a command's output as a number, or -1 (runs in check mode too). */
+static long long exec_number(const struct task_ctx *ctx, const char *const *argv)
+{
+	struct exec_req req = {.argv = argv};
+	struct exec_res er = {0};
+	struct rt_error err = {0};
+	if (ctx->conn->ops->exec(ctx->conn, &req, &er, &err) < 0)
+		return -1;
+	long long v = -1;
+	if (er.status == 0 && er.out) {
+		char *end;
+		errno = 0;
+		long long n = strtoll(er.out, &end, 10);
+		if (!errno && end != er.out && n >= 0 && (*end == '\n' || !*end))
+			v = n;
+	}
+	mod_exec_res_free(&er);
+	return v;
+}
+
+/*
+ * The age in seconds of the target's package lists as Ansible's apt tells it: the mtime of
+ * apt's update-success stamp, else of the lists directory, against the target's clock; -1
+ * when unknown or when there are no lists at all (no Release or Packages file). Only
+ * commands check mode runs (find, stat, date +%s), so kiln plan says what apply does.
+ */
+static long long lists_age_target(const struct task_ctx *ctx)
+{
+	const char *find[] = {"find", LISTS,   "-maxdepth",  "1", "(",     "-name", "*Release",
+	                      "-o",   "-name", "*Packages*", ")", "-type", "f",     NULL};
+	struct exec_req req = {.argv = find};
+	struct exec_res er = {0};
+	struct rt_error err = {0};
+	if (ctx->conn->ops->exec(ctx->conn, &req, &er, &err) < 0)
+		return -1;
+	bool any = er.status == 0 && er.out && *er.out;
+	mod_exec_res_free(&er);
+	if (!any)
+		return -1;
+	const char *stamp = "/var/lib/apt/periodic/update-success-stamp";
+	struct conn_stat st;
+	if (ctx->conn->ops->stat(ctx->conn, stamp, true, &st, &err) < 0)
+		return -1;
+	const char *stat_argv[] = {"stat", "-L", "-c", "%Y", st.exists ? stamp : LISTS, NULL};
+	const char *date_argv[] = {"date", "+%s", NULL};
+	long long t = exec_number(ctx, stat_argv);
+	long long now = t < 0 ? -1 : exec_number(ctx, date_argv);
+	if (t < 0 || now < 0)
+		return -1;
+	return now > t ? now - t : 0;
+}
+
+/* The age in seconds of this apply's kept copy in dir, or -1. */
+static long long lists_age_kept(const char *dir)
+{
+	struct stat sb;
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return -1;
+	time_t now = time(NULL);
+	return now > sb.st_mtime ? (long long)(now - sb.st_mtime) : 0;
+}
+
 /* apt-get update; the change noted when asked for (asked) and the lists changed. */
 static int update_lists(const struct task_ctx *ctx, struct task_result *res, struct mod_changes *ch,
                         bool asked)
@@ -430,13 +498,17 @@ static int clean_image(const struct task_ctx *ctx, struct task_result *res)
 	if (mod_exec(ctx, res, &req, "apt-get clean", &er) < 0)
 		return -1;
 	mod_exec_res_free(&er);
-	/* the logs of this run (they hold its times, so two builds would differ) and the
-	   backups dpkg and debconf keep of their databases */
+	/* what differs between two builds, as the Debian base's normalisation removes it
+	   (runtime/base_debian.c): the logs of this run (they hold its times), the backups
+	   dpkg and debconf keep of their databases, ldconfig's aux-cache (inode numbers and
+	   times of the libraries), apt's binary caches and partial downloads */
 	const char *logs[] = {
 	    "sh", "-c",
-	    "rm -f /var/log/dpkg.log /var/log/alternatives.log "
-	    "/var/log/apt/history.log /var/log/apt/term.log "
-	    "/var/log/apt/eipp.log.xz /var/lib/dpkg/*-old /var/cache/debconf/*-old",
+	    "rm -f /var/log/dpkg.log /var/log/alternatives.log /var/lib/dpkg/*-old "
+	    "/var/cache/debconf/*-old /var/cache/ldconfig/aux-cache /var/cache/apt/*.bin "
+	    "/var/cache/apt/archives/partial/*.deb || exit; "
+	    "for f in /var/log/apt/*; do "
+	    "if [ -f \"$f\" ] || [ -L \"$f\" ]; then rm -f \"$f\" || exit; fi; done",
 	    NULL};
 	req = (struct exec_req){.argv = logs};
 	if (mod_exec(ctx, res, &req, "removing apt's logs and backups", &er) < 0)
@@ -506,7 +578,10 @@ static bool need_remove(const struct pkg *p)
 static int run(struct task_ctx *ctx, struct task_result *res)
 {
 	const char *state = task_arg_str(ctx, "state", "present");
-	bool update = task_arg_bool(ctx, "update_cache", false);
+	long long valid = task_arg_int(ctx, "cache_valid_time", 0);
+	/* as Ansible's apt: cache_valid_time implies update_cache */
+	bool update = task_arg_bool(ctx, "update_cache", false) || valid > 0;
+	long long fresh = -1; /* the lists' age when they were recent enough: not updated */
 	bool recommends = task_arg_bool(ctx, "install_recommends", false);
 	json_t *names = json_object_get(ctx->args, "name");
 	struct mod_changes ch = MOD_CHANGES_INIT;
@@ -554,9 +629,35 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		task_failed(res, "apt needs name, or update_cache = true");
 		goto out;
 	}
+	if (valid < 0) {
+		task_failed(res, "cache_valid_time must be 0 or more seconds, not %lld", valid);
+		goto out;
+	}
+
+	/* cache_valid_time: lists recent enough are not updated. In an image without lists,
+	   this apply's copy for the same sources is their age (put back below) */
+	bool restored = false;
+	if (update && valid > 0) {
+		long long age = -1;
+		if (ctx->in_image && !ctx->check && lists_missing(ctx)) {
+			if (!kept)
+				kept = sources_key(ctx);
+			age = kept ? lists_age_kept(kept) : -1;
+			if (age >= 0 && age <= valid && lists_restore(ctx, kept))
+				restored = true;
+			else
+				age = -1;
+		} else {
+			age = lists_age_target(ctx);
+		}
+		if (age >= 0 && age <= valid) {
+			fresh = age;
+			update = false;
+		}
+	}
 
 	/* apt-get update: changed only if the lists changed */
-	bool ran = false; /* apt-get ran: in an image, clean up after it */
+	bool ran = restored; /* apt-get ran (or lists were put back): in an image, clean up */
 	if (update) {
 		if (ctx->check) {
 			mod_note(&ch, "package lists updated");
@@ -566,7 +667,8 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 				goto out;
 			ran = true;
 			/* the kept copy follows the fresh lists */
-			kept = sources_key(ctx);
+			if (!kept)
+				kept = sources_key(ctx);
 			if (kept)
 				lists_keep(ctx, kept);
 		}
@@ -584,7 +686,8 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 		if (want && !ctx->check && !ran && lists_missing(ctx)) {
 			/* the lists an earlier task of this apply downloaded for the same
 			   sources, else a download (kept for the next task) */
-			kept = sources_key(ctx);
+			if (!kept)
+				kept = sources_key(ctx);
 			if (!kept || !lists_restore(ctx, kept)) {
 				if (update_lists(ctx, res, &ch, false) < 0)
 					goto out;
@@ -634,8 +737,20 @@ static int run(struct task_ctx *ctx, struct task_result *res)
 	}
 	if (ran && ctx->in_image && clean_image(ctx, res) < 0)
 		goto out;
-	mod_finish(ctx, res, &ch,
-	           n ? "the packages are as asked" : "the package lists are current");
+	if (fresh >= 0 && !n) {
+		char *m = xasprintf("package lists are %lld s old: not updated", fresh);
+		mod_finish(ctx, res, &ch, m);
+		free(m);
+	} else {
+		mod_finish(ctx, res, &ch,
+		           n ? "the packages are as asked" : "the package lists are current");
+		if (fresh >= 0 && res->msg) {
+			char *m = xasprintf("%s (package lists are %lld s old: not updated)",
+			                    res->msg, fresh);
+			free(res->msg);
+			res->msg = m;
+		}
+	}
 out:
 	free(kept);
 	mod_changes_release(&ch);

@@ -20,10 +20,6 @@ struct checker {
 	unsigned let_depth;        /* lets being checked, one inside the other (check_let) */
 };
 
-/* The longest chain of lets, each the value of the one before, that kiln checks: each
-   link is a recursion of the checker and of lowering, and the stack is finite. */
-enum { LET_MAX_CHAIN = 1000 };
-
 /* check_scope.c: scopes, "did you mean" among globals, handlers in scope. */
 void ck_scope_enter(struct checker *ck, struct scope *s);
 void ck_scope_leave(struct checker *ck, struct scope *s);

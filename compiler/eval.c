@@ -218,8 +218,29 @@ static struct val eval_ident(struct program *p, const struct env *env, const str
 			/* a global let is computed once; one in a body may depend on a
 			   role's parameters or a loop variable, so it is computed at each use */
 			bool global = hashmap_get(&p->globals.names, sym->name) == sym;
+			if (p->let_depth >= LET_MAX_CHAIN) {
+				const struct symbol *top = p->let_outer ? p->let_outer : sym;
+				if (!p->let_chain_said) {
+					struct diag *d =
+					    diag_error(&p->cx->diags, E_LET_CHAIN, top->span,
+					               "the value of '%s' depends on a chain of "
+					               "more than %d lets, each "
+					               "the value of the one before",
+					               top->name, LET_MAX_CHAIN);
+					diag_label(d, sym->span, "%d lets down", LET_MAX_CHAIN);
+					diag_help(
+					    d,
+					    "shorten the chain (a list and a for expression, say)");
+				}
+				p->let_chain_said = true;
+				return failed();
+			}
+			if (!p->let_depth)
+				p->let_outer = sym;
 			sym->eval_state = 1;
+			p->let_depth++;
 			struct val v = eval_expr(p, global ? NULL : env, sym->decl->value);
+			p->let_depth--;
 			sym->eval_state = global ? 2 : 0;
 			if (global) {
 				sym->value = v;

@@ -84,7 +84,17 @@ struct program {
 	uint32_t cmdline; /* source id of "<command line>", for diagnostics without a file */
 	const char *root; /* directory of the first main file: plan paths are relative to it */
 	bool lint;        /* params may lack values: what depends on them is not checked */
+	/* lets being computed, one inside the other (eval.c), and whether a chain longer
+	   than LET_MAX_CHAIN was reported */
+	unsigned let_depth;
+	const struct symbol *let_outer; /* the outermost of them */
+	bool let_chain_said;
 };
+
+/* The longest chain of lets, each the value of the one before, that kiln checks and
+   computes (E2016): each link is a recursion of the checker and of lowering, and the
+   stack is finite. */
+enum { LET_MAX_CHAIN = 1000 };
 
 /* Check an expression that stands alone (a var-file's value): no names but functions. */
 const struct type *check_standalone(struct program *p, struct ast_expr *e);

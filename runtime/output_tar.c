@@ -646,9 +646,10 @@ out:
 
 static void tarw_reset(struct tarw *w)
 {
-	/* after a failure the sink may be gone: nothing more is written, not even the end */
-	if (w->tar.a)
-		archive_write_fail(w->tar.a);
+	/* after a failure the sink may be gone: nothing more is written, not even the end
+	   (libarchive's close still runs, and frees what it holds: archive_write_fail would
+	   leave its output's buffer behind) */
+	w->tar.sink = NULL;
 	out_tar_release(&w->tar);
 	out_sink_release(&w->sink);
 	for (size_t i = 0; i < w->nchanged; i++)

@@ -21,6 +21,10 @@
 static la_ssize_t tar_write_cb(struct archive *a, void *data, const void *buf, size_t n)
 {
 	struct out_tar *t = data;
+	if (!t->sink) { /* taken away after a failure (out_tar_drop_sink) */
+		archive_set_error(a, EPIPE, "the tar stream's output is gone");
+		return -1;
+	}
 	if (out_sink_write(t->sink, buf, n, &t->werr) < 0) {
 		archive_set_error(a, -t->werr.code, "%s", t->werr.msg);
 		return -1;
